@@ -1,0 +1,269 @@
+/**
+ * The user-facing API (group tollgate.dev, version v1alpha1) as the controller's code sees it.
+ * The CRDs in crds/ are the source of truth for validation; `v1alpha1.conformance.test.ts` fails
+ * when a CRD field is missing here or a field here is missing from the CRD.
+ */
+
+export const GROUP = 'tollgate.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const KINDS = ['Gateway', 'Registry', 'Consumer', 'Policy'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** A duration such as "500ms", "30s", "5m", "1h30m". */
+export type Duration = string;
+
+export interface LocalRef {
+  name: string;
+}
+
+export interface SecretKeyRef {
+  /** Secret in the same namespace. */
+  name: string;
+  /** Key within the Secret's data. */
+  key: string;
+}
+
+// ---------------------------------------------------------------- Gateway
+
+export type DiscoveryMode = 'HeaderThenHost' | 'HostOnly';
+
+export interface GatewaySpec {
+  /** DNS label; requests name it in X-AG-Gateway-Slug or as the first label of the Host. */
+  slug: string;
+  /** Explicit hostnames the gateway answers. */
+  hostnames?: string[];
+  /** When set, the gateway also answers `{slug}.{baseDomain}`. */
+  baseDomain?: string;
+  discovery?: { mode?: DiscoveryMode };
+  /** The proxy fleet that serves this gateway (default "default"). */
+  fleet?: string;
+  telemetry?: { exporters?: TelemetryExporter[] };
+  defaults?: GatewayDefaults;
+}
+
+export interface TelemetryExporter {
+  type: 'kafka' | 'otlp';
+  kafka?: { brokers: string[]; topic: string; clientId?: string };
+  otlp?: { endpoint: string; headers?: Record<string, string> };
+}
+
+export interface GatewayDefaults {
+  /** Largest accepted request body (default 10 MiB). */
+  maxRequestBodyBytes?: number;
+  /** Total time allowed for one request, upstream included (default 300s). */
+  requestTimeout?: Duration;
+}
+
+// ---------------------------------------------------------------- Registry
+
+export const PROVIDERS = [
+  'openai',
+  'azure-openai',
+  'anthropic',
+  'bedrock',
+  'gemini',
+  'vertex',
+  'groq',
+  'mistral',
+  'deepseek',
+  'openai-compatible',
+  'mcp',
+  'mock',
+] as const;
+export type ProviderType = (typeof PROVIDERS)[number];
+
+export interface RegistrySpec {
+  provider: ProviderType;
+  /** Upstream base URL including the API prefix, e.g. https://api.openai.com/v1. */
+  baseUrl?: string;
+  credentials?: { secretRef: SecretKeyRef };
+  /** Models this registry serves. Empty: any model name is passed through. */
+  models?: RegistryModel[];
+  timeouts?: {
+    /** TCP/TLS connect timeout (default 10s). */
+    connect?: Duration;
+    /** Time to the upstream's response headers (default 300s). */
+    request?: Duration;
+    /** Longest silence between two chunks of a streamed body (default 60s). */
+    idle?: Duration;
+  };
+  healthCheck?: {
+    passive?: { consecutiveFailures?: number; ejectionDuration?: Duration };
+    active?: { interval?: Duration; timeout?: Duration; path?: string };
+  };
+  /** Settings of the built-in `mock` provider. */
+  mock?: MockSettings;
+}
+
+export interface RegistryModel {
+  name: string;
+  /** Other names a consumer may use for this model. */
+  aliases?: string[];
+}
+
+export interface MockSettings {
+  /** Delay before the response starts (default 0ms). */
+  latency?: Duration;
+  /** Delay between streamed chunks (default 0ms). */
+  chunkDelay?: Duration;
+  /** Fraction of requests that fail, 0..1 (default 0). */
+  failureRate?: number;
+  /** Status of a failed request (default 500). */
+  failureStatus?: number;
+  /** Fixed reply text; by default the reply echoes the last user message. */
+  reply?: string;
+}
+
+// ---------------------------------------------------------------- Consumer
+
+export const LB_STRATEGIES = [
+  'Weighted',
+  'RoundRobin',
+  'LeastConnections',
+  'Random',
+  'IPHash',
+  'LatencyAware',
+] as const;
+export type LoadBalancingStrategy = (typeof LB_STRATEGIES)[number];
+
+export interface ConsumerSpec {
+  gatewayRef: LocalRef;
+  /** DNS label; requests address the consumer as /{slug}/v1/... */
+  slug: string;
+  credentials: {
+    apiKeys?: { secretRef: SecretKeyRef }[];
+    jwt?: { issuer: string; jwksUri: string; audiences?: string[] }[];
+  };
+  routes: ModelRoute[];
+  mcp?: { tools?: { registryRef: LocalRef; allow?: string[] }[] };
+}
+
+export interface ModelRoute {
+  /** Model name the consumer asks for; "*" matches any model not matched otherwise. */
+  model: string;
+  strategy?: LoadBalancingStrategy;
+  targets: RouteTarget[];
+}
+
+export interface RouteTarget {
+  registryRef: LocalRef;
+  /** Model name sent upstream instead of the requested one. */
+  model?: string;
+  /** Relative share of traffic (default 1). */
+  weight?: number;
+  /** Fallback order: lower first (default 0). */
+  priority?: number;
+}
+
+// ---------------------------------------------------------------- Policy
+
+export interface PolicySpec {
+  targetRefs: { kind: 'Gateway' | 'Consumer'; name: string }[];
+  /** Run the plugins of one stage concurrently. */
+  parallel?: boolean;
+  plugins: PolicyPlugins;
+}
+
+export interface PolicyPlugins {
+  rateLimit?: {
+    requests: number;
+    window: Duration;
+    key?: 'Consumer' | 'Gateway' | 'APIKey' | 'ClientIP' | 'Header';
+    header?: string;
+    algorithm?: 'SlidingWindow' | 'TokenBucket';
+    failureMode?: 'FailOpen' | 'FailClosed';
+  };
+  tokenRateLimit?: {
+    tokens: number;
+    window: Duration;
+    key?: 'Consumer' | 'Gateway' | 'APIKey' | 'ClientIP' | 'Header';
+    header?: string;
+    estimatePrompt?: boolean;
+    failureMode?: 'FailOpen' | 'FailClosed';
+  };
+  budget?: {
+    amountUSD: string;
+    period: 'Hour' | 'Day' | 'Week' | 'Month';
+    scope?: 'Consumer' | 'APIKey' | 'Gateway';
+    softLimitPercent?: number;
+    downgradeModel?: string;
+    prices?: { model: string; inputPerMTok: string; outputPerMTok: string; cachedInputPerMTok?: string }[];
+  };
+  requestSize?: { maxBodyBytes?: number; maxMessages?: number };
+  cors?: {
+    allowOrigins: string[];
+    allowMethods?: string[];
+    allowHeaders?: string[];
+    exposeHeaders?: string[];
+    allowCredentials?: boolean;
+    maxAge?: Duration;
+  };
+  promptGuard?: {
+    action?: 'Mask' | 'Reject';
+    detectors?: ('Email' | 'Phone' | 'CreditCard' | 'SSN' | 'IBAN')[];
+    patterns?: { name: string; regex: string }[];
+    applyTo?: ('Request' | 'Response')[];
+    webhook?: { url: string; timeout?: Duration; failureMode?: 'FailOpen' | 'FailClosed' };
+  };
+  semanticCache?: {
+    embeddingRegistryRef: LocalRef;
+    embeddingModel: string;
+    threshold?: number;
+    ttl?: Duration;
+    scope?: 'Consumer' | 'Gateway';
+  };
+}
+
+// ---------------------------------------------------------------- objects
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime?: string;
+}
+
+export interface Status {
+  observedGeneration?: number;
+  conditions?: Condition[];
+}
+
+interface Object<K extends Kind, S> {
+  apiVersion: typeof API_VERSION;
+  kind: K;
+  metadata: ObjectMeta;
+  spec: S;
+  status?: Status;
+}
+
+export type Gateway = Object<'Gateway', GatewaySpec>;
+export type Registry = Object<'Registry', RegistrySpec>;
+export type Consumer = Object<'Consumer', ConsumerSpec>;
+export type Policy = Object<'Policy', PolicySpec>;
+export type TollgateObject = Gateway | Registry | Consumer | Policy;
+
+/** The subset of core/v1 Secret that compile reads. */
+export interface Secret {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  metadata: ObjectMeta;
+  /** base64-encoded values */
+  data?: Record<string, string>;
+  /** plain values (write-only in Kubernetes; honoured in standalone mode) */
+  stringData?: Record<string, string>;
+}
