@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+
+/** Every server flag has an environment variable; the flag wins. */
+export const DEFAULTS = { host: '127.0.0.1', port: 8081, opsPort: 9091, gracePeriodSeconds: 10 };
+
+export interface RunFlags {
+  files: string[];
+  host: string;
+  port: number;
+  opsPort: number;
+  fleet: string | undefined;
+  watch: boolean;
+  gracePeriodMs: number;
+  logLevel: string | undefined;
+}
+
+export class UsageError extends Error {}
+
+export function parseRunFlags(argv: string[], env: NodeJS.ProcessEnv): RunFlags {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      file: { type: 'string', short: 'f', multiple: true },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'ops-port': { type: 'string' },
+      fleet: { type: 'string' },
+      'no-watch': { type: 'boolean' },
+      'grace-period': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  return {
+    files: requireFiles(values.file),
+    host: values.host ?? env.TOLLGATE_HOST ?? DEFAULTS.host,
+    port: port('--port', values.port ?? env.TOLLGATE_PORT, DEFAULTS.port),
+    opsPort: port('--ops-port', values['ops-port'] ?? env.TOLLGATE_OPS_PORT, DEFAULTS.opsPort),
+    fleet: values.fleet ?? env.TOLLGATE_FLEET,
+    watch: !(values['no-watch'] ?? false),
+    gracePeriodMs:
+      seconds(
+        '--grace-period',
+        values['grace-period'] ?? env.TOLLGATE_GRACE_PERIOD,
+        DEFAULTS.gracePeriodSeconds,
+      ) * 1000,
+    logLevel: values['log-level'] ?? env.TOLLGATE_LOG_LEVEL,
+  };
+}
+
+export function parseFileFlags(argv: string[]): { files: string[]; output: 'yaml' | 'json' } {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      file: { type: 'string', short: 'f', multiple: true },
+      output: { type: 'string', short: 'o', default: 'yaml' },
+    },
+  });
+  if (values.output !== 'yaml' && values.output !== 'json')
+    throw new UsageError('--output must be yaml or json');
+  return { files: requireFiles(values.file), output: values.output };
+}
+
+function requireFiles(files: string[] | undefined): string[] {
+  if (!files || files.length === 0) throw new UsageError('at least one -f <file|dir> is required');
+  return files;
+}
+
+function port(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`${flag} must be a port number, got '${raw}'`);
+  return n;
+}
+
+function seconds(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds, got '${raw}'`);
+  return n;
+}

@@ -1,0 +1,130 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { compile, type CompileResult } from '../../controller/src/compile';
+import { formatManifestError, loadManifests } from '../../controller/src/manifests/load';
+import { resourceKey, type AnyResource } from '../../protocol/src';
+import { startDataplane, type Dataplane, type DataplaneOptions } from '../../dataplane/src';
+
+/**
+ * Standalone mode: the controller's compile feeding the dataplane's config store in one process,
+ * from manifest files instead of the Kubernetes API. Same compile, same proxy, no cluster.
+ */
+export interface StandaloneOptions extends DataplaneOptions {
+  paths: string[];
+  /** Serve only this fleet's resources; all of them when unset. */
+  fleet?: string;
+  /** Reload on file changes (default true). */
+  watch?: boolean;
+  /** Quiet period before a reload, so an editor's burst of writes is one reload. */
+  debounceMs?: number;
+}
+
+export interface Standalone {
+  dataplane: Dataplane;
+  /** Reads the files again; resolves true when a new config was applied. */
+  reload(): Promise<boolean>;
+  close(graceMs?: number): Promise<void>;
+}
+
+export class ManifestLoadError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`the manifests have ${problems.length} error(s):\n  ${problems.join('\n  ')}`);
+    this.name = 'ManifestLoadError';
+  }
+}
+
+/** Load, validate and compile; throws ManifestLoadError listing every schema error. */
+export async function buildConfig(paths: string[]): Promise<CompileResult> {
+  const loaded = await loadManifests(paths);
+  if (loaded.errors.length > 0) throw new ManifestLoadError(loaded.errors.map(formatManifestError));
+  return compile({ objects: loaded.objects, secrets: loaded.secrets });
+}
+
+export function selectFleet(result: CompileResult, fleet: string | undefined): AnyResource[] {
+  if (fleet === undefined) return result.resources;
+  const wanted = new Set(result.fleets[fleet] ?? []);
+  return result.resources.filter((r) => wanted.has(resourceKey(r)));
+}
+
+export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
+  const initial = await buildConfig(options.paths);
+  const dataplane = await startDataplane(options);
+  const { logger, store } = dataplane;
+  let fingerprint = '';
+
+  const apply = (result: CompileResult): boolean => {
+    for (const s of result.statuses) {
+      for (const c of s.conditions) {
+        if (c.status !== 'True') {
+          logger.warn(
+            { kind: s.kind, namespace: s.namespace, name: s.name, condition: c.type, reason: c.reason },
+            c.message,
+          );
+        }
+      }
+    }
+    const resources = selectFleet(result, options.fleet);
+    const next = resources.map((r) => `${resourceKey(r)}@${r.version}`).join(',');
+    if (next === fingerprint) return false;
+    fingerprint = next;
+    const snapshot = store.replaceAll(resources);
+    logger.info({ serial: snapshot.serial, resources: resources.length }, 'config applied');
+    return true;
+  };
+  apply(initial);
+  store.markSynced();
+
+  let reloading: Promise<boolean> = Promise.resolve(false);
+  const reload = (): Promise<boolean> => {
+    reloading = reloading.then(async () => {
+      try {
+        return apply(await buildConfig(options.paths));
+      } catch (err) {
+        // A broken edit never replaces a working config.
+        const problems = err instanceof ManifestLoadError ? err.problems : [String(err)];
+        logger.error({ problems }, 'manifests rejected; keeping the last good config');
+        return false;
+      }
+    });
+    return reloading;
+  };
+
+  const watchers =
+    options.watch === false ? [] : await watchPaths(options.paths, options.debounceMs ?? 150, reload);
+  return {
+    dataplane,
+    reload,
+    async close(graceMs) {
+      for (const w of watchers) w.close();
+      await reloading;
+      await dataplane.close(graceMs);
+    },
+  };
+}
+
+/** Watches each path's directory (editors replace files by rename), debounced into one reload. */
+async function watchPaths(
+  paths: string[],
+  debounceMs: number,
+  onChange: () => unknown,
+): Promise<FSWatcher[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const trigger = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void onChange(), debounceMs);
+    timer.unref();
+  };
+  const watchers: FSWatcher[] = [];
+  for (const p of paths) {
+    const abs = path.resolve(p);
+    const isDir = (await stat(abs)).isDirectory();
+    const dir = isDir ? abs : path.dirname(abs);
+    const file = isDir ? undefined : path.basename(abs);
+    const w = watch(dir, { recursive: isDir, persistent: false }, (_event, name) => {
+      if (file === undefined || name === file) trigger();
+    });
+    watchers.push(w);
+  }
+  return watchers;
+}

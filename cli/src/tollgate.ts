@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+import { stringify } from 'yaml';
+import { redactResource } from '../../protocol/src';
+import { createLogger } from '../../dataplane/src';
+import { parseFileFlags, parseRunFlags, UsageError } from './args';
+import { buildConfig, ManifestLoadError, startStandalone } from './standalone';
+
+const USAGE = `tollgate — a Kubernetes-native gateway for LLM and agent traffic
+
+Usage:
+  tollgate run -f <file|dir>... [flags]    serve the manifests (standalone mode), reloading on change
+  tollgate validate -f <file|dir>...       check manifests offline; exit 1 on any error
+  tollgate compile -f <file|dir>... [-o yaml|json]
+                                           print the compiled config (secrets redacted)
+
+Flags of run (each also read from the environment variable named):
+  --host <addr>          listen address              TOLLGATE_HOST          (127.0.0.1)
+  --port <n>             proxy port                  TOLLGATE_PORT          (8081)
+  --ops-port <n>         health/metrics/config port  TOLLGATE_OPS_PORT      (9091)
+  --fleet <name>         serve only this fleet       TOLLGATE_FLEET         (all)
+  --grace-period <s>     shutdown grace in seconds   TOLLGATE_GRACE_PERIOD  (10)
+  --log-level <level>    pino level                  TOLLGATE_LOG_LEVEL     (info)
+  --no-watch             do not reload on file changes
+`;
+
+export interface IO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const stdio: IO = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+export async function main(argv: string[], io: IO = stdio, env = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await run(rest, env);
+      case 'validate':
+        return await validate(rest, io);
+      case 'compile':
+        return await compileCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`tollgate: unknown command '${command}'\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ManifestLoadError) {
+      io.err(`tollgate: ${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`tollgate: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    io.err(`tollgate: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const flags = parseRunFlags(argv, env);
+  const logger = createLogger({ level: flags.logLevel });
+  const standalone = await startStandalone({
+    paths: flags.files,
+    host: flags.host,
+    port: flags.port,
+    opsPort: flags.opsPort,
+    fleet: flags.fleet,
+    watch: flags.watch,
+    logger,
+  });
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal, graceMs: flags.gracePeriodMs }, 'shutting down');
+      void standalone.close(flags.gracePeriodMs).then(() => resolve(0));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+async function validate(argv: string[], io: IO): Promise<number> {
+  const { files } = parseFileFlags(argv);
+  const result = await buildConfig(files);
+  let failed = 0;
+  for (const s of result.statuses) {
+    for (const c of s.conditions) {
+      if (c.status === 'True') continue;
+      failed++;
+      io.err(`${s.kind} ${s.namespace}/${s.name}: ${c.type}=${c.status} (${c.reason}): ${c.message}\n`);
+    }
+  }
+  if (failed > 0) return 1;
+  io.out(`ok: ${result.statuses.length} objects valid, ${result.resources.length} resources compiled\n`);
+  return 0;
+}
+
+async function compileCommand(argv: string[], io: IO): Promise<number> {
+  const { files, output } = parseFileFlags(argv);
+  const result = await buildConfig(files);
+  const view = {
+    resources: result.resources.map(redactResource),
+    fleets: result.fleets,
+    statuses: result.statuses,
+  };
+  io.out(output === 'json' ? `${JSON.stringify(view, null, 2)}\n` : stringify(view));
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`tollgate: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,147 @@
+import type {
+  AnyResource,
+  CompiledConsumer,
+  CompiledGateway,
+  CompiledRegistry,
+  CompiledRoute,
+  Resource,
+} from '../../../protocol/src';
+
+/**
+ * An immutable, fully indexed view of one config version. Everything the hot path looks up is a
+ * Map built here, once per config change; a request holds the snapshot it started with.
+ */
+export interface Snapshot {
+  /** Monotonic per store; for logs and config_dump. */
+  readonly serial: number;
+  readonly resources: ReadonlyMap<string, AnyResource>;
+  readonly gatewaysBySlug: ReadonlyMap<string, RuntimeGateway>;
+  readonly gatewaysByHost: ReadonlyMap<string, RuntimeGateway>;
+}
+
+export interface RuntimeGateway {
+  readonly name: string;
+  readonly config: CompiledGateway;
+  readonly consumersBySlug: ReadonlyMap<string, RuntimeConsumer>;
+  /** API-key hash → consumer, across the gateway: tells "wrong consumer" (403) from "unknown key" (401). */
+  readonly consumersByKeyHash: ReadonlyMap<string, RuntimeConsumer>;
+}
+
+export interface RuntimeConsumer {
+  readonly name: string;
+  readonly config: CompiledConsumer;
+  readonly gateway: RuntimeGateway;
+  readonly keyHashes: readonly Buffer[];
+  readonly routes: ReadonlyMap<string, RuntimeRoute>;
+  readonly catchAll: RuntimeRoute | undefined;
+  /** Names /v1/models lists. */
+  readonly modelIds: readonly string[];
+}
+
+export interface RuntimeTarget {
+  readonly registryName: string;
+  readonly registry: CompiledRegistry;
+  /** Fixed upstream model, or undefined to use the requested model. */
+  readonly model: string | undefined;
+  readonly weight: number;
+  /** The registry's served models, or undefined when it passes any model through. */
+  readonly served: ReadonlySet<string> | undefined;
+}
+
+export interface RuntimeRoute {
+  /** The route's configured model name ("*" for the catch-all): a bounded metrics label. */
+  readonly model: string;
+  readonly targets: readonly RuntimeTarget[];
+  /** Prefix sums of weights, for O(log n) weighted choice. */
+  readonly cumulativeWeights: readonly number[];
+  readonly totalWeight: number;
+}
+
+export function buildSnapshot(resources: readonly AnyResource[], serial: number): Snapshot {
+  const byKey = new Map<string, AnyResource>();
+  const registries = new Map<string, CompiledRegistry>();
+  const gateways: Resource<'Gateway'>[] = [];
+  const consumers: Resource<'Consumer'>[] = [];
+  for (const r of resources) {
+    byKey.set(`${r.kind}/${r.name}`, r);
+    if (r.kind === 'Registry') registries.set(r.name, r.body);
+    else if (r.kind === 'Gateway') gateways.push(r);
+    else if (r.kind === 'Consumer') consumers.push(r);
+  }
+
+  const consumersOf = new Map<string, Resource<'Consumer'>[]>();
+  for (const c of consumers) {
+    const list = consumersOf.get(c.body.gateway) ?? [];
+    list.push(c);
+    consumersOf.set(c.body.gateway, list);
+  }
+
+  const gatewaysBySlug = new Map<string, RuntimeGateway>();
+  const gatewaysByHost = new Map<string, RuntimeGateway>();
+  for (const g of gateways) {
+    const consumersBySlug = new Map<string, RuntimeConsumer>();
+    const consumersByKeyHash = new Map<string, RuntimeConsumer>();
+    const gateway: RuntimeGateway = { name: g.name, config: g.body, consumersBySlug, consumersByKeyHash };
+    for (const c of consumersOf.get(g.name) ?? []) {
+      const consumer = buildConsumer(c, gateway, registries);
+      consumersBySlug.set(c.body.slug, consumer);
+      for (const h of c.body.apiKeyHashes) consumersByKeyHash.set(h, consumer);
+    }
+    gatewaysBySlug.set(g.body.slug, gateway);
+    for (const host of g.body.hostnames) gatewaysByHost.set(host, gateway);
+  }
+
+  return { serial, resources: byKey, gatewaysBySlug, gatewaysByHost };
+}
+
+function buildConsumer(
+  c: Resource<'Consumer'>,
+  gateway: RuntimeGateway,
+  registries: ReadonlyMap<string, CompiledRegistry>,
+): RuntimeConsumer {
+  const routes = new Map<string, RuntimeRoute>();
+  let catchAll: RuntimeRoute | undefined;
+  const modelIds = new Set<string>();
+  for (const route of c.body.routes) {
+    const runtime = buildRoute(route, registries);
+    if (route.model === '*') {
+      catchAll = runtime;
+      for (const t of runtime.targets) for (const m of t.registry.models) modelIds.add(m);
+    } else {
+      routes.set(route.model, runtime);
+      modelIds.add(route.model);
+    }
+  }
+  return {
+    name: c.name,
+    config: c.body,
+    gateway,
+    keyHashes: c.body.apiKeyHashes.map((h) => Buffer.from(h, 'hex')),
+    routes,
+    catchAll,
+    modelIds: [...modelIds].sort(),
+  };
+}
+
+function buildRoute(route: CompiledRoute, registries: ReadonlyMap<string, CompiledRegistry>): RuntimeRoute {
+  const targets: RuntimeTarget[] = [];
+  for (const t of route.targets) {
+    const registry = registries.get(t.registry);
+    // A target whose registry is absent (not yet received) is skipped, never guessed at.
+    if (!registry || t.weight <= 0) continue;
+    targets.push({
+      registryName: t.registry,
+      registry,
+      model: t.model,
+      weight: t.weight,
+      served: registry.models.length > 0 ? new Set(registry.models) : undefined,
+    });
+  }
+  const cumulativeWeights: number[] = [];
+  let total = 0;
+  for (const t of targets) {
+    total += t.weight;
+    cumulativeWeights.push(total);
+  }
+  return { model: route.model, targets, cumulativeWeights, totalWeight: total };
+}

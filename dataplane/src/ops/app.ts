@@ -1,0 +1,34 @@
+import { Hono } from 'hono';
+import { redactResource } from '../../../protocol/src';
+import type { ConfigStore } from '../config/store';
+import type { ProxyMetrics } from '../telemetry/metrics';
+
+export interface OpsDeps {
+  store: ConfigStore;
+  metrics: ProxyMetrics;
+  /** False while draining on shutdown: readiness drops first. */
+  accepting: () => boolean;
+}
+
+/** Health, readiness, Prometheus metrics and a redacted dump of the config in use. */
+export function createOpsApp(deps: OpsDeps): Hono {
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => {
+    if (!deps.accepting()) return c.json({ status: 'draining' }, 503);
+    if (!deps.store.ready) return c.json({ status: 'waiting for first config' }, 503);
+    return c.json({ status: 'ready', serial: deps.store.current.serial });
+  });
+  app.get('/metrics', async (c) => {
+    const body = await deps.metrics.registry.metrics();
+    return c.body(body, 200, { 'content-type': deps.metrics.registry.contentType });
+  });
+  app.get('/config_dump', (c) => {
+    const snapshot = deps.store.current;
+    const resources = [...snapshot.resources.values()]
+      .sort((a, b) => (a.kind + a.name < b.kind + b.name ? -1 : 1))
+      .map(redactResource);
+    return c.json({ serial: snapshot.serial, ready: deps.store.ready, resources });
+  });
+  return app;
+}

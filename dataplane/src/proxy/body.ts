@@ -1,0 +1,43 @@
+import type { IncomingMessage } from 'node:http';
+import { errors } from './errors';
+
+/**
+ * Reads the request body, refusing it with 413 as soon as it passes `limit` (by Content-Length up
+ * front, or while reading when the length is not declared). Reads the Node stream directly when
+ * running under @hono/node-server, skipping the web-stream conversion.
+ */
+export async function readBody(
+  request: Request,
+  incoming: IncomingMessage | undefined,
+  limit: number,
+): Promise<Buffer> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw errors.bodyTooLarge(limit);
+  const source: AsyncIterable<Uint8Array> | null = incoming ?? request.body;
+  if (!source) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of source) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      incoming?.resume(); // drain what is left so the socket stays usable for the 413
+      throw errors.bodyTooLarge(limit);
+    }
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+/** Parses a JSON object body; anything else is the caller's error (400). */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw errors.invalidJson();
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw errors.badRequest('The request body must be a JSON object.');
+  }
+  return value as Record<string, unknown>;
+}

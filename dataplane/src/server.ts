@@ -1,0 +1,93 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { ConfigStore } from './config/store';
+import { createOpsApp } from './ops/app';
+import { createProxyApp, type AdapterSet } from './proxy/app';
+import { createAdapters } from './providers';
+import { createLogger, type Logger } from './telemetry/logger';
+import { createMetrics, type ProxyMetrics } from './telemetry/metrics';
+
+export interface DataplaneOptions {
+  host?: string;
+  /** Proxy port (default 8081); 0 picks a free one. */
+  port?: number;
+  /** Ops port: health, metrics, config dump (default 9091). */
+  opsPort?: number;
+  store?: ConfigStore;
+  logger?: Logger;
+  metrics?: ProxyMetrics;
+  adapters?: AdapterSet;
+}
+
+export interface Dataplane {
+  store: ConfigStore;
+  logger: Logger;
+  metrics: ProxyMetrics;
+  port: number;
+  opsPort: number;
+  /** Readiness drops first, in-flight requests get `graceMs` to finish, then sockets close. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startDataplane(options: DataplaneOptions = {}): Promise<Dataplane> {
+  const host = options.host ?? '127.0.0.1';
+  const store = options.store ?? new ConfigStore();
+  const logger = options.logger ?? createLogger();
+  const metrics = options.metrics ?? createMetrics();
+  const adapters = options.adapters ?? createAdapters();
+  let accepting = true;
+
+  store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));
+  const proxy = createProxyApp({ store, adapters, metrics, logger });
+  const ops = createOpsApp({ store, metrics, accepting: () => accepting });
+
+  const proxyServer = await listen(proxy.fetch, host, options.port ?? 8081);
+  const opsServer = await listen(ops.fetch, host, options.opsPort ?? 9091);
+  const port = (proxyServer.address() as AddressInfo).port;
+  const opsPort = (opsServer.address() as AddressInfo).port;
+  logger.info({ host, port, opsPort }, 'dataplane listening');
+
+  return {
+    store,
+    logger,
+    metrics,
+    port,
+    opsPort,
+    async close(graceMs = 10_000) {
+      accepting = false;
+      await closeServer(proxyServer, graceMs);
+      await closeServer(opsServer, 0);
+      await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
+      logger.flush();
+    },
+  };
+}
+
+type Fetch = Parameters<typeof serve>[0]['fetch'];
+
+function listen(fetch: Fetch, hostname: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }) as Server;
+    server.keepAliveTimeout = 65_000; // outlive typical load-balancer idle timeouts
+    server.once('error', reject);
+    server.once('listening', () => resolve(server));
+  });
+}
+
+/** Stops accepting, lets open requests finish for `graceMs`, then cuts what is left. */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    // Keep-alive sockets that finish their request during the grace period are closed as they idle.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    timer.unref();
+    sweep.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      clearInterval(sweep);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
