@@ -3,6 +3,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import type { CompiledProvider } from '../../../protocol/src';
 import type { ConfigStore } from '../config/store';
+import { modelList } from '../providers/openai-wire';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
 import type { Logger } from '../telemetry/logger';
@@ -140,7 +141,7 @@ export function createProxyApp(deps: ProxyDeps): Hono<Env> {
       if (op === 'models') {
         o.status = 200;
         finish(o, start);
-        return new Response(modelList(consumer.modelIds), {
+        return new Response(JSON.stringify(modelList(consumer.modelIds)), {
           status: 200,
           headers: { ...JSON_HEADERS, 'x-request-id': o.requestId },
         });
@@ -323,13 +324,6 @@ function hostOf(url: string): string | undefined {
   if (start === -1) return undefined;
   const end = url.indexOf('/', start + 3);
   return url.slice(start + 3, end === -1 ? undefined : end);
-}
-
-function modelList(ids: readonly string[]): string {
-  return JSON.stringify({
-    object: 'list',
-    data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'tollgate' })),
-  });
 }
 
 function streamErrorEvent(detail: string): Uint8Array {

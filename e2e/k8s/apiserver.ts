@@ -1,0 +1,163 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * A real Kubernetes API server for tests, started the way controller-runtime's envtest does:
+ * etcd plus kube-apiserver with RBAC on, a static admin token, and service-account signing keys
+ * so TokenReview and Leases are real. When $KUBECONFIG is set the tests use that cluster instead.
+ */
+export interface TestCluster {
+  url: string;
+  /** Bearer token of a system:masters user. */
+  token: string;
+  kubeconfig: string;
+  stop(): Promise<void>;
+}
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export function apiServerBinary(): string {
+  const fromEnv = process.env.TOLLGATE_KUBE_APISERVER;
+  if (fromEnv) return fromEnv;
+  const built = spawnSync('bash', [path.join(__dirname, 'build-apiserver.sh')], { encoding: 'utf8', cwd: ROOT });
+  if (built.status !== 0) throw new Error(`building kube-apiserver failed:\n${built.stderr}`);
+  return built.stdout.trim().split('\n').pop() ?? '';
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startTestCluster(): Promise<TestCluster> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-k8s-'));
+  const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    for (const c of children.reverse()) {
+      if (c.exitCode === null) {
+        c.kill('SIGTERM');
+        await new Promise((r) => {
+          const t = setTimeout(() => {
+            c.kill('SIGKILL');
+            r(undefined);
+          }, 5000);
+          c.once('exit', () => {
+            clearTimeout(t);
+            r(undefined);
+          });
+        });
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const etcdBin = process.env.TOLLGATE_ETCD ?? '/usr/bin/etcd';
+    if (!existsSync(etcdBin)) throw new Error(`etcd not found at ${etcdBin} (apt-get install etcd-server)`);
+    children.push(
+      spawn(
+        etcdBin,
+        [
+          '--data-dir', path.join(dir, 'etcd'),
+          '--listen-client-urls', `http://127.0.0.1:${etcdClient}`,
+          '--advertise-client-urls', `http://127.0.0.1:${etcdClient}`,
+          '--listen-peer-urls', `http://127.0.0.1:${etcdPeer}`,
+          '--initial-advertise-peer-urls', `http://127.0.0.1:${etcdPeer}`,
+          '--initial-cluster', `default=http://127.0.0.1:${etcdPeer}`,
+          '--unsafe-no-fsync',
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
+
+    const token = randomBytes(24).toString('hex');
+    await writeFile(path.join(dir, 'tokens.csv'), `${token},admin,admin-uid,"system:masters"\n`);
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    await writeFile(path.join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    await writeFile(path.join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+
+    const url = `https://127.0.0.1:${securePort}`;
+    const apiserver = spawn(
+      apiServerBinary(),
+      [
+        `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+        `--secure-port=${securePort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--cert-dir=${path.join(dir, 'certs')}`,
+        `--token-auth-file=${path.join(dir, 'tokens.csv')}`,
+        '--authorization-mode=RBAC',
+        `--service-account-issuer=${url}`,
+        `--service-account-key-file=${path.join(dir, 'sa.pub')}`,
+        `--service-account-signing-key-file=${path.join(dir, 'sa.key')}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--disable-admission-plugins=ServiceAccount',
+        '--allow-privileged=true',
+        '--enable-priority-and-fairness=false',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    children.push(apiserver);
+    const log: string[] = [];
+    apiserver.stderr?.on('data', (d: Buffer) => {
+      log.push(d.toString());
+      if (log.length > 200) log.shift();
+    });
+
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: test, cluster: {server: "' + url + '", insecure-skip-tls-verify: true}}]',
+        'users: [{name: admin, user: {token: "' + token + '"}}]',
+        'contexts: [{name: test, context: {cluster: test, user: admin, namespace: default}}]',
+        'current-context: test',
+        '',
+      ].join('\n'),
+    );
+
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (apiserver.exitCode !== null) throw new Error(`kube-apiserver exited:\n${log.join('')}`);
+      const ready = await fetch(`${url}/readyz`, {
+        headers: { authorization: `Bearer ${token}` },
+        // the serving certificate is self-signed by the test server
+        dispatcher: insecureDispatcher(),
+      } as RequestInit).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`kube-apiserver not ready in 60 s:\n${log.join('')}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return { url, token, kubeconfig, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+let insecure: unknown;
+function insecureDispatcher(): unknown {
+  if (!insecure) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Agent } = require('undici') as typeof import('undici');
+    insecure = new Agent({ connect: { rejectUnauthorized: false } });
+  }
+  return insecure;
+}

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const CLI = path.join(ROOT, 'dist/cli/src/tollgate.js');
+
+export interface RunningTollgate {
+  proc: ChildProcess;
+  port: number;
+  opsPort: number;
+  /** Every JSON log line so far. */
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts the built CLI (`npm run build` first) with `run` on free ports and waits until it listens. */
+export async function startTollgate(args: string[], timeoutMs = 15_000): Promise<RunningTollgate> {
+  const proc = spawn(process.execPath, [CLI, 'run', '--port', '0', '--ops-port', '0', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info' },
+  });
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  let buffered = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) !== -1) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        stderr.push(line);
+      }
+    }
+  });
+  proc.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+
+  const started = Date.now();
+  for (;;) {
+    const listening = logs.find((l) => l.msg === 'dataplane listening');
+    if (listening) {
+      const running: RunningTollgate = {
+        proc,
+        port: Number(listening.port),
+        opsPort: Number(listening.opsPort),
+        logs,
+        stderr,
+        exited,
+        async stop(signal = 'SIGTERM') {
+          if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+          return exited;
+        },
+      };
+      return running;
+    }
+    if (proc.exitCode !== null) throw new Error(`tollgate exited ${proc.exitCode}: ${stderr.join('')}`);
+    if (Date.now() - started > timeoutMs) {
+      proc.kill('SIGKILL');
+      throw new Error(`tollgate did not start in ${timeoutMs} ms: ${stderr.join('')}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
