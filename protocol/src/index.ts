@@ -1,2 +1,3 @@
 export * from './types';
 export * from './redact';
+export * from './hash';

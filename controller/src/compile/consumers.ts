@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import type {
+  CompiledConsumer,
+  CompiledGateway,
+  CompiledRegistry,
+  CompiledRoute,
+} from '../../../protocol/src';
+import type { Consumer } from '../api/v1alpha1';
+import { byAge, checkLabel, nsName } from './common';
+import type { SecretIndex } from './secrets';
+import { StatusBuilder } from './status';
+
+export interface CompiledConsumers {
+  emitted: Map<string, CompiledConsumer>;
+  statuses: StatusBuilder[];
+}
+
+interface Context {
+  gateways: ReadonlyMap<string, CompiledGateway>;
+  knownGateways: ReadonlySet<string>;
+  registries: ReadonlyMap<string, CompiledRegistry>;
+  knownRegistries: ReadonlySet<string>;
+  secrets: SecretIndex;
+}
+
+/**
+ * A consumer needs an accepted gateway. A missing key Secret drops that key; a missing registry
+ * drops that target (a route left with none answers 503). Slugs are unique per gateway, older wins.
+ */
+export function compileConsumers(consumers: readonly Consumer[], ctx: Context): CompiledConsumers {
+  const emitted = new Map<string, CompiledConsumer>();
+  const slugOwner = new Map<string, string>();
+  const statuses: StatusBuilder[] = [];
+
+  for (const c of [...consumers].sort(byAge)) {
+    const status = new StatusBuilder('Consumer', c.metadata);
+    statuses.push(status);
+    const ns = status.namespace;
+    const spec = c.spec ?? ({} as Consumer['spec']);
+
+    checkLabel(status, 'spec.slug', spec.slug);
+    if (spec.credentials?.jwt !== undefined)
+      status.reject('Unsupported', 'spec.credentials.jwt is not supported yet');
+    if (spec.mcp !== undefined) status.reject('Unsupported', 'spec.mcp is not supported yet');
+
+    const gatewayName = `${ns}/${spec.gatewayRef?.name}`;
+    const gateway = ctx.gateways.get(gatewayName);
+    if (!gateway) {
+      if (ctx.knownGateways.has(gatewayName)) {
+        status.unresolvedRef(
+          'RefNotAccepted',
+          `spec.gatewayRef: Gateway '${spec.gatewayRef?.name}' is not accepted`,
+        );
+      } else {
+        status.unresolvedRef('RefNotFound', `spec.gatewayRef: Gateway '${spec.gatewayRef?.name}' not found`);
+      }
+    }
+
+    const apiKeyHashes = new Set<string>();
+    for (const [i, k] of (spec.credentials?.apiKeys ?? []).entries()) {
+      const found = ctx.secrets.lookup(ns, k.secretRef, `spec.credentials.apiKeys[${i}].secretRef`);
+      if (found.ok) apiKeyHashes.add(createHash('sha256').update(found.value.trim()).digest('hex'));
+      else status.unresolvedRef(found.reason, found.message);
+    }
+
+    const routes: CompiledRoute[] = [];
+    const seenModels = new Set<string>();
+    for (const [i, route] of (spec.routes ?? []).entries()) {
+      const at = `spec.routes[${i}]`;
+      if (seenModels.has(route.model))
+        status.reject('Invalid', `${at}.model: '${route.model}' is routed twice`);
+      seenModels.add(route.model);
+      const strategy = route.strategy ?? 'Weighted';
+      if (strategy !== 'Weighted')
+        status.reject('Unsupported', `${at}.strategy: '${strategy}' is not supported yet`);
+      const targets: CompiledRoute['targets'] = [];
+      let total = 0;
+      for (const [j, t] of (route.targets ?? []).entries()) {
+        const tat = `${at}.targets[${j}]`;
+        const weight = t.weight ?? 1;
+        const priority = t.priority ?? 0;
+        total += weight;
+        if (!Number.isInteger(weight) || weight < 0)
+          status.reject('Invalid', `${tat}.weight: must be a whole number >= 0`);
+        if (priority !== 0)
+          status.reject('Unsupported', `${tat}.priority: fallback priorities are not supported yet`);
+        const registryName = `${ns}/${t.registryRef?.name}`;
+        const registry = ctx.registries.get(registryName);
+        if (!registry) {
+          const reason = ctx.knownRegistries.has(registryName) ? 'RefNotAccepted' : 'RefNotFound';
+          const what = reason === 'RefNotFound' ? 'not found' : 'is not usable (see its conditions)';
+          status.unresolvedRef(reason, `${tat}.registryRef: Registry '${t.registryRef?.name}' ${what}`);
+          continue;
+        }
+        const upstream = t.model ?? (route.model === '*' ? undefined : route.model);
+        if (upstream !== undefined && registry.models.length > 0) {
+          const served = registry.aliases[upstream] ?? upstream;
+          if (!registry.models.includes(served)) {
+            status.reject(
+              'Invalid',
+              `${tat}: Registry '${t.registryRef.name}' does not serve model '${upstream}'`,
+            );
+          }
+        }
+        targets.push({
+          registry: registryName,
+          ...(t.model !== undefined ? { model: t.model } : {}),
+          weight,
+          priority,
+        });
+      }
+      if ((route.targets ?? []).length === 0)
+        status.reject('Invalid', `${at}.targets: at least one target is required`);
+      else if (total <= 0) status.reject('Invalid', `${at}.targets: weights must add up to more than 0`);
+      routes.push({ model: route.model, strategy: 'Weighted', targets });
+    }
+
+    if (!status.accepted || !gateway) continue;
+    const slugKey = `${gatewayName}|${spec.slug}`;
+    const winner = slugOwner.get(slugKey);
+    if (winner) {
+      status.reject(
+        'SlugConflict',
+        `spec.slug: '${spec.slug}' is already used in Gateway ${gatewayName} by Consumer ${winner}`,
+      );
+      continue;
+    }
+    slugOwner.set(slugKey, nsName(c.metadata));
+    emitted.set(nsName(c.metadata), {
+      source: { namespace: ns, name: c.metadata.name, generation: status.generation },
+      gateway: gatewayName,
+      slug: spec.slug,
+      apiKeyHashes: [...apiKeyHashes].sort(),
+      routes,
+    });
+  }
+  return { emitted, statuses };
+}
