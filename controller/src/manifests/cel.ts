@@ -108,7 +108,7 @@ export class RuleChecker {
 /** CEL has distinct int and double types: integers of `type: integer` fields become BigInt. */
 function toCel(node: KubeSchema, value: unknown): unknown {
   if (node.type === 'integer' && typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-  if (Array.isArray(value)) return value.map((v) => (node.items ? toCel(node.items, v) : v));
+  if (Array.isArray(value)) return Array.from(value, (v: unknown) => (node.items ? toCel(node.items, v) : v));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {

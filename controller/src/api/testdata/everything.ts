@@ -1,0 +1,142 @@
+import type { Consumer, Gateway, Policy, Registry } from '../v1alpha1';
+
+/**
+ * One object per kind with every field of the API set. Typed with the interfaces of v1alpha1.ts, so
+ * TypeScript rejects a field the types lack; the conformance test checks that the CRDs accept each
+ * object and that every CRD field appears here.
+ */
+const meta = (name: string) => ({ name, namespace: 'everything', labels: { team: 'a' }, annotations: { note: 'x' } });
+
+export const gateway: Gateway = {
+  apiVersion: 'tollgate.dev/v1alpha1',
+  kind: 'Gateway',
+  metadata: meta('gw'),
+  spec: {
+    slug: 'gw',
+    hostnames: ['llm.example.com', '*.ai.example.com'],
+    baseDomain: 'gateways.example.com',
+    discovery: { mode: 'HostOnly' },
+    fleet: 'edge',
+    telemetry: {
+      exporters: [
+        { type: 'kafka', kafka: { brokers: ['kafka:9092'], topic: 'events', clientId: 'tollgate' } },
+        { type: 'otlp', otlp: { endpoint: 'http://otel:4318', headers: { 'x-token': 't' } } },
+      ],
+    },
+    defaults: { maxRequestBodyBytes: 4096, requestTimeout: '1m30s' },
+  },
+  status: {
+    observedGeneration: 2,
+    conditions: [
+      {
+        type: 'Accepted',
+        status: 'True',
+        reason: 'Accepted',
+        message: 'ok',
+        observedGeneration: 2,
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+      },
+    ],
+  },
+};
+
+export const registry: Registry = {
+  apiVersion: 'tollgate.dev/v1alpha1',
+  kind: 'Registry',
+  metadata: meta('reg'),
+  spec: {
+    provider: 'mock',
+    baseUrl: 'https://api.example.com/v1',
+    credentials: { secretRef: { name: 'creds', key: 'apiKey' } },
+    models: [{ name: 'm1', aliases: ['alias-1'] }],
+    timeouts: { connect: '2s', request: '30s', idle: '500ms' },
+    healthCheck: {
+      passive: { consecutiveFailures: 3, ejectionDuration: '30s' },
+      active: { interval: '10s', timeout: '1s', path: '/models' },
+    },
+    mock: { latency: '10ms', chunkDelay: '5ms', failureRate: 0.25, failureStatus: 503, reply: 'hello' },
+  },
+};
+
+export const consumer: Consumer = {
+  apiVersion: 'tollgate.dev/v1alpha1',
+  kind: 'Consumer',
+  metadata: meta('con'),
+  spec: {
+    gatewayRef: { name: 'gw' },
+    slug: 'con',
+    credentials: {
+      apiKeys: [{ secretRef: { name: 'keys', key: 'a' } }],
+      jwt: [{ issuer: 'https://issuer', jwksUri: 'https://issuer/jwks', audiences: ['tollgate'] }],
+    },
+    routes: [
+      {
+        model: 'chat',
+        strategy: 'RoundRobin',
+        targets: [{ registryRef: { name: 'reg' }, model: 'm1', weight: 2, priority: 1 }],
+      },
+    ],
+    mcp: { tools: [{ registryRef: { name: 'tools' }, allow: ['search'] }] },
+  },
+};
+
+export const policy: Policy = {
+  apiVersion: 'tollgate.dev/v1alpha1',
+  kind: 'Policy',
+  metadata: meta('pol'),
+  spec: {
+    targetRefs: [{ kind: 'Gateway', name: 'gw' }],
+    parallel: true,
+    plugins: {
+      rateLimit: {
+        requests: 100,
+        window: '1m',
+        key: 'Header',
+        header: 'x-user',
+        algorithm: 'TokenBucket',
+        failureMode: 'FailClosed',
+      },
+      tokenRateLimit: {
+        tokens: 10000,
+        window: '1h',
+        key: 'Header',
+        header: 'x-user',
+        estimatePrompt: true,
+        failureMode: 'FailOpen',
+      },
+      budget: {
+        amountUSD: '12.50',
+        period: 'Month',
+        scope: 'APIKey',
+        softLimitPercent: 80,
+        downgradeModel: 'cheap',
+        prices: [{ model: 'm1', inputPerMTok: '2.5', outputPerMTok: '10', cachedInputPerMTok: '1.25' }],
+      },
+      requestSize: { maxBodyBytes: 1024, maxMessages: 20 },
+      cors: {
+        allowOrigins: ['https://app.example.com'],
+        allowMethods: ['POST'],
+        allowHeaders: ['authorization'],
+        exposeHeaders: ['x-request-id'],
+        allowCredentials: true,
+        maxAge: '10m',
+      },
+      promptGuard: {
+        action: 'Mask',
+        detectors: ['Email', 'Phone', 'CreditCard', 'SSN', 'IBAN'],
+        patterns: [{ name: 'ticket', regex: 'T-[0-9]+' }],
+        applyTo: ['Request', 'Response'],
+        webhook: { url: 'http://guard', timeout: '2s', failureMode: 'FailOpen' },
+      },
+      semanticCache: {
+        embeddingRegistryRef: { name: 'reg' },
+        embeddingModel: 'text-embedding-3-small',
+        threshold: 0.9,
+        ttl: '1h',
+        scope: 'Gateway',
+      },
+    },
+  },
+};
+
+export const everything = { Gateway: gateway, Registry: registry, Consumer: consumer, Policy: policy };

@@ -1,0 +1,91 @@
+import { parse } from '@marcbachmann/cel-js';
+import { RuleChecker } from '../manifests/cel';
+import { compileValidators, loadCrds, storageSchema, type KubeSchema } from '../manifests/crd-schemas';
+import { everything } from './testdata/everything';
+import { KINDS } from './v1alpha1';
+
+const crds = loadCrds();
+const validators = compileValidators(crds);
+
+/** Every leaf path of a schema, lists as [] (e.g. spec.routes[].targets[].weight). */
+function schemaLeaves(node: KubeSchema, at: string): string[] {
+  if (node.properties)
+    return Object.entries(node.properties).flatMap(([k, c]) => schemaLeaves(c, `${at}.${k}`));
+  if (node.items) return schemaLeaves(node.items, `${at}[]`);
+  return [at];
+}
+
+function valueLeaves(value: unknown, at: string, mapPaths: Set<string>): string[] {
+  if (Array.isArray(value)) return value.flatMap((v) => valueLeaves(v, `${at}[]`, mapPaths));
+  if (value && typeof value === 'object' && !mapPaths.has(at)) {
+    return Object.entries(value).flatMap(([k, v]) => valueLeaves(v, `${at}.${k}`, mapPaths));
+  }
+  return [at];
+}
+
+/** Paths whose schema is a free-form map (additionalProperties), which count as leaves. */
+function mapPaths(node: KubeSchema, at: string, out = new Set<string>()): Set<string> {
+  if (typeof node.additionalProperties === 'object') out.add(at);
+  for (const [k, c] of Object.entries(node.properties ?? {})) mapPaths(c, `${at}.${k}`, out);
+  if (node.items) mapPaths(node.items, `${at}[]`, out);
+  return out;
+}
+
+describe.each(KINDS)('%s CRD', (kind) => {
+  const crd = crds.get(kind);
+  if (!crd) throw new Error(`no CRD for ${kind}`);
+  const root = storageSchema(crd);
+  const spec = root.properties?.spec as KubeSchema;
+  const fixture = everything[kind];
+
+  it('accepts the fixture that sets every field of the TypeScript type', () => {
+    const copy = structuredClone(fixture);
+    const validate = validators.get(kind);
+    expect(validate?.(copy)).toBe(true);
+    expect(validate?.errors ?? []).toEqual([]);
+  });
+
+  it('has no field that the TypeScript type lacks', () => {
+    const inFixture = new Set(valueLeaves(fixture.spec, 'spec', mapPaths(spec, 'spec')));
+    const missing = schemaLeaves(spec, 'spec').filter((p) => !inFixture.has(p));
+    expect(missing).toEqual([]);
+  });
+
+  it('describes every field, for kubectl explain', () => {
+    const undocumented: string[] = [];
+    const walk = (n: KubeSchema, at: string) => {
+      if (at !== 'metadata' && !n.description) undocumented.push(at || '(root)');
+      for (const [k, c] of Object.entries(n.properties ?? {})) walk(c, at ? `${at}.${k}` : k);
+      if (n.items) walk(n.items, `${at}[]`);
+      if (typeof n.additionalProperties === 'object') walk(n.additionalProperties, `${at}{}`);
+    };
+    walk(root, '');
+    expect(undocumented).toEqual([]);
+  });
+
+  it('has printer columns, a short name, the tollgate category and a status subresource', () => {
+    const v = crd.spec.versions[0];
+    expect(crd.spec.group).toBe('tollgate.dev');
+    expect(v?.name).toBe('v1alpha1');
+    expect(crd.spec.names.shortNames?.length).toBeGreaterThan(0);
+    expect(crd.spec.names.categories).toContain('tollgate');
+    expect(v?.subresources?.status).toEqual({});
+    expect(v?.additionalPrinterColumns?.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['Accepted', 'Programmed', 'Age']),
+    );
+  });
+
+  it('shares one status schema (conditions + observedGeneration) with the other kinds', () => {
+    const gatewayStatus = storageSchema(crds.get('Gateway') as never).properties?.status;
+    expect(root.properties?.status).toEqual(gatewayStatus);
+    expect(Object.keys(root.properties?.status?.properties ?? {})).toEqual([
+      'observedGeneration',
+      'conditions',
+    ]);
+  });
+
+  it('has CEL rules that parse and pass on the fixture', () => {
+    for (const rule of RuleChecker.rulesOf(root)) expect(() => parse(rule)).not.toThrow();
+    expect(new RuleChecker(root).check(structuredClone(fixture))).toEqual([]);
+  });
+});

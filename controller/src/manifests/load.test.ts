@@ -1,0 +1,182 @@
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { formatManifestError, loadManifests } from './load';
+
+async function tmpFiles(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-load-'));
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+const gateway = `apiVersion: tollgate.dev/v1alpha1
+kind: Gateway
+metadata: {name: g}
+spec: {slug: g}
+`;
+const registry = (extra = '') => `apiVersion: tollgate.dev/v1alpha1
+kind: Registry
+metadata: {name: r, namespace: team}
+spec:
+  provider: mock${extra}
+`;
+const consumer = (spec: string) => `apiVersion: tollgate.dev/v1alpha1
+kind: Consumer
+metadata: {name: c}
+spec:
+  gatewayRef: {name: g}
+${spec}`;
+const goodConsumerSpec = `  slug: c
+  credentials: {apiKeys: [{secretRef: {name: k, key: key}}]}
+  routes: [{model: m, targets: [{registryRef: {name: r}}]}]
+`;
+
+async function errorsOf(text: string) {
+  const dir = await tmpFiles({ 'x.yaml': text });
+  const r = await loadManifests([dir]);
+  return r.errors.map((e) => ({ path: e.path, message: e.message, document: e.document }));
+}
+
+describe('loadManifests', () => {
+  it('reads files and directories recursively, multi-document, skipping empty documents', async () => {
+    const dir = await tmpFiles({
+      'a.yaml': `${gateway}---\n---\n${registry()}`,
+      'nested/b.yml': 'apiVersion: v1\nkind: Secret\nmetadata: {name: k}\nstringData: {key: v}\n',
+      'ignored.txt': 'not yaml',
+    });
+    const r = await loadManifests([dir]);
+    expect(r.errors).toEqual([]);
+    expect(r.objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'Gateway/default/g',
+      'Registry/team/r',
+    ]);
+    expect(r.secrets.map((s) => s.metadata.name)).toEqual(['k']);
+    const single = await loadManifests([path.join(dir, 'a.yaml')]);
+    expect(single.objects).toHaveLength(2);
+  });
+
+  it('applies CRD defaults, namespace and generation like the API server', async () => {
+    const dir = await tmpFiles({ 'c.yaml': `${gateway}---\n${consumer(goodConsumerSpec)}` });
+    const r = await loadManifests([dir]);
+    expect(r.errors).toEqual([]);
+    const [g, c] = r.objects;
+    expect(g?.metadata).toMatchObject({ namespace: 'default', generation: 1 });
+    // like the API server, defaults apply inside objects that are present, not to absent parents
+    expect(g?.kind === 'Gateway' && g.spec).toEqual({ slug: 'g', fleet: 'default' });
+    expect(c?.kind === 'Consumer' && c.spec.routes[0]).toMatchObject({
+      strategy: 'Weighted',
+      targets: [{ weight: 1, priority: 0 }],
+    });
+  });
+
+  it.each([
+    ['unknown field', registry('\n  colour: blue'), 'spec.colour', 'unknown field'],
+    ['wrong type', registry('\n  models: {name: a}'), 'spec.models', 'must be array'],
+    ['bad enum', registry().replace('mock', 'skynet'), 'spec.provider', 'must be one of: openai'],
+    [
+      'missing required field',
+      registry().replace('provider: mock', 'baseUrl: http://x'),
+      'spec.provider',
+      'required field is missing',
+    ],
+    [
+      'slug not a DNS label',
+      consumer(goodConsumerSpec.replace('slug: c', 'slug: Not_OK')),
+      'spec.slug',
+      'must match pattern',
+    ],
+    [
+      'bad duration',
+      registry('\n  timeouts: {connect: 10 seconds}'),
+      'spec.timeouts.connect',
+      'must match pattern',
+    ],
+    ['number out of range', registry('\n  mock: {failureRate: 2}'), 'spec.mock.failureRate', 'must be <= 1'],
+    [
+      'CEL: baseUrl required for openai-compatible',
+      registry().replace('mock', 'openai-compatible'),
+      'spec',
+      'baseUrl is required for provider openai-compatible',
+    ],
+    [
+      'CEL: mock settings only for mock',
+      registry('\n  baseUrl: http://x\n  mock: {latency: 1s}').replace(
+        'provider: mock',
+        'provider: openai-compatible',
+      ),
+      'spec',
+      'mock settings are only allowed when provider is mock',
+    ],
+    [
+      'CEL: a credential is required',
+      consumer(goodConsumerSpec.replace('{apiKeys: [{secretRef: {name: k, key: key}}]}', '{apiKeys: []}')),
+      'spec.credentials',
+      'at least one apiKey or jwt issuer is required',
+    ],
+    [
+      'CEL: weights add up to more than 0',
+      consumer(goodConsumerSpec.replace('{registryRef: {name: r}}', '{registryRef: {name: r}, weight: 0}')),
+      'spec.routes[0].targets',
+      'weights must add up to more than 0',
+    ],
+    [
+      'list map: a model routed twice',
+      consumer(
+        goodConsumerSpec.replace(
+          'routes: [{model: m, targets: [{registryRef: {name: r}}]}]',
+          'routes: [{model: m, targets: [{registryRef: {name: r}}]}, {model: m, targets: [{registryRef: {name: r}}]}]',
+        ),
+      ),
+      'spec.routes[1]',
+      'duplicate entry for key ["m"]',
+    ],
+    [
+      'unsupported kind',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n',
+      '',
+      "unsupported kind 'Deployment'",
+    ],
+    ['not a mapping', '- a\n- b\n', '', 'a manifest must be a YAML mapping'],
+    [
+      'Secret data not base64',
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "not base64!"}\n',
+      'data.k',
+      'must be base64',
+    ],
+    ['bad metadata.name', gateway.replace('name: g', 'name: G!'), 'metadata.name', 'must match pattern'],
+  ])('%s', async (_name, text, at, message) => {
+    const errors = await errorsOf(text);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: at, message: expect.stringContaining(message) }),
+      ]),
+    );
+  });
+
+  it('reports a YAML syntax error with its line, and still loads the other documents', async () => {
+    const dir = await tmpFiles({ 'x.yaml': `${gateway}---\nspec: [unclosed\n`, 'y.yaml': registry() });
+    const r = await loadManifests([dir]);
+    expect(r.objects.map((o) => o.kind)).toEqual(['Gateway', 'Registry']);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatchObject({ document: 2 });
+    expect(r.errors[0]?.message).toMatch(/YAML syntax error at line \d+/);
+  });
+
+  it('refuses duplicates and names file, document and field in the message', async () => {
+    const dir = await tmpFiles({ 'a.yaml': `${gateway}---\n${gateway}` });
+    const r = await loadManifests([dir]);
+    expect(r.objects).toHaveLength(1);
+    expect(r.errors.map(formatManifestError)).toEqual([
+      `${path.join(dir, 'a.yaml')} (document 2): metadata.name: duplicate Gateway default/g (first in ${path.join(dir, 'a.yaml')} (document 1))`,
+    ]);
+  });
+
+  it('reports a missing path instead of throwing', async () => {
+    const r = await loadManifests(['/nonexistent/tollgate']);
+    expect(r.objects).toEqual([]);
+    expect(r.errors[0]?.message).toContain('ENOENT');
+  });
+});
