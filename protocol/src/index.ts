@@ -1,3 +1,4 @@
 export * from './types';
 export * from './redact';
 export * from './hash';
+export * from './schema';

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, stringify, parse } from 'yaml';
 import type { Secret, TollgateObject } from '../api/v1alpha1';
+import { validateResource } from '../../../protocol/src';
 import { compile, type CompileInput } from '.';
 
 /**
@@ -42,6 +43,8 @@ describe('compile goldens', () => {
       writeFileSync(expectedFile, stringify(result, { aliasDuplicateObjects: false }));
     }
     expect(JSON.parse(JSON.stringify(result))).toEqual(parse(readFileSync(expectedFile, 'utf8')));
+    // everything compile emits is what a proxy accepts
+    for (const r of result.resources) expect(validateResource(r)).toEqual({ ok: true, resource: r });
   });
 
   it.each(cases)('%s: output does not depend on input order', (name) => {

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { contentHash } from './hash';
+import { schemaFile, validateResource } from './schema';
+import type {
+  AnyResource,
+  CompiledConsumer,
+  CompiledGateway,
+  CompiledPolicy,
+  CompiledRegistry,
+} from './types';
+
+const source = { namespace: 'ns', name: 'n', generation: 2 };
+/** Every field of every compiled body, typed: TypeScript rejects a field the types lack. */
+const bodies = {
+  Gateway: {
+    source,
+    slug: 'gw',
+    hostnames: ['a.example.com'],
+    discovery: 'HostOnly',
+    fleet: 'edge',
+    limits: { maxRequestBodyBytes: 10, requestTimeoutMs: 1000 },
+  } satisfies CompiledGateway,
+  Registry: {
+    source,
+    provider: 'mock',
+    baseUrl: '',
+    apiKey: 'secret',
+    models: ['m'],
+    aliases: { a: 'm' },
+    timeouts: { connectMs: 1, requestMs: 2, idleMs: 3 },
+    mock: { latencyMs: 0, chunkDelayMs: 0, failureRate: 0.5, failureStatus: 503, reply: 'r' },
+  } satisfies CompiledRegistry,
+  Consumer: {
+    source,
+    gateway: 'ns/gw',
+    slug: 'c',
+    apiKeyHashes: ['a'.repeat(64)],
+    routes: [
+      {
+        model: '*',
+        strategy: 'Weighted',
+        targets: [{ registry: 'ns/r', model: 'm', weight: 1, priority: 0 }],
+      },
+    ],
+  } satisfies CompiledConsumer,
+  Policy: {
+    source,
+    targets: [{ kind: 'Gateway', name: 'ns/gw' }],
+    parallel: false,
+    plugins: {},
+  } satisfies CompiledPolicy,
+};
+const resources = Object.entries(bodies).map(
+  ([kind, body]) => ({ kind, name: 'ns/n', version: contentHash(body), body }) as AnyResource,
+);
+
+interface JsonSchema {
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  $ref?: string;
+}
+const schema = JSON.parse(readFileSync(schemaFile(), 'utf8')) as { definitions: Record<string, JsonSchema> };
+
+function leaves(node: JsonSchema, at: string): string[] {
+  if (
+    node.$ref &&
+    !node.$ref.endsWith('/ms') &&
+    !node.$ref.endsWith('/name') &&
+    !node.$ref.endsWith('/label')
+  ) {
+    return leaves(schema.definitions[node.$ref.split('/').pop() ?? ''] ?? {}, at);
+  }
+  if (node.properties && Object.keys(node.properties).length > 0) {
+    return Object.entries(node.properties).flatMap(([k, c]) => leaves(c, `${at}.${k}`));
+  }
+  if (node.items) return leaves(node.items, `${at}[]`);
+  return [at];
+}
+function valueLeaves(v: unknown, at: string): string[] {
+  if (Array.isArray(v)) return v.flatMap((x) => valueLeaves(x, `${at}[]`));
+  if (v && typeof v === 'object' && Object.keys(v).length > 0 && !at.endsWith('.aliases')) {
+    return Object.entries(v).flatMap(([k, x]) => valueLeaves(x, `${at}.${k}`));
+  }
+  return [at];
+}
+
+describe('protocol schema', () => {
+  it.each(resources.map((r) => [r.kind, r] as const))('accepts a full %s', (_k, r) => {
+    expect(validateResource(r)).toEqual({ ok: true, resource: r });
+  });
+
+  it.each(Object.entries(bodies))('%s: every schema field is in the TypeScript type', (kind, body) => {
+    const have = new Set(valueLeaves(body, kind));
+    expect(leaves(schema.definitions[kind] ?? {}, kind).filter((p) => !have.has(p))).toEqual([]);
+  });
+
+  it.each([
+    ['not an object', 'nope', 'must be object'],
+    [
+      'unknown kind',
+      { ...resources[0], kind: 'Cluster' },
+      '/kind: must be equal to one of the allowed values',
+    ],
+    ['bad version', { ...resources[0], version: 'v1' }, '/version: must match pattern'],
+    [
+      'extra body field',
+      { ...resources[0], body: { ...bodies.Gateway, extra: 1 } },
+      "must NOT have additional properties 'extra'",
+    ],
+    [
+      'missing body field',
+      { ...resources[2], body: { ...bodies.Consumer, routes: undefined } },
+      "must have required property 'routes'",
+    ],
+    [
+      'wrong body type',
+      {
+        ...resources[0],
+        body: { ...bodies.Gateway, limits: { maxRequestBodyBytes: '10', requestTimeoutMs: 1 } },
+      },
+      'body/limits/maxRequestBodyBytes: must be integer',
+    ],
+  ])('rejects %s with a readable error', (_name, value, message) => {
+    const r = validateResource(value);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toContain(message);
+  });
+});
