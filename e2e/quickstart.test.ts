@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, writeFile, cp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import http from 'node:http';
 import OpenAI from 'openai';
 import { ROOT, eventually, startTollgate, type RunningTollgate } from './process';
 
@@ -51,11 +52,13 @@ describe('tollgate run -f examples/quickstart (real process, official OpenAI SDK
   });
 
   it('lists the consumer models and finds the gateway by Host', async () => {
-    const res = await fetch(`http://127.0.0.1:${tg.port}/my-app/v1/models`, {
-      headers: { host: `demo.localhost:${tg.port}`, authorization: 'Bearer sk-tollgate-demo-key' },
+    // fetch will not send a custom Host header; a plain node:http request does, as curl would
+    const res = await httpGet(tg.port, '/my-app/v1/models', {
+      host: `demo.localhost:${tg.port}`,
+      authorization: 'Bearer sk-tollgate-demo-key',
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { data: { id: string }[] };
+    const body = JSON.parse(res.body) as { data: { id: string }[] };
     expect(body.data.map((m) => m.id)).toEqual(['gpt-4o-mini', 'smart']);
   });
 
@@ -76,7 +79,9 @@ describe('tollgate run -f examples/quickstart (real process, official OpenAI SDK
     expect((await fetch(`${ops}/healthz`)).status).toBe(200);
     expect((await fetch(`${ops}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${ops}/metrics`)).text();
-    expect(metrics).toMatch(/tollgate_requests_total\{gateway="demo",consumer="my-app",registry="default\/mock",model="gpt-4o-mini",status="200"\} \d+/);
+    expect(metrics).toMatch(
+      /tollgate_requests_total\{gateway="demo",consumer="my-app",registry="default\/mock",model="gpt-4o-mini",status="200"\} \d+/,
+    );
     expect(metrics).toContain('tollgate_request_duration_seconds_bucket');
     const dump = await (await fetch(`${ops}/config_dump`)).text();
     expect(dump).toContain('"slug":"my-app"');
@@ -85,9 +90,12 @@ describe('tollgate run -f examples/quickstart (real process, official OpenAI SDK
   });
 
   it('writes one JSON access-log line per request, without keys', async () => {
-    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'log me' }] }, {
-      headers: { 'x-request-id': 'e2e-log-check' },
-    });
+    await client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'log me' }] },
+      {
+        headers: { 'x-request-id': 'e2e-log-check' },
+      },
+    );
     await eventually(() => tg.logs.some((l) => l.requestId === 'e2e-log-check'));
     const line = tg.logs.find((l) => l.requestId === 'e2e-log-check');
     expect(line).toMatchObject({ msg: 'request', status: 200, gateway: 'demo', consumer: 'my-app' });
@@ -110,16 +118,25 @@ describe('hot reload and graceful shutdown (real process)', () => {
         maxRetries: 0,
       });
       const ask = async () =>
-        (await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }))
-          .choices[0]?.message.content;
+        (
+          await client.chat.completions.create({
+            model: 'gpt-4o-mini',
+            messages: [{ role: 'user', content: 'hi' }],
+          })
+        ).choices[0]?.message.content;
 
       // a valid edit: a fixed reply
-      await writeFile(registryFile, original.replace('chunkDelay: 10ms', 'chunkDelay: 10ms\n    reply: reloaded reply'));
+      await writeFile(
+        registryFile,
+        original.replace('chunkDelay: 10ms', 'chunkDelay: 10ms\n    reply: reloaded reply'),
+      );
       await eventually(async () => (await ask()) === 'reloaded reply');
 
       // a broken edit: the last good config stays and the reason is logged
       await writeFile(registryFile, original.replace('provider: mock', 'provider: 12'));
-      await eventually(() => tg.logs.some((l) => l.msg === 'manifests rejected; keeping the last good config'));
+      await eventually(() =>
+        tg.logs.some((l) => l.msg === 'manifests rejected; keeping the last good config'),
+      );
       expect(await ask()).toBe('reloaded reply');
       const rejected = tg.logs.find((l) => l.msg === 'manifests rejected; keeping the last good config');
       expect(JSON.stringify(rejected)).toContain('registry.yaml');
@@ -153,3 +170,20 @@ describe('hot reload and graceful shutdown (real process)', () => {
     }
   });
 });
+
+function httpGet(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compile, type CompileResult } from '../../controller/src/compile';
-import { formatManifestError, loadManifests } from '../../controller/src/manifests/load';
+import { formatManifestError, loadManifests, manifestFiles } from '../../controller/src/manifests/load';
 import { resourceKey, type AnyResource } from '../../protocol/src';
 import { startDataplane, type Dataplane, type DataplaneOptions } from '../../dataplane/src';
 
@@ -103,7 +103,11 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   };
 }
 
-/** Watches each path's directory (editors replace files by rename), debounced into one reload. */
+/**
+ * Watches the directory of every manifest (editors replace files by rename, so the file itself is
+ * not watched), debounced into one reload. Plain per-directory watchers are set up synchronously,
+ * unlike Node's recursive mode, so no edit made right after startup is missed.
+ */
 async function watchPaths(
   paths: string[],
   debounceMs: number,
@@ -115,16 +119,23 @@ async function watchPaths(
     timer = setTimeout(() => void onChange(), debounceMs);
     timer.unref();
   };
-  const watchers: FSWatcher[] = [];
+  const dirs = new Map<string, ((name: string) => boolean) | undefined>();
   for (const p of paths) {
     const abs = path.resolve(p);
-    const isDir = (await stat(abs)).isDirectory();
-    const dir = isDir ? abs : path.dirname(abs);
-    const file = isDir ? undefined : path.basename(abs);
-    const w = watch(dir, { recursive: isDir, persistent: false }, (_event, name) => {
-      if (file === undefined || name === file) trigger();
-    });
-    watchers.push(w);
+    if ((await stat(abs)).isDirectory()) {
+      dirs.set(abs, undefined);
+      for (const f of await manifestFiles([abs]))
+        if (!dirs.has(path.dirname(f))) dirs.set(path.dirname(f), undefined);
+    } else {
+      const file = path.basename(abs);
+      const previous = dirs.get(path.dirname(abs));
+      dirs.set(path.dirname(abs), (name) => name === file || (previous?.(name) ?? false));
+    }
   }
-  return watchers;
+  return [...dirs].map(([dir, accepts]) =>
+    watch(dir, { persistent: false }, (_event, name) => {
+      const n = name?.toString() ?? '';
+      if (accepts ? accepts(n) : /\.ya?ml$/.test(n) || n === '') trigger();
+    }),
+  );
 }

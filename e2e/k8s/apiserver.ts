@@ -24,7 +24,10 @@ const ROOT = path.resolve(__dirname, '../..');
 export function apiServerBinary(): string {
   const fromEnv = process.env.TOLLGATE_KUBE_APISERVER;
   if (fromEnv) return fromEnv;
-  const built = spawnSync('bash', [path.join(__dirname, 'build-apiserver.sh')], { encoding: 'utf8', cwd: ROOT });
+  const built = spawnSync('bash', [path.join(__dirname, 'build-apiserver.sh')], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
   if (built.status !== 0) throw new Error(`building kube-apiserver failed:\n${built.stderr}`);
   return built.stdout.trim().split('\n').pop() ?? '';
 }
@@ -70,12 +73,18 @@ export async function startTestCluster(): Promise<TestCluster> {
       spawn(
         etcdBin,
         [
-          '--data-dir', path.join(dir, 'etcd'),
-          '--listen-client-urls', `http://127.0.0.1:${etcdClient}`,
-          '--advertise-client-urls', `http://127.0.0.1:${etcdClient}`,
-          '--listen-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-          '--initial-advertise-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-          '--initial-cluster', `default=http://127.0.0.1:${etcdPeer}`,
+          '--data-dir',
+          path.join(dir, 'etcd'),
+          '--listen-client-urls',
+          `http://127.0.0.1:${etcdClient}`,
+          '--advertise-client-urls',
+          `http://127.0.0.1:${etcdClient}`,
+          '--listen-peer-urls',
+          `http://127.0.0.1:${etcdPeer}`,
+          '--initial-advertise-peer-urls',
+          `http://127.0.0.1:${etcdPeer}`,
+          '--initial-cluster',
+          `default=http://127.0.0.1:${etcdPeer}`,
           '--unsafe-no-fsync',
         ],
         { stdio: 'ignore' },
