@@ -4,7 +4,10 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
     // cel-js ships ES modules only; compile it to CommonJS for jest like our own sources.
-    '^.+/@marcbachmann/cel-js/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+    '^.+/@marcbachmann/cel-js/.+\\.js$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
   testMatch: ['<rootDir>/{protocol,controller,dataplane,cli,bench,e2e}/**/*.test.ts'],

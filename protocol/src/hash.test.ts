@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { canonicalJson, contentHash } from './hash';
 
 describe('contentHash', () => {
@@ -15,7 +16,7 @@ describe('contentHash', () => {
     expect(contentHash({ slug: 'demo' })).toMatch(/^[0-9a-f]{16}$/);
     // pinned: a change here changes every version every proxy holds
     expect(contentHash({ slug: 'demo' })).toBe(
-      require('node:crypto').createHash('sha256').update('{"slug":"demo"}').digest('hex').slice(0, 16),
+      createHash('sha256').update('{"slug":"demo"}').digest('hex').slice(0, 16),
     );
   });
 });
