@@ -9,7 +9,7 @@ const PATHS: Record<Operation, { method: 'GET' | 'POST'; path: string }> = {
 };
 
 /** Response headers worth relaying to the caller. */
-const RELAYED = ['content-type', 'openai-processing-ms', 'x-request-id'];
+const RELAYED = ['content-type', 'retry-after', 'openai-processing-ms', 'x-request-id'];
 
 /**
  * The OpenAI wire adapter: `openai` and every OpenAI-compatible upstream share it and differ only

@@ -1,0 +1,157 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import net from 'node:net';
+import {
+  SSE_DONE,
+  chatCompletion,
+  chatCompletionChunks,
+  embeddingList,
+  lastUserText,
+  modelList,
+  openAIError,
+  promptText,
+  sseEncode,
+} from '../providers/openai-wire';
+
+/** What the next requests meet; switch it at any time. */
+export type Behaviour =
+  | { kind: 'ok'; reply?: string; chunkDelayMs?: number }
+  | { kind: 'status'; status: number; retryAfter?: string }
+  | { kind: 'hang' }
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'dieMidStream'; afterChunks: number }
+  | { kind: 'malformed' };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface MockOpenAIUpstream {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  behave(b: Behaviour): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 speaking OpenAI's wire format (the same builders as the mock
+ * provider), with switchable failures: for tests and the benchmark.
+ */
+export async function startMockOpenAIUpstream(
+  options: { apiKey?: string; models?: string[] } = {},
+): Promise<MockOpenAIUpstream> {
+  let behaviour: Behaviour = { kind: 'ok' };
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      void handle(req, res, body, behaviour);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: string, b: Behaviour) {
+    const send = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'x-request-id': `req_${requests.length}`,
+        ...headers,
+      });
+      res.end(JSON.stringify(value));
+    };
+    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      return send(401, openAIError(401, 'Incorrect API key provided.', 'invalid_api_key'));
+    }
+    if (b.kind === 'hang') return; // accept, never answer
+    if (b.kind === 'slow') await new Promise((r) => setTimeout(r, b.delayMs));
+    if (b.kind === 'status') {
+      return send(
+        b.status,
+        openAIError(b.status, `mock upstream answered ${b.status}`),
+        b.retryAfter ? { 'retry-after': b.retryAfter } : {},
+      );
+    }
+    if (b.kind === 'malformed') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end('{"id": "chatcmpl-broken", "choices": [');
+    }
+
+    const path = (req.url ?? '').replace(/\?.*$/, '');
+    if (req.method === 'GET' && path === '/v1/models')
+      return send(200, modelList(options.models ?? ['gpt-4o-mini'], 'mock'));
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return send(400, openAIError(400, 'We could not parse the JSON body of your request.'));
+    }
+    const model = String(body.model ?? '');
+    if (req.method === 'POST' && path === '/v1/embeddings') {
+      const input = body.input;
+      return send(
+        200,
+        embeddingList(model, Array.isArray(input) ? input.map(String) : [String(input ?? '')]),
+      );
+    }
+    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+      return send(404, openAIError(404, `Invalid URL (${req.method} ${path})`));
+    }
+    const reply = (b.kind === 'ok' ? b.reply : undefined) ?? `Echo: ${lastUserText(body)}`;
+    const prompt = promptText(body);
+    if (body.stream !== true) return send(200, chatCompletion(model, prompt, reply));
+
+    const includeUsage =
+      (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const events = chatCompletionChunks(model, prompt, reply, includeUsage);
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    const delay = b.kind === 'ok' ? (b.chunkDelayMs ?? 0) : 0;
+    for (const [i, e] of events.entries()) {
+      if (b.kind === 'dieMidStream' && i === b.afterChunks) {
+        // let what was written reach the client, then drop the connection as a crashed upstream would
+        await new Promise((r) => setTimeout(r, 50));
+        res.socket?.destroy();
+        return;
+      }
+      if (delay > 0 && i > 0) await new Promise((r) => setTimeout(r, delay));
+      res.write(sseEncode(e));
+    }
+    res.end(SSE_DONE);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    behave(b) {
+      behaviour = b;
+    },
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A port with nothing listening on it: connections are refused. */
+export async function refusingPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
