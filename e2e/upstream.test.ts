@@ -188,8 +188,8 @@ describe('through Tollgate to a real OpenAI-wire upstream', () => {
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
-    expect((err as OpenAI.APIError).message).toContain('mock upstream answered 429');
-    expect((err as OpenAI.APIError).headers?.get('retry-after')).toBe('7');
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('mock upstream answered 429');
+    expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('7');
   });
 
   it('answers 502 when the upstream refuses connections', async () => {
@@ -197,8 +197,8 @@ describe('through Tollgate to a real OpenAI-wire upstream', () => {
       .create({ model: 'down', messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
-    expect((err as OpenAI.APIError).status).toBe(502);
-    expect((err as OpenAI.APIError).code).toBe('upstream_error');
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_error');
   });
 
   it('answers 504 within the registry timeout when the upstream hangs', async () => {
@@ -207,7 +207,7 @@ describe('through Tollgate to a real OpenAI-wire upstream', () => {
     const err = await client.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e);
-    expect((err as OpenAI.APIError).status).toBe(504);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
     expect(Date.now() - started).toBeLessThan(2500);
   });
 

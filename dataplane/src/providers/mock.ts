@@ -27,7 +27,7 @@ export function createMockAdapter(): ProviderAdapter {
   return {
     async send(call: UpstreamCall): Promise<UpstreamResponse> {
       const s = { ...DEFAULTS, ...call.registry.mock };
-      if (s.latencyMs > 0) await sleep(s.latencyMs, undefined, { signal: call.signal });
+      if (s.latencyMs > 0) await sleep(s.latencyMs, undefined, { signal: call.signal.toSignal() });
       const key = `${call.registry.source.namespace}/${call.registry.source.name}`;
       const n = (calls.get(key) ?? 0) + 1;
       calls.set(key, n);
@@ -57,7 +57,7 @@ export function createMockAdapter(): ProviderAdapter {
           return {
             status: 200,
             headers: { 'content-type': 'text/event-stream' },
-            body: streamChunks(chunks, s.chunkDelayMs, call.signal),
+            body: streamChunks(chunks, s.chunkDelayMs, call.signal.toSignal()),
           };
         }
       }

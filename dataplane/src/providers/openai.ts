@@ -1,4 +1,6 @@
 import { Pool, errors as undiciErrors } from 'undici';
+import type { CompiledRegistry } from '../../../protocol/src';
+import type { CallAbort } from './abort';
 import type { Operation, ProviderAdapter, UpstreamCall, UpstreamResponse } from './types';
 import { UpstreamError } from './types';
 
@@ -19,20 +21,36 @@ const RELAYED = ['content-type', 'retry-after', 'openai-processing-ms', 'x-reque
 export function createOpenAIAdapter(): ProviderAdapter {
   const pools = new Map<string, Pool>();
 
-  function poolFor(origin: string, connectMs: number): Pool {
-    const key = `${origin}|${connectMs}`;
+  // Timeouts live on the pool, not on each request: per-request timeouts cost a timer each.
+  function poolFor(origin: string, t: CompiledRegistry['timeouts']): Pool {
+    const key = `${origin}|${t.connectMs}|${t.requestMs}|${t.idleMs}`;
     let pool = pools.get(key);
     if (!pool) {
-      pool = new Pool(origin, { connect: { timeout: connectMs }, keepAliveTimeout: 30_000 });
+      pool = new Pool(origin, {
+        connect: { timeout: t.connectMs },
+        headersTimeout: t.requestMs,
+        bodyTimeout: t.idleMs,
+        keepAliveTimeout: 30_000,
+      });
       pools.set(key, pool);
     }
     return pool;
+  }
+  const bases = new Map<string, { origin: string; prefix: string }>();
+  function baseOf(url: string): { origin: string; prefix: string } {
+    let b = bases.get(url);
+    if (!b) {
+      const u = new URL(url);
+      b = { origin: u.origin, prefix: u.pathname.replace(/\/$/, '') };
+      bases.set(url, b);
+    }
+    return b;
   }
 
   return {
     async send(call: UpstreamCall): Promise<UpstreamResponse> {
       const { registry } = call;
-      const base = new URL(registry.baseUrl);
+      const base = baseOf(registry.baseUrl);
       const op = PATHS[call.operation];
       const headers: Record<string, string> = {
         accept: call.stream ? 'text/event-stream' : 'application/json',
@@ -49,14 +67,12 @@ export function createOpenAIAdapter(): ProviderAdapter {
             : JSON.stringify({ ...call.body, model: call.model });
       }
       try {
-        const res = await poolFor(base.origin, registry.timeouts.connectMs).request({
-          path: base.pathname.replace(/\/$/, '') + op.path,
+        const res = await poolFor(base.origin, registry.timeouts).request({
+          path: base.prefix + op.path,
           method: op.method,
           headers,
           body,
           signal: call.signal,
-          headersTimeout: registry.timeouts.requestMs,
-          bodyTimeout: registry.timeouts.idleMs,
         });
         const relayed: Record<string, string> = {};
         for (const name of RELAYED) {
@@ -76,7 +92,7 @@ export function createOpenAIAdapter(): ProviderAdapter {
   };
 }
 
-export function toUpstreamError(err: unknown, signal: AbortSignal): unknown {
+export function toUpstreamError(err: unknown, signal: CallAbort): unknown {
   if (signal.aborted) return err; // the caller's own abort or deadline: the pipeline decides
   if (
     err instanceof undiciErrors.ConnectTimeoutError ||

@@ -1,4 +1,5 @@
 import type { CompiledRegistry } from '../../../protocol/src';
+import type { CallAbort } from './abort';
 
 /** Which inbound API a call came in on. Later formats (messages, responses) join this list. */
 export type Operation = 'chat.completions' | 'embeddings' | 'models';
@@ -15,7 +16,8 @@ export interface UpstreamCall {
   rawBody: Uint8Array | undefined;
   stream: boolean;
   requestId: string;
-  signal: AbortSignal;
+  /** Fires when the caller leaves or the gateway's deadline passes. */
+  signal: CallAbort;
 }
 
 /** What an adapter hands back: the upstream's status, the headers worth relaying, and the body. */

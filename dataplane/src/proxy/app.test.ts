@@ -257,9 +257,7 @@ describe('proxy pipeline', () => {
   it('504 when the gateway deadline passes while the upstream hangs', async () => {
     const { post, adapter } = setup();
     adapter.next = (call) =>
-      new Promise((_resolve, reject) =>
-        call.signal.addEventListener('abort', () => reject(call.signal.reason)),
-      );
+      new Promise((_resolve, reject) => call.signal.once('abort', () => reject(call.signal.reason)));
     const started = Date.now();
     const res = await post('/app/v1/chat/completions', chat);
     expect(res.status).toBe(504);

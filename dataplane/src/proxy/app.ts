@@ -4,12 +4,14 @@ import { Hono, type Context } from 'hono';
 import type { CompiledProvider } from '../../../protocol/src';
 import type { ConfigStore } from '../config/store';
 import { modelList } from '../providers/openai-wire';
+import { CallAbort } from '../providers/abort';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import { readBody, parseJsonObject } from './body';
 import { GatewayError, errors, openAIErrorBody } from './errors';
+import { nodeExchange, webExchange, type Exchange } from './exchange';
 import {
   authenticate,
   findConsumer,
@@ -19,7 +21,7 @@ import {
   presentedKey,
   upstreamModel,
 } from './resolve';
-import { sseEvents } from './sse';
+import { relayEvents } from './sse';
 
 export type AdapterSet = Record<CompiledProvider, ProviderAdapter>;
 
@@ -56,42 +58,40 @@ const ENDPOINTS: { path: string; method: 'GET' | 'POST'; op: Operation }[] = [
 ];
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
-const JSON_HEADERS = { 'content-type': 'application/json' };
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+const JSON_TYPE = 'application/json';
+const SSE_TYPE = 'text/event-stream; charset=utf-8';
+
+/** Why a request's controller was aborted. */
+const DEADLINE = Symbol('deadline');
 
 export function createProxyApp(deps: ProxyDeps): Hono<Env> {
   const { store, adapters, metrics, logger } = deps;
   const random = deps.random ?? Math.random;
   const app = new Hono<Env>();
 
+  const exchangeOf = (c: Context<Env>): Exchange =>
+    c.env?.incoming && c.env.outgoing
+      ? nodeExchange(c.env.incoming as HttpBindings['incoming'], c.env.outgoing as HttpBindings['outgoing'])
+      : webExchange(c.req.raw);
+
   for (const ep of ENDPOINTS) {
-    app.on(ep.method, ep.path, (c) => handle(c, ep.op));
-    app.all(ep.path, (c) => {
-      const id = requestIdOf(c.req.raw);
-      return errorResponse(errors.methodNotAllowed(c.req.method, c.req.path), id);
-    });
+    app.on(ep.method, ep.path, (c) => handle(c, exchangeOf(c), ep.op));
+    app.all(ep.path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path)));
   }
-  app.notFound((c) =>
-    errorResponse(errors.unknownEndpoint(c.req.method, c.req.path), requestIdOf(c.req.raw)),
-  );
+  app.notFound((c) => refuse(exchangeOf(c), errors.unknownEndpoint(c.req.method, c.req.path)));
   app.onError((err, c) => {
     logger.error({ err, path: c.req.path }, 'unhandled error');
-    return errorResponse(errors.internal(), requestIdOf(c.req.raw));
+    return refuse(webExchange(c.req.raw), errors.internal());
   });
+
+  function refuse(x: Exchange, e: GatewayError): Response {
+    return errorResponse(x, e, requestIdOf(x));
+  }
 
   function finish(o: Outcome, start: number): void {
     const seconds = (performance.now() - start) / 1000;
     metrics.inFlight.dec();
-    metrics.observeRequest(
-      {
-        gateway: o.gateway,
-        consumer: o.consumer,
-        registry: o.registry,
-        model: o.model,
-        status: String(o.status),
-      },
-      seconds,
-    );
+    metrics.observeRequest(o.gateway, o.consumer, o.registry, o.model, o.status, seconds);
     logger.info(
       {
         requestId: o.requestId,
@@ -111,13 +111,12 @@ export function createProxyApp(deps: ProxyDeps): Hono<Env> {
     );
   }
 
-  async function handle(c: Context<Env>, op: Operation): Promise<Response> {
+  async function handle(c: Context<Env>, x: Exchange, op: Operation): Promise<Response> {
     const start = performance.now();
     metrics.inFlight.inc();
-    const req = c.req.raw;
     const o: Outcome = {
-      requestId: requestIdOf(req),
-      method: req.method,
+      requestId: requestIdOf(x),
+      method: x.method,
       path: c.req.path,
       gateway: '',
       consumer: '',
@@ -127,29 +126,34 @@ export function createProxyApp(deps: ProxyDeps): Hono<Env> {
       status: 0,
     };
     const snapshot = store.current; // held to the end of this request
+    const abort = new CallAbort();
+    let clientGone = false;
+    let timer: NodeJS.Timeout | undefined;
+    const cleanup = () => clearTimeout(timer);
     try {
-      const gateway = findGateway(
-        snapshot,
-        req.headers.get('x-ag-gateway-slug') ?? undefined,
-        req.headers.get('host') ?? hostOf(req.url),
-      );
+      const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
       o.gateway = gateway.config.slug;
       const consumer = findConsumer(gateway, c.req.param('consumer') ?? '');
       o.consumer = consumer.config.slug;
-      authenticate(consumer, presentedKey(req.headers));
+      authenticate(consumer, presentedKey(x));
 
       if (op === 'models') {
         o.status = 200;
         finish(o, start);
-        return new Response(JSON.stringify(modelList(consumer.modelIds)), {
-          status: 200,
-          headers: { ...JSON_HEADERS, 'x-request-id': o.requestId },
-        });
+        return x.respond(
+          200,
+          { 'content-type': JSON_TYPE, 'x-request-id': o.requestId },
+          JSON.stringify(modelList(consumer.modelIds)),
+        );
       }
 
-      const contentType = req.headers.get('content-type');
+      const contentType = x.header('content-type');
       if (contentType && !contentType.toLowerCase().includes('json')) throw errors.unsupportedMediaType();
-      const raw = await readBody(req, c.env?.incoming, gateway.config.limits.maxRequestBodyBytes);
+      const raw = await readBody(
+        x.body,
+        x.header('content-length'),
+        gateway.config.limits.maxRequestBodyBytes,
+      );
       const body = parseJsonObject(raw);
       const { model, stream } = checkRequest(op, body);
 
@@ -162,8 +166,11 @@ export function createProxyApp(deps: ProxyDeps): Hono<Env> {
       o.upstreamModel = sendModel;
       if (target.served && !target.served.has(sendModel)) throw errors.unknownModel(model);
 
-      const deadline = AbortSignal.timeout(gateway.config.limits.requestTimeoutMs);
-      const signal = AbortSignal.any([req.signal, deadline]);
+      x.onClientGone(() => {
+        clientGone = true;
+        abort.abort();
+      });
+      timer = setTimeout(() => abort.abort(DEADLINE), gateway.config.limits.requestTimeoutMs);
       const t0 = performance.now();
       let res: UpstreamResponse;
       try {
@@ -175,10 +182,10 @@ export function createProxyApp(deps: ProxyDeps): Hono<Env> {
           rawBody: raw,
           stream,
           requestId: o.requestId,
-          signal,
+          signal: abort,
         });
       } catch (err) {
-        throw upstreamFailure(err, deadline);
+        throw upstreamFailure(err, abort);
       }
       o.upstreamMs = Math.round((performance.now() - t0) * 10) / 10;
       metrics.observeUpstream(o.registry, o.model, o.upstreamMs / 1000);
@@ -198,72 +205,40 @@ export function createProxyApp(deps: ProxyDeps): Hono<Env> {
       o.status = res.status;
       const isSse = (res.headers['content-type'] ?? '').includes('text/event-stream');
       if (stream && isSse && res.status < 300) {
-        return new Response(relayStream(res.body, o, start, signal, deadline), {
-          status: res.status,
-          headers: { ...headers, ...SSE_HEADERS },
+        headers['content-type'] = SSE_TYPE;
+        headers['cache-control'] = 'no-cache';
+        const events = relayEvents(res.body, (err) => {
+          if (clientGone) {
+            o.status = 499;
+            o.error = 'client_closed';
+            return undefined;
+          }
+          o.error = 'upstream_stream_error';
+          return streamErrorEvent(abort.reason === DEADLINE ? 'request deadline exceeded' : describe(err));
+        });
+        return x.respondStream(res.status, headers, events, () => {
+          cleanup();
+          if (clientGone && !o.error) {
+            o.status = 499;
+            o.error = 'client_closed';
+          }
+          finish(o, start);
         });
       }
       const payload = await collect(res.body).catch((err: unknown) => {
-        throw upstreamFailure(err, deadline);
+        throw upstreamFailure(err, abort);
       });
+      cleanup();
       finish(o, start);
-      return new Response(payload, { status: res.status, headers });
+      return x.respond(res.status, headers, payload);
     } catch (err) {
+      cleanup();
       const e = toGatewayError(err, logger);
-      o.status = req.signal.aborted ? 499 : e.status;
-      o.error = e.code;
+      o.status = clientGone ? 499 : e.status;
+      o.error = clientGone ? 'client_closed' : e.code;
       finish(o, start);
-      return errorResponse(e, o.requestId);
+      return errorResponse(x, e, o.requestId);
     }
-  }
-
-  /** Relays whole SSE events as they arrive; a failure mid-stream becomes an explicit error event. */
-  function relayStream(
-    source: AsyncIterable<Uint8Array>,
-    o: Outcome,
-    start: number,
-    signal: AbortSignal,
-    deadline: AbortSignal,
-  ): ReadableStream<Uint8Array> {
-    const events = sseEvents(source)[Symbol.asyncIterator]();
-    let finished = false;
-    const end = (status: number, error?: string) => {
-      if (finished) return;
-      finished = true;
-      o.status = status;
-      if (error) o.error = error;
-      finish(o, start);
-    };
-    return new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const next = await events.next();
-          if (next.done) {
-            controller.close();
-            end(o.status);
-            return;
-          }
-          controller.enqueue(next.value);
-        } catch (err) {
-          if (signal.aborted && !deadline.aborted) {
-            end(499, 'client_closed');
-            return;
-          }
-          const detail = deadline.aborted ? 'request deadline exceeded' : describe(err);
-          try {
-            controller.enqueue(streamErrorEvent(detail));
-            controller.close();
-          } catch {
-            // the client went away while we were reporting
-          }
-          end(o.status, 'upstream_stream_error');
-        }
-      },
-      async cancel() {
-        end(499, 'client_closed');
-        await events.return?.(undefined);
-      },
-    });
   }
 
   return app;
@@ -291,8 +266,8 @@ function checkRequest(op: Operation, body: Record<string, unknown>): { model: st
   return { model, stream: stream === true };
 }
 
-function upstreamFailure(err: unknown, deadline: AbortSignal): GatewayError {
-  if (deadline.aborted) return errors.upstreamTimeout();
+function upstreamFailure(err: unknown, signal: CallAbort): GatewayError {
+  if (signal.reason === DEADLINE) return errors.upstreamTimeout();
   if (err instanceof UpstreamError) {
     return err.kind === 'timeout' ? errors.upstreamTimeout() : errors.upstreamFailed(err.message);
   }
@@ -306,24 +281,17 @@ function toGatewayError(err: unknown, logger: Logger): GatewayError {
   return errors.internal();
 }
 
-function errorResponse(e: GatewayError, requestId: string): Response {
-  return new Response(openAIErrorBody(e), {
-    status: e.status,
-    headers: { ...JSON_HEADERS, ...e.headers, 'x-request-id': requestId },
-  });
+function errorResponse(x: Exchange, e: GatewayError, requestId: string): Response {
+  return x.respond(
+    e.status,
+    { 'content-type': JSON_TYPE, ...e.headers, 'x-request-id': requestId },
+    openAIErrorBody(e),
+  );
 }
 
-function requestIdOf(req: Request): string {
-  const given = req.headers.get('x-request-id');
+function requestIdOf(x: Exchange): string {
+  const given = x.header('x-request-id');
   return given && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-/** The authority of an absolute URL, without parsing the whole URL. */
-function hostOf(url: string): string | undefined {
-  const start = url.indexOf('://');
-  if (start === -1) return undefined;
-  const end = url.indexOf('/', start + 3);
-  return url.slice(start + 3, end === -1 ? undefined : end);
 }
 
 function streamErrorEvent(detail: string): Uint8Array {

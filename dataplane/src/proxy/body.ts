@@ -1,26 +1,23 @@
-import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { errors } from './errors';
 
 /**
  * Reads the request body, refusing it with 413 as soon as it passes `limit` (by Content-Length up
- * front, or while reading when the length is not declared). Reads the Node stream directly when
- * running under @hono/node-server, skipping the web-stream conversion.
+ * front, or while reading when the length is not declared).
  */
 export async function readBody(
-  request: Request,
-  incoming: IncomingMessage | undefined,
+  source: AsyncIterable<Uint8Array> | null,
+  declaredLength: string | undefined,
   limit: number,
 ): Promise<Buffer> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) throw errors.bodyTooLarge(limit);
-  const source: AsyncIterable<Uint8Array> | null = incoming ?? request.body;
+  if (declaredLength !== undefined && Number(declaredLength) > limit) throw errors.bodyTooLarge(limit);
   if (!source) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of source) {
     size += chunk.byteLength;
     if (size > limit) {
-      incoming?.resume(); // drain what is left so the socket stays usable for the 413
+      if (isReadable(source)) source.resume(); // drain the rest so the socket stays usable for the 413
       throw errors.bodyTooLarge(limit);
     }
     chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
@@ -40,4 +37,8 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
     throw errors.badRequest('The request body must be a JSON object.');
   }
   return value as Record<string, unknown>;
+}
+
+function isReadable(source: AsyncIterable<Uint8Array>): source is Readable {
+  return source instanceof Readable;
 }

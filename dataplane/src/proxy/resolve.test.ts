@@ -60,7 +60,7 @@ describe('findGateway', () => {
 });
 
 describe('presentedKey', () => {
-  const h = (o: Record<string, string>) => new Headers(o);
+  const h = (o: Record<string, string>) => ({ header: (n: string) => o[n] });
   it.each([
     [{ 'x-ag-api-key': 'k1' }, 'k1'],
     [{ authorization: 'Bearer k2' }, 'k2'],

@@ -39,15 +39,15 @@ export function findConsumer(gateway: RuntimeGateway, slug: string): RuntimeCons
 }
 
 /** The caller's key, from the first of the three accepted headers that is present. */
-export function presentedKey(headers: { get(name: string): string | null | undefined }): string | undefined {
-  const ag = headers.get('x-ag-api-key');
+export function presentedKey(headers: { header(name: string): string | undefined }): string | undefined {
+  const ag = headers.header('x-ag-api-key');
   if (ag) return ag.trim();
-  const auth = headers.get('authorization');
+  const auth = headers.header('authorization');
   if (auth) {
     const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
     if (m?.[1]) return m[1].trim();
   }
-  const x = headers.get('x-api-key');
+  const x = headers.header('x-api-key');
   if (x) return x.trim();
   return undefined;
 }

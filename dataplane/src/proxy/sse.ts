@@ -31,3 +31,20 @@ function eventEnd(buf: Buffer): number {
   }
   return -1;
 }
+
+/**
+ * Relays whole events; when the source fails, yields what `onError` makes of the failure (an error
+ * event in the client's format) and stops. `onError` returning undefined ends the stream silently
+ * (the client is already gone).
+ */
+export async function* relayEvents(
+  source: AsyncIterable<Uint8Array>,
+  onError: (err: unknown) => Uint8Array | undefined,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* sseEvents(source);
+  } catch (err) {
+    const event = onError(err);
+    if (event) yield event;
+  }
+}

@@ -1,17 +1,16 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 
-/** Label values are all bounded by config (route model, not the requested one). */
-export interface RequestLabels {
-  gateway: string;
-  consumer: string;
-  registry: string;
-  model: string;
-  status: string;
-}
-
 export interface ProxyMetrics {
   readonly registry: Registry;
-  observeRequest(labels: RequestLabels, seconds: number): void;
+  /** Label values are all bounded by config (the route's model, not the requested one). */
+  observeRequest(
+    gateway: string,
+    consumer: string,
+    registry: string,
+    model: string,
+    status: number,
+    seconds: number,
+  ): void;
   observeUpstream(registry: string, model: string, seconds: number): void;
   setConfig(serial: number, resources: number): void;
   inFlight: Gauge;
@@ -57,15 +56,34 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     help: 'Requests being handled now.',
     registers: [registry],
   });
+  // Labelled children are cached: prom-client otherwise hashes the label set on every call.
+  const requestChildren = new Map<string, { count: () => void; time: (s: number) => void }>();
+  const upstreamChildren = new Map<string, (s: number) => void>();
   return {
     registry,
     inFlight,
-    observeRequest(labels, seconds) {
-      requests.inc(labels);
-      duration.observe(labels, seconds);
+    observeRequest(gateway, consumer, reg, model, status, seconds) {
+      const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}\u0000${status}`;
+      let child = requestChildren.get(key);
+      if (!child) {
+        const labels = { gateway, consumer, registry: reg, model, status: String(status) };
+        const c = requests.labels(labels);
+        const h = duration.labels(labels);
+        child = { count: () => c.inc(), time: (s) => h.observe(s) };
+        requestChildren.set(key, child);
+      }
+      child.count();
+      child.time(seconds);
     },
     observeUpstream(reg, model, seconds) {
-      upstream.observe({ registry: reg, model }, seconds);
+      const key = `${reg}\u0000${model}`;
+      let observe = upstreamChildren.get(key);
+      if (!observe) {
+        const h = upstream.labels({ registry: reg, model });
+        observe = (s) => h.observe(s);
+        upstreamChildren.set(key, observe);
+      }
+      observe(seconds);
     },
     setConfig(serial, count) {
       configSerial.set(serial);
