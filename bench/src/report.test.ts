@@ -1,4 +1,4 @@
-import { formatTable, parseBenchArgs, percentile, ratio } from './report';
+import { formatTable, medianRound, parseBenchArgs, percentile, ratio, type Measurement } from './report';
 
 describe('bench report helpers', () => {
   it('computes ratios and guards a zero base', () => {
@@ -18,6 +18,7 @@ describe('bench report helpers', () => {
       durationSec: 10,
       connections: 50,
       warmupSec: 3,
+      rounds: 3,
       scenarios: ['chat', 'chat-stream'],
     });
     expect(parseBenchArgs(['--duration', '2', '--scenario', 'chat'], ['chat']).durationSec).toBe(2);
@@ -25,6 +26,20 @@ describe('bench report helpers', () => {
     expect(() => parseBenchArgs(['--connections', '0'], ['chat'])).toThrow(
       '--connections must be a number >= 1',
     );
+  });
+  it('reports the median round', () => {
+    const m = (rps: number): Measurement => ({
+      target: 't',
+      requestsPerSec: rps,
+      p50Ms: 1,
+      p99Ms: 2,
+      requests: rps,
+      errors: 0,
+      non2xx: 0,
+    });
+    expect(medianRound([m(900), m(300), m(500)]).requestsPerSec).toBe(500);
+    expect(medianRound([m(2), m(1)]).requestsPerSec).toBe(1);
+    expect(() => medianRound([])).toThrow('no rounds');
   });
   it('formats an aligned table with error counts', () => {
     const t = formatTable('chat', [

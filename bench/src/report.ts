@@ -18,6 +18,8 @@ export interface BenchOptions {
   durationSec: number;
   connections: number;
   warmupSec: number;
+  /** Each round measures every target once, in turn; the median round is reported. */
+  rounds: number;
   scenarios: string[];
 }
 
@@ -28,6 +30,7 @@ export function parseBenchArgs(argv: string[], known: readonly string[]): BenchO
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '50' },
       warmup: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '3' },
       scenario: { type: 'string', default: known.join(',') },
     },
   });
@@ -46,6 +49,7 @@ export function parseBenchArgs(argv: string[], known: readonly string[]): BenchO
     durationSec: num('duration', values.duration, 1),
     connections: num('connections', values.connections, 1),
     warmupSec: num('warmup', values.warmup, 0),
+    rounds: num('rounds', values.rounds, 1),
     scenarios,
   };
 }
@@ -86,4 +90,11 @@ export function formatTable(scenario: string, rows: readonly Measurement[]): str
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
   return [`scenario: ${scenario}`, fmt(head), ...lines.map(fmt)].join('\n');
+}
+
+/** The round with the median throughput: one noisy round on a shared machine does not decide. */
+export function medianRound(rounds: readonly Measurement[]): Measurement {
+  if (rounds.length === 0) throw new Error('no rounds');
+  const sorted = [...rounds].sort((a, b) => a.requestsPerSec - b.requestsPerSec);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as Measurement;
 }

@@ -7,6 +7,7 @@ import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
 import {
   formatTable,
+  medianRound,
   parseBenchArgs,
   percentile,
   ratio,
@@ -85,11 +86,23 @@ async function main() {
   let failed = false;
   for (const name of opts.scenarios) {
     const scenario = SCENARIOS[name] as Scenario;
-    const rows: Measurement[] = [];
-    for (const t of targets) {
+    for (const t of targets)
       if (opts.warmupSec > 0) await scenario.run(t, { ...opts, durationSec: opts.warmupSec });
-      rows.push(await scenario.run(t, opts));
+    // Rounds interleave the targets so that a slow patch of a shared machine hits them all alike.
+    const perTarget = new Map<string, Measurement[]>(targets.map((t) => [t.name, []]));
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const t of targets) perTarget.get(t.name)?.push(await scenario.run(t, opts));
     }
+    const rows = targets.map((t) => {
+      const all = perTarget.get(t.name) ?? [];
+      const median = medianRound(all);
+      // errors anywhere count, not only in the median round
+      return {
+        ...median,
+        errors: all.reduce((n, r) => n + r.errors, 0),
+        non2xx: all.reduce((n, r) => n + r.non2xx, 0),
+      };
+    });
     const by = (n: string) => rows.find((r) => r.target === n) as Measurement;
     const ratios = {
       'tollgate/passthrough': ratio(by('tollgate').requestsPerSec, by('passthrough').requestsPerSec),
