@@ -1,0 +1,56 @@
+import { ConfigStore } from '../config/store';
+import { createMetrics } from '../telemetry/metrics';
+import { consumer, gateway, registry, route } from '../testing/resources';
+import { createOpsApp } from './app';
+
+describe('ops endpoints', () => {
+  const setup = () => {
+    const store = new ConfigStore();
+    let accepting = true;
+    const app = createOpsApp({
+      store,
+      metrics: createMetrics({ defaultMetrics: false }),
+      accepting: () => accepting,
+    });
+    return { store, app, drain: () => (accepting = false) };
+  };
+
+  it('healthz is always 200; readyz waits for the first config and drops while draining', async () => {
+    const { store, app, drain } = setup();
+    expect((await app.request('/healthz')).status).toBe(200);
+    expect((await app.request('/readyz')).status).toBe(503);
+    store.replaceAll([gateway('a')]);
+    store.markSynced();
+    expect((await app.request('/readyz')).status).toBe(200);
+    drain();
+    const res = await app.request('/readyz');
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'draining' });
+  });
+
+  it('config_dump shows versions and never a credential or key digest', async () => {
+    const { store, app } = setup();
+    store.replaceAll([
+      gateway('a'),
+      registry('r', { apiKey: 'sk-super-secret' }),
+      consumer('c', 'a', ['sk-caller'], [route('m', ['r'])]),
+    ]);
+    const text = await (await app.request('/config_dump')).text();
+    const dump = JSON.parse(text) as {
+      resources: { kind: string; version: string; body: Record<string, unknown> }[];
+    };
+    expect(dump.resources.map((r) => r.kind)).toEqual(['Consumer', 'Gateway', 'Registry']);
+    expect(dump.resources.every((r) => typeof r.version === 'string')).toBe(true);
+    expect(dump.resources.find((r) => r.kind === 'Registry')?.body.apiKey).toBe('[redacted]');
+    expect(dump.resources.find((r) => r.kind === 'Consumer')?.body.apiKeys).toBe(1);
+    expect(text).not.toContain('sk-super-secret');
+    expect(text).not.toMatch(/[0-9a-f]{64}/);
+  });
+
+  it('serves Prometheus text', async () => {
+    const { app } = setup();
+    const res = await app.request('/metrics');
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    expect(await res.text()).toContain('# TYPE tollgate_requests_total counter');
+  });
+});
