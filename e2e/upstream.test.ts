@@ -275,3 +275,38 @@ function rawPost(
     req.end();
   });
 }
+
+describe('the Node front door routes like the Hono app', () => {
+  let tollgate: Standalone;
+  beforeAll(async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-routes-'));
+    await writeFile(
+      path.join(dir, 'gw.yaml'),
+      'apiVersion: tollgate.dev/v1alpha1\nkind: Gateway\nmetadata: {name: g}\nspec: {slug: g}\n',
+    );
+    tollgate = await startStandalone({
+      paths: [dir],
+      port: 0,
+      opsPort: 0,
+      watch: false,
+      logger: createLogger({ level: 'silent' }),
+    });
+  });
+  afterAll(() => tollgate.close(100));
+
+  it.each([
+    ['GET', '/app/v1/chat/completions', 405, 'method_not_allowed'],
+    ['POST', '/app/v1/images/generations', 404, 'unknown_url'],
+    ['POST', '/v1/chat/completions', 404, 'unknown_url'],
+    ['POST', '//v1/chat/completions', 404, 'unknown_url'],
+    ['POST', '/app/v1/chat/completions/', 404, 'unknown_url'],
+    ['POST', '/nobody/v1/chat/completions?x=1', 404, 'consumer_not_found'],
+  ])('%s %s → %i %s', async (method, url, status, code) => {
+    const res = await fetch(`http://127.0.0.1:${tollgate.dataplane.port}${url}`, {
+      method,
+      headers: { 'x-ag-gateway-slug': 'g' },
+    });
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+  });
+});

@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
+import http from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
 import { ConfigStore } from './config/store';
 import { createOpsApp } from './ops/app';
-import { createProxyApp, type AdapterSet } from './proxy/app';
+import { createProxy, type AdapterSet } from './proxy/app';
 import { createAdapters } from './providers';
 import { createLogger, type Logger } from './telemetry/logger';
 import { createMetrics, type ProxyMetrics } from './telemetry/metrics';
@@ -39,11 +40,15 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   let accepting = true;
 
   store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));
-  const proxy = createProxyApp({ store, adapters, metrics, logger });
+  const proxy = createProxy({ store, adapters, metrics, logger });
   const ops = createOpsApp({ store, metrics, accepting: () => accepting });
 
-  const proxyServer = await listen(proxy.fetch, host, options.port ?? 8081);
-  const opsServer = await listen(ops.fetch, host, options.opsPort ?? 9091);
+  const proxyServer = await listen(http.createServer(proxy.listener), host, options.port ?? 8081);
+  const opsServer = await listen(
+    createAdaptorServer({ fetch: ops.fetch }) as Server,
+    host,
+    options.opsPort ?? 9091,
+  );
   const port = (proxyServer.address() as AddressInfo).port;
   const opsPort = (opsServer.address() as AddressInfo).port;
   logger.info({ host, port, opsPort }, 'dataplane listening');
@@ -64,14 +69,11 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   };
 }
 
-type Fetch = Parameters<typeof serve>[0]['fetch'];
-
-function listen(fetch: Fetch, hostname: string, port: number): Promise<Server> {
+function listen(server: Server, hostname: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }) as Server;
     server.keepAliveTimeout = 65_000; // outlive typical load-balancer idle timeouts
     server.once('error', reject);
-    server.once('listening', () => resolve(server));
+    server.listen(port, hostname, () => resolve(server));
   });
 }
 

@@ -84,9 +84,7 @@ describe('mock provider', () => {
     expect(res.headers['content-type']).toBe('text/event-stream');
     const events = (await text(res.body)).split('\n\n').filter(Boolean);
     expect(events.at(-1)).toBe('data: [DONE]');
-    const chunks = events
-      .slice(0, -1)
-      .map((e) => JSON.parse(e.replace(/^data: /, '')) as Chunk);
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.replace(/^data: /, '')) as Chunk);
     expect(chunks[0]?.choices[0]?.delta).toEqual({ role: 'assistant', content: '', refusal: null });
     expect(chunks.slice(1, 4).map((c) => c.choices[0]?.delta.content)).toEqual(['alpha', ' beta', ' gamma']);
     expect(chunks[4]?.choices[0]?.finish_reason).toBe('stop');

@@ -5,7 +5,7 @@ import { UpstreamError } from '../providers/types';
 import { createLogger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
 import { consumer, gateway, registry, route } from '../testing/resources';
-import { createProxyApp } from './app';
+import { createProxy } from './app';
 
 /** An adapter that records calls and answers what the test scripts: the boundary, not a stub of the pipeline. */
 class ScriptedAdapter implements ProviderAdapter {
@@ -62,7 +62,7 @@ function setup(opts: { maxBody?: number } = {}) {
   store.markSynced();
   const adapter = new ScriptedAdapter();
   const metrics = createMetrics({ defaultMetrics: false });
-  const app = createProxyApp({
+  const { app } = createProxy({
     store,
     adapters: { openai: adapter, 'openai-compatible': adapter, mock: adapter },
     metrics,
