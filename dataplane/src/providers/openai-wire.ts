@@ -153,7 +153,12 @@ export function modelList(ids: readonly string[], ownedBy = 'tollgate') {
   return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: ownedBy })) };
 }
 
-/** OpenAI's error object, with the `type` OpenAI uses for each status. */
+/** OpenAI's error body: the one shape every error the gateway or a mock answers with. */
+export function errorBody(message: string, type: string, code: string | null) {
+  return { error: { message, type, param: null, code } };
+}
+
+/** OpenAI's error body, with the `type` OpenAI uses for each status. */
 export function openAIError(status: number, message: string, code: string | null = null) {
   const type =
     status === 401
@@ -165,5 +170,5 @@ export function openAIError(status: number, message: string, code: string | null
           : status >= 500
             ? 'server_error'
             : 'invalid_request_error';
-  return { error: { message, type, param: null, code } };
+  return errorBody(message, type, code);
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { CompiledProvider } from '../../../protocol/src';
 import type { ConfigStore } from '../config/store';
-import { modelList } from '../providers/openai-wire';
+import { errorBody, modelList } from '../providers/openai-wire';
 import { CallAbort } from '../providers/abort';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
@@ -332,14 +332,7 @@ function requestIdOf(x: Exchange): string {
 }
 
 function streamErrorEvent(detail: string): Uint8Array {
-  const body = {
-    error: {
-      message: `The upstream stream failed: ${detail}`,
-      type: 'server_error',
-      param: null,
-      code: 'upstream_stream_error',
-    },
-  };
+  const body = errorBody(`The upstream stream failed: ${detail}`, 'server_error', 'upstream_stream_error');
   return Buffer.from(`data: ${JSON.stringify(body)}\n\n`);
 }
 

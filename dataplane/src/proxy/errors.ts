@@ -1,3 +1,5 @@
+import { errorBody } from '../providers/openai-wire';
+
 /**
  * Errors the gateway itself answers with. They are rendered in the caller's own format; this
  * release speaks OpenAI's (`{"error": {message, type, param, code}}`).
@@ -107,5 +109,5 @@ export const errors = {
 };
 
 export function openAIErrorBody(e: GatewayError): string {
-  return JSON.stringify({ error: { message: e.message, type: e.type, param: null, code: e.code } });
+  return JSON.stringify(errorBody(e.message, e.type, e.code));
 }
