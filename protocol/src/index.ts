@@ -2,3 +2,4 @@ export * from './types';
 export * from './redact';
 export * from './hash';
 export * from './schema';
+export * from './discovery';

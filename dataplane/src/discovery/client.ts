@@ -1,0 +1,165 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import {
+  RESOURCE_KINDS,
+  TYPE_URLS,
+  discoveryProtoFile,
+  kindOfTypeUrl,
+  validateResource,
+  type AnyResource,
+  type DeltaDiscoveryRequest,
+  type DeltaDiscoveryResponse,
+  type WireNode,
+} from '../../../protocol/src';
+import type { ConfigStore } from '../config/store';
+import type { Logger } from '../telemetry/logger';
+
+export interface DiscoveryClientOptions {
+  address: string;
+  node: WireNode;
+  store: ConfigStore;
+  logger: Logger;
+  credentials?: grpc.ChannelCredentials;
+  /** Sent with the stream, e.g. the ServiceAccount token. */
+  metadata?: () => grpc.Metadata;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+type Call = grpc.ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
+
+/** Next reconnect delay: doubling from initial to max, with full jitter in the upper half. */
+export function nextBackoff(
+  previousMs: number,
+  initialMs: number,
+  maxMs: number,
+  random = Math.random,
+): number {
+  const base = previousMs === 0 ? initialMs : Math.min(maxMs, previousMs * 2);
+  return Math.round(base / 2 + (random() * base) / 2);
+}
+
+/**
+ * The proxy side of the delta stream: subscribes to every resource type, validates each resource on
+ * its own against the protocol schema, applies the good ones, NACKs the bad ones by name, and
+ * reconnects with backoff offering the versions it holds so only differences come back. The store
+ * keeps serving the last good config while the controller is away.
+ */
+export class DiscoveryClient {
+  private readonly client: grpc.Client & {
+    DeltaAggregatedResources(metadata?: grpc.Metadata): Call;
+  };
+  private call: Call | undefined;
+  private stopped = false;
+  private delayMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly synced = new Set<string>();
+  /** Versions this proxy holds, by type URL then name. */
+  private readonly held = new Map<string, Map<string, string>>();
+
+  constructor(private readonly options: DiscoveryClientOptions) {
+    const def = protoLoader.loadSync(discoveryProtoFile(), { keepCase: true, longs: String, defaults: true });
+    const pkg = grpc.loadPackageDefinition(def) as unknown as {
+      envoy: {
+        service: { discovery: { v3: { AggregatedDiscoveryService: grpc.ServiceClientConstructor } } };
+      };
+    };
+    const Ctor = pkg.envoy.service.discovery.v3.AggregatedDiscoveryService;
+    this.client = new Ctor(
+      options.address,
+      options.credentials ?? grpc.credentials.createInsecure(),
+    ) as unknown as typeof this.client;
+    for (const kind of RESOURCE_KINDS) this.held.set(TYPE_URLS[kind], new Map());
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.call?.cancel();
+    this.client.close();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const call = this.client.DeltaAggregatedResources(this.options.metadata?.() ?? new grpc.Metadata());
+    this.call = call;
+    for (const kind of RESOURCE_KINDS) {
+      const typeUrl = TYPE_URLS[kind];
+      call.write({
+        node: this.options.node,
+        type_url: typeUrl,
+        resource_names_subscribe: [],
+        initial_resource_versions: Object.fromEntries(this.held.get(typeUrl) ?? []),
+      });
+    }
+    call.on('data', (res: DeltaDiscoveryResponse) => {
+      this.delayMs = 0;
+      this.onResponse(call, res);
+    });
+    const retry = (why: string) => {
+      if (this.call !== call || this.stopped) return;
+      this.call = undefined;
+      this.delayMs = nextBackoff(
+        this.delayMs,
+        this.options.backoff?.initialMs ?? 10,
+        this.options.backoff?.maxMs ?? 15_000,
+      );
+      this.options.logger.warn(
+        { why, retryInMs: this.delayMs },
+        'discovery stream lost; serving the last good config',
+      );
+      this.timer = setTimeout(() => this.connect(), this.delayMs);
+      this.timer.unref();
+    };
+    call.on('error', (err: Error) => retry(err.message));
+    call.on('end', () => retry('stream ended'));
+  }
+
+  private onResponse(call: Call, res: DeltaDiscoveryResponse): void {
+    const kind = kindOfTypeUrl(res.type_url);
+    const held = this.held.get(res.type_url);
+    if (!kind || !held) {
+      call.write({
+        type_url: res.type_url,
+        response_nonce: res.nonce,
+        error_detail: { code: 3, message: `unknown type ${res.type_url}` },
+      });
+      return;
+    }
+    const good: AnyResource[] = [];
+    const problems: string[] = [];
+    for (const r of res.resources) {
+      let body: unknown;
+      try {
+        body = JSON.parse(r.resource.value.toString('utf8'));
+      } catch {
+        problems.push(`${r.name}: body is not JSON`);
+        continue;
+      }
+      const check = validateResource({ kind, name: r.name, version: r.version, body });
+      if (check.ok) good.push(check.resource);
+      else problems.push(`${r.name}: ${check.error}`);
+    }
+    const removed = res.removed_resources.map((name) => `${kind}/${name}`);
+    if (good.length > 0 || removed.length > 0) this.options.store.applyDelta(good, removed);
+    for (const r of good) held.set(r.name, r.version);
+    for (const name of res.removed_resources) held.delete(name);
+
+    if (problems.length > 0) {
+      this.options.logger.error({ typeUrl: res.type_url, problems }, 'refused resources (NACK)');
+      call.write({
+        type_url: res.type_url,
+        response_nonce: res.nonce,
+        error_detail: { code: 3, message: problems.join('\n') },
+      });
+    } else {
+      call.write({ type_url: res.type_url, response_nonce: res.nonce });
+    }
+    this.synced.add(res.type_url);
+    if (this.synced.size === RESOURCE_KINDS.length && !this.options.store.ready)
+      this.options.store.markSynced();
+  }
+}
