@@ -2,7 +2,15 @@ import { parse } from '@marcbachmann/cel-js';
 import { RuleChecker } from '../manifests/cel';
 import { compileValidators, loadCrds, storageSchema, type KubeSchema } from '../manifests/crd-schemas';
 import { everything } from './testdata/everything';
-import { KINDS } from './v1alpha1';
+import { KINDS, type Kind } from './v1alpha1';
+
+/** What `kubectl get` shows per kind besides Accepted, Programmed and Age. */
+const EXPECTED_NAMES: Record<Kind, { shortName: string; columns: string[] }> = {
+  Gateway: { shortName: 'tgw', columns: ['Slug', 'Fleet'] },
+  Registry: { shortName: 'treg', columns: ['Provider'] },
+  Consumer: { shortName: 'tcon', columns: ['Gateway', 'Slug'] },
+  Policy: { shortName: 'tpol', columns: ['Targets'] },
+};
 
 const crds = loadCrds();
 const validators = compileValidators(crds);
@@ -67,12 +75,19 @@ describe.each(KINDS)('%s CRD', (kind) => {
     const v = crd.spec.versions[0];
     expect(crd.spec.group).toBe('tollgate.dev');
     expect(v?.name).toBe('v1alpha1');
-    expect(crd.spec.names.shortNames?.length).toBeGreaterThan(0);
-    expect(crd.spec.names.categories).toContain('tollgate');
+    expect(crd.spec.versions).toHaveLength(1);
+    expect(v).toMatchObject({ served: true, storage: true });
+    expect(crd.spec.names.shortNames).toEqual([EXPECTED_NAMES[kind].shortName]);
+    expect(crd.spec.names.categories).toEqual(['tollgate']);
     expect(v?.subresources?.status).toEqual({});
     expect(v?.additionalPrinterColumns?.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['Accepted', 'Programmed', 'Age']),
+      expect.arrayContaining([...EXPECTED_NAMES[kind].columns, 'Accepted', 'Programmed', 'Age']),
     );
+    expect(v?.additionalPrinterColumns).toContainEqual({
+      name: 'Programmed',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="Programmed")].status',
+    });
   });
 
   it('shares one status schema (conditions + observedGeneration) with the other kinds', () => {
@@ -82,10 +97,20 @@ describe.each(KINDS)('%s CRD', (kind) => {
       'observedGeneration',
       'conditions',
     ]);
+    const conditions = root.properties?.status?.properties?.conditions;
+    expect(conditions).toMatchObject({
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+      items: { required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'] },
+    });
+    expect(conditions?.items?.properties?.status?.enum).toEqual(['True', 'False', 'Unknown']);
   });
 
-  it('has CEL rules that parse and pass on the fixture', () => {
-    for (const rule of RuleChecker.rulesOf(root)) expect(() => parse(rule)).not.toThrow();
-    expect(new RuleChecker(root).check(structuredClone(fixture))).toEqual([]);
+  it('has CEL rules that parse, and all of them run and pass on the fixture', () => {
+    const rules = RuleChecker.rulesOf(root);
+    for (const rule of rules) expect(() => parse(rule)).not.toThrow();
+    const evaluated = new Set<string>();
+    expect(new RuleChecker(root).check(structuredClone(fixture), evaluated)).toEqual([]);
+    expect([...evaluated].sort()).toEqual([...new Set(rules)].sort());
   });
 });

@@ -38,9 +38,10 @@ export class RuleChecker {
     return found;
   }
 
-  check(value: unknown): RuleViolation[] {
+  /** Violations of the rules and list types; `evaluated` (for tests) collects every rule that ran. */
+  check(value: unknown, evaluated?: Set<string>): RuleViolation[] {
     const out: RuleViolation[] = [];
-    this.walk(this.root, value, '', out);
+    this.walk(this.root, value, '', out, evaluated);
     return out;
   }
 
@@ -61,9 +62,16 @@ export class RuleChecker {
     if (typeof node.additionalProperties === 'object') this.compileAll(node.additionalProperties);
   }
 
-  private walk(node: KubeSchema, value: unknown, path: string, out: RuleViolation[]): void {
+  private walk(
+    node: KubeSchema,
+    value: unknown,
+    path: string,
+    out: RuleViolation[],
+    evaluated: Set<string> | undefined,
+  ): void {
     if (value === undefined || value === null) return;
     for (const r of this.rules.get(node) ?? []) {
+      evaluated?.add(r.rule);
       let ok: unknown;
       try {
         ok = r.evaluate({ self: toCel(node, value) });
@@ -75,12 +83,14 @@ export class RuleChecker {
     }
     if (Array.isArray(value)) {
       this.checkListType(node, value, path, out);
-      if (node.items)
-        value.forEach((item, i) => this.walk(node.items as KubeSchema, item, `${path}[${i}]`, out));
+      const items = node.items;
+      if (items) value.forEach((item, i) => this.walk(items, item, `${path}[${i}]`, out, evaluated));
     } else if (typeof value === 'object') {
       const obj = value as Record<string, unknown>;
-      for (const [key, child] of Object.entries(node.properties ?? {})) {
-        this.walk(child, obj[key], path ? `${path}.${key}` : key, out);
+      const extra = typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined;
+      for (const [key, child] of Object.entries(obj)) {
+        const schema = node.properties?.[key] ?? extra;
+        if (schema) this.walk(schema, child, path ? `${path}.${key}` : key, out, evaluated);
       }
     }
   }

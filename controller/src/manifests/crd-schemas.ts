@@ -117,6 +117,11 @@ export function toJsonSchema(node: KubeSchema, isRoot = true): Record<string, un
     out.additionalProperties ??= false;
   }
   if (node.nullable && typeof out.type === 'string') out.type = [out.type, 'null'];
+  if (isRoot) {
+    // the API server refuses an object without these before its schema is consulted
+    const required = new Set([...(node.required ?? []), 'apiVersion', 'kind', 'metadata']);
+    out.required = [...required];
+  }
   return out;
 }
 
@@ -132,7 +137,15 @@ export function compileValidators(crds: Map<Kind, CustomResourceDefinition>): Ma
   });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
   const validators = new Map<Kind, ValidateFunction>();
-  for (const [kind, crd] of crds) validators.set(kind, ajv.compile(toJsonSchema(storageSchema(crd))));
+  for (const [kind, crd] of crds) {
+    const schema = toJsonSchema(storageSchema(crd));
+    const version = crd.spec.versions.find((v) => v.storage) ?? crd.spec.versions[0];
+    const props = schema.properties as Record<string, Record<string, unknown>>;
+    // one validator per kind: it accepts only its own apiVersion and kind
+    props.apiVersion = { ...props.apiVersion, const: `${crd.spec.group}/${version?.name ?? ''}` };
+    props.kind = { ...props.kind, const: kind };
+    validators.set(kind, ajv.compile(schema));
+  }
   return validators;
 }
 
@@ -157,6 +170,11 @@ export function describeAjvError(e: ErrorObject): { path: string; message: strin
       const field = String((e.params as { missingProperty: string }).missingProperty);
       return { path: at ? `${at}.${field}` : field, message: 'required field is missing' };
     }
+    case 'const':
+      return {
+        path: at,
+        message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`,
+      };
     case 'enum':
       return {
         path: at,

@@ -58,6 +58,17 @@ describe('loadManifests', () => {
     expect(single.objects).toHaveLength(2);
   });
 
+  it('reads a directory in name order and ignores a directory named like a manifest', async () => {
+    const dir = await tmpFiles({
+      'b.yaml': registry(),
+      'a.yml': gateway,
+      'c.yaml/inner.txt': 'not a manifest',
+    });
+    const r = await loadManifests([dir]);
+    expect(r.errors).toEqual([]);
+    expect(r.objects.map((o) => o.kind)).toEqual(['Gateway', 'Registry']);
+  });
+
   it('applies CRD defaults, namespace and generation like the API server', async () => {
     const dir = await tmpFiles({ 'c.yaml': `${gateway}---\n${consumer(goodConsumerSpec)}` });
     const r = await loadManifests([dir]);
@@ -69,6 +80,25 @@ describe('loadManifests', () => {
     expect(c?.kind === 'Consumer' && c.spec.routes[0]).toMatchObject({
       strategy: 'Weighted',
       targets: [{ weight: 1, priority: 0 }],
+    });
+  });
+
+  it('applies defaults inside optional blocks that are present', async () => {
+    const r = await loadManifests([
+      await tmpFiles({
+        'r.yaml': registry('\n  timeouts: {connect: 2s}\n  mock: {reply: hi}'),
+        'g.yaml': gateway.replace('spec: {slug: g}', 'spec: {slug: g, defaults: {}}'),
+      }),
+    ]);
+    expect(r.errors).toEqual([]);
+    const spec = (kind: string) => r.objects.find((o) => o.kind === kind)?.spec;
+    expect(spec('Registry')).toEqual({
+      provider: 'mock',
+      timeouts: { connect: '2s', request: '300s', idle: '60s' },
+      mock: { reply: 'hi', latency: '0ms', chunkDelay: '0ms', failureRate: 0, failureStatus: 500 },
+    });
+    expect(spec('Gateway')).toMatchObject({
+      defaults: { maxRequestBodyBytes: 10485760, requestTimeout: '300s' },
     });
   });
 
@@ -147,6 +177,55 @@ describe('loadManifests', () => {
       'must be base64',
     ],
     ['bad metadata.name', gateway.replace('name: g', 'name: G!'), 'metadata.name', 'must match pattern'],
+    [
+      'no metadata',
+      'apiVersion: tollgate.dev/v1alpha1\nkind: Gateway\nspec: {slug: g}\n',
+      'metadata',
+      'required',
+    ],
+    [
+      'unknown version of a Tollgate kind',
+      gateway.replace('v1alpha1', 'v1'),
+      '',
+      "unsupported kind 'Gateway' of apiVersion 'tollgate.dev/v1'",
+    ],
+    ['baseUrl not http(s)', registry('\n  baseUrl: ftp://x'), 'spec.baseUrl', 'must be an http or https URL'],
+    [
+      'CEL: a Policy without plugins',
+      'apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nmetadata: {name: p}\nspec: {targetRefs: [{kind: Gateway, name: g}], plugins: {}}\n',
+      'spec.plugins',
+      'at least one plugin is required',
+    ],
+    [
+      'Policy without targets',
+      'apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nmetadata: {name: p}\nspec: {targetRefs: [], plugins: {cors: {allowOrigins: ["*"]}}}\n',
+      'spec.targetRefs',
+      'must NOT have fewer than 1 items',
+    ],
+    [
+      'CEL: rate limit by Header without header',
+      'apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nmetadata: {name: p}\nspec: {targetRefs: [{kind: Gateway, name: g}], plugins: {rateLimit: {requests: 1, window: 1s, key: Header}}}\n',
+      'spec.plugins.rateLimit',
+      'header is required when key is Header',
+    ],
+    [
+      'route without targets',
+      consumer(goodConsumerSpec.replace('targets: [{registryRef: {name: r}}]', 'targets: []')),
+      'spec.routes[0].targets',
+      'must NOT have fewer than 1 items',
+    ],
+    [
+      'Secret with a bad key',
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {"a key": v}\n',
+      'stringData.a key',
+      'key must consist of',
+    ],
+    [
+      'Secret with a bad name',
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: Secret_1}\nstringData: {k: v}\n',
+      'metadata.name',
+      'must be a DNS subdomain',
+    ],
   ])('%s', async (_name, text, at, message) => {
     const errors = await errorsOf(text);
     expect(errors).toEqual(
@@ -171,6 +250,35 @@ describe('loadManifests', () => {
     expect(r.objects).toHaveLength(1);
     expect(r.errors.map(formatManifestError)).toEqual([
       `${path.join(dir, 'a.yaml')} (document 2): metadata.name: duplicate Gateway default/g (first in ${path.join(dir, 'a.yaml')} (document 1))`,
+    ]);
+  });
+
+  it('formats an error as file (document n): field: message', async () => {
+    const dir = await tmpFiles({
+      'x.yaml': `${gateway}---\n${consumer(goodConsumerSpec.replace('{registryRef: {name: r}}', '{registryRef: {name: r}, weight: 2000000}'))}`,
+    });
+    const r = await loadManifests([path.join(dir, 'x.yaml')]);
+    expect(r.errors.map(formatManifestError)).toEqual([
+      `${path.join(dir, 'x.yaml')} (document 2): spec.routes[0].targets[0].weight: must be <= 1000000`,
+    ]);
+    expect(r.objects.map((o) => o.kind)).toEqual(['Gateway']);
+  });
+
+  it('keeps Secret data and stringData', async () => {
+    const dir = await tmpFiles({
+      's.yaml':
+        'apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: team}\ndata: {a: aGk=}\nstringData: {b: plain}\n',
+    });
+    const r = await loadManifests([dir]);
+    expect(r.errors).toEqual([]);
+    expect(r.secrets).toEqual([
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's', namespace: 'team', generation: 1 },
+        data: { a: 'aGk=' },
+        stringData: { b: 'plain' },
+      },
     ]);
   });
 

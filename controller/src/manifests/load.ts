@@ -59,12 +59,12 @@ export async function manifestFiles(paths: readonly string[]): Promise<string[]>
   for (const p of paths) {
     const info = await stat(p);
     if (info.isDirectory()) {
-      const entries = await readdir(p, { recursive: true });
+      const entries = await readdir(p, { recursive: true, withFileTypes: true });
       files.push(
         ...entries
-          .filter((e) => /\.ya?ml$/.test(e))
-          .sort()
-          .map((e) => path.join(p, e)),
+          .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+          .map((e) => path.join(e.parentPath, e.name))
+          .sort(),
       );
     } else {
       files.push(p);
@@ -94,7 +94,13 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadResul
     return result;
   }
   for (const file of files) {
-    const text = await readFile(file, 'utf8');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      result.errors.push({ file, document: 0, path: '', message: (err as Error).message });
+      continue;
+    }
     const docs = parseAllDocuments(text);
     const list = Array.isArray(docs) ? docs : [docs];
     list.forEach((doc, i) => {
@@ -106,7 +112,12 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadResul
         }
         return;
       }
-      const value: unknown = doc.toJS();
+      let value: unknown;
+      try {
+        value = doc.toJS();
+      } catch (err) {
+        return fail('', `YAML error: ${(err as Error).message}`); // e.g. an alias bomb
+      }
       if (value === null || value === undefined) return;
       if (typeof value !== 'object' || Array.isArray(value))
         return fail('', 'a manifest must be a YAML mapping');
@@ -158,6 +169,10 @@ function validateDocument(
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Kubernetes' rule for Secret keys. */
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function validateSecret(
   obj: Record<string, unknown>,
@@ -166,6 +181,13 @@ function validateSecret(
   const meta = obj.metadata as Record<string, unknown> | undefined;
   if (!meta || typeof meta.name !== 'string' || meta.name === '')
     fail('metadata.name', 'required field is missing');
+  else if (meta.name.length > 253 || !DNS_SUBDOMAIN.test(meta.name))
+    fail('metadata.name', 'must be a DNS subdomain (lowercase letters, digits, "-" and ".")');
+  if (
+    meta?.namespace !== undefined &&
+    (typeof meta.namespace !== 'string' || !DNS_LABEL.test(meta.namespace))
+  )
+    fail('metadata.namespace', 'must be a DNS label');
   for (const field of ['data', 'stringData'] as const) {
     const values = obj[field];
     if (values === undefined) continue;
@@ -174,6 +196,7 @@ function validateSecret(
       continue;
     }
     for (const [k, v] of Object.entries(values)) {
+      if (!SECRET_KEY.test(k)) fail(`${field}.${k}`, 'key must consist of letters, digits, "-", "_" or "."');
       if (typeof v !== 'string') fail(`${field}.${k}`, 'must be a string');
       else if (field === 'data' && (v.length % 4 !== 0 || !BASE64.test(v)))
         fail(`${field}.${k}`, 'must be base64');

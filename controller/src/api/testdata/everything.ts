@@ -1,13 +1,50 @@
-import type { Consumer, Gateway, Policy, Registry } from '../v1alpha1';
+import type {
+  Consumer,
+  ConsumerSpec,
+  Gateway,
+  GatewaySpec,
+  Policy,
+  PolicySpec,
+  Registry,
+  RegistrySpec,
+} from '../v1alpha1';
 
 /**
  * One object per kind with every field of the API set. Typed with the interfaces of v1alpha1.ts, so
- * TypeScript rejects a field the types lack; the conformance test checks that the CRDs accept each
- * object and that every CRD field appears here.
+ * TypeScript rejects a field the types lack, and checked by `Missing` below, so TypeScript also
+ * rejects a field of the types that the fixture leaves out. The conformance test checks that the
+ * CRDs accept each object (so no type field is missing from a CRD) and that every CRD field appears
+ * here (so no CRD field is missing from the types).
  */
+
+type KeysOfUnion<V> = V extends unknown ? keyof V : never;
+type ValueAt<V, K> = V extends unknown ? (K extends keyof V ? V[K] : never) : never;
+/**
+ * The paths of fields of type T that value type V never sets (never when V covers T). An array's
+ * elements count together, so one element may set `kafka` and another `otlp`; free-form maps
+ * (Record<string, …>) are leaves.
+ */
+type Missing<T, V> =
+  NonNullable<T> extends readonly (infer U)[]
+    ? Missing<U, V extends readonly (infer W)[] ? W : never>
+    : NonNullable<T> extends object
+      ? string extends keyof NonNullable<T>
+        ? never
+        : {
+            [K in keyof NonNullable<T> & string]-?: K extends KeysOfUnion<V>
+              ? Missing<NonNullable<T>[K], ValueAt<V, K>> extends infer M extends string
+                ? [M] extends [never]
+                  ? never
+                  : `${K}.${M}`
+                : never
+              : K;
+          }[keyof NonNullable<T> & string]
+      : never;
+/** Compiles only when V sets every field of T; otherwise the error names the missing paths. */
+type Covers<T, V> = [Missing<T, V>] extends [never] ? true : Missing<T, V>;
 const meta = (name: string) => ({ name, namespace: 'everything', labels: { team: 'a' }, annotations: { note: 'x' } });
 
-export const gateway: Gateway = {
+export const gateway = {
   apiVersion: 'tollgate.dev/v1alpha1',
   kind: 'Gateway',
   metadata: meta('gw'),
@@ -38,9 +75,9 @@ export const gateway: Gateway = {
       },
     ],
   },
-};
+} satisfies Gateway;
 
-export const registry: Registry = {
+export const registry = {
   apiVersion: 'tollgate.dev/v1alpha1',
   kind: 'Registry',
   metadata: meta('reg'),
@@ -56,9 +93,9 @@ export const registry: Registry = {
     },
     mock: { latency: '10ms', chunkDelay: '5ms', failureRate: 0.25, failureStatus: 503, reply: 'hello' },
   },
-};
+} satisfies Registry;
 
-export const consumer: Consumer = {
+export const consumer = {
   apiVersion: 'tollgate.dev/v1alpha1',
   kind: 'Consumer',
   metadata: meta('con'),
@@ -78,9 +115,9 @@ export const consumer: Consumer = {
     ],
     mcp: { tools: [{ registryRef: { name: 'tools' }, allow: ['search'] }] },
   },
-};
+} satisfies Consumer;
 
-export const policy: Policy = {
+export const policy = {
   apiVersion: 'tollgate.dev/v1alpha1',
   kind: 'Policy',
   metadata: meta('pol'),
@@ -137,6 +174,13 @@ export const policy: Policy = {
       },
     },
   },
-};
+} satisfies Policy;
+
+export const coversEveryField: [
+  Covers<GatewaySpec, typeof gateway.spec>,
+  Covers<RegistrySpec, typeof registry.spec>,
+  Covers<ConsumerSpec, typeof consumer.spec>,
+  Covers<PolicySpec, typeof policy.spec>,
+] = [true, true, true, true];
 
 export const everything = { Gateway: gateway, Registry: registry, Consumer: consumer, Policy: policy };

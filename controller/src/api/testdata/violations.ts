@@ -1,0 +1,114 @@
+import type { Kind } from '../v1alpha1';
+import { everything } from './everything';
+
+export type Mutable = Record<string, unknown>;
+/** The everything-fixture of a kind with one change to its spec. */
+export function withChange(kind: Kind, change: (spec: Mutable) => void): unknown {
+  const copy = structuredClone(everything[kind]) as unknown as { spec: Mutable };
+  change(copy.spec);
+  return copy;
+}
+const obj = (v: unknown) => v as Mutable;
+const list = (v: unknown) => v as Mutable[];
+
+/**
+ * One violation of every CEL rule in crds/: [kind, change to the everything-fixture, field path,
+ * rule message]. The manifest tests check standalone validation against it and that it covers every
+ * rule; a test against a real API server can use the same table for parity.
+ */
+export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
+  [
+    'Gateway',
+    (s) => delete obj(list(obj(s.telemetry).exporters)[0]).kafka,
+    'spec.telemetry.exporters[0]',
+    'set exactly the block named by type (kafka or otlp)',
+  ],
+  [
+    'Gateway',
+    (s) => (obj(list(obj(s.telemetry).exporters)[0]).otlp = { endpoint: 'http://x' }),
+    'spec.telemetry.exporters[0]',
+    'set exactly the block named by type (kafka or otlp)',
+  ],
+  [
+    'Gateway',
+    (s) => (obj(list(obj(s.telemetry).exporters)[1]).otlp = { endpoint: 'grpc://otel:4317' }),
+    'spec.telemetry.exporters[1].otlp.endpoint',
+    'must be an http or https URL',
+  ],
+  [
+    'Registry',
+    (s) => {
+      s.provider = 'openai-compatible';
+      delete s.baseUrl;
+      delete s.mock;
+    },
+    'spec',
+    'baseUrl is required for provider openai-compatible',
+  ],
+  [
+    'Registry',
+    (s) => (s.provider = 'openai-compatible'),
+    'spec',
+    'mock settings are only allowed when provider is mock',
+  ],
+  [
+    'Registry',
+    (s) => {
+      s.provider = 'openai';
+      delete s.credentials;
+      delete s.mock;
+    },
+    'spec',
+    'credentials are required for provider openai',
+  ],
+  [
+    'Registry',
+    (s) => (s.baseUrl = 'ftp://files.example.com'),
+    'spec.baseUrl',
+    'must be an http or https URL',
+  ],
+  [
+    'Consumer',
+    (s) => (s.credentials = { apiKeys: [], jwt: [] }),
+    'spec.credentials',
+    'at least one apiKey or jwt issuer is required',
+  ],
+  [
+    'Consumer',
+    (s) => (obj(list(obj(s.credentials).jwt)[0]).jwksUri = 'file:///etc/jwks.json'),
+    'spec.credentials.jwt[0].jwksUri',
+    'must be an http or https URL',
+  ],
+  [
+    'Consumer',
+    (s) => (obj(list(s.routes)[0]).targets = [{ registryRef: { name: 'a' }, weight: 0 }]),
+    'spec.routes[0].targets',
+    'weights must add up to more than 0',
+  ],
+  ['Policy', (s) => (s.plugins = {}), 'spec.plugins', 'at least one plugin is required'],
+  [
+    'Policy',
+    (s) => delete obj(obj(s.plugins).rateLimit).header,
+    'spec.plugins.rateLimit',
+    'header is required when key is Header',
+  ],
+  [
+    'Policy',
+    (s) => delete obj(obj(s.plugins).tokenRateLimit).header,
+    'spec.plugins.tokenRateLimit',
+    'header is required when key is Header',
+  ],
+  [
+    'Policy',
+    (s) => delete obj(obj(s.plugins).budget).downgradeModel,
+    'spec.plugins.budget',
+    'downgradeModel is required with softLimitPercent',
+  ],
+  [
+    'Policy',
+    (s) => (obj(obj(obj(s.plugins).promptGuard).webhook).url = 'guard.internal'),
+    'spec.plugins.promptGuard.webhook.url',
+    'must be an http or https URL',
+  ],
+];
+
