@@ -2,6 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { stringify } from 'yaml';
+import { everything } from '../../controller/src/api/testdata/everything';
+import { ruleViolations, withChange } from '../../controller/src/api/testdata/violations';
 import { loadManifests } from '../../controller/src/manifests/load';
 import { startTestCluster, type TestCluster } from './apiserver';
 
@@ -24,6 +27,7 @@ beforeAll(async () => {
   expect(applied.err).toBe('');
   const established = kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
   expect(established.code).toBe(0);
+  expect(kubectl(['create', 'namespace', 'everything']).code).toBe(0);
 }, 20 * 60_000);
 
 afterAll(async () => {
@@ -104,4 +108,28 @@ describe('CRDs on a real API server', () => {
     expect(local.objects).toHaveLength(0);
     expect(local.errors.length).toBeGreaterThan(0);
   });
+
+  it('accept the fixture that sets every field of every kind, strictly', () => {
+    for (const kind of ['Gateway', 'Registry', 'Consumer', 'Policy'] as const) {
+      const applied = kubectl(
+        ['apply', '--validate=strict', '--dry-run=server', '-f', '-'],
+        stringify(everything[kind]),
+      );
+      expect(applied.err).toBe('');
+    }
+  });
+
+  it.each(ruleViolations.map(([kind, change, at, message]) => ({ kind, change, at, message })))(
+    'the API server refuses the $kind CEL violation at $at with "$message", as standalone does',
+    async ({ kind, change, message }) => {
+      const manifest = stringify(withChange(kind, change));
+      const applied = kubectl(['apply', '--dry-run=server', '-f', '-'], manifest);
+      expect(applied.code).not.toBe(0);
+      expect(applied.err).toContain(message);
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-rule-'));
+      await writeFile(path.join(dir, 'v.yaml'), manifest);
+      const local = await loadManifests([dir]);
+      expect(local.errors.map((e) => e.message)).toContain(message);
+    },
+  );
 });
