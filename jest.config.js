@@ -10,6 +10,15 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
+  // Only our source folders: keeps the haste map out of .cache/ (the Go build tree) and dist/.
+  roots: [
+    '<rootDir>/protocol',
+    '<rootDir>/controller',
+    '<rootDir>/dataplane',
+    '<rootDir>/cli',
+    '<rootDir>/bench',
+    '<rootDir>/e2e',
+  ],
   testMatch: ['<rootDir>/{protocol,controller,dataplane,cli,bench,e2e}/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,

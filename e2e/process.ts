@@ -16,9 +16,12 @@ export interface RunningTollgate {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the built CLI (`npm run build` first) with `run` on free ports and waits until it listens. */
-export async function startTollgate(args: string[], timeoutMs = 15_000): Promise<RunningTollgate> {
-  const proc = spawn(process.execPath, [CLI, 'run', '--port', '0', '--ops-port', '0', ...args], {
+/** Starts the built CLI (`npm run build` first) on free ports and waits until it listens. */
+export async function startTollgate(
+  args: string[],
+  { command = 'run', timeoutMs = 15_000 }: { command?: 'run' | 'dataplane'; timeoutMs?: number } = {},
+): Promise<RunningTollgate> {
+  const proc = spawn(process.execPath, [CLI, command, '--port', '0', '--ops-port', '0', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info' },

@@ -81,3 +81,49 @@ function seconds(flag: string, raw: string | undefined, fallback: number): numbe
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds, got '${raw}'`);
   return n;
 }
+
+export interface DataplaneFlags {
+  discovery: string;
+  host: string;
+  port: number;
+  opsPort: number;
+  fleet: string;
+  nodeId: string;
+  gracePeriodMs: number;
+  logLevel: string | undefined;
+}
+
+/** `tollgate dataplane`: the proxy fed by the controller's discovery stream instead of files. */
+export function parseDataplaneFlags(argv: string[], env: NodeJS.ProcessEnv): DataplaneFlags {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      discovery: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'ops-port': { type: 'string' },
+      fleet: { type: 'string' },
+      'node-id': { type: 'string' },
+      'grace-period': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const discovery = values.discovery ?? env.TOLLGATE_DISCOVERY;
+  if (!discovery) throw new UsageError('--discovery <host:port> (or TOLLGATE_DISCOVERY) is required');
+  return {
+    discovery,
+    host: values.host ?? env.TOLLGATE_HOST ?? DEFAULTS.host,
+    port: port('--port', values.port ?? env.TOLLGATE_PORT, DEFAULTS.port),
+    opsPort: port('--ops-port', values['ops-port'] ?? env.TOLLGATE_OPS_PORT, DEFAULTS.opsPort),
+    fleet: values.fleet ?? env.TOLLGATE_FLEET ?? 'default',
+    nodeId: values['node-id'] ?? env.TOLLGATE_NODE_ID ?? env.HOSTNAME ?? 'tollgate-dataplane',
+    gracePeriodMs:
+      seconds(
+        '--grace-period',
+        values['grace-period'] ?? env.TOLLGATE_GRACE_PERIOD,
+        DEFAULTS.gracePeriodSeconds,
+      ) * 1000,
+    logLevel: values['log-level'] ?? env.TOLLGATE_LOG_LEVEL,
+  };
+}

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { parseRunFlags, UsageError } from './args';
+import { parseDataplaneFlags, parseRunFlags, UsageError } from './args';
 import { main } from './tollgate';
 
 const QUICKSTART = path.resolve(__dirname, '../../examples/quickstart');
@@ -116,5 +116,28 @@ describe('run flags', () => {
   ])('%j', (argv, message) => {
     expect(() => parseRunFlags(argv, {})).toThrow(UsageError);
     expect(() => parseRunFlags(argv, {})).toThrow(message);
+  });
+});
+
+describe('dataplane flags', () => {
+  it('requires a discovery address, by flag or environment', () => {
+    expect(() => parseDataplaneFlags([], {})).toThrow(
+      '--discovery <host:port> (or TOLLGATE_DISCOVERY) is required',
+    );
+    expect(
+      parseDataplaneFlags([], { TOLLGATE_DISCOVERY: 'controller:9977', HOSTNAME: 'pod-a' }),
+    ).toMatchObject({
+      discovery: 'controller:9977',
+      fleet: 'default',
+      nodeId: 'pod-a',
+      port: 8081,
+      opsPort: 9091,
+    });
+    expect(
+      parseDataplaneFlags(['--discovery', 'c:1', '--fleet', 'edge', '--node-id', 'n1'], {}),
+    ).toMatchObject({
+      fleet: 'edge',
+      nodeId: 'n1',
+    });
   });
 });

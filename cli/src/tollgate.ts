@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 import { stringify } from 'yaml';
 import { redactResource } from '../../protocol/src';
-import { createLogger } from '../../dataplane/src';
-import { parseFileFlags, parseRunFlags, UsageError } from './args';
+import { createLogger, startDataplane, type Logger } from '../../dataplane/src';
+import { DiscoveryClient } from '../../dataplane/src/discovery/client';
+import { parseDataplaneFlags, parseFileFlags, parseRunFlags, UsageError } from './args';
 import { buildConfig, ManifestLoadError, startStandalone } from './standalone';
 
 const USAGE = `tollgate — a Kubernetes-native gateway for LLM and agent traffic
 
 Usage:
   tollgate run -f <file|dir>... [flags]    serve the manifests (standalone mode), reloading on change
+  tollgate dataplane --discovery <host:port> [flags]
+                                           serve config streamed by the controller
   tollgate validate -f <file|dir>...       check manifests offline; exit 1 on any error
   tollgate compile -f <file|dir>... [-o yaml|json]
                                            print the compiled config (secrets redacted)
@@ -21,6 +24,11 @@ Flags of run (each also read from the environment variable named):
   --grace-period <s>     shutdown grace in seconds   TOLLGATE_GRACE_PERIOD  (10)
   --log-level <level>    pino level                  TOLLGATE_LOG_LEVEL     (info)
   --no-watch             do not reload on file changes
+
+Flags of dataplane (besides --host, --port, --ops-port, --grace-period, --log-level):
+  --discovery <host:port>  controller discovery address  TOLLGATE_DISCOVERY     (required)
+  --fleet <name>           the fleet this proxy serves   TOLLGATE_FLEET         (default)
+  --node-id <id>           this proxy's id               TOLLGATE_NODE_ID       ($HOSTNAME)
 `;
 
 export interface IO {
@@ -39,6 +47,8 @@ export async function main(argv: string[], io: IO = stdio, env = process.env): P
     switch (command) {
       case 'run':
         return await run(rest, env);
+      case 'dataplane':
+        return await dataplane(rest, env);
       case 'validate':
         return await validate(rest, io);
       case 'compile':
@@ -79,13 +89,39 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     watch: flags.watch,
     logger,
   });
+  return untilSignal(logger, () => standalone.close(flags.gracePeriodMs), flags.gracePeriodMs);
+}
+
+async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const flags = parseDataplaneFlags(argv, env);
+  const logger = createLogger({ level: flags.logLevel });
+  const plane = await startDataplane({ host: flags.host, port: flags.port, opsPort: flags.opsPort, logger });
+  const client = new DiscoveryClient({
+    address: flags.discovery,
+    node: { id: flags.nodeId, cluster: flags.fleet, user_agent_name: 'tollgate' },
+    store: plane.store,
+    logger,
+  });
+  client.start();
+  return untilSignal(
+    logger,
+    async () => {
+      client.stop();
+      await plane.close(flags.gracePeriodMs);
+    },
+    flags.gracePeriodMs,
+  );
+}
+
+/** Waits for SIGTERM/SIGINT, then runs `stop` (readiness drops first inside it) and resolves 0. */
+function untilSignal(logger: Logger, stop: () => Promise<void>, graceMs: number): Promise<number> {
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal, graceMs: flags.gracePeriodMs }, 'shutting down');
-      void standalone.close(flags.gracePeriodMs).then(() => resolve(0));
+    const onSignal = (signal: string) => {
+      logger.info({ signal, graceMs }, 'shutting down');
+      void stop().then(() => resolve(0));
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
   });
 }
 
