@@ -4,12 +4,12 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
     // cel-js ships ES modules only; compile it to CommonJS for jest like our own sources.
-    '^.+/@marcbachmann/cel-js/.+\\.js$': [
-      '@swc/jest',
-      { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
-    ],
+    '^.+/node_modules/(@marcbachmann/cel-js|@kubernetes/client-node|openid-client|oauth4webapi|jose)/.+\\.js$':
+      ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@marcbachmann/cel-js|@kubernetes/client-node|openid-client|oauth4webapi|jose)/)',
+  ],
   // Only our source folders: keeps the haste map out of .cache/ (the Go build tree) and dist/.
   roots: [
     '<rootDir>/protocol',

@@ -12,7 +12,16 @@ import { diff, fleetViews, type FleetView, type WireEntry } from './state';
 
 type Stream = grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
 
+/** One connected proxy's stream. */
+export interface StreamInfo {
+  /** Unique per stream for the life of the server (a reconnecting proxy gets a new one). */
+  id: number;
+  node: WireNode;
+  fleet: string;
+}
+
 export interface NackReport {
+  stream: StreamInfo;
   node: WireNode;
   fleet: string;
   typeUrl: string;
@@ -27,23 +36,27 @@ export interface DiscoveryServerOptions {
   /** Maps a stream to the fleet it may see; throwing refuses the stream (e.g. a failed TokenReview). */
   authorize?: (node: WireNode, metadata: grpc.Metadata) => Promise<string>;
   onNack?: (report: NackReport) => void;
-  onAck?: (node: WireNode, fleet: string, typeUrl: string, versions: ReadonlyMap<string, string>) => void;
+  /** The versions of `typeUrl` this proxy has acknowledged (name → version), after each ACK. */
+  onAck?: (stream: StreamInfo, typeUrl: string, acked: ReadonlyMap<string, string>) => void;
+  onOpen?: (stream: StreamInfo) => void;
+  onClose?: (stream: StreamInfo) => void;
 }
 
 interface TypeState {
   /** What the client holds (ACKed or sent), name → version. */
   known: Map<string, string>;
   subscribed: boolean;
-  /** Responses awaiting ACK/NACK by nonce. */
-  pending: Map<string, WireEntry[]>;
+  /** What the client has acknowledged holding, name → version. */
+  acked: Map<string, string>;
+  /** Responses awaiting ACK/NACK by nonce: what they sent and removed. */
+  pending: Map<string, { sent: WireEntry[]; removed: string[] }>;
   /** Versions the client refused: not sent again until the version changes. */
   refused: Map<string, string>;
 }
 
 interface StreamState {
   stream: Stream;
-  node: WireNode;
-  fleet: string;
+  info: StreamInfo;
   types: Map<string, TypeState>;
 }
 
@@ -57,6 +70,7 @@ export class DiscoveryServer {
   private readonly streams = new Set<StreamState>();
   private readonly server = new grpc.Server();
   private systemVersion = '';
+  private nextStreamId = 1;
 
   constructor(private readonly options: DiscoveryServerOptions) {
     const def = protoLoader.loadSync(discoveryProtoFile(), { keepCase: true, longs: String, defaults: true });
@@ -110,34 +124,42 @@ export class DiscoveryServer {
       }
       let t = state.types.get(req.type_url);
       if (!t) {
-        t = { known: new Map(), subscribed: false, pending: new Map(), refused: new Map() };
+        t = { known: new Map(), acked: new Map(), subscribed: false, pending: new Map(), refused: new Map() };
         state.types.set(req.type_url, t);
       }
+      const { info } = state;
       if (req.response_nonce) {
-        const sent = t.pending.get(req.response_nonce);
+        const response = t.pending.get(req.response_nonce);
         t.pending.delete(req.response_nonce);
-        if (sent && req.error_detail) {
+        if (!response) return;
+        const { sent, removed } = response;
+        for (const name of removed) t.acked.delete(name);
+        if (req.error_detail) {
           // A NACK is reported once and remembered; the same versions are never re-sent in a loop.
           const refused = parseRefusedNames(req.error_detail.message, sent);
           for (const e of refused) {
             t.refused.set(e.name, e.version);
             t.known.set(e.name, e.version);
           }
+          for (const e of sent) if (!refused.includes(e)) t.acked.set(e.name, e.version);
           this.options.onNack?.({
-            node: state.node,
-            fleet: state.fleet,
+            stream: info,
+            node: info.node,
+            fleet: info.fleet,
             typeUrl: req.type_url,
             resources: refused.map((e) => ({ name: e.name, version: e.version })),
             message: req.error_detail.message,
           });
-        } else if (sent) {
-          this.options.onAck?.(state.node, state.fleet, req.type_url, t.known);
+        } else {
+          for (const e of sent) t.acked.set(e.name, e.version);
         }
+        this.options.onAck?.(info, req.type_url, t.acked);
         return;
       }
       // A first request for this type: subscribe (wildcard) with what the client already holds.
       t.subscribed = true;
       t.known = new Map(Object.entries(req.initial_resource_versions ?? {}));
+      t.acked = new Map(t.known);
       this.push(state, req.type_url, true);
     };
 
@@ -154,8 +176,9 @@ export class DiscoveryServer {
         this.options.authorize?.(node, stream.metadata) ?? Promise.resolve(node.cluster || 'default')
       ).then(
         (fleet) => {
-          state = { stream, node, fleet, types: new Map() };
+          state = { stream, info: { id: this.nextStreamId++, node, fleet }, types: new Map() };
           this.streams.add(state);
+          this.options.onOpen?.(state.info);
           for (const r of queue.splice(0)) handle(r);
         },
         (err: unknown) => {
@@ -164,7 +187,7 @@ export class DiscoveryServer {
       );
     });
     const drop = () => {
-      if (state) this.streams.delete(state);
+      if (state && this.streams.delete(state)) this.options.onClose?.(state.info);
     };
     stream.on('end', () => {
       drop();
@@ -178,7 +201,7 @@ export class DiscoveryServer {
   private push(s: StreamState, typeUrl: string, always = false): void {
     const t = s.types.get(typeUrl);
     if (!t?.subscribed) return;
-    const desired = this.views.get(s.fleet)?.get(typeUrl) ?? new Map<string, WireEntry>();
+    const desired = this.views.get(s.info.fleet)?.get(typeUrl) ?? new Map<string, WireEntry>();
     const { updated, removed } = diff(desired, t.known);
     const fresh = updated.filter((e) => t.refused.get(e.name) !== e.version);
     if (fresh.length === 0 && removed.length === 0 && !always) return;
@@ -188,7 +211,7 @@ export class DiscoveryServer {
       t.known.delete(name);
       t.refused.delete(name);
     }
-    t.pending.set(nonce, fresh);
+    t.pending.set(nonce, { sent: fresh, removed });
     s.stream.write({
       system_version_info: this.systemVersion,
       type_url: typeUrl,

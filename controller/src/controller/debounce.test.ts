@@ -1,0 +1,51 @@
+import { Debouncer } from './debounce';
+
+describe('Debouncer', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('coalesces a burst into one run after the quiet period', async () => {
+    const run = jest.fn();
+    const d = new Debouncer(run, { quietMs: 10, maxMs: 100 }, () => Date.now());
+    d.trigger();
+    jest.advanceTimersByTime(5);
+    d.trigger();
+    jest.advanceTimersByTime(9);
+    expect(run).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1);
+    await Promise.resolve();
+    expect(run).toHaveBeenCalledTimes(1);
+  });
+
+  it('runs at the hard cap even while triggers keep arriving', async () => {
+    const run = jest.fn();
+    const d = new Debouncer(run, { quietMs: 10, maxMs: 30 }, () => Date.now());
+    for (let t = 0; t < 29; t += 5) {
+      d.trigger();
+      jest.advanceTimersByTime(5);
+    }
+    await Promise.resolve();
+    expect(run).toHaveBeenCalledTimes(1);
+  });
+
+  it('a trigger during a run schedules exactly one more run', async () => {
+    jest.useRealTimers();
+    let release!: () => void;
+    const runs: number[] = [];
+    const d = new Debouncer(
+      () => {
+        runs.push(runs.length);
+        if (runs.length === 1) return new Promise<void>((r) => (release = r));
+      },
+      { quietMs: 1, maxMs: 5 },
+    );
+    d.trigger();
+    await new Promise((r) => setTimeout(r, 10));
+    d.trigger();
+    d.trigger();
+    release();
+    await new Promise((r) => setTimeout(r, 20));
+    await d.flush();
+    expect(runs).toEqual([0, 1]);
+  });
+});
