@@ -6,6 +6,7 @@ export const CLI = path.join(ROOT, 'dist/cli/src/tollgate.js');
 
 export interface RunningTollgate {
   proc: ChildProcess;
+  /** The proxy port, or the controller's discovery port. */
   port: number;
   opsPort: number;
   /** Every JSON log line so far. */
@@ -19,9 +20,13 @@ export interface RunningTollgate {
 /** Starts the built CLI (`npm run build` first) on free ports and waits until it listens. */
 export async function startTollgate(
   args: string[],
-  { command = 'run', timeoutMs = 15_000 }: { command?: 'run' | 'dataplane'; timeoutMs?: number } = {},
+  {
+    command = 'run',
+    timeoutMs = 15_000,
+  }: { command?: 'run' | 'dataplane' | 'controller'; timeoutMs?: number } = {},
 ): Promise<RunningTollgate> {
-  const proc = spawn(process.execPath, [CLI, command, '--port', '0', '--ops-port', '0', ...args], {
+  const ports = command === 'controller' ? ['--discovery-port', '0'] : ['--port', '0'];
+  const proc = spawn(process.execPath, [CLI, command, ...ports, '--ops-port', '0', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info' },
@@ -47,11 +52,12 @@ export async function startTollgate(
 
   const started = Date.now();
   for (;;) {
-    const listening = logs.find((l) => l.msg === 'dataplane listening');
+    const ready = command === 'controller' ? 'controller listening' : 'dataplane listening';
+    const listening = logs.find((l) => l.msg === ready);
     if (listening) {
       const running: RunningTollgate = {
         proc,
-        port: Number(listening.port),
+        port: Number(listening.port ?? listening.discoveryPort),
         opsPort: Number(listening.opsPort),
         logs,
         stderr,

@@ -64,10 +64,12 @@ export class DiscoveryClient {
       };
     };
     const Ctor = pkg.envoy.service.discovery.v3.AggregatedDiscoveryService;
-    this.client = new Ctor(
-      options.address,
-      options.credentials ?? grpc.credentials.createInsecure(),
-    ) as unknown as typeof this.client;
+    this.client = new Ctor(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
+      // The channel's own reconnect backoff (grpc-js defaults: 1 s growing to 120 s) would hide a
+      // restarted controller long after our stream backoff retries; keep both on one schedule.
+      'grpc.initial_reconnect_backoff_ms': options.backoff?.initialMs ?? 10,
+      'grpc.max_reconnect_backoff_ms': options.backoff?.maxMs ?? 15_000,
+    }) as unknown as typeof this.client;
     for (const kind of RESOURCE_KINDS) this.held.set(TYPE_URLS[kind], new Map());
   }
 

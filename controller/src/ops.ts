@@ -1,0 +1,62 @@
+import { Hono } from 'hono';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { redactResource } from '../../protocol/src';
+import type { Controller } from './controller/controller';
+
+export function controllerMetrics() {
+  const registry = new Registry();
+  return {
+    registry,
+    compiles: new Histogram({
+      name: 'tollgate_controller_compile_seconds',
+      help: 'Time to compile every watched object into proxy config',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    proxies: new Gauge({
+      name: 'tollgate_controller_connected_proxies',
+      help: 'Proxies streaming config from this replica',
+      registers: [registry],
+    }),
+    leader: new Gauge({
+      name: 'tollgate_controller_leader',
+      help: '1 while this replica writes status',
+      registers: [registry],
+    }),
+    nacks: new Counter({
+      name: 'tollgate_controller_nacks_total',
+      help: 'Resources refused by a proxy',
+      registers: [registry],
+    }),
+  };
+}
+
+export type ControllerMetrics = ReturnType<typeof controllerMetrics>;
+
+/** Health, readiness (informers synced, not draining), metrics and the compiled config (redacted). */
+export function createControllerOps(
+  controller: Controller,
+  metrics: ControllerMetrics,
+  accepting: () => boolean,
+): Hono {
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => {
+    if (!accepting()) return c.json({ status: 'draining' }, 503);
+    if (!controller.ready) return c.json({ status: 'waiting for informers to sync' }, 503);
+    return c.json({ status: 'ready' });
+  });
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+  );
+  app.get('/config_dump', (c) => {
+    const { resources, fleets, statuses } = controller.current;
+    return c.json({
+      resources: resources.map(redactResource),
+      fleets,
+      statuses,
+      report: controller.localReport(),
+    });
+  });
+  return app;
+}

@@ -1,0 +1,272 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { eventually, startTollgate, type RunningTollgate } from '../process';
+import { startTestCluster, type TestCluster } from './apiserver';
+
+/**
+ * The whole control plane against a real kube-apiserver: `tollgate controller` (informers, TLS,
+ * TokenReview, status, Lease) streaming to two `tollgate dataplane` processes, driven by kubectl.
+ */
+const ROOT = path.resolve(__dirname, '../..');
+const NS = 'tollgate-system';
+let cluster: TestCluster;
+let dir: string;
+let controller: RunningTollgate;
+const proxies: RunningTollgate[] = [];
+const started: RunningTollgate[] = [];
+
+function kubectl(args: string[], input?: string) {
+  const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], { encoding: 'utf8', input });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function json<T = Record<string, unknown>>(args: string[]): T {
+  const r = kubectl([...args, '-o', 'json']);
+  if (r.code !== 0) throw new Error(r.err);
+  return JSON.parse(r.out) as T;
+}
+
+async function startController(identity: string, extra: string[] = []): Promise<RunningTollgate> {
+  const c = await startTollgate(
+    [
+      '--kubeconfig',
+      cluster.kubeconfig,
+      '--namespace',
+      NS,
+      '--host',
+      '127.0.0.1',
+      '--identity',
+      identity,
+      '--lease-duration',
+      '2',
+      '--dataplane-accounts',
+      `${NS}/tollgate-dataplane`,
+      ...extra,
+    ],
+    { command: 'controller', timeoutMs: 60_000 },
+  );
+  started.push(c);
+  return c;
+}
+
+async function startProxy(token: string, port = controller.port): Promise<RunningTollgate> {
+  const p = await startTollgate(
+    [
+      '--discovery',
+      `localhost:${port}`,
+      '--discovery-ca',
+      path.join(dir, 'ca.crt'),
+      '--token-file',
+      token,
+      '--node-id',
+      `proxy-${started.length}`,
+    ],
+    { command: 'dataplane' },
+  );
+  started.push(p);
+  return p;
+}
+
+function chat(p: RunningTollgate, key = 'sk-tollgate-demo-key', model = 'gpt-4o-mini') {
+  return fetch(`http://127.0.0.1:${p.port}/my-app/v1/chat/completions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-ag-gateway-slug': 'demo',
+      authorization: `Bearer ${key}`,
+    },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+  }).then(async (r) => {
+    await r.arrayBuffer();
+    return r.status;
+  });
+}
+
+type Obj = {
+  metadata: { generation: number };
+  status?: {
+    observedGeneration?: number;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+  };
+};
+const condition = (o: Obj, type: string) => o.status?.conditions?.find((c) => c.type === type);
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-ctl-'));
+  expect(kubectl(['apply', '-f', path.join(ROOT, 'crds')]).code).toBe(0);
+  expect(kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']).code).toBe(0);
+  expect(kubectl(['create', 'namespace', NS]).code).toBe(0);
+  for (const sa of ['tollgate-dataplane', 'intruder']) {
+    expect(kubectl(['-n', NS, 'create', 'serviceaccount', sa]).code).toBe(0);
+    const token = kubectl(['-n', NS, 'create', 'token', sa, '--audience', 'tollgate-discovery']);
+    expect(token.code).toBe(0);
+    await writeFile(path.join(dir, `${sa}.token`), token.out.trim());
+  }
+  controller = await startController('c1');
+  await eventually(() => kubectl(['-n', NS, 'get', 'configmap', 'tollgate-ca']).code === 0, 20_000);
+  const ca = json<{ data: Record<string, string> }>(['-n', NS, 'get', 'configmap', 'tollgate-ca']);
+  await writeFile(path.join(dir, 'ca.crt'), ca.data['ca.crt'] ?? '');
+  for (let i = 0; i < 2; i++) proxies.push(await startProxy(path.join(dir, 'tollgate-dataplane.token')));
+}, 20 * 60_000);
+
+afterAll(async () => {
+  for (const p of started) await p.stop('SIGKILL');
+  await cluster?.stop();
+});
+
+describe('controller on a real API server', () => {
+  it('serves the applied quickstart to both proxies over TLS, proxies authenticated by TokenReview', async () => {
+    expect(kubectl(['apply', '-f', path.join(ROOT, 'examples/quickstart')]).code).toBe(0);
+    for (const p of proxies) await eventually(async () => (await chat(p)) === 200, 20_000);
+    const client = new OpenAI({
+      apiKey: 'sk-tollgate-demo-key',
+      baseURL: `http://127.0.0.1:${proxies[1]?.port}/my-app/v1`,
+      defaultHeaders: { 'X-AG-Gateway-Slug': 'demo' },
+    });
+    const reply = await client.chat.completions.create({
+      model: 'smart',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(reply.choices[0]?.message.content).toBeTruthy();
+    const secret = json<{ type: string; data: Record<string, string> }>([
+      '-n',
+      NS,
+      'get',
+      'secret',
+      'tollgate-controller-tls',
+    ]);
+    expect(secret.type).toBe('kubernetes.io/tls');
+    expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+  }, 60_000);
+
+  it('writes Accepted, ResolvedRefs and Programmed (acknowledged by both proxies) with observedGeneration', async () => {
+    for (const ref of ['gateway/demo', 'registry/mock', 'consumer/my-app']) {
+      await eventually(() => {
+        const o = json<Obj>(['get', ref]);
+        return (
+          o.status?.observedGeneration === o.metadata.generation &&
+          ['Accepted', 'ResolvedRefs', 'Programmed'].every((t) => condition(o, t)?.status === 'True')
+        );
+      }, 20_000);
+      expect(condition(json<Obj>(['get', ref]), 'Programmed')?.message).toBe(
+        "acknowledged by 2 proxies of fleet 'default'",
+      );
+    }
+    const lease = json<{ spec: { holderIdentity: string } }>([
+      '-n',
+      NS,
+      'get',
+      'lease',
+      'tollgate-controller',
+    ]);
+    expect(lease.spec.holderIdentity).toBe('c1');
+  }, 60_000);
+
+  it('refuses a proxy whose ServiceAccount may not stream config', async () => {
+    const intruder = await startProxy(path.join(dir, 'intruder.token'));
+    await eventually(
+      () =>
+        intruder.logs.some((l) =>
+          JSON.stringify(l).includes(`ServiceAccount ${NS}/intruder may not stream config`),
+        ),
+      15_000,
+    );
+    const ready = await fetch(`http://127.0.0.1:${intruder.opsPort}/readyz`);
+    expect(ready.status).toBe(503);
+    await intruder.stop('SIGKILL');
+  }, 30_000);
+
+  it('a rejected spec reports status; an invalid one is refused by the API server itself', async () => {
+    const bad = kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: tollgate.dev/v1alpha1\nkind: Consumer\nmetadata: {name: broken, namespace: default}\nspec: {gatewayRef: {name: demo}, slug: "Not A Slug", credentials: {}, routes: []}\n`,
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/slug/);
+    expect(
+      kubectl(
+        ['apply', '-f', '-'],
+        `apiVersion: tollgate.dev/v1alpha1\nkind: Consumer\nmetadata: {name: orphan, namespace: default}\nspec: {gatewayRef: {name: nowhere}, slug: orphan, credentials: {apiKeys: [{secretRef: {name: my-app-key, key: key}}]}, routes: [{model: x, targets: [{registryRef: {name: mock}}]}]}\n`,
+      ).code,
+    ).toBe(0);
+    await eventually(
+      () => condition(json<Obj>(['get', 'consumer/orphan']), 'ResolvedRefs')?.status === 'False',
+      20_000,
+    );
+    const orphan = json<Obj>(['get', 'consumer/orphan']);
+    expect(condition(orphan, 'ResolvedRefs')?.message).toMatch(/nowhere/);
+    expect(condition(orphan, 'Programmed')?.status).toBe('False');
+  }, 60_000);
+
+  it('rotates a Secret: the old key stops working and the new one works on every proxy', async () => {
+    const patch = JSON.stringify({ stringData: { key: 'sk-rotated-key' } });
+    expect(kubectl(['patch', 'secret', 'my-app-key', '-p', patch]).code).toBe(0);
+    for (const p of proxies) {
+      await eventually(async () => (await chat(p, 'sk-rotated-key')) === 200, 20_000);
+      expect(await chat(p, 'sk-tollgate-demo-key')).toBe(401);
+    }
+  }, 60_000);
+
+  it('a spec change reaches the proxies and status follows the new generation', async () => {
+    const patch = JSON.stringify([{ op: 'remove', path: '/spec/routes/1' }]);
+    expect(kubectl(['patch', 'consumer', 'my-app', '--type', 'json', '-p', patch]).code).toBe(0);
+    for (const p of proxies)
+      await eventually(async () => (await chat(p, 'sk-rotated-key', 'smart')) === 404, 20_000);
+    await eventually(() => {
+      const o = json<Obj>(['get', 'consumer/my-app']);
+      return (
+        o.metadata.generation === 2 &&
+        o.status?.observedGeneration === 2 &&
+        condition(o, 'Programmed')?.status === 'True'
+      );
+    }, 20_000);
+  }, 60_000);
+
+  it('proxies keep serving while the controller is gone, then pick up what changed meanwhile', async () => {
+    const port = controller.port;
+    await controller.stop('SIGKILL');
+    expect(await chat(proxies[0] as RunningTollgate, 'sk-rotated-key')).toBe(200);
+    const route = JSON.stringify([
+      {
+        op: 'add',
+        path: '/spec/routes/-',
+        value: { model: 'extra', targets: [{ registryRef: { name: 'mock' }, model: 'mock-large' }] },
+      },
+    ]);
+    expect(kubectl(['patch', 'consumer', 'my-app', '--type', 'json', '-p', route]).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await chat(proxies[0] as RunningTollgate, 'sk-rotated-key', 'extra')).toBe(404);
+    // The restarted controller listens where the proxies dial (a Service does this in a cluster).
+    controller = await startController('c1', ['--discovery-port', String(port)]);
+    for (const p of proxies)
+      await eventually(async () => (await chat(p, 'sk-rotated-key', 'extra')) === 200, 30_000);
+    expect(await chat(proxies[1] as RunningTollgate, 'sk-rotated-key')).toBe(200);
+  }, 90_000);
+
+  it('deleting a Consumer removes it from every proxy', async () => {
+    expect(kubectl(['delete', 'consumer', 'my-app']).code).toBe(0);
+    for (const p of proxies) await eventually(async () => (await chat(p, 'sk-rotated-key')) === 404, 20_000);
+  }, 60_000);
+
+  it('fails over status writing to another replica when the leader stops', async () => {
+    const second = await startController('c2');
+    await eventually(() => second.logs.some((l) => l.msg === 'informers synced; serving'), 20_000);
+    const holder = () =>
+      json<{ spec: { holderIdentity?: string } }>(['-n', NS, 'get', 'lease', 'tollgate-controller']).spec
+        .holderIdentity;
+    expect(holder()).toBe('c1');
+    await controller.stop('SIGTERM');
+    await eventually(() => holder() === 'c2', 15_000);
+    // The new leader writes status: a fresh Gateway change gets its observedGeneration from c2.
+    const patch = JSON.stringify({ spec: { hostnames: ['demo.example.com'] } });
+    expect(kubectl(['patch', 'gateway', 'demo', '--type', 'merge', '-p', patch]).code).toBe(0);
+    await eventually(() => {
+      const o = json<Obj>(['get', 'gateway/demo']);
+      return o.metadata.generation > 1 && o.status?.observedGeneration === o.metadata.generation;
+    }, 20_000);
+  }, 90_000);
+});
