@@ -58,13 +58,12 @@ export async function startController(o: ControllerServerOptions): Promise<Runni
   let accepting = true;
 
   const reports = replicaReports(kc, o.namespace, o.lease.name, identity, o.lease.durationSeconds * 1000);
-  let elector: LeaderElector | undefined;
-  let server: DiscoveryServer | undefined;
+  // `elector` and `server` are declared below; these closures run only after both exist.
   const controller = new Controller({
     identity,
     logger,
-    serve: (resources, fleets, version) => server?.setResources(resources, fleets, version),
-    isLeader: () => elector?.isLeader ?? false,
+    serve: (resources, fleets, version) => server.setResources(resources, fleets, version),
+    isLeader: () => elector.isLeader,
     writeStatus: statusWriter(kc),
     warn: eventRecorder(kc, 'tollgate-controller', identity),
     peerReports: () => reports.peers(),
@@ -72,7 +71,7 @@ export async function startController(o: ControllerServerOptions): Promise<Runni
     ...(o.compileDebounce ? { compileDebounce: o.compileDebounce } : {}),
   });
   const hooks = controller.hooks;
-  server = new DiscoveryServer({
+  const server = new DiscoveryServer({
     ready: () => controller.ready && accepting,
     ...(o.auth ? { authorize: tokenReviewAuthorizer(kc, o.auth.audience, o.auth.accounts) } : {}),
     onOpen: (s) => {
@@ -116,7 +115,7 @@ export async function startController(o: ControllerServerOptions): Promise<Runni
     error: (kind, err, retryInMs) =>
       logger.warn({ kind, err: String(err), retryInMs }, 'watch failed; retrying'),
   });
-  elector = new LeaderElector(
+  const elector = new LeaderElector(
     kc,
     o.namespace,
     o.lease.name,
@@ -131,14 +130,14 @@ export async function startController(o: ControllerServerOptions): Promise<Runni
   );
   const periodic = setInterval(() => {
     void reports.publish(controller.localReport()).catch(() => undefined);
-    if (elector?.isLeader) controller.refreshStatus();
+    if (elector.isLeader) controller.refreshStatus();
   }, o.lease.renewMs);
   periodic.unref();
 
   void informers.synced.then(async () => {
     await controller.markSynced();
     logger.info({ namespaces: o.namespaces.length > 0 ? o.namespaces : 'all' }, 'informers synced; serving');
-    elector?.start();
+    elector.start();
   });
   logger.info({ discoveryPort, opsPort, identity }, 'controller listening');
 
@@ -150,10 +149,10 @@ export async function startController(o: ControllerServerOptions): Promise<Runni
       accepting = false;
       clearInterval(periodic);
       controller.stop();
-      await elector?.stop();
+      await elector.stop();
       await reports.remove();
       await informers.stop();
-      await server?.close();
+      await server.close();
       await new Promise<void>((r) => opsServer.close(() => r()));
     },
   };

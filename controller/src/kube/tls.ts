@@ -38,7 +38,8 @@ export async function ensureServingCert(
     } catch (err) {
       if ((err as { code?: number }).code !== 409) throw err;
       pem = await readSecret(api, namespace, secretName);
-      if (!pem) throw new Error(`Secret ${namespace}/${secretName} exists but could not be read`);
+      if (!pem)
+        throw new Error(`Secret ${namespace}/${secretName} exists but could not be read`, { cause: err });
     }
   }
   const data = { 'ca.crt': pem['ca.crt'] };
