@@ -19,12 +19,17 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-const ROOT = path.resolve(__dirname, '../..');
+/** The repository root, from the sources or from their build under dist/ (the benchmarks use it). */
+const ROOT = (() => {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
 
 export function apiServerBinary(): string {
   const fromEnv = process.env.TOLLGATE_KUBE_APISERVER;
   if (fromEnv) return fromEnv;
-  const built = spawnSync('bash', [path.join(__dirname, 'build-apiserver.sh')], {
+  const built = spawnSync('bash', [path.join(ROOT, 'e2e/k8s/build-apiserver.sh')], {
     encoding: 'utf8',
     cwd: ROOT,
   });

@@ -1,0 +1,228 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { Agent, request } from 'undici';
+import type { TollgateObject } from '../../controller/src/api/v1alpha1';
+import { compile } from '../../controller/src/compile';
+import { diff, fleetViews } from '../../controller/src/discovery/state';
+import { TYPE_URLS } from '../../protocol/src';
+import { startTestCluster } from '../../e2e/k8s/apiserver';
+import { percentile } from './report';
+
+/**
+ * npm run bench:propagation — how fast a Kubernetes change reaches traffic, and what compile costs:
+ * 1. live: a real kube-apiserver, `tollgate controller`, one `tollgate dataplane`; N sequential
+ *    Consumer changes, each timed from the API write to the first 200 through the proxy;
+ * 2. offline: compile time and stream payload for 10,000 consumers across 1,000 gateways, and how
+ *    many resources one changed consumer puts on the stream.
+ */
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'dist/cli/src/tollgate.js');
+
+function bigConfig(gateways: number, consumersPerGateway: number, bump = -1): TollgateObject[] {
+  const objects: TollgateObject[] = [];
+  for (let g = 0; g < gateways; g++) {
+    const namespace = `team-${g}`;
+    const meta = (name: string) => ({
+      name,
+      namespace,
+      generation: 1,
+      creationTimestamp: '2026-01-01T00:00:00Z',
+    });
+    objects.push({
+      apiVersion: 'tollgate.dev/v1alpha1',
+      kind: 'Gateway',
+      metadata: meta('gw'),
+      spec: { slug: `gw-${g}` },
+    } as TollgateObject);
+    objects.push({
+      apiVersion: 'tollgate.dev/v1alpha1',
+      kind: 'Registry',
+      metadata: meta('mock'),
+      spec: { provider: 'mock', models: [{ name: 'mock-small' }] },
+    } as TollgateObject);
+    for (let c = 0; c < consumersPerGateway; c++) {
+      const i = g * consumersPerGateway + c;
+      objects.push({
+        apiVersion: 'tollgate.dev/v1alpha1',
+        kind: 'Consumer',
+        metadata: { ...meta(`c-${c}`), generation: i === bump ? 2 : 1 },
+        spec: {
+          gatewayRef: { name: 'gw' },
+          slug: `c-${c}`,
+          credentials: {},
+          routes: [{ model: 'mock-small', targets: [{ registryRef: { name: 'mock' } }] }],
+        },
+      } as TollgateObject);
+    }
+  }
+  return objects;
+}
+
+function offline(): Record<string, number> {
+  const objects = bigConfig(1000, 10);
+  const times: number[] = [];
+  let result = compile({ objects, secrets: [] });
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    result = compile({ objects, secrets: [] });
+    times.push(performance.now() - t);
+  }
+  const views = fleetViews(result.resources, result.fleets);
+  let bytes = 0;
+  for (const view of views.values())
+    for (const byName of view.values()) for (const e of byName.values()) bytes += e.json.length;
+  const changed = compile({ objects: bigConfig(1000, 10, 4242), secrets: [] });
+  const after = fleetViews(changed.resources, changed.fleets).get('default');
+  const before = views.get('default');
+  let sent = 0;
+  for (const typeUrl of Object.values(TYPE_URLS)) {
+    const known = new Map([...(before?.get(typeUrl) ?? [])].map(([name, e]) => [name, e.version]));
+    sent += diff(after?.get(typeUrl) ?? new Map(), known).updated.length;
+  }
+  return {
+    consumers: result.resources.filter((r) => r.kind === 'Consumer').length,
+    compileMsMedian: [...times].sort((a, b) => a - b)[1] ?? 0,
+    payloadBytes: bytes,
+    resourcesSentForOneChange: sent,
+  };
+}
+
+function start(args: string[], ready: string): Promise<{ proc: ChildProcess; log: Record<string, unknown> }> {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TOLLGATE_LOG_LEVEL: 'warn' },
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      for (const line of buf.split('\n')) {
+        if (line.includes(`"${ready}"`)) resolve({ proc, log: JSON.parse(line) as Record<string, unknown> });
+      }
+      buf = buf.slice(buf.lastIndexOf('\n') + 1);
+    });
+    proc.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)));
+  });
+}
+
+async function live(changes: number): Promise<Record<string, number>> {
+  const cluster = await startTestCluster();
+  const children: ChildProcess[] = [];
+  try {
+    const kubectl = (args: string[]) =>
+      spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], { encoding: 'utf8' });
+    kubectl(['apply', '-f', path.join(ROOT, 'crds')]);
+    kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    kubectl(['create', 'namespace', 'tollgate-system']);
+    if (kubectl(['apply', '-f', path.join(ROOT, 'examples/quickstart')]).status !== 0)
+      throw new Error('quickstart not applied');
+    // Info level only for the one line we wait on; the controller logs a line per compile.
+    const controller = await start(
+      [
+        'controller',
+        '--kubeconfig',
+        cluster.kubeconfig,
+        '--insecure',
+        '--host',
+        '127.0.0.1',
+        '--discovery-port',
+        '0',
+        '--ops-port',
+        '0',
+        '--log-level',
+        'info',
+      ],
+      'controller listening',
+    );
+    children.push(controller.proc);
+    const proxy = await start(
+      [
+        'dataplane',
+        '--discovery',
+        `127.0.0.1:${String(controller.log.discoveryPort)}`,
+        '--port',
+        '0',
+        '--ops-port',
+        '0',
+        '--log-level',
+        'info',
+      ],
+      'dataplane listening',
+    );
+    children.push(proxy.proc);
+    const dispatcher = new Agent({ connections: 1 });
+    const chat = async (model: string) => {
+      const res = await request(`http://127.0.0.1:${String(proxy.log.port)}/my-app/v1/chat/completions`, {
+        method: 'POST',
+        dispatcher,
+        headers: {
+          'content-type': 'application/json',
+          'x-ag-gateway-slug': 'demo',
+          authorization: 'Bearer sk-tollgate-demo-key',
+        },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await res.body.dump();
+      return res.statusCode;
+    };
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfig);
+    const api = kc.makeApiClient(CustomObjectsApi);
+    const base = [{ model: 'gpt-4o-mini', targets: [{ registryRef: { name: 'mock' } }] }];
+    for (let t = Date.now(); (await chat('gpt-4o-mini')) !== 200;) {
+      if (Date.now() - t > 30_000) throw new Error('proxy never served the quickstart');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const samples: number[] = [];
+    for (let i = 0; i < changes; i++) {
+      const model = `p-${i}`;
+      const started = performance.now();
+      await api.patchNamespacedCustomObject(
+        {
+          group: 'tollgate.dev',
+          version: 'v1alpha1',
+          namespace: 'default',
+          plural: 'consumers',
+          name: 'my-app',
+          body: {
+            spec: {
+              routes: [...base, { model, targets: [{ registryRef: { name: 'mock' }, model: 'mock-small' }] }],
+            },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      while ((await chat(model)) !== 200) {
+        if (performance.now() - started > 10_000) throw new Error(`change ${i} never reached the proxy`);
+      }
+      samples.push(performance.now() - started);
+    }
+    await dispatcher.close();
+    const sorted = [...samples].sort((a, b) => a - b);
+    return {
+      changes,
+      meanMs: samples.reduce((a, b) => a + b, 0) / samples.length,
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
+      maxMs: sorted.at(-1) ?? 0,
+    };
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await cluster.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { changes: { type: 'string', default: '1000' } } });
+  const round = (o: Record<string, number>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 100) / 100]));
+  console.log('offline (10,000 consumers, 1,000 gateways):', round(offline()));
+  console.log('live (apply → first 200 through the proxy):', round(await live(Number(values.changes))));
+}
+
+void main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
