@@ -12,6 +12,8 @@ export interface RunFlags {
   watch: boolean;
   gracePeriodMs: number;
   logLevel: string | undefined;
+  /** Redis for shared rate-limit counters; undefined: in-process counters. */
+  redisUrl: string | undefined;
 }
 
 export class UsageError extends Error {}
@@ -29,6 +31,7 @@ export function parseRunFlags(argv: string[], env: NodeJS.ProcessEnv): RunFlags 
       'no-watch': { type: 'boolean' },
       'grace-period': { type: 'string' },
       'log-level': { type: 'string' },
+      'redis-url': { type: 'string' },
     },
   });
   return {
@@ -45,6 +48,7 @@ export function parseRunFlags(argv: string[], env: NodeJS.ProcessEnv): RunFlags 
         DEFAULTS.gracePeriodSeconds,
       ) * 1000,
     logLevel: values['log-level'] ?? env.TOLLGATE_LOG_LEVEL,
+    redisUrl: redisUrl(values['redis-url'] ?? env.TOLLGATE_REDIS_URL),
   };
 }
 
@@ -82,6 +86,21 @@ function seconds(flag: string, raw: string | undefined, fallback: number): numbe
   return n;
 }
 
+/** redis:// or rediss:// (TLS); empty means none. */
+function redisUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let ok: boolean;
+  try {
+    const u = new URL(raw);
+    ok = (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+  } catch {
+    ok = false;
+  }
+  // The value may hold a password: never echo it.
+  if (!ok) throw new UsageError('--redis-url must be a redis:// or rediss:// URL with a host');
+  return raw;
+}
+
 export interface DataplaneFlags {
   discovery: string;
   host: string;
@@ -89,8 +108,14 @@ export interface DataplaneFlags {
   opsPort: number;
   fleet: string;
   nodeId: string;
+  /** CA that signed the controller's certificate: TLS on the stream when set. */
+  discoveryCa: string | undefined;
+  /** Projected ServiceAccount token, re-read on every (re)connect. */
+  tokenFile: string | undefined;
   gracePeriodMs: number;
   logLevel: string | undefined;
+  /** Redis for shared rate-limit counters; undefined: in-process counters. */
+  redisUrl: string | undefined;
 }
 
 /** `tollgate dataplane`: the proxy fed by the controller's discovery stream instead of files. */
@@ -105,8 +130,11 @@ export function parseDataplaneFlags(argv: string[], env: NodeJS.ProcessEnv): Dat
       'ops-port': { type: 'string' },
       fleet: { type: 'string' },
       'node-id': { type: 'string' },
+      'discovery-ca': { type: 'string' },
+      'token-file': { type: 'string' },
       'grace-period': { type: 'string' },
       'log-level': { type: 'string' },
+      'redis-url': { type: 'string' },
     },
   });
   const discovery = values.discovery ?? env.TOLLGATE_DISCOVERY;
@@ -118,6 +146,8 @@ export function parseDataplaneFlags(argv: string[], env: NodeJS.ProcessEnv): Dat
     opsPort: port('--ops-port', values['ops-port'] ?? env.TOLLGATE_OPS_PORT, DEFAULTS.opsPort),
     fleet: values.fleet ?? env.TOLLGATE_FLEET ?? 'default',
     nodeId: values['node-id'] ?? env.TOLLGATE_NODE_ID ?? env.HOSTNAME ?? 'tollgate-dataplane',
+    discoveryCa: values['discovery-ca'] ?? env.TOLLGATE_DISCOVERY_CA,
+    tokenFile: values['token-file'] ?? env.TOLLGATE_TOKEN_FILE,
     gracePeriodMs:
       seconds(
         '--grace-period',
@@ -125,5 +155,6 @@ export function parseDataplaneFlags(argv: string[], env: NodeJS.ProcessEnv): Dat
         DEFAULTS.gracePeriodSeconds,
       ) * 1000,
     logLevel: values['log-level'] ?? env.TOLLGATE_LOG_LEVEL,
+    redisUrl: redisUrl(values['redis-url'] ?? env.TOLLGATE_REDIS_URL),
   };
 }

@@ -3,13 +3,17 @@ import { stringify } from 'yaml';
 import { redactResource } from '../../protocol/src';
 import { createLogger, startDataplane, type Logger } from '../../dataplane/src';
 import { DiscoveryClient } from '../../dataplane/src/discovery/client';
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import { parseDataplaneFlags, parseFileFlags, parseRunFlags, UsageError } from './args';
+import { parseControllerFlags } from './controller-args';
 import { buildConfig, ManifestLoadError, startStandalone } from './standalone';
 
 const USAGE = `tollgate — a Kubernetes-native gateway for LLM and agent traffic
 
 Usage:
   tollgate run -f <file|dir>... [flags]    serve the manifests (standalone mode), reloading on change
+  tollgate controller [flags]              watch the Kubernetes API, stream config to proxies, write status
   tollgate dataplane --discovery <host:port> [flags]
                                            serve config streamed by the controller
   tollgate validate -f <file|dir>...       check manifests offline; exit 1 on any error
@@ -23,12 +27,21 @@ Flags of run (each also read from the environment variable named):
   --fleet <name>         serve only this fleet       TOLLGATE_FLEET         (all)
   --grace-period <s>     shutdown grace in seconds   TOLLGATE_GRACE_PERIOD  (10)
   --log-level <level>    pino level                  TOLLGATE_LOG_LEVEL     (info)
+  --redis-url <url>      shared rate-limit counters  TOLLGATE_REDIS_URL     (in-process)
   --no-watch             do not reload on file changes
 
 Flags of dataplane (besides --host, --port, --ops-port, --grace-period, --log-level):
   --discovery <host:port>  controller discovery address  TOLLGATE_DISCOVERY     (required)
   --fleet <name>           the fleet this proxy serves   TOLLGATE_FLEET         (default)
   --node-id <id>           this proxy's id               TOLLGATE_NODE_ID       ($HOSTNAME)
+  --redis-url <url>        shared rate-limit counters    TOLLGATE_REDIS_URL     (in-process)
+  --discovery-ca <file>    CA of the controller's cert   TOLLGATE_DISCOVERY_CA  (plaintext if unset)
+  --token-file <file>      projected SA token to send    TOLLGATE_TOKEN_FILE
+
+Flags of controller (see README "Install on Kubernetes"):
+  --kubeconfig, --namespaces, --namespace, --discovery-port (9977), --ops-port (9091),
+  --tls-secret, --ca-configmap, --service-name, --token-audience, --dataplane-accounts,
+  --lease-name, --lease-duration, --insecure, --grace-period, --log-level
 `;
 
 export interface IO {
@@ -49,6 +62,8 @@ export async function main(argv: string[], io: IO = stdio, env = process.env): P
         return await run(rest, env);
       case 'dataplane':
         return await dataplane(rest, env);
+      case 'controller':
+        return await controller(rest, env);
       case 'validate':
         return await validate(rest, io);
       case 'compile':
@@ -88,6 +103,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     fleet: flags.fleet,
     watch: flags.watch,
     logger,
+    redisUrl: flags.redisUrl,
   });
   return untilSignal(logger, () => standalone.close(flags.gracePeriodMs), flags.gracePeriodMs);
 }
@@ -95,12 +111,30 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
   const logger = createLogger({ level: flags.logLevel });
-  const plane = await startDataplane({ host: flags.host, port: flags.port, opsPort: flags.opsPort, logger });
+  const plane = await startDataplane({
+    host: flags.host,
+    port: flags.port,
+    opsPort: flags.opsPort,
+    logger,
+    redisUrl: flags.redisUrl,
+  });
+  const { discoveryCa, tokenFile } = flags;
   const client = new DiscoveryClient({
     address: flags.discovery,
     node: { id: flags.nodeId, cluster: flags.fleet, user_agent_name: 'tollgate' },
     store: plane.store,
     logger,
+    ...(discoveryCa ? { credentials: grpc.credentials.createSsl(readFileSync(discoveryCa)) } : {}),
+    // Re-read on every connect: the kubelet rotates projected tokens in place.
+    ...(tokenFile
+      ? {
+          metadata: () => {
+            const m = new grpc.Metadata();
+            m.set('authorization', `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`);
+            return m;
+          },
+        }
+      : {}),
   });
   client.start();
   return untilSignal(
@@ -111,6 +145,36 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
     },
     flags.gracePeriodMs,
   );
+}
+
+async function controller(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const flags = parseControllerFlags(argv, env);
+  const logger = createLogger({ level: flags.logLevel });
+  // Loaded here, not at the top: the Kubernetes client is only needed by this command.
+  const { startController } = await import('../../controller/src/server');
+  const { parseAccountRules } = await import('../../controller/src/kube/tokenreview');
+  const running = await startController({
+    kubeconfig: flags.kubeconfig,
+    namespaces: flags.namespaces,
+    namespace: flags.namespace,
+    identity: flags.identity,
+    host: flags.host,
+    discoveryPort: flags.discoveryPort,
+    opsPort: flags.opsPort,
+    tls: flags.insecure
+      ? false
+      : { secretName: flags.tlsSecret, configMapName: flags.caConfigMap, serviceName: flags.serviceName },
+    auth: flags.insecure
+      ? false
+      : { audience: flags.tokenAudience, accounts: parseAccountRules(flags.dataplaneAccounts) },
+    lease: {
+      name: flags.leaseName,
+      durationSeconds: flags.leaseDurationSeconds,
+      renewMs: flags.leaseRenewMs,
+    },
+    logger,
+  });
+  return untilSignal(logger, () => running.close(), flags.gracePeriodMs);
 }
 
 /** Waits for SIGTERM/SIGINT, then runs `stop` (readiness drops first inside it) and resolves 0. */

@@ -4,6 +4,9 @@ import http from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { ConfigStore } from './config/store';
 import { createOpsApp } from './ops/app';
+import { createPolicyEngine } from './policies/engine';
+import { RateLimiter } from './policies/rate-limit/limiter';
+import { RedisCounterStore, redactRedisUrl } from './policies/rate-limit/redis-store';
 import { createProxy, type AdapterSet } from './proxy/app';
 import { createAdapters } from './providers';
 import { createLogger, type Logger } from './telemetry/logger';
@@ -19,6 +22,13 @@ export interface DataplaneOptions {
   logger?: Logger;
   metrics?: ProxyMetrics;
   adapters?: AdapterSet;
+  /**
+   * Redis for rate-limit counters shared by every replica (`redis://[user:pass@]host:port[/db]`,
+   * `rediss://` for TLS). Without it, counters are in-process: per replica.
+   */
+  redisUrl?: string;
+  /** Longest a Redis command may take before a request falls back (default 250 ms). */
+  redisCommandTimeoutMs?: number;
 }
 
 export interface Dataplane {
@@ -39,8 +49,35 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const adapters = options.adapters ?? createAdapters();
   let accepting = true;
 
+  let redis: RedisCounterStore | undefined;
+  if (options.redisUrl) {
+    const shown = redactRedisUrl(options.redisUrl);
+    let reported: 'up' | 'down' | undefined;
+    redis = new RedisCounterStore({
+      url: options.redisUrl,
+      commandTimeoutMs: options.redisCommandTimeoutMs,
+      onConnectionEvent: (event) => {
+        if (event.type === 'ready') {
+          reported = 'up';
+          logger.info({ redis: shown }, 'Redis connected');
+          return;
+        }
+        if (event.error) metrics.countRedisError('connection');
+        // Once per outage: reconnect attempts repeat every few seconds.
+        if (reported !== 'down') {
+          reported = 'down';
+          logger.warn({ redis: shown, err: event.error?.message }, 'Redis unreachable; reconnecting');
+        }
+      },
+    });
+    logger.info({ redis: shown }, 'rate limits are counted in Redis, shared by every replica');
+  } else {
+    logger.info('no Redis URL (--redis-url): rate limits are counted in-process, per replica');
+  }
+  const policies = createPolicyEngine({ limiter: new RateLimiter({ redis, metrics, logger }), logger });
+
   store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));
-  const proxy = createProxy({ store, adapters, metrics, logger });
+  const proxy = createProxy({ store, adapters, metrics, logger, policies });
   const ops = createOpsApp({ store, metrics, accepting: () => accepting });
 
   const proxyServer = await listen(http.createServer(proxy.listener), host, options.port ?? 8081);
@@ -64,6 +101,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       await closeServer(proxyServer, graceMs);
       await closeServer(opsServer, 0);
       await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
+      await policies.close();
       logger.flush();
     },
   };

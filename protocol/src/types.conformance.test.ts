@@ -47,7 +47,25 @@ const bodies = {
     source,
     targets: [{ kind: 'Gateway', name: 'ns/gw' }],
     parallel: false,
-    plugins: {},
+    plugins: {
+      rateLimit: {
+        requests: 10,
+        windowMs: 60_000,
+        algorithm: 'TokenBucket',
+        key: 'Header',
+        header: 'x-user',
+        failureMode: 'FailClosed',
+      },
+      requestSize: { maxBodyBytes: 1024, maxMessages: 8 },
+      cors: {
+        allowOrigins: ['https://app.example.com'],
+        allowMethods: ['GET', 'POST'],
+        allowHeaders: ['authorization'],
+        exposeHeaders: ['x-request-id'],
+        allowCredentials: true,
+        maxAgeMs: 600_000,
+      },
+    },
   } satisfies CompiledPolicy,
 };
 const resources = Object.entries(bodies).map(
@@ -119,6 +137,38 @@ describe('protocol schema', () => {
         body: { ...bodies.Gateway, limits: { maxRequestBodyBytes: '10', requestTimeoutMs: 1 } },
       },
       'body/limits/maxRequestBodyBytes: must be integer',
+    ],
+    [
+      'a policy without plugins',
+      { ...resources[3], body: { ...bodies.Policy, plugins: {} } },
+      'body/plugins: must NOT have fewer than 1 properties',
+    ],
+    [
+      'a plugin the proxy does not implement',
+      { ...resources[3], body: { ...bodies.Policy, plugins: { budget: { amountUSD: '1' } } } },
+      "must NOT have additional properties 'budget'",
+    ],
+    [
+      'a header-keyed rate limit without its header',
+      {
+        ...resources[3],
+        body: {
+          ...bodies.Policy,
+          plugins: { rateLimit: { ...bodies.Policy.plugins.rateLimit, header: undefined } },
+        },
+      },
+      "body/plugins/rateLimit: must have required property 'header'",
+    ],
+    [
+      'an origin with a path',
+      {
+        ...resources[3],
+        body: {
+          ...bodies.Policy,
+          plugins: { cors: { ...bodies.Policy.plugins.cors, allowOrigins: ['https://a.example.com/x'] } },
+        },
+      },
+      'body/plugins/cors/allowOrigins/0: must match pattern',
     ],
   ])('rejects %s with a readable error', (_name, value, message) => {
     const r = validateResource(value);

@@ -88,12 +88,66 @@ export interface CompiledConsumer {
   routes: CompiledRoute[];
 }
 
+export type RateLimitKey = 'Consumer' | 'Gateway' | 'APIKey' | 'ClientIP' | 'Header';
+export type FailureMode = 'FailOpen' | 'FailClosed';
+
+/** Requests per window, counted per key; every field defaulted by compile; requests × windowMs < 2^51. */
+export interface CompiledRateLimit {
+  requests: number;
+  windowMs: number;
+  algorithm: 'SlidingWindow' | 'TokenBucket';
+  key: RateLimitKey;
+  /** Lower-case header name; present exactly when `key` is Header. */
+  header?: string;
+  /** When the shared counter store (Redis) is unreachable: count in-process, or refuse with 503. */
+  failureMode: FailureMode;
+}
+
+/** At least one field is set. */
+export interface CompiledRequestSize {
+  /** Replaces the gateway's `maxRequestBodyBytes` for the consumers the policy covers. */
+  maxBodyBytes?: number;
+  maxMessages?: number;
+}
+
+export interface CompiledCors {
+  /** Lower-case origins (`scheme://host[:port]`), or exactly `["*"]`. */
+  allowOrigins: string[];
+  /** Upper-case methods; `*` answers a preflight with the method it asks for. */
+  allowMethods: string[];
+  /** Lower-case header names; `*` answers a preflight with the headers it asks for. */
+  allowHeaders: string[];
+  /** Lower-case header names; `*` only without credentials. */
+  exposeHeaders: string[];
+  allowCredentials: boolean;
+  /** How long a browser may cache a preflight; absent: no Access-Control-Max-Age. */
+  maxAgeMs?: number;
+}
+
+/**
+ * The plugins the proxy implements, normalised by compile (defaults applied, durations in ms).
+ * Plugins the CRD models but the proxy does not implement yet are refused by compile, never sent.
+ */
+export interface CompiledPolicyPlugins {
+  rateLimit?: CompiledRateLimit;
+  requestSize?: CompiledRequestSize;
+  cors?: CompiledCors;
+}
+
+export type PluginName = keyof CompiledPolicyPlugins;
+
 export interface CompiledPolicy {
   source: SourceRef;
+  /**
+   * Resolved targets only, sorted. A Gateway target covers all its consumers; a Consumer target's
+   * setting of a plugin overrides the Gateway-level one. Compile guarantees that no two emitted
+   * Policies set the same plugin on the same target.
+   */
   targets: { kind: 'Gateway' | 'Consumer'; name: string }[];
+  /** Run the plugins of one stage concurrently. */
   parallel: boolean;
-  /** Plugin configurations, normalised by compile. Empty until a plugin is implemented. */
-  plugins: Record<string, never>;
+  /** At least one plugin. */
+  plugins: CompiledPolicyPlugins;
 }
 
 export interface CompiledBodies {

@@ -31,7 +31,9 @@ export type { ObjectStatus } from './status';
  *   consumer keeps its other keys and targets when one is missing.
  * - API keys leave compile only as SHA-256 digests; secret values never appear in a status.
  * - Fleets: a gateway goes to its fleet, its consumers with it, a registry to every fleet whose
- *   consumers use it. Versions are content hashes of the bodies.
+ *   consumers use it, a policy to every fleet of the gateways it covers. Versions are content hashes
+ *   of the bodies; each Policy stays its own resource, so editing one sends only that one.
+ * - Policies: see `compilePolicies` (validation, override and conflict rules).
  */
 export interface CompileInput {
   objects: readonly TollgateObject[];
@@ -63,8 +65,10 @@ export function compile(input: CompileInput): CompileResult {
     secrets,
   });
   const p = compilePolicies(policies, {
-    gateways: new Set(gateways.map((x) => nsName(x.metadata))),
-    consumers: new Set(consumers.map((x) => nsName(x.metadata))),
+    gateways: g.accepted,
+    knownGateways: new Set(gateways.map((x) => nsName(x.metadata))),
+    consumers: c.emitted,
+    knownConsumers: new Set(consumers.map((x) => nsName(x.metadata))),
   });
 
   const resources: AnyResource[] = [];
@@ -97,10 +101,19 @@ export function compile(input: CompileInput): CompileResult {
     const key = emit('Registry', name, body);
     for (const fleet of registryFleets.get(name) ?? []) addTo(fleet, key);
   }
+  // A policy goes to the fleet of every gateway it covers, directly or through a consumer.
+  for (const [name, body] of p.emitted) {
+    const key = emit('Policy', name, body);
+    for (const t of body.targets) {
+      const gatewayName = t.kind === 'Gateway' ? t.name : c.emitted.get(t.name)?.gateway;
+      const fleet = gatewayName === undefined ? undefined : g.accepted.get(gatewayName)?.fleet;
+      if (fleet !== undefined) addTo(fleet, key);
+    }
+  }
 
   const order = (kind: ResourceKind) => RESOURCE_KINDS.indexOf(kind);
   resources.sort((a, b) => order(a.kind) - order(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const statuses = [...g.statuses, ...r.statuses, ...c.statuses, ...p]
+  const statuses = [...g.statuses, ...r.statuses, ...c.statuses, ...p.statuses]
     .map((s) => s.build())
     .sort(
       (a, b) =>

@@ -6,6 +6,7 @@ import type {
   CompiledRoute,
   Resource,
 } from '../../../protocol/src';
+import { PluginSetInterner, resolvePlugins, type EffectivePlugins } from './effective';
 
 /**
  * An immutable, fully indexed view of one config version. Everything the hot path looks up is a
@@ -36,6 +37,10 @@ export interface RuntimeConsumer {
   readonly catchAll: RuntimeRoute | undefined;
   /** Names /v1/models lists. */
   readonly modelIds: readonly string[];
+  /** The Policies' plugins in effect for this consumer (gateway-level, overridden per consumer). */
+  readonly plugins: EffectivePlugins;
+  /** The body limit: a requestSize plugin's maxBodyBytes, else the gateway's default. */
+  readonly maxRequestBodyBytes: number;
 }
 
 export interface RuntimeTarget {
@@ -62,12 +67,26 @@ export function buildSnapshot(resources: readonly AnyResource[], serial: number)
   const registries = new Map<string, CompiledRegistry>();
   const gateways: Resource<'Gateway'>[] = [];
   const consumers: Resource<'Consumer'>[] = [];
+  const policies: Resource<'Policy'>[] = [];
   for (const r of resources) {
     byKey.set(`${r.kind}/${r.name}`, r);
     if (r.kind === 'Registry') registries.set(r.name, r.body);
     else if (r.kind === 'Gateway') gateways.push(r);
     else if (r.kind === 'Consumer') consumers.push(r);
+    else if (r.kind === 'Policy') policies.push(r);
   }
+
+  // `{kind}/{target}` → the policies attached to it, by name.
+  const policiesOf = new Map<string, Resource<'Policy'>[]>();
+  for (const p of policies.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const t of p.body.targets) {
+      const key = `${t.kind}/${t.name}`;
+      const list = policiesOf.get(key) ?? [];
+      list.push(p);
+      policiesOf.set(key, list);
+    }
+  }
+  const interner = new PluginSetInterner();
 
   const consumersOf = new Map<string, Resource<'Consumer'>[]>();
   for (const c of consumers) {
@@ -82,8 +101,12 @@ export function buildSnapshot(resources: readonly AnyResource[], serial: number)
     const consumersBySlug = new Map<string, RuntimeConsumer>();
     const consumersByKeyHash = new Map<string, RuntimeConsumer>();
     const gateway: RuntimeGateway = { name: g.name, config: g.body, consumersBySlug, consumersByKeyHash };
+    const gatewayPolicies = policiesOf.get(`Gateway/${g.name}`) ?? [];
     for (const c of consumersOf.get(g.name) ?? []) {
-      const consumer = buildConsumer(c, gateway, registries);
+      const plugins = interner.intern(
+        resolvePlugins(gatewayPolicies, policiesOf.get(`Consumer/${c.name}`) ?? []),
+      );
+      const consumer = buildConsumer(c, gateway, registries, plugins);
       consumersBySlug.set(c.body.slug, consumer);
       for (const h of c.body.apiKeyHashes) consumersByKeyHash.set(h, consumer);
     }
@@ -98,6 +121,7 @@ function buildConsumer(
   c: Resource<'Consumer'>,
   gateway: RuntimeGateway,
   registries: ReadonlyMap<string, CompiledRegistry>,
+  plugins: EffectivePlugins,
 ): RuntimeConsumer {
   const routes = new Map<string, RuntimeRoute>();
   let catchAll: RuntimeRoute | undefined;
@@ -120,6 +144,9 @@ function buildConsumer(
     routes,
     catchAll,
     modelIds: [...modelIds].sort(),
+    plugins,
+    maxRequestBodyBytes:
+      plugins.byName.requestSize?.config.maxBodyBytes ?? gateway.config.limits.maxRequestBodyBytes,
   };
 }
 

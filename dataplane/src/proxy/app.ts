@@ -4,6 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { CompiledProvider } from '../../../protocol/src';
 import type { ConfigStore } from '../config/store';
+import { createPolicyEngine, type PolicyEngine } from '../policies/engine';
+import type { Pipeline } from '../policies/pipeline';
+import type { PolicyRequest } from '../policies/types';
 import { errorBody, modelList } from '../providers/openai-wire';
 import { CallAbort } from '../providers/abort';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
@@ -33,6 +36,8 @@ export interface ProxyDeps {
   logger: Logger;
   /** Injected for deterministic tests; Math.random otherwise. */
   random?: () => number;
+  /** Builds each consumer's policy pipeline; by default with in-process rate-limit counters. */
+  policies?: PolicyEngine;
 }
 
 type Env = { Bindings: Partial<HttpBindings> };
@@ -80,6 +85,10 @@ const DEADLINE = Symbol('deadline');
 export function createProxy(deps: ProxyDeps): Proxy {
   const { store, adapters, metrics, logger } = deps;
   const random = deps.random ?? Math.random;
+  const policies = deps.policies ?? createPolicyEngine();
+  // Pipelines are built when a config arrives, not on a request.
+  policies.prepare(store.current);
+  store.onChange((s) => policies.prepare(s));
   const app = new Hono<Env>();
 
   const exchangeOf = (c: Context<Env>): Exchange =>
@@ -90,6 +99,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
   for (const ep of ENDPOINTS) {
     const path = `/:consumer${ep.rest}`;
     app.on(ep.method, path, (c) => handle(exchangeOf(c), ep.op, c.req.param('consumer') ?? '', c.req.path));
+    app.options(path, (c) => preflight(exchangeOf(c), c.req.param('consumer') ?? '', c.req.path));
     app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path)));
   }
   app.notFound((c) => refuse(exchangeOf(c), errors.unknownEndpoint(c.req.method, c.req.path)));
@@ -137,6 +147,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
       refuse(x, errors.unknownEndpoint(method, path));
       return;
     }
+    if (method === 'OPTIONS') {
+      preflight(x, path.slice(1, slash), path);
+      return;
+    }
     if (method !== ep.method) {
       refuse(x, errors.methodNotAllowed(method, path));
       return;
@@ -148,51 +162,102 @@ export function createProxy(deps: ProxyDeps): Proxy {
     });
   }
 
+  /**
+   * OPTIONS on an endpoint: answered at the edge, before authentication (a browser's preflight
+   * carries no credentials), by the consumer's plugins (CORS); 405 when none answers.
+   */
+  function preflight(x: Exchange, consumerSlug: string, path: string): Response {
+    const start = performance.now();
+    metrics.inFlight.inc();
+    const o = newOutcome(x, path);
+    try {
+      const gateway = findGateway(
+        store.current,
+        x.header('x-ag-gateway-slug'),
+        x.header('host') ?? x.urlHost,
+      );
+      o.gateway = gateway.config.slug;
+      const consumer = findConsumer(gateway, consumerSlug);
+      o.consumer = consumer.config.slug;
+      const responseHeaders: Record<string, string> = {};
+      const answer = policies
+        .pipelineFor(consumer.plugins)
+        .edge({ method: x.method, header: (n) => x.header(n), responseHeaders });
+      if (!answer) throw errors.methodNotAllowed(x.method, path);
+      o.status = answer.status;
+      finish(o, start);
+      return x.respond(
+        answer.status,
+        { ...responseHeaders, ...answer.headers, 'x-request-id': o.requestId },
+        '',
+      );
+    } catch (err) {
+      const e = toGatewayError(err, logger);
+      o.status = e.status;
+      o.error = e.code;
+      finish(o, start);
+      return errorResponse(x, e, o.requestId);
+    }
+  }
+
   async function handle(x: Exchange, op: Operation, consumerSlug: string, path: string): Promise<Response> {
     const start = performance.now();
     metrics.inFlight.inc();
-    const o: Outcome = {
-      requestId: requestIdOf(x),
-      method: x.method,
-      path,
-      gateway: '',
-      consumer: '',
-      registry: '',
-      model: '',
-      upstreamModel: '',
-      status: 0,
-    };
+    const o = newOutcome(x, path);
     const snapshot = store.current; // held to the end of this request
     const abort = new CallAbort();
     let clientGone = false;
     let timer: NodeJS.Timeout | undefined;
     const cleanup = () => clearTimeout(timer);
+    /** Headers the plugins add to every response from here on, errors included. */
+    let extra: Record<string, string> | undefined;
+    let pipeline: Pipeline | undefined;
+    let preq: PolicyRequest | undefined;
     try {
       const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
       o.gateway = gateway.config.slug;
       const consumer = findConsumer(gateway, consumerSlug);
       o.consumer = consumer.config.slug;
-      authenticate(consumer, presentedKey(x));
+      const plugins = policies.pipelineFor(consumer.plugins);
+      if (!plugins.empty) {
+        pipeline = plugins;
+        extra = {};
+        plugins.edge({ method: x.method, header: (n) => x.header(n), responseHeaders: extra });
+      }
+      const keyDigest = authenticate(consumer, presentedKey(x));
+      const policyRequest = (body: Record<string, unknown> | undefined): PolicyRequest => ({
+        method: x.method,
+        header: (n) => x.header(n),
+        responseHeaders: extra ?? {},
+        requestId: o.requestId,
+        operation: op,
+        gateway,
+        consumer,
+        clientIp: x.remoteAddress,
+        apiKeyHash: keyDigest.toString('hex'),
+        body,
+      });
 
       if (op === 'models') {
+        if (pipeline?.runs('preRequest')) await pipeline.run('preRequest', policyRequest(undefined));
         o.status = 200;
         finish(o, start);
         return x.respond(
           200,
-          { 'content-type': JSON_TYPE, 'x-request-id': o.requestId },
+          { 'content-type': JSON_TYPE, ...extra, 'x-request-id': o.requestId },
           JSON.stringify(modelList(consumer.modelIds)),
         );
       }
 
       const contentType = x.header('content-type');
       if (contentType && !contentType.toLowerCase().includes('json')) throw errors.unsupportedMediaType();
-      const raw = await readBody(
-        x.body,
-        x.header('content-length'),
-        gateway.config.limits.maxRequestBodyBytes,
-      );
+      const raw = await readBody(x.body, x.header('content-length'), consumer.maxRequestBodyBytes);
       const body = parseJsonObject(raw);
       const { model, stream } = checkRequest(op, body);
+      if (pipeline) {
+        preq = policyRequest(body);
+        if (pipeline.runs('preRequest')) await pipeline.run('preRequest', preq);
+      }
 
       const route = findRoute(consumer, model);
       o.model = route.model;
@@ -202,6 +267,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
       const sendModel = upstreamModel(target, model);
       o.upstreamModel = sendModel;
       if (target.served && !target.served.has(sendModel)) throw errors.unknownModel(model);
+      if (preq && pipeline) {
+        preq.upstream = { registry: target.registryName, model: sendModel };
+        if (pipeline.runs('postRequest')) await pipeline.run('postRequest', preq);
+      }
 
       x.onClientGone(() => {
         clientGone = true;
@@ -227,13 +296,6 @@ export function createProxy(deps: ProxyDeps): Proxy {
       o.upstreamMs = Math.round((performance.now() - t0) * 10) / 10;
       metrics.observeUpstream(o.registry, o.model, o.upstreamMs / 1000);
 
-      const headers: Record<string, string> = {
-        ...res.headers,
-        'x-request-id': o.requestId,
-        'x-selected-provider': target.registry.provider,
-        'x-selected-registry': target.registryName,
-        'x-selected-model': sendModel,
-      };
       if (res.status === 401 || res.status === 403) {
         // The upstream refused *our* credential: not the caller's fault, and not theirs to see.
         await drain(res.body);
@@ -241,6 +303,28 @@ export function createProxy(deps: ProxyDeps): Proxy {
       }
       o.status = res.status;
       const isSse = (res.headers['content-type'] ?? '').includes('text/event-stream');
+      if (preq && pipeline) {
+        preq.response = { status: res.status, stream: stream && isSse };
+        if (pipeline.runs('preResponse')) {
+          try {
+            await pipeline.run('preResponse', preq);
+          } catch (err) {
+            abort.abort(); // the upstream body will not be read
+            void drain(res.body);
+            throw err;
+          }
+        }
+      }
+      const completed = preq && pipeline?.runs('postResponse') ? afterResponse(pipeline, preq) : undefined;
+      const headers: Record<string, string> = {
+        ...res.headers,
+        ...extra,
+        'x-request-id': o.requestId,
+        'x-selected-provider': target.registry.provider,
+        'x-selected-registry': target.registryName,
+        'x-selected-model': sendModel,
+      };
+      if (extra?.vary && res.headers.vary) headers.vary = `${res.headers.vary}, ${extra.vary}`;
       if (stream && isSse && res.status < 300) {
         headers['content-type'] = SSE_TYPE;
         headers['cache-control'] = 'no-cache';
@@ -260,6 +344,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
             o.error = 'client_closed';
           }
           finish(o, start);
+          completed?.();
         });
       }
       const payload = await collect(res.body).catch((err: unknown) => {
@@ -267,15 +352,26 @@ export function createProxy(deps: ProxyDeps): Proxy {
       });
       cleanup();
       finish(o, start);
-      return x.respond(res.status, headers, payload);
+      const response = x.respond(res.status, headers, payload);
+      completed?.();
+      return response;
     } catch (err) {
       cleanup();
       const e = toGatewayError(err, logger);
       o.status = clientGone ? 499 : e.status;
       o.error = clientGone ? 'client_closed' : e.code;
       finish(o, start);
-      return errorResponse(x, e, o.requestId);
+      return errorResponse(x, e, o.requestId, extra);
     }
+  }
+
+  /** Post-response hooks, run once the response is complete; their failures are logged, never sent. */
+  function afterResponse(pipeline: Pipeline, req: PolicyRequest): () => void {
+    return () => {
+      pipeline.run('postResponse', req).catch((err: unknown) => {
+        logger.warn({ err, requestId: req.requestId }, 'post-response policy failed');
+      });
+    };
   }
 
   return { app, listener };
@@ -318,12 +414,31 @@ function toGatewayError(err: unknown, logger: Logger): GatewayError {
   return errors.internal();
 }
 
-function errorResponse(x: Exchange, e: GatewayError, requestId: string): Response {
+function errorResponse(
+  x: Exchange,
+  e: GatewayError,
+  requestId: string,
+  extra?: Record<string, string>,
+): Response {
   return x.respond(
     e.status,
-    { 'content-type': JSON_TYPE, ...e.headers, 'x-request-id': requestId },
+    { 'content-type': JSON_TYPE, ...extra, ...e.headers, 'x-request-id': requestId },
     openAIErrorBody(e),
   );
+}
+
+function newOutcome(x: Exchange, path: string): Outcome {
+  return {
+    requestId: requestIdOf(x),
+    method: x.method,
+    path,
+    gateway: '',
+    consumer: '',
+    registry: '',
+    model: '',
+    upstreamModel: '',
+    status: 0,
+  };
 }
 
 function requestIdOf(x: Exchange): string {

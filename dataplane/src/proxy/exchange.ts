@@ -13,6 +13,8 @@ export interface Exchange {
   header(name: string): string | undefined;
   /** The absolute request URL's authority, when the Host header is missing (web requests). */
   readonly urlHost: string | undefined;
+  /** The TCP peer's address; undefined when not on a socket (app.request() in tests). */
+  readonly remoteAddress: string | undefined;
   readonly body: AsyncIterable<Uint8Array> | null;
   /** Calls `listener` once if the client goes away before the response is complete. */
   onClientGone(listener: () => void): void;
@@ -34,6 +36,9 @@ export function nodeExchange(incoming: IncomingMessage, outgoing: ServerResponse
       return Array.isArray(v) ? v[0] : v;
     },
     urlHost: undefined,
+    get remoteAddress() {
+      return incoming.socket.remoteAddress;
+    },
     body: incoming,
     onClientGone(listener) {
       outgoing.once('close', () => {
@@ -81,11 +86,14 @@ export function webExchange(req: Request): Exchange {
     method: req.method,
     header: (name) => req.headers.get(name) ?? undefined,
     urlHost: hostOf(req.url),
+    remoteAddress: undefined,
     body: req.body,
     onClientGone(listener) {
       req.signal.addEventListener('abort', listener, { once: true });
     },
-    respond: (status, headers, body) => new Response(body, { status, headers }),
+    // 204 and 304 must not have a body, not even an empty one, in a web Response.
+    respond: (status, headers, body) =>
+      new Response(status === 204 || status === 304 ? null : body, { status, headers }),
     respondStream(status, headers, source, done) {
       const it = source[Symbol.asyncIterator]();
       const stream = new ReadableStream<Uint8Array>({

@@ -54,16 +54,17 @@ export function presentedKey(headers: { header(name: string): string | undefined
 
 /**
  * Keys are only held as SHA-256 digests; the presented key's digest is compared with every one of
- * the consumer's in constant time, so timing reveals neither which nor how much matched.
+ * the consumer's in constant time, so timing reveals neither which nor how much matched. Returns the
+ * digest (what plugins may key on; the key itself goes no further).
  */
-export function authenticate(consumer: RuntimeConsumer, key: string | undefined): void {
+export function authenticate(consumer: RuntimeConsumer, key: string | undefined): Buffer {
   if (!key) throw errors.missingKey();
   const digest = createHash('sha256').update(key).digest();
   let ok = false;
   for (const h of consumer.keyHashes) {
     if (h.length === digest.length && timingSafeEqual(h, digest)) ok = true;
   }
-  if (ok) return;
+  if (ok) return digest;
   if (consumer.gateway.consumersByKeyHash.has(digest.toString('hex'))) {
     throw errors.wrongConsumer(consumer.config.slug);
   }

@@ -14,6 +14,14 @@ export interface ProxyMetrics {
   observeUpstream(registry: string, model: string, seconds: number): void;
   setConfig(serial: number, resources: number): void;
   inFlight: Gauge;
+  /** A rate-limit decision: `unavailable` is a FailClosed refusal while Redis is unreachable. */
+  observeRateLimit(
+    policy: string,
+    decision: 'allowed' | 'limited' | 'unavailable',
+    store: 'redis' | 'local' | 'none',
+  ): void;
+  /** A failed Redis command (timeout, unavailable, error) or a connection error. */
+  countRedisError(reason: 'timeout' | 'unavailable' | 'connection' | 'error'): void;
 }
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -56,6 +64,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     help: 'Requests being handled now.',
     registers: [registry],
   });
+  const rateLimits = new Counter({
+    name: 'tollgate_ratelimit_decisions_total',
+    help: 'Rate-limit decisions by policy, decision (allowed, limited, unavailable) and counter store (redis, local; none when refused unavailable).',
+    labelNames: ['policy', 'decision', 'store'],
+    registers: [registry],
+  });
+  const redisErrors = new Counter({
+    name: 'tollgate_redis_errors_total',
+    help: 'Redis failures: commands that timed out, could not be sent or failed, and connection errors.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   // Labelled children are cached: prom-client otherwise hashes the label set on every call.
   const requestChildren = new Map<string, { count: () => void; time: (s: number) => void }>();
   const upstreamChildren = new Map<string, (s: number) => void>();
@@ -84,6 +104,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
         upstreamChildren.set(key, observe);
       }
       observe(seconds);
+    },
+    observeRateLimit(policy, decision, store) {
+      rateLimits.labels({ policy, decision, store }).inc();
+    },
+    countRedisError(reason) {
+      redisErrors.labels({ reason }).inc();
     },
     setConfig(serial, count) {
       configSerial.set(serial);

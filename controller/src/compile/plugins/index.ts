@@ -1,0 +1,48 @@
+import type { CompiledPolicyPlugins, PluginName } from '../../../../protocol/src';
+import type { PolicyPlugins } from '../../api/v1alpha1';
+import type { StatusBuilder } from '../status';
+import { compileCors } from './cors';
+import { compileRateLimit } from './rate-limit';
+import { compileRequestSize } from './request-size';
+
+/** The plugins this release implements; the rest of the CRD's plugins are refused as not supported yet. */
+export const SUPPORTED_PLUGINS: readonly PluginName[] = ['cors', 'requestSize', 'rateLimit'];
+
+/** Every plugin the CRD models. */
+const MODELLED = new Set<string>([
+  'rateLimit',
+  'tokenRateLimit',
+  'budget',
+  'requestSize',
+  'cors',
+  'promptGuard',
+  'semanticCache',
+]);
+
+/**
+ * Validates and normalises a Policy's plugins, every problem a precise rejection on `status`:
+ * nothing about a plugin's configuration is left to be found at request time.
+ */
+export function compilePlugins(status: StatusBuilder, plugins: PolicyPlugins): CompiledPolicyPlugins {
+  const out: CompiledPolicyPlugins = {};
+  const names = Object.keys(plugins).sort();
+  if (names.length === 0) status.reject('Invalid', 'spec.plugins: at least one plugin is required');
+  for (const name of names) {
+    const at = `spec.plugins.${name}`;
+    const value: unknown = plugins[name as keyof PolicyPlugins];
+    if (!MODELLED.has(name)) {
+      status.reject('Invalid', `${at}: unknown plugin`);
+    } else if (!(SUPPORTED_PLUGINS as readonly string[]).includes(name)) {
+      status.reject('Unsupported', `${at} is not supported yet`);
+    } else if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      status.reject('Invalid', `${at}: must be an object`);
+    } else if (name === 'rateLimit' && plugins.rateLimit) {
+      out.rateLimit = compileRateLimit(status, at, plugins.rateLimit);
+    } else if (name === 'requestSize' && plugins.requestSize) {
+      out.requestSize = compileRequestSize(status, at, plugins.requestSize);
+    } else if (name === 'cors' && plugins.cors) {
+      out.cors = compileCors(status, at, plugins.cors);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+import type { CompiledRateLimit, RateLimitKey } from '../../../../protocol/src';
+import type { PolicyPlugins } from '../../api/v1alpha1';
+import type { StatusBuilder } from '../status';
+import { TOKEN, duration, oneOf, wholeNumber } from './fields';
+
+const MAX_UNITS = 2 ** 51;
+const KEYS: readonly RateLimitKey[] = ['Consumer', 'Gateway', 'APIKey', 'ClientIP', 'Header'];
+
+export function compileRateLimit(
+  status: StatusBuilder,
+  at: string,
+  spec: NonNullable<PolicyPlugins['rateLimit']>,
+): CompiledRateLimit {
+  const requests = wholeNumber(status, `${at}.requests`, spec.requests, 1) ?? 1;
+  const windowMs = duration(status, `${at}.window`, spec.window, 1) ?? 1;
+  // The proxy counts in whole units of 1/window-ms of a request (exact in JavaScript and Redis Lua).
+  if (requests * windowMs > MAX_UNITS) {
+    status.reject(
+      'Invalid',
+      `${at}: ${requests} requests per ${windowMs}ms is too fine to count exactly (requests × window in ms must stay below 2^51)`,
+    );
+  }
+  const algorithm = oneOf(
+    status,
+    `${at}.algorithm`,
+    spec.algorithm,
+    ['SlidingWindow', 'TokenBucket'],
+    'SlidingWindow',
+  );
+  const key = oneOf(status, `${at}.key`, spec.key, KEYS, 'Consumer');
+  const failureMode = oneOf(
+    status,
+    `${at}.failureMode`,
+    spec.failureMode,
+    ['FailOpen', 'FailClosed'],
+    'FailOpen',
+  );
+  let header: string | undefined;
+  if (key === 'Header') {
+    if (typeof spec.header !== 'string' || spec.header === '') {
+      status.reject('Invalid', `${at}.header: required when key is Header`);
+    } else if (!TOKEN.test(spec.header)) {
+      status.reject('Invalid', `${at}.header: '${spec.header}' is not a valid header name`);
+    } else {
+      header = spec.header.toLowerCase();
+    }
+  } else if (spec.header !== undefined) {
+    status.reject('Invalid', `${at}.header: only used when key is Header (key is ${key})`);
+  }
+  return { requests, windowMs, algorithm, key, ...(header !== undefined ? { header } : {}), failureMode };
+}

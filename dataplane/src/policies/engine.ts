@@ -1,0 +1,74 @@
+import type { EffectivePlugin, EffectivePlugins } from '../config/effective';
+import type { Snapshot } from '../config/snapshot';
+import type { Logger } from '../telemetry/logger';
+import { createCors } from './cors';
+import { EMPTY_PIPELINE, Pipeline, type PluginGroup } from './pipeline';
+import { RateLimiter } from './rate-limit/limiter';
+import { createRateLimit } from './rate-limit/plugin';
+import { createRequestSize } from './request-size';
+import type { Plugin } from './types';
+
+/** Long-lived services plugins use; they outlive config snapshots (counters survive a reload). */
+export interface PolicyServices {
+  limiter: RateLimiter;
+  logger?: Logger;
+}
+
+export interface PolicyEngine {
+  /** The pipeline of a consumer's plugin set; built once per set per snapshot, then reused. */
+  pipelineFor(plugins: EffectivePlugins): Pipeline;
+  /** Builds the pipelines of every consumer of `snapshot` ahead of its first request. */
+  prepare(snapshot: Snapshot): void;
+  close(): Promise<void>;
+}
+
+export function createPolicyEngine(services: PolicyServices = { limiter: new RateLimiter() }): PolicyEngine {
+  // Keyed by the snapshot's (interned) plugin sets: dropped with the snapshot.
+  const built = new WeakMap<EffectivePlugins, Pipeline>();
+  const pipelineFor = (plugins: EffectivePlugins): Pipeline => {
+    if (plugins.list.length === 0) return EMPTY_PIPELINE;
+    let pipeline = built.get(plugins);
+    if (!pipeline) {
+      pipeline = buildPipeline(plugins, services);
+      built.set(plugins, pipeline);
+    }
+    return pipeline;
+  };
+  return {
+    pipelineFor,
+    prepare(snapshot) {
+      for (const g of snapshot.gatewaysBySlug.values())
+        for (const c of g.consumersBySlug.values()) pipelineFor(c.plugins);
+    },
+    close: () => services.limiter.close(),
+  };
+}
+
+/**
+ * One group per Policy, in the order its first plugin comes in the plugin order; within a group the
+ * plugins keep that order. A consumer's set can mix Policies (gateway-level ones and its own), and
+ * each Policy's `parallel` applies to its own plugins only.
+ */
+export function buildPipeline(plugins: EffectivePlugins, services: PolicyServices): Pipeline {
+  const groups = new Map<string, { plugins: Plugin[]; parallel: boolean }>();
+  for (const entry of plugins.list) {
+    let group = groups.get(entry.policy);
+    if (!group) {
+      group = { plugins: [], parallel: entry.parallel };
+      groups.set(entry.policy, group);
+    }
+    group.plugins.push(createPlugin(entry, services));
+  }
+  return new Pipeline([...groups.values()] satisfies PluginGroup[]);
+}
+
+function createPlugin(entry: EffectivePlugin, services: PolicyServices): Plugin {
+  switch (entry.name) {
+    case 'cors':
+      return createCors(entry.config);
+    case 'requestSize':
+      return createRequestSize(entry.config);
+    case 'rateLimit':
+      return createRateLimit(entry.config, entry.policy, services.limiter);
+  }
+}

@@ -1,0 +1,102 @@
+import type { RuntimeConsumer, RuntimeGateway } from '../config/snapshot';
+import { GatewayError } from '../proxy/errors';
+import { Pipeline } from './pipeline';
+import type { Plugin, PolicyRequest, Stage } from './types';
+
+const request = (): PolicyRequest => ({
+  method: 'POST',
+  header: () => undefined,
+  responseHeaders: {},
+  requestId: 'r1',
+  operation: 'chat.completions',
+  gateway: {} as RuntimeGateway,
+  consumer: {} as RuntimeConsumer,
+  clientIp: undefined,
+  apiKeyHash: '',
+  body: {},
+});
+
+/** A plugin that records when each of its hooks starts and ends, waiting `ms` in between. */
+function probe(name: string, log: string[], ms = 0, fail?: Stage): Plugin {
+  const hook = (stage: Stage) => async () => {
+    log.push(`${name}:${stage}:start`);
+    await new Promise((r) => setTimeout(r, ms));
+    log.push(`${name}:${stage}:end`);
+    if (fail === stage) throw new GatewayError(400, 't', `${name}_failed`, name);
+  };
+  return {
+    name,
+    preRequest: hook('preRequest'),
+    postRequest: hook('postRequest'),
+    preResponse: hook('preResponse'),
+    postResponse: hook('postResponse'),
+  };
+}
+
+describe('Pipeline', () => {
+  it('runs a sequential group one hook after another, in plugin order', async () => {
+    const log: string[] = [];
+    const p = new Pipeline([{ plugins: [probe('a', log, 5), probe('b', log)], parallel: false }]);
+    await p.run('preRequest', request());
+    expect(log).toEqual(['a:preRequest:start', 'a:preRequest:end', 'b:preRequest:start', 'b:preRequest:end']);
+  });
+
+  it('starts the hooks of a parallel group together and waits for all', async () => {
+    const log: string[] = [];
+    const p = new Pipeline([{ plugins: [probe('a', log, 20), probe('b', log, 5)], parallel: true }]);
+    await p.run('postRequest', request());
+    expect(log).toEqual([
+      'a:postRequest:start',
+      'b:postRequest:start',
+      'b:postRequest:end',
+      'a:postRequest:end',
+    ]);
+  });
+
+  it('runs groups (Policies) one after another, each with its own parallel setting', async () => {
+    const log: string[] = [];
+    const p = new Pipeline([
+      { plugins: [probe('a', log, 10), probe('b', log)], parallel: true },
+      { plugins: [probe('c', log)], parallel: false },
+    ]);
+    await p.run('preResponse', request());
+    expect(log.indexOf('c:preResponse:start')).toBeGreaterThan(log.indexOf('a:preResponse:end'));
+    expect(log.indexOf('b:preResponse:start')).toBeLessThan(log.indexOf('a:preResponse:end'));
+  });
+
+  it('stops at the first rejection in a sequential group', async () => {
+    const log: string[] = [];
+    const p = new Pipeline([
+      { plugins: [probe('a', log, 0, 'preRequest'), probe('b', log)], parallel: false },
+    ]);
+    await expect(p.run('preRequest', request())).rejects.toMatchObject({ code: 'a_failed' });
+    expect(log).not.toContain('b:preRequest:start');
+  });
+
+  it('in a parallel group, fails with the first failure in plugin order, whatever finishes first', async () => {
+    const log: string[] = [];
+    const p = new Pipeline([
+      {
+        plugins: [probe('slow', log, 20, 'preRequest'), probe('fast', log, 0, 'preRequest')],
+        parallel: true,
+      },
+    ]);
+    await expect(p.run('preRequest', request())).rejects.toMatchObject({ code: 'slow_failed' });
+    expect(log).toContain('slow:preRequest:end'); // waited for both
+  });
+
+  it('knows which stages have hooks, and answers at the edge with the first plugin that does', () => {
+    const cors: Plugin = { name: 'edge1', edge: () => ({ status: 204, headers: { x: '1' } }) };
+    const never: Plugin = { name: 'edge2', edge: () => ({ status: 418, headers: {} }) };
+    const only: Plugin = { name: 'pre', preRequest: () => undefined };
+    const p = new Pipeline([{ plugins: [cors, never, only], parallel: false }]);
+    expect(p.runs('preRequest')).toBe(true);
+    expect(p.runs('postResponse')).toBe(false);
+    expect(p.empty).toBe(false);
+    expect(p.edge({ method: 'OPTIONS', header: () => undefined, responseHeaders: {} })).toEqual({
+      status: 204,
+      headers: { x: '1' },
+    });
+    expect(new Pipeline([]).empty).toBe(true);
+  });
+});

@@ -1,0 +1,70 @@
+import type { CompiledRateLimit } from '../../../../protocol/src';
+import { GatewayError } from '../../proxy/errors';
+import type { Plugin } from '../types';
+import { counterKey } from './key';
+import type { RateLimiter } from './limiter';
+import type { Decision } from './window';
+
+const PER: Record<CompiledRateLimit['key'], string> = {
+  Consumer: 'consumer',
+  Gateway: 'gateway',
+  APIKey: 'API key',
+  ClientIP: 'client IP',
+  Header: 'header value',
+};
+
+/**
+ * The `rateLimit` plugin (pre-request). Every response it has counted carries
+ * `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds until the full
+ * limit is available again); a refusal is a 429 with `Retry-After` (seconds) in the caller's error
+ * format; FailClosed while Redis is unreachable is a 503.
+ */
+export function createRateLimit(config: CompiledRateLimit, policy: string, limiter: RateLimiter): Plugin {
+  const rule = { limit: config.requests, windowMs: config.windowMs, algorithm: config.algorithm };
+  const limitText = String(config.requests);
+  const describe = `${config.requests} requests per ${formatMs(config.windowMs)} per ${PER[config.key]}`;
+  return {
+    name: 'rateLimit',
+    async preRequest(req) {
+      const outcome = await limiter.hit(policy, counterKey(policy, config, req), rule, config.failureMode);
+      if (outcome.kind === 'unavailable') throw limiterUnavailable();
+      const d = outcome.decision;
+      req.responseHeaders['x-ratelimit-limit'] = limitText;
+      req.responseHeaders['x-ratelimit-remaining'] = String(d.remaining);
+      req.responseHeaders['x-ratelimit-reset'] = String(Math.ceil(d.resetMs / 1000));
+      if (!d.allowed) throw rateLimited(d, describe);
+    },
+  };
+}
+
+export function rateLimited(d: Decision, describe: string): GatewayError {
+  const seconds = Math.max(1, Math.ceil(d.retryAfterMs / 1000));
+  return new GatewayError(
+    429,
+    'requests',
+    'rate_limit_exceeded',
+    `Rate limit reached (${describe}). Try again in ${seconds}s.`,
+    { 'retry-after': String(seconds) },
+  );
+}
+
+export function limiterUnavailable(): GatewayError {
+  return new GatewayError(
+    503,
+    'server_error',
+    'rate_limiter_unavailable',
+    'The rate limiter is unavailable and this limit is configured to fail closed. Try again shortly.',
+    { 'retry-after': '1' },
+  );
+}
+
+/** 60000 → "1m", 1500 → "1.5s", 250 → "250ms". */
+export function formatMs(ms: number): string {
+  const units: [number, string][] = [
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+    [1000, 's'],
+  ];
+  for (const [size, unit] of units) if (ms >= size && (ms * 1000) % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}

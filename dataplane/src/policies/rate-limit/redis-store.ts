@@ -1,0 +1,97 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { SLIDING_WINDOW_LUA, TOKEN_BUCKET_LUA } from './scripts';
+import type { Decision, RateRule } from './window';
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Longest a counter update may take before the request falls back (default 250 ms). */
+  commandTimeoutMs?: number;
+  /** Injected clock for tests; by default the Redis server's clock (one clock for all replicas). */
+  clock?: () => number;
+  /** Called on connection state changes and connection errors; never throws into ioredis. */
+  onConnectionEvent?: (event: { type: 'ready' } | { type: 'down'; error?: Error }) => void;
+}
+
+/** The two scripts as commands on the client; ioredis sends EVALSHA and falls back to EVAL once. */
+interface ScriptClient {
+  tollgateSlidingWindow(key: string, limit: number, windowMs: number, now: string): Promise<unknown>;
+  tollgateTokenBucket(key: string, limit: number, windowMs: number, now: string): Promise<unknown>;
+}
+
+/**
+ * Counters in Redis, shared by every proxy replica. Configured never to make a request wait on a
+ * dead Redis: no offline queue (a command while disconnected fails at once), a short command
+ * timeout, one retry at most, and reconnection in the background with capped backoff.
+ */
+export class RedisCounterStore {
+  readonly client: Redis;
+  private readonly scripts: ScriptClient;
+  private readonly clock: (() => number) | undefined;
+
+  constructor(options: RedisStoreOptions) {
+    const redisOptions: RedisOptions = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 250,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+      lazyConnect: false,
+      connectionName: 'tollgate-ratelimit',
+      disableClientInfo: true,
+    };
+    this.client = new Redis(options.url, redisOptions);
+    this.client.defineCommand('tollgateSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_LUA });
+    this.client.defineCommand('tollgateTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
+    this.scripts = this.client as unknown as ScriptClient;
+    this.clock = options.clock;
+    const notify = options.onConnectionEvent ?? (() => undefined);
+    let up = false;
+    this.client.on('ready', () => {
+      up = true;
+      notify({ type: 'ready' });
+    });
+    // An 'error' listener also keeps ioredis from printing every failed reconnect to stderr.
+    this.client.on('error', (error: Error) => notify({ type: 'down', error }));
+    this.client.on('close', () => {
+      if (up) notify({ type: 'down' });
+      up = false;
+    });
+  }
+
+  /** Connected and past the ready check: commands can be sent. */
+  get ready(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  async hit(key: string, rule: RateRule): Promise<Decision> {
+    const now = this.clock ? String(this.clock()) : '';
+    const reply =
+      rule.algorithm === 'TokenBucket'
+        ? await this.scripts.tollgateTokenBucket(key, rule.limit, rule.windowMs, now)
+        : await this.scripts.tollgateSlidingWindow(key, rule.limit, rule.windowMs, now);
+    if (!Array.isArray(reply) || reply.length !== 4) throw new Error('unexpected rate-limit script reply');
+    const [allowed, remaining, retryAfterMs, resetMs] = reply.map(Number) as [number, number, number, number];
+    return { allowed: allowed === 1, limit: rule.limit, remaining, retryAfterMs, resetMs };
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.ready) await this.client.quit();
+    } catch {
+      // already gone
+    } finally {
+      this.client.disconnect();
+    }
+  }
+}
+
+/** The URL without credentials, for logs. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable Redis URL)';
+  }
+}

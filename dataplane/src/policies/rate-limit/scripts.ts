@@ -1,0 +1,96 @@
+/**
+ * The Redis side of window.ts: the same whole-number arithmetic in Lua, run atomically per key
+ * (EVALSHA through ioredis `defineCommand`), so concurrent proxies never lose an update and both
+ * stores decide identically (limiter.redis.test.ts runs one table through both). Each script takes
+ * one key and ARGV = limit, windowMs, now; an empty `now` uses the Redis server's clock (TIME), so
+ * every replica counts on one clock. They return {allowed (0|1), remaining, retryAfterMs, resetMs}.
+ * State is a hash that expires once it no longer matters.
+ */
+
+const NOW = `
+local now = tonumber(ARGV[3])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/** Lua's tostring keeps 14 digits; whole numbers below 2^53 need up to 16. */
+const NUM = `local function num(x) return string.format('%.17g', x) end`;
+
+export const SLIDING_WINDOW_LUA = `
+${NUM}
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local w = tonumber(ARGV[2])
+${NOW}
+local idx = math.floor(now / w)
+local elapsed = now - idx * w
+local curr, prev = 0, 0
+local s = redis.call('HMGET', key, 'w', 'c', 'p')
+local sw = tonumber(s[1])
+if sw then
+  if sw > idx then
+    idx = sw
+    elapsed = 0
+  end
+  if sw == idx then
+    curr = tonumber(s[2])
+    prev = tonumber(s[3])
+  elseif sw == idx - 1 then
+    prev = tonumber(s[2])
+  end
+end
+local allowed = 0
+local retry = 0
+if prev * (w - elapsed) + (curr + 1) * w <= limit * w then
+  curr = curr + 1
+  allowed = 1
+  redis.call('HSET', key, 'w', num(idx), 'c', num(curr), 'p', num(prev))
+  redis.call('PEXPIRE', key, 2 * w)
+elseif curr + 1 <= limit then
+  retry = w - elapsed - math.floor(((limit - curr - 1) * w) / prev)
+else
+  retry = w - elapsed + w - math.floor(((limit - 1) * w) / curr)
+end
+if allowed == 0 and retry < 1 then retry = 1 end
+local remaining = math.max(0, math.floor((limit * w - prev * (w - elapsed) - curr * w) / w))
+local reset = 0
+if curr > 0 then
+  reset = 2 * w - elapsed
+elseif prev > 0 then
+  reset = w - elapsed
+end
+return {allowed, remaining, retry, reset}
+`;
+
+export const TOKEN_BUCKET_LUA = `
+${NUM}
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local w = tonumber(ARGV[2])
+${NOW}
+local capacity = limit * w
+local units = capacity
+local ts = now
+local s = redis.call('HMGET', key, 'u', 'ts')
+local su = tonumber(s[1])
+local sts = tonumber(s[2])
+if su and sts then
+  ts = math.max(sts, now)
+  units = math.min(capacity, su + (ts - sts) * limit)
+end
+local allowed = 0
+local retry = 0
+if units >= w then
+  units = units - w
+  allowed = 1
+  redis.call('HSET', key, 'u', num(units), 'ts', num(ts))
+  redis.call('PEXPIRE', key, math.ceil((capacity - units) / limit) + 1)
+else
+  retry = math.ceil((w - units) / limit)
+end
+local remaining = math.floor(units / w)
+local reset = math.ceil((capacity - units) / limit)
+return {allowed, remaining, retry, reset}
+`;
