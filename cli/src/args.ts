@@ -3,44 +3,41 @@ import { parseArgs } from 'node:util';
 /** Every server flag has an environment variable; the flag wins. */
 export const DEFAULTS = { host: '127.0.0.1', port: 8081, opsPort: 9091, gracePeriodSeconds: 10 };
 
-export interface RunFlags {
-  files: string[];
+/** The flags of every command that serves the proxy (`run`, `dataplane`). */
+export interface ServeFlags {
   host: string;
   port: number;
   opsPort: number;
-  fleet: string | undefined;
-  watch: boolean;
   gracePeriodMs: number;
   logLevel: string | undefined;
   /** Redis for shared rate-limit counters; undefined: in-process counters. */
   redisUrl: string | undefined;
 }
 
+export interface RunFlags extends ServeFlags {
+  files: string[];
+  fleet: string | undefined;
+  watch: boolean;
+}
+
 export class UsageError extends Error {}
 
-export function parseRunFlags(argv: string[], env: NodeJS.ProcessEnv): RunFlags {
-  const { values } = parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
-      file: { type: 'string', short: 'f', multiple: true },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'ops-port': { type: 'string' },
-      fleet: { type: 'string' },
-      'no-watch': { type: 'boolean' },
-      'grace-period': { type: 'string' },
-      'log-level': { type: 'string' },
-      'redis-url': { type: 'string' },
-    },
-  });
+const SERVE_OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'ops-port': { type: 'string' },
+  'grace-period': { type: 'string' },
+  'log-level': { type: 'string' },
+  'redis-url': { type: 'string' },
+} as const;
+
+type ServeValues = { [K in keyof typeof SERVE_OPTIONS]?: string };
+
+function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
   return {
-    files: requireFiles(values.file),
     host: values.host ?? env.TOLLGATE_HOST ?? DEFAULTS.host,
     port: port('--port', values.port ?? env.TOLLGATE_PORT, DEFAULTS.port),
     opsPort: port('--ops-port', values['ops-port'] ?? env.TOLLGATE_OPS_PORT, DEFAULTS.opsPort),
-    fleet: values.fleet ?? env.TOLLGATE_FLEET,
-    watch: !(values['no-watch'] ?? false),
     gracePeriodMs:
       seconds(
         '--grace-period',
@@ -49,6 +46,25 @@ export function parseRunFlags(argv: string[], env: NodeJS.ProcessEnv): RunFlags 
       ) * 1000,
     logLevel: values['log-level'] ?? env.TOLLGATE_LOG_LEVEL,
     redisUrl: redisUrl(values['redis-url'] ?? env.TOLLGATE_REDIS_URL),
+  };
+}
+
+export function parseRunFlags(argv: string[], env: NodeJS.ProcessEnv): RunFlags {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      ...SERVE_OPTIONS,
+      file: { type: 'string', short: 'f', multiple: true },
+      fleet: { type: 'string' },
+      'no-watch': { type: 'boolean' },
+    },
+  });
+  return {
+    ...serveFlags(values, env),
+    files: requireFiles(values.file),
+    fleet: values.fleet ?? env.TOLLGATE_FLEET,
+    watch: !(values['no-watch'] ?? false),
   };
 }
 
@@ -71,7 +87,7 @@ function requireFiles(files: string[] | undefined): string[] {
   return files;
 }
 
-function port(flag: string, raw: string | undefined, fallback: number): number {
+export function port(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
@@ -79,7 +95,8 @@ function port(flag: string, raw: string | undefined, fallback: number): number {
   return n;
 }
 
-function seconds(flag: string, raw: string | undefined, fallback: number): number {
+/** A non-negative number, optionally suffixed `s` (`10` or `10s`). */
+export function seconds(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw.replace(/s$/, ''));
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds, got '${raw}'`);
@@ -101,21 +118,14 @@ function redisUrl(raw: string | undefined): string | undefined {
   return raw;
 }
 
-export interface DataplaneFlags {
+export interface DataplaneFlags extends ServeFlags {
   discovery: string;
-  host: string;
-  port: number;
-  opsPort: number;
   fleet: string;
   nodeId: string;
   /** CA that signed the controller's certificate: TLS on the stream when set. */
   discoveryCa: string | undefined;
   /** Projected ServiceAccount token, re-read on every (re)connect. */
   tokenFile: string | undefined;
-  gracePeriodMs: number;
-  logLevel: string | undefined;
-  /** Redis for shared rate-limit counters; undefined: in-process counters. */
-  redisUrl: string | undefined;
 }
 
 /** `tollgate dataplane`: the proxy fed by the controller's discovery stream instead of files. */
@@ -124,37 +134,22 @@ export function parseDataplaneFlags(argv: string[], env: NodeJS.ProcessEnv): Dat
     args: argv,
     allowPositionals: false,
     options: {
+      ...SERVE_OPTIONS,
       discovery: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'ops-port': { type: 'string' },
       fleet: { type: 'string' },
       'node-id': { type: 'string' },
       'discovery-ca': { type: 'string' },
       'token-file': { type: 'string' },
-      'grace-period': { type: 'string' },
-      'log-level': { type: 'string' },
-      'redis-url': { type: 'string' },
     },
   });
   const discovery = values.discovery ?? env.TOLLGATE_DISCOVERY;
   if (!discovery) throw new UsageError('--discovery <host:port> (or TOLLGATE_DISCOVERY) is required');
   return {
+    ...serveFlags(values, env),
     discovery,
-    host: values.host ?? env.TOLLGATE_HOST ?? DEFAULTS.host,
-    port: port('--port', values.port ?? env.TOLLGATE_PORT, DEFAULTS.port),
-    opsPort: port('--ops-port', values['ops-port'] ?? env.TOLLGATE_OPS_PORT, DEFAULTS.opsPort),
     fleet: values.fleet ?? env.TOLLGATE_FLEET ?? 'default',
     nodeId: values['node-id'] ?? env.TOLLGATE_NODE_ID ?? env.HOSTNAME ?? 'tollgate-dataplane',
     discoveryCa: values['discovery-ca'] ?? env.TOLLGATE_DISCOVERY_CA,
     tokenFile: values['token-file'] ?? env.TOLLGATE_TOKEN_FILE,
-    gracePeriodMs:
-      seconds(
-        '--grace-period',
-        values['grace-period'] ?? env.TOLLGATE_GRACE_PERIOD,
-        DEFAULTS.gracePeriodSeconds,
-      ) * 1000,
-    logLevel: values['log-level'] ?? env.TOLLGATE_LOG_LEVEL,
-    redisUrl: redisUrl(values['redis-url'] ?? env.TOLLGATE_REDIS_URL),
   };
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from './args';
+import { DEFAULTS, port, seconds } from './args';
 
 export interface ControllerFlags {
   kubeconfig: string | undefined;
@@ -48,7 +48,7 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv): Co
     },
   });
   const namespace = values.namespace ?? env.POD_NAMESPACE ?? 'tollgate-system';
-  const leaseDurationSeconds = number(
+  const leaseDurationSeconds = seconds(
     '--lease-duration',
     values['lease-duration'] ?? env.TOLLGATE_LEASE_DURATION,
     15,
@@ -56,8 +56,8 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv): Co
   return {
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
     host: values.host ?? env.TOLLGATE_HOST ?? '0.0.0.0',
-    discoveryPort: number('--discovery-port', values['discovery-port'] ?? env.TOLLGATE_DISCOVERY_PORT, 9977),
-    opsPort: number('--ops-port', values['ops-port'] ?? env.TOLLGATE_OPS_PORT, 9091),
+    discoveryPort: port('--discovery-port', values['discovery-port'] ?? env.TOLLGATE_DISCOVERY_PORT, 9977),
+    opsPort: port('--ops-port', values['ops-port'] ?? env.TOLLGATE_OPS_PORT, DEFAULTS.opsPort),
     namespaces: (values.namespaces ?? env.TOLLGATE_WATCH_NAMESPACES ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -75,15 +75,12 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv): Co
     leaseDurationSeconds,
     // Renew at a third of the lease, as client-go's defaults (15 s lease, 5 s retry) do.
     leaseRenewMs: Math.max(200, Math.round((leaseDurationSeconds * 1000) / 3)),
-    gracePeriodMs: number('--grace-period', values['grace-period'] ?? env.TOLLGATE_GRACE_PERIOD, 10) * 1000,
+    gracePeriodMs:
+      seconds(
+        '--grace-period',
+        values['grace-period'] ?? env.TOLLGATE_GRACE_PERIOD,
+        DEFAULTS.gracePeriodSeconds,
+      ) * 1000,
     logLevel: values['log-level'] ?? env.TOLLGATE_LOG_LEVEL,
   };
-}
-
-function number(flag: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw.replace(/s$/, ''));
-  if (!Number.isFinite(n) || n < 0)
-    throw new UsageError(`${flag} must be a non-negative number, got '${raw}'`);
-  return n;
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { stringify } from 'yaml';
 import { redactResource } from '../../protocol/src';
-import { createLogger, startDataplane, type Logger } from '../../dataplane/src';
+import { createLogger, startDataplane, type DataplaneOptions, type Logger } from '../../dataplane/src';
 import { DiscoveryClient } from '../../dataplane/src/discovery/client';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { parseDataplaneFlags, parseFileFlags, parseRunFlags, UsageError } from './args';
+import { parseDataplaneFlags, parseFileFlags, parseRunFlags, UsageError, type ServeFlags } from './args';
 import { parseControllerFlags } from './controller-args';
 import { buildConfig, ManifestLoadError, startStandalone } from './standalone';
 
@@ -96,14 +96,10 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseRunFlags(argv, env);
   const logger = createLogger({ level: flags.logLevel });
   const standalone = await startStandalone({
+    ...dataplaneOptions(flags, logger),
     paths: flags.files,
-    host: flags.host,
-    port: flags.port,
-    opsPort: flags.opsPort,
     fleet: flags.fleet,
     watch: flags.watch,
-    logger,
-    redisUrl: flags.redisUrl,
   });
   return untilSignal(logger, () => standalone.close(flags.gracePeriodMs), flags.gracePeriodMs);
 }
@@ -111,13 +107,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
   const logger = createLogger({ level: flags.logLevel });
-  const plane = await startDataplane({
-    host: flags.host,
-    port: flags.port,
-    opsPort: flags.opsPort,
-    logger,
-    redisUrl: flags.redisUrl,
-  });
+  const plane = await startDataplane(dataplaneOptions(flags, logger));
   const { discoveryCa, tokenFile } = flags;
   const client = new DiscoveryClient({
     address: flags.discovery,
@@ -145,6 +135,11 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
     },
     flags.gracePeriodMs,
   );
+}
+
+/** What `run` and `dataplane` pass to the proxy alike. */
+function dataplaneOptions(flags: ServeFlags, logger: Logger): DataplaneOptions {
+  return { host: flags.host, port: flags.port, opsPort: flags.opsPort, logger, redisUrl: flags.redisUrl };
 }
 
 async function controller(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
