@@ -22,7 +22,7 @@ export interface EffectivePlugins {
   readonly byName: { readonly [N in PluginName]?: Extract<EffectivePlugin, { name: N }> };
 }
 
-export const NO_PLUGINS: EffectivePlugins = Object.freeze({ list: [], byName: {} });
+const NO_PLUGINS: EffectivePlugins = Object.freeze({ list: [], byName: {} });
 
 /**
  * A consumer's plugins: the Gateway-level Policies cover every consumer of the gateway, and a

@@ -49,7 +49,7 @@ export function createPolicyEngine(services: PolicyServices = { limiter: new Rat
  * plugins keep that order. A consumer's set can mix Policies (gateway-level ones and its own), and
  * each Policy's `parallel` applies to its own plugins only.
  */
-export function buildPipeline(plugins: EffectivePlugins, services: PolicyServices): Pipeline {
+function buildPipeline(plugins: EffectivePlugins, services: PolicyServices): Pipeline {
   const groups = new Map<string, { plugins: Plugin[]; parallel: boolean }>();
   for (const entry of plugins.list) {
     let group = groups.get(entry.policy);

@@ -24,7 +24,7 @@ export function createRequestSize(config: CompiledRequestSize): Plugin {
   };
 }
 
-export function tooManyMessages(count: number, max: number): GatewayError {
+function tooManyMessages(count: number, max: number): GatewayError {
   return new GatewayError(
     413,
     'invalid_request_error',

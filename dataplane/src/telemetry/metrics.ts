@@ -76,44 +76,55 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     labelNames: ['reason'],
     registers: [registry],
   });
-  // Labelled children are cached: prom-client otherwise hashes the label set on every call.
-  const requestChildren = new Map<string, { count: () => void; time: (s: number) => void }>();
-  const upstreamChildren = new Map<string, (s: number) => void>();
+  const requestChild = cachedChild((gateway, consumer, reg, model, status) => {
+    const labels = { gateway, consumer, registry: reg, model, status };
+    const c = requests.labels(labels);
+    const h = duration.labels(labels);
+    return (s: number) => {
+      c.inc();
+      h.observe(s);
+    };
+  });
+  const upstreamChild = cachedChild((reg, model) => upstream.labels({ registry: reg, model }));
+  const rateLimitChild = cachedChild((policy, decision, store) =>
+    rateLimits.labels({ policy, decision, store }),
+  );
+  const redisErrorChild = cachedChild((reason) => redisErrors.labels({ reason }));
   return {
     registry,
     inFlight,
     observeRequest(gateway, consumer, reg, model, status, seconds) {
-      const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}\u0000${status}`;
-      let child = requestChildren.get(key);
-      if (!child) {
-        const labels = { gateway, consumer, registry: reg, model, status: String(status) };
-        const c = requests.labels(labels);
-        const h = duration.labels(labels);
-        child = { count: () => c.inc(), time: (s) => h.observe(s) };
-        requestChildren.set(key, child);
-      }
-      child.count();
-      child.time(seconds);
+      requestChild(gateway, consumer, reg, model, String(status))(seconds);
     },
     observeUpstream(reg, model, seconds) {
-      const key = `${reg}\u0000${model}`;
-      let observe = upstreamChildren.get(key);
-      if (!observe) {
-        const h = upstream.labels({ registry: reg, model });
-        observe = (s) => h.observe(s);
-        upstreamChildren.set(key, observe);
-      }
-      observe(seconds);
+      upstreamChild(reg, model).observe(seconds);
     },
     observeRateLimit(policy, decision, store) {
-      rateLimits.labels({ policy, decision, store }).inc();
+      rateLimitChild(policy, decision, store).inc();
     },
     countRedisError(reason) {
-      redisErrors.labels({ reason }).inc();
+      redisErrorChild(reason).inc();
     },
     setConfig(serial, count) {
       configSerial.set(serial);
       configResources.set(count);
     },
+  };
+}
+
+/**
+ * Labelled children cached by their label values: prom-client otherwise hashes the label set on
+ * every call, which the request path pays once per request per metric.
+ */
+function cachedChild<T>(make: (...values: string[]) => T): (...values: string[]) => T {
+  const children = new Map<string, T>();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let child = children.get(key);
+    if (child === undefined) {
+      child = make(...values);
+      children.set(key, child);
+    }
+    return child;
   };
 }

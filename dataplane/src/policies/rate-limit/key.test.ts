@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CompiledRateLimit } from '../../../../protocol/src';
-import { counterKey, type KeySource } from './key';
+import { counterKeyOf, type KeySource } from './key';
 
 const base: CompiledRateLimit = {
   requests: 10,
@@ -19,7 +19,7 @@ const caller = (over: Partial<KeySource> = {}, headers: Record<string, string> =
 });
 const sha = (v: string) => createHash('sha256').update(v).digest('hex').slice(0, 32);
 
-describe('counterKey', () => {
+describe('counterKeyOf', () => {
   it.each<[string, Partial<CompiledRateLimit>, KeySource, string]>([
     ['per consumer', {}, caller(), 'tollgate:rl:ns/p:sw:60000:consumer:ns/app'],
     ['per gateway', { key: 'Gateway' }, caller(), 'tollgate:rl:ns/p:sw:60000:gateway:ns/acme'],
@@ -67,13 +67,11 @@ describe('counterKey', () => {
       'tollgate:rl:ns/p:tb:1500:consumer:ns/app',
     ],
   ])('%s', (_name, config, source, expected) => {
-    expect(counterKey('ns/p', { ...base, ...config }, source)).toBe(expected);
+    expect(counterKeyOf('ns/p', { ...base, ...config })(source)).toBe(expected);
   });
 
   it('never contains a header value', () => {
-    const key = counterKey(
-      'ns/p',
-      { ...base, key: 'Header', header: 'authorization' },
+    const key = counterKeyOf('ns/p', { ...base, key: 'Header', header: 'authorization' })(
       caller({}, { authorization: 'Bearer sk-secret' }),
     );
     expect(key).not.toContain('sk-secret');

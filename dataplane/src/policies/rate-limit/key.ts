@@ -23,21 +23,25 @@ export interface KeySource {
  * - Header: a digest of the header's value (it may be a credential); requests without the header
  *   share one counter, so leaving it out is no way around the limit.
  */
-export function counterKey(policy: string, config: CompiledRateLimit, req: KeySource): string {
+export function counterKeyOf(policy: string, config: CompiledRateLimit): (req: KeySource) => string {
+  // Built once per plugin instance (per config snapshot); a request only appends its own part.
   const prefix = `tollgate:rl:${policy}:${config.algorithm === 'TokenBucket' ? 'tb' : 'sw'}:${config.windowMs}:`;
   switch (config.key) {
     case 'Consumer':
-      return `${prefix}consumer:${req.consumer.name}`;
+      return (req) => `${prefix}consumer:${req.consumer.name}`;
     case 'Gateway':
-      return `${prefix}gateway:${req.gateway.name}`;
+      return (req) => `${prefix}gateway:${req.gateway.name}`;
     case 'APIKey':
-      return `${prefix}apikey:${req.apiKeyHash}`;
+      return (req) => `${prefix}apikey:${req.apiKeyHash}`;
     case 'ClientIP':
-      return `${prefix}ip:${normaliseIp(req.clientIp)}`;
+      return (req) => `${prefix}ip:${normaliseIp(req.clientIp)}`;
     case 'Header': {
       const name = config.header ?? '';
-      const value = req.header(name);
-      return `${prefix}header:${name}:${value === undefined ? '-' : digest(value)}`;
+      const headerPrefix = `${prefix}header:${name}:`;
+      return (req) => {
+        const value = req.header(name);
+        return headerPrefix + (value === undefined ? '-' : digest(value));
+      };
     }
   }
 }

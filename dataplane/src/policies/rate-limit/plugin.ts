@@ -1,7 +1,7 @@
 import type { CompiledRateLimit } from '../../../../protocol/src';
 import { GatewayError } from '../../proxy/errors';
 import type { Plugin } from '../types';
-import { counterKey } from './key';
+import { counterKeyOf } from './key';
 import type { RateLimiter } from './limiter';
 import type { Decision } from './window';
 
@@ -22,11 +22,12 @@ const PER: Record<CompiledRateLimit['key'], string> = {
 export function createRateLimit(config: CompiledRateLimit, policy: string, limiter: RateLimiter): Plugin {
   const rule = { limit: config.requests, windowMs: config.windowMs, algorithm: config.algorithm };
   const limitText = String(config.requests);
+  const keyOf = counterKeyOf(policy, config);
   const describe = `${config.requests} requests per ${formatMs(config.windowMs)} per ${PER[config.key]}`;
   return {
     name: 'rateLimit',
     async preRequest(req) {
-      const outcome = await limiter.hit(policy, counterKey(policy, config, req), rule, config.failureMode);
+      const outcome = await limiter.hit(policy, keyOf(req), rule, config.failureMode);
       if (outcome.kind === 'unavailable') throw limiterUnavailable();
       const d = outcome.decision;
       req.responseHeaders['x-ratelimit-limit'] = limitText;
@@ -37,7 +38,7 @@ export function createRateLimit(config: CompiledRateLimit, policy: string, limit
   };
 }
 
-export function rateLimited(d: Decision, describe: string): GatewayError {
+function rateLimited(d: Decision, describe: string): GatewayError {
   const seconds = Math.max(1, Math.ceil(d.retryAfterMs / 1000));
   return new GatewayError(
     429,
@@ -48,7 +49,7 @@ export function rateLimited(d: Decision, describe: string): GatewayError {
   );
 }
 
-export function limiterUnavailable(): GatewayError {
+function limiterUnavailable(): GatewayError {
   return new GatewayError(
     503,
     'server_error',
@@ -59,7 +60,7 @@ export function limiterUnavailable(): GatewayError {
 }
 
 /** 60000 → "1m", 1500 → "1.5s", 250 → "250ms". */
-export function formatMs(ms: number): string {
+function formatMs(ms: number): string {
   const units: [number, string][] = [
     [3_600_000, 'h'],
     [60_000, 'm'],
