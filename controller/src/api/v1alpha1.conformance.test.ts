@@ -2,7 +2,16 @@ import { parse } from '@marcbachmann/cel-js';
 import { RuleChecker } from '../manifests/cel';
 import { compileValidators, loadCrds, storageSchema, type KubeSchema } from '../manifests/crd-schemas';
 import { everything } from './testdata/everything';
-import { KINDS, type Kind } from './v1alpha1';
+import {
+  FAILURE_MODES,
+  KINDS,
+  LB_STRATEGIES,
+  LIMIT_KEYS,
+  POLICY_PLUGINS,
+  PROVIDERS,
+  RATE_LIMIT_ALGORITHMS,
+  type Kind,
+} from './v1alpha1';
 
 /** What `kubectl get` shows per kind besides Accepted, Programmed and Age. */
 const EXPECTED_NAMES: Record<Kind, { shortName: string; columns: string[] }> = {
@@ -112,5 +121,37 @@ describe.each(KINDS)('%s CRD', (kind) => {
     const evaluated = new Set<string>();
     expect(new RuleChecker(root).check(structuredClone(fixture), evaluated)).toEqual([]);
     expect([...evaluated].sort()).toEqual([...new Set(rules)].sort());
+  });
+});
+
+/** The schema node at a dotted path below `spec` (lists stepped through with []). */
+function nodeAt(kind: Kind, at: string): KubeSchema | undefined {
+  let node: KubeSchema | undefined = storageSchema(crds.get(kind) as never).properties?.spec;
+  for (const part of at.split('.')) {
+    const name = part.replace(/\[\]$/, '');
+    node = node?.properties?.[name];
+    if (part.endsWith('[]')) node = node?.items;
+  }
+  return node;
+}
+
+describe('enum lists of the TypeScript API match the CRDs', () => {
+  it.each([
+    ['Registry', 'provider', PROVIDERS],
+    ['Consumer', 'routes[].strategy', LB_STRATEGIES],
+    ['Policy', 'plugins.rateLimit.key', LIMIT_KEYS],
+    ['Policy', 'plugins.tokenRateLimit.key', LIMIT_KEYS],
+    ['Policy', 'plugins.rateLimit.algorithm', RATE_LIMIT_ALGORITHMS],
+    ['Policy', 'plugins.rateLimit.failureMode', FAILURE_MODES],
+    ['Policy', 'plugins.tokenRateLimit.failureMode', FAILURE_MODES],
+    ['Policy', 'plugins.promptGuard.webhook.failureMode', FAILURE_MODES],
+  ] as const)('%s spec.%s', (kind, at, list) => {
+    expect(nodeAt(kind, at)?.enum).toEqual([...list]);
+  });
+
+  it('Policy spec.plugins lists every plugin', () => {
+    expect(Object.keys(nodeAt('Policy', 'plugins')?.properties ?? {}).sort()).toEqual(
+      [...POLICY_PLUGINS].sort(),
+    );
   });
 });

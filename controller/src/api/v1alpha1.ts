@@ -170,6 +170,22 @@ export interface RouteTarget {
 
 // ---------------------------------------------------------------- Policy
 
+/** Every plugin a Policy can configure (the CRD's spec.plugins properties). */
+export const POLICY_PLUGINS = [
+  'rateLimit',
+  'tokenRateLimit',
+  'budget',
+  'requestSize',
+  'cors',
+  'promptGuard',
+  'semanticCache',
+] as const;
+export const LIMIT_KEYS = ['Consumer', 'Gateway', 'APIKey', 'ClientIP', 'Header'] as const;
+export type LimitKey = (typeof LIMIT_KEYS)[number];
+export const RATE_LIMIT_ALGORITHMS = ['SlidingWindow', 'TokenBucket'] as const;
+export const FAILURE_MODES = ['FailOpen', 'FailClosed'] as const;
+export type FailureMode = (typeof FAILURE_MODES)[number];
+
 export interface PolicySpec {
   targetRefs: { kind: 'Gateway' | 'Consumer'; name: string }[];
   /** Run the plugins of one stage concurrently. */
@@ -181,18 +197,18 @@ export interface PolicyPlugins {
   rateLimit?: {
     requests: number;
     window: Duration;
-    key?: 'Consumer' | 'Gateway' | 'APIKey' | 'ClientIP' | 'Header';
+    key?: LimitKey;
     header?: string;
-    algorithm?: 'SlidingWindow' | 'TokenBucket';
-    failureMode?: 'FailOpen' | 'FailClosed';
+    algorithm?: (typeof RATE_LIMIT_ALGORITHMS)[number];
+    failureMode?: FailureMode;
   };
   tokenRateLimit?: {
     tokens: number;
     window: Duration;
-    key?: 'Consumer' | 'Gateway' | 'APIKey' | 'ClientIP' | 'Header';
+    key?: LimitKey;
     header?: string;
     estimatePrompt?: boolean;
-    failureMode?: 'FailOpen' | 'FailClosed';
+    failureMode?: FailureMode;
   };
   budget?: {
     amountUSD: string;
@@ -216,7 +232,7 @@ export interface PolicyPlugins {
     detectors?: ('Email' | 'Phone' | 'CreditCard' | 'SSN' | 'IBAN')[];
     patterns?: { name: string; regex: string }[];
     applyTo?: ('Request' | 'Response')[];
-    webhook?: { url: string; timeout?: Duration; failureMode?: 'FailOpen' | 'FailClosed' };
+    webhook?: { url: string; timeout?: Duration; failureMode?: FailureMode };
   };
   semanticCache?: {
     embeddingRegistryRef: LocalRef;

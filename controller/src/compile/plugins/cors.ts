@@ -7,7 +7,7 @@ import { duration, tokenList } from './fields';
 const ORIGIN =
   /^[a-z][a-z0-9+.-]*:\/\/(\[[0-9a-f:.]+\]|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)(:[0-9]{1,5})?$/;
 
-export const CORS_DEFAULT_METHODS = ['GET', 'POST'];
+const CORS_DEFAULT_METHODS = ['GET', 'POST'];
 
 export function compileCors(
   status: StatusBuilder,

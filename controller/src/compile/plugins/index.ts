@@ -1,5 +1,5 @@
 import type { CompiledPolicyPlugins, PluginName } from '../../../../protocol/src';
-import type { PolicyPlugins } from '../../api/v1alpha1';
+import { POLICY_PLUGINS, type PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { compileCors } from './cors';
 import { compileRateLimit } from './rate-limit';
@@ -8,16 +8,7 @@ import { compileRequestSize } from './request-size';
 /** The plugins this release implements; the rest of the CRD's plugins are refused as not supported yet. */
 export const SUPPORTED_PLUGINS: readonly PluginName[] = ['cors', 'requestSize', 'rateLimit'];
 
-/** Every plugin the CRD models. */
-const MODELLED = new Set<string>([
-  'rateLimit',
-  'tokenRateLimit',
-  'budget',
-  'requestSize',
-  'cors',
-  'promptGuard',
-  'semanticCache',
-]);
+const MODELLED: ReadonlySet<string> = new Set(POLICY_PLUGINS);
 
 /**
  * Validates and normalises a Policy's plugins, every problem a precise rejection on `status`:

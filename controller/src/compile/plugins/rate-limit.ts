@@ -1,10 +1,9 @@
-import type { CompiledRateLimit, RateLimitKey } from '../../../../protocol/src';
-import type { PolicyPlugins } from '../../api/v1alpha1';
+import type { CompiledRateLimit } from '../../../../protocol/src';
+import { FAILURE_MODES, LIMIT_KEYS, RATE_LIMIT_ALGORITHMS, type PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { TOKEN, duration, oneOf, wholeNumber } from './fields';
 
 const MAX_UNITS = 2 ** 51;
-const KEYS: readonly RateLimitKey[] = ['Consumer', 'Gateway', 'APIKey', 'ClientIP', 'Header'];
 
 export function compileRateLimit(
   status: StatusBuilder,
@@ -20,21 +19,9 @@ export function compileRateLimit(
       `${at}: ${requests} requests per ${windowMs}ms is too fine to count exactly (requests × window in ms must stay below 2^51)`,
     );
   }
-  const algorithm = oneOf(
-    status,
-    `${at}.algorithm`,
-    spec.algorithm,
-    ['SlidingWindow', 'TokenBucket'],
-    'SlidingWindow',
-  );
-  const key = oneOf(status, `${at}.key`, spec.key, KEYS, 'Consumer');
-  const failureMode = oneOf(
-    status,
-    `${at}.failureMode`,
-    spec.failureMode,
-    ['FailOpen', 'FailClosed'],
-    'FailOpen',
-  );
+  const algorithm = oneOf(status, `${at}.algorithm`, spec.algorithm, RATE_LIMIT_ALGORITHMS, 'SlidingWindow');
+  const key = oneOf(status, `${at}.key`, spec.key, LIMIT_KEYS, 'Consumer');
+  const failureMode = oneOf(status, `${at}.failureMode`, spec.failureMode, FAILURE_MODES, 'FailOpen');
   let header: string | undefined;
   if (key === 'Header') {
     if (typeof spec.header !== 'string' || spec.header === '') {
