@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -8,6 +8,8 @@ import { compile } from '../../controller/src/compile';
 import { diff, fleetViews } from '../../controller/src/discovery/state';
 import { TYPE_URLS } from '../../protocol/src';
 import { startTestCluster } from '../../e2e/k8s/apiserver';
+import { ROOT, startTollgate, type RunningTollgate } from '../../e2e/process';
+import { pluralOf } from '../../controller/src/kube/resources';
 import { percentile } from './report';
 
 /**
@@ -17,8 +19,6 @@ import { percentile } from './report';
  * 2. offline: compile time and stream payload for 10,000 consumers across 1,000 gateways, and how
  *    many resources one changed consumer puts on the stream.
  */
-const ROOT = path.resolve(__dirname, '../../..');
-const CLI = path.join(ROOT, 'dist/cli/src/tollgate.js');
 
 function bigConfig(gateways: number, consumersPerGateway: number, bump = -1): TollgateObject[] {
   const objects: TollgateObject[] = [];
@@ -89,27 +89,9 @@ function offline(): Record<string, number> {
   };
 }
 
-function start(args: string[], ready: string): Promise<{ proc: ChildProcess; log: Record<string, unknown> }> {
-  const proc = spawn(process.execPath, [CLI, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TOLLGATE_LOG_LEVEL: 'warn' },
-  });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      for (const line of buf.split('\n')) {
-        if (line.includes(`"${ready}"`)) resolve({ proc, log: JSON.parse(line) as Record<string, unknown> });
-      }
-      buf = buf.slice(buf.lastIndexOf('\n') + 1);
-    });
-    proc.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)));
-  });
-}
-
 async function live(changes: number): Promise<Record<string, number>> {
   const cluster = await startTestCluster();
-  const children: ChildProcess[] = [];
+  const children: RunningTollgate[] = [];
   try {
     const kubectl = (args: string[]) =>
       spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], { encoding: 'utf8' });
@@ -118,43 +100,18 @@ async function live(changes: number): Promise<Record<string, number>> {
     kubectl(['create', 'namespace', 'tollgate-system']);
     if (kubectl(['apply', '-f', path.join(ROOT, 'examples/quickstart')]).status !== 0)
       throw new Error('quickstart not applied');
-    // Info level only for the one line we wait on; the controller logs a line per compile.
-    const controller = await start(
-      [
-        'controller',
-        '--kubeconfig',
-        cluster.kubeconfig,
-        '--insecure',
-        '--host',
-        '127.0.0.1',
-        '--discovery-port',
-        '0',
-        '--ops-port',
-        '0',
-        '--log-level',
-        'info',
-      ],
-      'controller listening',
+    const controller = await startTollgate(
+      ['--kubeconfig', cluster.kubeconfig, '--insecure', '--host', '127.0.0.1'],
+      { command: 'controller', timeoutMs: 60_000 },
     );
-    children.push(controller.proc);
-    const proxy = await start(
-      [
-        'dataplane',
-        '--discovery',
-        `127.0.0.1:${String(controller.log.discoveryPort)}`,
-        '--port',
-        '0',
-        '--ops-port',
-        '0',
-        '--log-level',
-        'info',
-      ],
-      'dataplane listening',
-    );
-    children.push(proxy.proc);
+    children.push(controller);
+    const proxy = await startTollgate(['--discovery', `127.0.0.1:${controller.port}`], {
+      command: 'dataplane',
+    });
+    children.push(proxy);
     const dispatcher = new Agent({ connections: 1 });
     const chat = async (model: string) => {
-      const res = await request(`http://127.0.0.1:${String(proxy.log.port)}/my-app/v1/chat/completions`, {
+      const res = await request(`http://127.0.0.1:${proxy.port}/my-app/v1/chat/completions`, {
         method: 'POST',
         dispatcher,
         headers: {
@@ -184,7 +141,7 @@ async function live(changes: number): Promise<Record<string, number>> {
           group: 'tollgate.dev',
           version: 'v1alpha1',
           namespace: 'default',
-          plural: 'consumers',
+          plural: pluralOf('Consumer'),
           name: 'my-app',
           body: {
             spec: {
@@ -209,7 +166,7 @@ async function live(changes: number): Promise<Record<string, number>> {
       maxMs: sorted.at(-1) ?? 0,
     };
   } finally {
-    for (const c of children) c.kill('SIGKILL');
+    for (const c of children) await c.stop('SIGKILL');
     await cluster.stop();
   }
 }

@@ -28,7 +28,7 @@ export interface ControllerServerOptions {
   /** TokenReview of each proxy's projected token (off only for local development). */
   auth: { audience: string; accounts: AccountRules } | false;
   lease: { name: string } & LeaseTiming;
-  logger: ControllerLogger & { child?: unknown };
+  logger: ControllerLogger;
   compileDebounce?: DebounceOptions;
 }
 
@@ -39,7 +39,7 @@ export interface RunningController {
   close(): Promise<void>;
 }
 
-export function loadKubeConfig(file?: string): KubeConfig {
+function loadKubeConfig(file?: string): KubeConfig {
   const kc = new KubeConfig();
   if (file) kc.loadFromFile(file);
   else kc.loadFromDefault();
@@ -68,6 +68,7 @@ export async function startController(o: ControllerServerOptions): Promise<Runni
     warn: eventRecorder(kc, 'tollgate-controller', identity),
     peerReports: () => reports.peers(),
     publishReport: (r) => reports.publish(r),
+    onCompiled: (ms) => metrics.compiles.observe(ms / 1000),
     ...(o.compileDebounce ? { compileDebounce: o.compileDebounce } : {}),
   });
   const hooks = controller.hooks;

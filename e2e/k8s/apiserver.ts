@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ROOT } from '../process';
 
 /**
  * A real Kubernetes API server for tests, started the way controller-runtime's envtest does:
@@ -18,13 +19,6 @@ export interface TestCluster {
   kubeconfig: string;
   stop(): Promise<void>;
 }
-
-/** The repository root, from the sources or from their build under dist/ (the benchmarks use it). */
-const ROOT = (() => {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-})();
 
 export function apiServerBinary(): string {
   const fromEnv = process.env.TOLLGATE_KUBE_APISERVER;

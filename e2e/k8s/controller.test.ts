@@ -164,6 +164,12 @@ describe('controller on a real API server', () => {
       'tollgate-controller',
     ]);
     expect(lease.spec.holderIdentity).toBe('c1');
+    const metrics = await (await fetch(`http://127.0.0.1:${controller.opsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^tollgate_controller_connected_proxies 2$/m);
+    expect(metrics).toMatch(/^tollgate_controller_leader 1$/m);
+    expect(Number(/^tollgate_controller_compile_seconds_count (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(
+      0,
+    );
   }, 60_000);
 
   it('refuses a proxy whose ServiceAccount may not stream config', async () => {

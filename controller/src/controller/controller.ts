@@ -35,6 +35,8 @@ export interface ControllerOptions {
   publishReport?: (report: ReplicaReport) => Promise<void>;
   compileDebounce?: DebounceOptions;
   statusDebounce?: DebounceOptions;
+  /** After each compile, with its duration (metrics). */
+  onCompiled?: (ms: number) => void;
   now?: () => Date;
 }
 
@@ -56,7 +58,6 @@ export class Controller {
   /** Status this replica wrote, by object: skips re-writing before the informer shows the write. */
   private readonly written = new Map<string, { json: string; resourceVersion: string | undefined }>();
   private synced = false;
-  compiles = 0;
 
   constructor(private readonly options: ControllerOptions) {
     this.compiler = new Debouncer(
@@ -160,7 +161,6 @@ export class Controller {
   private compileNow(): void {
     const started = performance.now();
     const result = compile(this.store.input());
-    this.compiles++;
     this.result = result;
     this.systemVersion = contentHash(result.resources.map((r) => `${r.kind}/${r.name}@${r.version}`));
     const versions = new Map(result.resources.map((r) => [`${r.kind}/${r.name}`, r.version]));
@@ -179,12 +179,10 @@ export class Controller {
       }
     }
     this.options.serve(result.resources, result.fleets, this.systemVersion);
+    const ms = performance.now() - started;
+    this.options.onCompiled?.(ms);
     this.options.logger.info(
-      {
-        resources: result.resources.length,
-        version: this.systemVersion,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      },
+      { resources: result.resources.length, version: this.systemVersion, ms: Math.round(ms * 10) / 10 },
       'config compiled',
     );
     this.changedAcks();

@@ -64,7 +64,7 @@ export function keyOf(obj: { metadata: { namespace?: string; name: string } }): 
 }
 
 /** `{ns}/{name}` of every Secret a Registry or Consumer names. */
-export function referencedSecrets(objects: readonly TollgateObject[]): Set<string> {
+function referencedSecrets(objects: readonly TollgateObject[]): Set<string> {
   const out = new Set<string>();
   for (const o of objects) {
     const ns = o.metadata.namespace ?? 'default';

@@ -7,16 +7,9 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../api/v1alpha1';
+import { GROUP, KINDS, VERSION } from '../api/v1alpha1';
 import type { WatchedKind, WatchedObject } from '../controller/store';
-
-const PLURALS = {
-  Gateway: 'gateways',
-  Registry: 'registries',
-  Consumer: 'consumers',
-  Policy: 'policies',
-} as const;
-export const TOLLGATE_PLURALS = PLURALS;
+import { pluralOf } from './resources';
 
 export interface InformerHandlers {
   upsert(obj: WatchedObject): void;
@@ -80,7 +73,8 @@ export function startInformers(
   };
 
   for (const ns of scopes) {
-    for (const [kind, plural] of Object.entries(PLURALS) as [keyof typeof PLURALS, string][]) {
+    for (const kind of KINDS) {
+      const plural = pluralOf(kind);
       const base = `/apis/${GROUP}/${VERSION}`;
       run(
         kind,

@@ -10,7 +10,7 @@ import {
 import { GROUP, VERSION, type Status } from '../api/v1alpha1';
 import type { ObjectRef } from '../controller/controller';
 import type { ReplicaReport } from '../controller/programmed';
-import { TOLLGATE_PLURALS } from './informers';
+import { pluralOf } from './resources';
 
 /** Writes `.status` through the status subresource with a merge patch (spec is never touched). */
 export function statusWriter(kc: KubeConfig) {
@@ -21,7 +21,7 @@ export function statusWriter(kc: KubeConfig) {
         group: GROUP,
         version: VERSION,
         namespace: ref.namespace,
-        plural: TOLLGATE_PLURALS[ref.kind],
+        plural: pluralOf(ref.kind),
         name: ref.name,
         body: { status },
       },
