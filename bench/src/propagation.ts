@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
-import type { TollgateObject } from '../../controller/src/api/v1alpha1';
+import { GROUP, VERSION, type TollgateObject } from '../../controller/src/api/v1alpha1';
 import { compile } from '../../controller/src/compile';
 import { diff, fleetViews } from '../../controller/src/discovery/state';
 import { TYPE_URLS } from '../../protocol/src';
@@ -132,14 +132,28 @@ async function live(changes: number): Promise<Record<string, number>> {
       if (Date.now() - t > 30_000) throw new Error('proxy never served the quickstart');
       await new Promise((r) => setTimeout(r, 20));
     }
+    // The quickstart's mock answers after 20 ms to look like a provider; here it must answer at once,
+    // or every sample would carry those 20 ms.
+    await api.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: 'default',
+        plural: pluralOf('Registry'),
+        name: 'mock',
+        body: { spec: { mock: { latency: '0ms', chunkDelay: '0ms' } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     const samples: number[] = [];
+    const afterWrite: number[] = [];
     for (let i = 0; i < changes; i++) {
       const model = `p-${i}`;
       const started = performance.now();
       await api.patchNamespacedCustomObject(
         {
-          group: 'tollgate.dev',
-          version: 'v1alpha1',
+          group: GROUP,
+          version: VERSION,
           namespace: 'default',
           plural: pluralOf('Consumer'),
           name: 'my-app',
@@ -151,19 +165,28 @@ async function live(changes: number): Promise<Record<string, number>> {
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
+      const written = performance.now();
+      // Poll every millisecond rather than in a tight loop: on a small machine a busy poller would
+      // starve the very processes whose latency it measures.
       while ((await chat(model)) !== 200) {
         if (performance.now() - started > 10_000) throw new Error(`change ${i} never reached the proxy`);
+        await new Promise((r) => setTimeout(r, 1));
       }
       samples.push(performance.now() - started);
+      afterWrite.push(performance.now() - written);
     }
     await dispatcher.close();
     const sorted = [...samples].sort((a, b) => a - b);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     return {
       changes,
-      meanMs: samples.reduce((a, b) => a + b, 0) / samples.length,
+      meanMs: mean(samples),
       p50Ms: percentile(sorted, 50),
       p99Ms: percentile(sorted, 99),
       maxMs: sorted.at(-1) ?? 0,
+      // The same, from the API server's answer to the write: what Tollgate itself adds.
+      afterWriteMeanMs: mean(afterWrite),
+      afterWriteP99Ms: percentile(afterWrite, 99),
     };
   } finally {
     for (const c of children) await c.stop('SIGKILL');

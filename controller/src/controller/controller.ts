@@ -58,11 +58,14 @@ export class Controller {
   /** Status this replica wrote, by object: skips re-writing before the informer shows the write. */
   private readonly written = new Map<string, { json: string; resourceVersion: string | undefined }>();
   private synced = false;
+  private lastCompileMs = 0;
 
   constructor(private readonly options: ControllerOptions) {
+    // The quiet period follows the cost of a compile: a small config recompiles a millisecond after a
+    // change, a large one waits as long as a compile takes, so a burst of edits is one compile.
     this.compiler = new Debouncer(
       () => this.compileNow(),
-      options.compileDebounce ?? { quietMs: 5, maxMs: 100 },
+      options.compileDebounce ?? { quietMs: () => Math.min(50, Math.max(1, this.lastCompileMs)), maxMs: 100 },
     );
     this.statuses = new Debouncer(
       () => this.writeStatuses(),
@@ -180,6 +183,7 @@ export class Controller {
     }
     this.options.serve(result.resources, result.fleets, this.systemVersion);
     const ms = performance.now() - started;
+    this.lastCompileMs = ms;
     this.options.onCompiled?.(ms);
     this.options.logger.info(
       { resources: result.resources.length, version: this.systemVersion, ms: Math.round(ms * 10) / 10 },

@@ -49,3 +49,27 @@ describe('Debouncer', () => {
     expect(runs).toEqual([0, 1]);
   });
 });
+
+describe('Debouncer with an adaptive quiet period', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('reads the quiet period at each trigger', async () => {
+    const run = jest.fn();
+    let quiet = 1;
+    const d = new Debouncer(run, { quietMs: () => quiet, maxMs: 100 }, () => Date.now());
+    d.trigger();
+    jest.advanceTimersByTime(1);
+    await Promise.resolve();
+    expect(run).toHaveBeenCalledTimes(1);
+    await d.flush();
+    quiet = 40;
+    d.trigger();
+    jest.advanceTimersByTime(39);
+    await Promise.resolve();
+    expect(run).toHaveBeenCalledTimes(1);
+    jest.advanceTimersByTime(1);
+    await Promise.resolve();
+    expect(run).toHaveBeenCalledTimes(2);
+  });
+});

@@ -1,6 +1,6 @@
 export interface DebounceOptions {
-  /** Run once no new trigger arrived for this long. */
-  quietMs: number;
+  /** Run once no new trigger arrived for this long (read at each trigger, so it may adapt). */
+  quietMs: number | (() => number);
   /** ...but never later than this after the first trigger of a burst. */
   maxMs: number;
 }
@@ -29,7 +29,9 @@ export class Debouncer {
     const now = this.now();
     if (this.timer === undefined) this.firstAt = now;
     clearTimeout(this.timer);
-    const due = Math.min(now + this.options.quietMs, this.firstAt + this.options.maxMs);
+    const { quietMs, maxMs } = this.options;
+    const quiet = typeof quietMs === 'number' ? quietMs : quietMs();
+    const due = Math.min(now + quiet, this.firstAt + maxMs);
     this.timer = setTimeout(() => void this.fire(), Math.max(0, due - now));
   }
 
