@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -93,12 +92,11 @@ async function live(changes: number): Promise<Record<string, number>> {
   const cluster = await startTestCluster();
   const children: RunningTollgate[] = [];
   try {
-    const kubectl = (args: string[]) =>
-      spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], { encoding: 'utf8' });
+    const { kubectl } = cluster;
     kubectl(['apply', '-f', path.join(ROOT, 'crds')]);
     kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
     kubectl(['create', 'namespace', 'tollgate-system']);
-    if (kubectl(['apply', '-f', path.join(ROOT, 'examples/quickstart')]).status !== 0)
+    if (kubectl(['apply', '-f', path.join(ROOT, 'examples/quickstart')]).code !== 0)
       throw new Error('quickstart not applied');
     const controller = await startTollgate(
       ['--kubeconfig', cluster.kubeconfig, '--insecure', '--host', '127.0.0.1'],

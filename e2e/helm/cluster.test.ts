@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { startTestCluster, type TestCluster } from '../k8s/apiserver';
 import { ALL_ON_VALUES, CHART, helm, parseObjects, renderText, toYamlStream, type K8sObject } from './chart';
 
@@ -9,10 +8,7 @@ import { ALL_ON_VALUES, CHART, helm, parseObjects, renderText, toYamlStream, typ
  */
 let cluster: TestCluster;
 
-function kubectl(args: string[], input?: string) {
-  const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], { encoding: 'utf8', input });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const kubectl = (args: string[], input?: string) => cluster.kubectl(args, input);
 
 const NS = 'tollgate-system';
 const CONTROLLER = `system:serviceaccount:${NS}:tollgate-controller`;

@@ -10,14 +10,30 @@ import { ROOT } from '../process';
 /**
  * A real Kubernetes API server for tests, started the way controller-runtime's envtest does:
  * etcd plus kube-apiserver with RBAC on, a static admin token, and service-account signing keys
- * so TokenReview and Leases are real. When $KUBECONFIG is set the tests use that cluster instead.
+ * so TokenReview and Leases are real. Each test file gets a fresh cluster of its own (the tests create
+ * namespaces and CRDs freely), so an existing cluster from $KUBECONFIG is deliberately not used.
  */
 export interface TestCluster {
   url: string;
   /** Bearer token of a system:masters user. */
   token: string;
   kubeconfig: string;
+  /** Runs kubectl against this cluster (stdin from `input`). */
+  kubectl(args: string[], input?: string): KubectlResult;
   stop(): Promise<void>;
+}
+
+export interface KubectlResult {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+export function kubectlFor(kubeconfig: string) {
+  return (args: string[], input?: string): KubectlResult => {
+    const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
 }
 
 export function apiServerBinary(): string {
@@ -153,7 +169,7 @@ export async function startTestCluster(): Promise<TestCluster> {
       if (Date.now() > deadline) throw new Error(`kube-apiserver not ready in 60 s:\n${log.join('')}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    return { url, token, kubeconfig, stop };
+    return { url, token, kubeconfig, kubectl: kubectlFor(kubeconfig), stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,10 +17,7 @@ let controller: RunningTollgate;
 const proxies: RunningTollgate[] = [];
 const started: RunningTollgate[] = [];
 
-function kubectl(args: string[], input?: string) {
-  const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], { encoding: 'utf8', input });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const kubectl = (args: string[], input?: string) => cluster.kubectl(args, input);
 
 function json<T = Record<string, unknown>>(args: string[]): T {
   const r = kubectl([...args, '-o', 'json']);

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,10 +15,7 @@ import { startTestCluster, type TestCluster } from './apiserver';
 const ROOT = path.resolve(__dirname, '../..');
 let cluster: TestCluster;
 
-function kubectl(args: string[], input?: string) {
-  const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], { encoding: 'utf8', input });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const kubectl = (args: string[], input?: string) => cluster.kubectl(args, input);
 
 beforeAll(async () => {
   cluster = await startTestCluster();

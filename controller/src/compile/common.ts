@@ -17,7 +17,42 @@ export function byAge(a: { metadata: ObjectMeta }, b: { metadata: ObjectMeta }):
   return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
-/** A duration field in ms, its default when unset; an unparsable one rejects the object. */
+/** A whole number in [min, max]; otherwise a precise rejection. */
+export function wholeNumber(
+  status: StatusBuilder,
+  field: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    status.reject('Invalid', `${field}: must be a whole number ${range}`);
+    return undefined;
+  }
+  return value;
+}
+
+/** A required duration in ms, at least `minMs`; otherwise a precise rejection. */
+export function duration(
+  status: StatusBuilder,
+  field: string,
+  value: unknown,
+  minMs: number,
+): number | undefined {
+  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+  if (ms === undefined) {
+    status.reject('Invalid', `${field}: '${String(value)}' is not a duration (e.g. 500ms, 30s, 5m)`);
+    return undefined;
+  }
+  if (ms < minMs) {
+    status.reject('Invalid', `${field}: '${String(value)}' must be at least ${minMs}ms`);
+    return undefined;
+  }
+  return ms;
+}
+
+/** An optional duration in ms, its default when unset; an unparsable one rejects the object. */
 export function durationMs(
   status: StatusBuilder,
   field: string,
@@ -25,12 +60,7 @@ export function durationMs(
   fallbackMs: number,
 ): number {
   if (value === undefined) return fallbackMs;
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    status.reject('Invalid', `${field}: '${value}' is not a duration (e.g. 500ms, 30s, 5m)`);
-    return fallbackMs;
-  }
-  return ms;
+  return duration(status, field, value, 0) ?? fallbackMs;
 }
 
 export function checkLabel(status: StatusBuilder, field: string, value: unknown): value is string {

@@ -6,7 +6,7 @@ import type {
   CompiledRoute,
 } from '../../../protocol/src';
 import type { Consumer } from '../api/v1alpha1';
-import { byAge, checkLabel, nsName } from './common';
+import { byAge, checkLabel, nsName, wholeNumber } from './common';
 import type { SecretIndex } from './secrets';
 import { StatusBuilder } from './status';
 
@@ -80,8 +80,7 @@ export function compileConsumers(consumers: readonly Consumer[], ctx: Context): 
         const weight = t.weight ?? 1;
         const priority = t.priority ?? 0;
         total += weight;
-        if (!Number.isInteger(weight) || weight < 0)
-          status.reject('Invalid', `${tat}.weight: must be a whole number >= 0`);
+        wholeNumber(status, `${tat}.weight`, weight, 0);
         if (priority !== 0)
           status.reject('Unsupported', `${tat}.priority: fallback priorities are not supported yet`);
         const registryName = `${ns}/${t.registryRef?.name}`;

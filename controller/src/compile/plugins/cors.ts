@@ -1,7 +1,8 @@
 import type { CompiledCors } from '../../../../protocol/src';
 import type { PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
-import { duration, tokenList } from './fields';
+import { duration } from '../common';
+import { tokenList } from './fields';
 
 /** A serialised origin: scheme://host[:port], nothing after it. */
 const ORIGIN =

@@ -1,43 +1,7 @@
 import type { StatusBuilder } from '../status';
-import { parseDuration } from '../duration';
 
 /** RFC 9110 token: header names and methods. */
 export const TOKEN = /^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/;
-
-/** A whole number in [min, max]; otherwise a precise rejection. */
-export function wholeNumber(
-  status: StatusBuilder,
-  field: string,
-  value: unknown,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number | undefined {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-    status.reject('Invalid', `${field}: must be a whole number ${range}`);
-    return undefined;
-  }
-  return value;
-}
-
-/** A duration in ms that must be at least `minMs` (after rounding to whole milliseconds). */
-export function duration(
-  status: StatusBuilder,
-  field: string,
-  value: unknown,
-  minMs: number,
-): number | undefined {
-  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
-  if (ms === undefined) {
-    status.reject('Invalid', `${field}: '${String(value)}' is not a duration (e.g. 500ms, 30s, 5m)`);
-    return undefined;
-  }
-  if (ms < minMs) {
-    status.reject('Invalid', `${field}: '${String(value)}' must be at least ${minMs}ms`);
-    return undefined;
-  }
-  return ms;
-}
 
 export function oneOf<T extends string>(
   status: StatusBuilder,

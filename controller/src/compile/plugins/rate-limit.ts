@@ -1,7 +1,8 @@
 import type { CompiledRateLimit } from '../../../../protocol/src';
 import { FAILURE_MODES, LIMIT_KEYS, RATE_LIMIT_ALGORITHMS, type PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
-import { TOKEN, duration, oneOf, wholeNumber } from './fields';
+import { duration, wholeNumber } from '../common';
+import { TOKEN, oneOf } from './fields';
 
 const MAX_UNITS = 2 ** 51;
 

@@ -1,7 +1,7 @@
 import type { CompiledRequestSize } from '../../../../protocol/src';
 import type { PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
-import { wholeNumber } from './fields';
+import { wholeNumber } from '../common';
 
 const INT32_MAX = 2 ** 31 - 1;
 
