@@ -3,6 +3,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { CompiledProvider } from '../../../protocol/src';
+import type { RuntimeConsumer, RuntimeGateway } from '../config/snapshot';
 import type { ConfigStore } from '../config/store';
 import { createPolicyEngine, type PolicyEngine } from '../policies/engine';
 import type { Pipeline } from '../policies/pipeline';
@@ -225,21 +226,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
         plugins.edge({ method: x.method, header: (n) => x.header(n), responseHeaders: extra });
       }
       const keyDigest = authenticate(consumer, presentedKey(x));
-      const policyRequest = (body: Record<string, unknown> | undefined): PolicyRequest => ({
-        method: x.method,
-        header: (n) => x.header(n),
-        responseHeaders: extra ?? {},
-        requestId: o.requestId,
-        operation: op,
-        gateway,
-        consumer,
-        clientIp: x.remoteAddress,
-        apiKeyHash: keyDigest.toString('hex'),
-        body,
-      });
-
       if (op === 'models') {
-        if (pipeline?.runs('preRequest')) await pipeline.run('preRequest', policyRequest(undefined));
+        if (pipeline?.runs('preRequest')) {
+          const req = policyRequestOf(x, extra, o.requestId, op, gateway, consumer, keyDigest, undefined);
+          await pipeline.run('preRequest', req);
+        }
         o.status = 200;
         finish(o, start);
         return x.respond(
@@ -255,7 +246,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       const body = parseJsonObject(raw);
       const { model, stream } = checkRequest(op, body);
       if (pipeline) {
-        preq = policyRequest(body);
+        preq = policyRequestOf(x, extra, o.requestId, op, gateway, consumer, keyDigest, body);
         if (pipeline.runs('preRequest')) await pipeline.run('preRequest', preq);
       }
 
@@ -425,6 +416,31 @@ function errorResponse(
     { 'content-type': JSON_TYPE, ...extra, ...e.headers, 'x-request-id': requestId },
     openAIErrorBody(e),
   );
+}
+
+/** What the policy stages see of a request; built only for consumers that have plugins. */
+function policyRequestOf(
+  x: Exchange,
+  responseHeaders: Record<string, string> | undefined,
+  requestId: string,
+  operation: Operation,
+  gateway: RuntimeGateway,
+  consumer: RuntimeConsumer,
+  keyDigest: Buffer,
+  body: Record<string, unknown> | undefined,
+): PolicyRequest {
+  return {
+    method: x.method,
+    header: (n) => x.header(n),
+    responseHeaders: responseHeaders ?? {},
+    requestId,
+    operation,
+    gateway,
+    consumer,
+    clientIp: x.remoteAddress,
+    apiKeyHash: keyDigest.toString('hex'),
+    body,
+  };
 }
 
 function newOutcome(x: Exchange, path: string): Outcome {

@@ -76,34 +76,46 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     labelNames: ['reason'],
     registers: [registry],
   });
-  const requestChild = cachedChild((gateway, consumer, reg, model, status) => {
-    const labels = { gateway, consumer, registry: reg, model, status };
-    const c = requests.labels(labels);
-    const h = duration.labels(labels);
-    return (s: number) => {
-      c.inc();
-      h.observe(s);
-    };
-  });
-  const upstreamChild = cachedChild((reg, model) => upstream.labels({ registry: reg, model }));
-  const rateLimitChild = cachedChild((policy, decision, store) =>
-    rateLimits.labels({ policy, decision, store }),
-  );
-  const redisErrorChild = cachedChild((reason) => redisErrors.labels({ reason }));
+  const requestChildren = new ChildCache<(seconds: number) => void>();
+  const upstreamChildren = new ChildCache<ReturnType<typeof upstream.labels>>();
+  const rateLimitChildren = new ChildCache<ReturnType<typeof rateLimits.labels>>();
+  const redisErrorChildren = new ChildCache<ReturnType<typeof redisErrors.labels>>();
   return {
     registry,
     inFlight,
     observeRequest(gateway, consumer, reg, model, status, seconds) {
-      requestChild(gateway, consumer, reg, model, String(status))(seconds);
+      const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}\u0000${status}`;
+      const observe =
+        requestChildren.get(key) ??
+        requestChildren.set(key, () => {
+          const labels = { gateway, consumer, registry: reg, model, status: String(status) };
+          const c = requests.labels(labels);
+          const h = duration.labels(labels);
+          return (s: number) => {
+            c.inc();
+            h.observe(s);
+          };
+        });
+      observe(seconds);
     },
     observeUpstream(reg, model, seconds) {
-      upstreamChild(reg, model).observe(seconds);
+      const key = `${reg}\u0000${model}`;
+      (
+        upstreamChildren.get(key) ??
+        upstreamChildren.set(key, () => upstream.labels({ registry: reg, model }))
+      ).observe(seconds);
     },
     observeRateLimit(policy, decision, store) {
-      rateLimitChild(policy, decision, store).inc();
+      const key = `${policy}\u0000${decision}\u0000${store}`;
+      (
+        rateLimitChildren.get(key) ??
+        rateLimitChildren.set(key, () => rateLimits.labels({ policy, decision, store }))
+      ).inc();
     },
     countRedisError(reason) {
-      redisErrorChild(reason).inc();
+      (
+        redisErrorChildren.get(reason) ?? redisErrorChildren.set(reason, () => redisErrors.labels({ reason }))
+      ).inc();
     },
     setConfig(serial, count) {
       configSerial.set(serial);
@@ -113,18 +125,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
 }
 
 /**
- * Labelled children cached by their label values: prom-client otherwise hashes the label set on
- * every call, which the request path pays once per request per metric.
+ * Labelled children cached by their label values joined into one key: prom-client otherwise hashes
+ * the label set on every call, which the request path would pay once per request per metric. The
+ * factory runs once per key; a hit allocates nothing.
  */
-function cachedChild<T>(make: (...values: string[]) => T): (...values: string[]) => T {
-  const children = new Map<string, T>();
-  return (...values) => {
-    const key = values.join('\u0000');
-    let child = children.get(key);
-    if (child === undefined) {
-      child = make(...values);
-      children.set(key, child);
-    }
+class ChildCache<T> {
+  private readonly children = new Map<string, T>();
+
+  get(key: string): T | undefined {
+    return this.children.get(key);
+  }
+
+  set(key: string, make: () => T): T {
+    const child = make();
+    this.children.set(key, child);
     return child;
-  };
+  }
 }
