@@ -154,13 +154,17 @@ export interface StreamDecoder {
   push(frame: Frame): StreamEvent[];
 }
 
-/** Turns stream events into the client's SSE text; stateful, one per response. */
+/**
+ * Turns stream events into this format's frames; stateful, one per response. The framing (SSE for
+ * clients and most upstreams, AWS event-stream for Bedrock) is applied by the caller, so every
+ * format's encoder can also drive a mock upstream.
+ */
 export interface StreamEncoder {
-  push(event: StreamEvent): string;
-  /** Closes the stream (final events, `[DONE]`, …). Called once after the last event. */
-  end(): string;
-  /** An error event in this format for a failure mid-stream; the stream ends after it. */
-  error(message: string): string;
+  push(event: StreamEvent): Frame[];
+  /** Closes the stream (final events, OpenAI's `[DONE]`, …). Called once after the last event. */
+  end(): Frame[];
+  /** An error event in this format for a failure mid-stream; nothing follows it. */
+  error(e: ErrorInfo): Frame[];
 }
 
 /** A request or response the target format cannot express, or a malformed one: answered with 400. */

@@ -58,10 +58,18 @@ export function newId(prefix: string): string {
   return `${prefix}${randomBytes(12).toString('base64url')}`;
 }
 
-/** One SSE event as text; `event` adds an `event:` line (Anthropic and Responses name their events). */
-export function sse(data: unknown, event?: string): string {
+/** A frame of JSON data; `event` names it (Anthropic and Responses name their SSE events). */
+export function frame(data: unknown, event?: string): Frame {
   const json = typeof data === 'string' ? data : JSON.stringify(data);
-  return event ? `event: ${event}\ndata: ${json}\n\n` : `data: ${json}\n\n`;
+  return event === undefined ? { data: json } : { event, data: json };
+}
+
+/** Frames as SSE text: an `event:` line when the frame is named, then its data line. */
+export function sseText(frames: readonly Frame[]): string {
+  let out = '';
+  for (const f of frames)
+    out += f.event === undefined ? `data: ${f.data}\n\n` : `event: ${f.event}\ndata: ${f.data}\n\n`;
+  return out;
 }
 
 /** Parses one whole SSE event (as split by the proxy's SSE splitter) into a frame; undefined for comments only. */
