@@ -64,6 +64,7 @@ spec:
     - model: renamed
       targets: [{registryRef: {name: primary}, model: upstream-model-v2}]
     - model: split
+      strategy: Weighted
       targets:
         - {registryRef: {name: primary}, weight: 3}
         - {registryRef: {name: secondary}, weight: 1}

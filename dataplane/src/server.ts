@@ -11,6 +11,8 @@ import { createProxy, type AdapterSet } from './proxy/app';
 import { createAdapters } from './providers';
 import { createLogger, type Logger } from './telemetry/logger';
 import { createMetrics, type ProxyMetrics } from './telemetry/metrics';
+import { createObservedHealth } from './telemetry/routing-metrics';
+import type { HealthRegistry } from './routing/health';
 
 export interface DataplaneOptions {
   host?: string;
@@ -35,6 +37,8 @@ export interface Dataplane {
   store: ConfigStore;
   logger: Logger;
   metrics: ProxyMetrics;
+  /** Upstream health, per process: outlives config changes; shown in /metrics and /config_dump. */
+  health: HealthRegistry;
   port: number;
   opsPort: number;
   /** Readiness drops first, in-flight requests get `graceMs` to finish, then sockets close. */
@@ -77,8 +81,9 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const policies = createPolicyEngine({ limiter: new RateLimiter({ redis, metrics, logger }), logger });
 
   store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));
-  const proxy = createProxy({ store, adapters, metrics, logger, policies });
-  const ops = createOpsApp({ store, metrics, accepting: () => accepting });
+  const health = createObservedHealth(metrics.registry);
+  const proxy = createProxy({ store, adapters, metrics, logger, policies, health });
+  const ops = createOpsApp({ store, metrics, accepting: () => accepting, health });
 
   const proxyServer = await listen(http.createServer(proxy.listener), host, options.port ?? 8081);
   const opsServer = await listen(
@@ -94,6 +99,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     store,
     logger,
     metrics,
+    health,
     port,
     opsPort,
     async close(graceMs = 10_000) {

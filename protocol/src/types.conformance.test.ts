@@ -25,9 +25,13 @@ const bodies = {
     provider: 'mock',
     baseUrl: '',
     apiKey: 'secret',
+    azure: { apiVersion: '2024-10-21' },
+    bedrock: { region: 'us-east-1', accessKeyId: 'AKID', secretAccessKey: 's', sessionToken: 't' },
+    vertex: { project: 'p', location: 'us-central1' },
     models: ['m'],
     aliases: { a: 'm' },
     timeouts: { connectMs: 1, requestMs: 2, idleMs: 3 },
+    healthCheck: { passive: { consecutiveFailures: 5, ejectionMs: 30_000 } },
     mock: { latencyMs: 0, chunkDelayMs: 0, failureRate: 0.5, failureStatus: 503, reply: 'r' },
   } satisfies CompiledRegistry,
   Consumer: {
@@ -38,10 +42,11 @@ const bodies = {
     routes: [
       {
         model: '*',
-        strategy: 'Weighted',
+        strategy: 'LatencyAware',
         targets: [{ registry: 'ns/r', model: 'm', weight: 1, priority: 0 }],
       },
     ],
+    retry: { attempts: 3, perTryTimeoutMs: 10_000, backoffMs: 25, on: ['ConnectError', 'Timeout'] },
   } satisfies CompiledConsumer,
   Policy: {
     source,

@@ -38,20 +38,43 @@ export interface CompiledGateway {
   limits: { maxRequestBodyBytes: number; requestTimeoutMs: number };
 }
 
-export type CompiledProvider = 'openai' | 'openai-compatible' | 'mock';
+export type CompiledProvider =
+  | 'openai'
+  | 'azure-openai'
+  | 'anthropic'
+  | 'bedrock'
+  | 'gemini'
+  | 'vertex'
+  | 'groq'
+  | 'mistral'
+  | 'deepseek'
+  | 'openai-compatible'
+  | 'mock';
 
 export interface CompiledRegistry {
   source: SourceRef;
   provider: CompiledProvider;
   /** Without a trailing slash; e.g. https://api.openai.com/v1. Empty for `mock`. */
   baseUrl: string;
-  /** The upstream credential, resolved from its Secret. */
+  /**
+   * The upstream credential, resolved from its Secret: an API key (a Bedrock API key for bedrock),
+   * or for vertex the service-account key JSON.
+   */
   apiKey?: string;
+  azure?: { apiVersion: string };
+  /** Region, and IAM access keys when SigV4 signs the requests (no `apiKey` then). */
+  bedrock?: { region: string; accessKeyId?: string; secretAccessKey?: string; sessionToken?: string };
+  vertex?: { project: string; location: string };
   /** Served model names; empty means any model passes through. */
   models: string[];
   /** alias → served model name */
   aliases: Record<string, string>;
   timeouts: { connectMs: number; requestMs: number; idleMs: number };
+  /**
+   * Passive health (outlier ejection), per upstream model of this registry, per proxy. Compile
+   * always sets it; a proxy that meets a registry without it applies HEALTH_DEFAULTS.
+   */
+  healthCheck?: CompiledHealthCheck;
   mock?: {
     latencyMs: number;
     chunkDelayMs: number;
@@ -60,6 +83,15 @@ export interface CompiledRegistry {
     reply?: string;
   };
 }
+
+export interface CompiledHealthCheck {
+  /** Failures in a row (connect error, timeout, 5xx; never 4xx) that eject the upstream. */
+  passive: { consecutiveFailures: number; ejectionMs: number };
+}
+
+export const HEALTH_DEFAULTS: CompiledHealthCheck = {
+  passive: { consecutiveFailures: 5, ejectionMs: 30_000 },
+};
 
 export interface CompiledTarget {
   /** Registry resource name `{namespace}/{name}`. */
@@ -73,9 +105,33 @@ export interface CompiledTarget {
 export interface CompiledRoute {
   /** Requested model name, or "*" for the catch-all. */
   model: string;
-  strategy: 'Weighted';
+  strategy: CompiledStrategy;
   /** May be empty when every target's reference failed to resolve: requests get 503. */
   targets: CompiledTarget[];
+}
+
+/**
+ * How a route's targets share traffic, within one priority group. LatencyAware (the default):
+ * power of two choices by latency EWMA × (in-flight + 1) / weight; Weighted: random by weight;
+ * RoundRobin and Random ignore weights; LeastConnections: fewest in flight per weight; IPHash:
+ * weighted rendezvous hash of the client IP.
+ */
+export type CompiledStrategy =
+  'Weighted' | 'RoundRobin' | 'LeastConnections' | 'Random' | 'IPHash' | 'LatencyAware';
+
+/** Failures that make the proxy try again (the same upstream after a backoff, or the next one). */
+export type RetryOn = 'ConnectError' | 'Timeout' | 'RateLimited' | 'ServerError';
+
+/** Every field but perTryTimeoutMs defaulted by compile. */
+export interface CompiledRetry {
+  /** Tries in total, the first included (1 = no retry). */
+  attempts: number;
+  /** Time to the response headers of one try; absent: only the registry's own timeouts. */
+  perTryTimeoutMs?: number;
+  /** Base of the jittered exponential backoff before trying the same upstream again. */
+  backoffMs: number;
+  /** Empty: never retry. */
+  on: RetryOn[];
 }
 
 export interface CompiledConsumer {
@@ -86,6 +142,7 @@ export interface CompiledConsumer {
   /** SHA-256 hex digests of the consumer's API keys. */
   apiKeyHashes: string[];
   routes: CompiledRoute[];
+  retry: CompiledRetry;
 }
 
 export type RateLimitKey = 'Consumer' | 'Gateway' | 'APIKey' | 'ClientIP' | 'Header';

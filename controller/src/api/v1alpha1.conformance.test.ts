@@ -10,6 +10,7 @@ import {
   POLICY_PLUGINS,
   PROVIDERS,
   RATE_LIMIT_ALGORITHMS,
+  RETRY_ON,
   type Kind,
 } from './v1alpha1';
 
@@ -139,6 +140,7 @@ describe('enum lists of the TypeScript API match the CRDs', () => {
   it.each([
     ['Registry', 'provider', PROVIDERS],
     ['Consumer', 'routes[].strategy', LB_STRATEGIES],
+    ['Consumer', 'retry.on[]', RETRY_ON],
     ['Policy', 'plugins.rateLimit.key', LIMIT_KEYS],
     ['Policy', 'plugins.tokenRateLimit.key', LIMIT_KEYS],
     ['Policy', 'plugins.rateLimit.algorithm', RATE_LIMIT_ALGORITHMS],

@@ -89,7 +89,23 @@ export interface RegistrySpec {
   provider: ProviderType;
   /** Upstream base URL including the API prefix, e.g. https://api.openai.com/v1. */
   baseUrl?: string;
+  /**
+   * The upstream credential: an API key, a Bedrock API key, or for vertex a service-account key
+   * (JSON) exchanged for access tokens.
+   */
   credentials?: { secretRef: SecretKeyRef };
+  /** Azure OpenAI: the deployment is the upstream model name. */
+  azure?: { apiVersion?: string };
+  bedrock?: {
+    region: string;
+    /** IAM access keys for SigV4, instead of `credentials` (a Bedrock API key). */
+    accessKeys?: {
+      accessKeyIdSecretRef: SecretKeyRef;
+      secretAccessKeySecretRef: SecretKeyRef;
+      sessionTokenSecretRef?: SecretKeyRef;
+    };
+  };
+  vertex?: { project: string; location: string };
   /** Models this registry serves. Empty: any model name is passed through. */
   models?: RegistryModel[];
   timeouts?: {
@@ -148,7 +164,23 @@ export interface ConsumerSpec {
     jwt?: { issuer: string; jwksUri: string; audiences?: string[] }[];
   };
   routes: ModelRoute[];
+  /** When and how often a failed upstream call is tried again, on the same or the next target. */
+  retry?: RetryPolicy;
   mcp?: { tools?: { registryRef: LocalRef; allow?: string[] }[] };
+}
+
+export const RETRY_ON = ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] as const;
+export type RetryOn = (typeof RETRY_ON)[number];
+
+export interface RetryPolicy {
+  /** Tries in total, the first included, 1..10 (default 3; 1 disables retries and fallback). */
+  attempts?: number;
+  /** Time to the response headers of one try (default: only the registry's timeouts). */
+  perTryTimeout?: Duration;
+  /** Base of the jittered exponential backoff before the same upstream is tried again (default 25ms). */
+  backoff?: Duration;
+  /** Failures that trigger a retry or fallback (default all four). */
+  on?: RetryOn[];
 }
 
 export interface ModelRoute {

@@ -5,8 +5,9 @@ import type {
   CompiledRegistry,
   CompiledRoute,
 } from '../../../protocol/src';
-import type { Consumer } from '../api/v1alpha1';
+import { LB_STRATEGIES, type Consumer } from '../api/v1alpha1';
 import { byAge, checkLabel, nsName, wholeNumber } from './common';
+import { compileRetry } from './retry';
 import type { SecretIndex } from './secrets';
 import { StatusBuilder } from './status';
 
@@ -70,9 +71,10 @@ export function compileConsumers(consumers: readonly Consumer[], ctx: Context): 
       if (seenModels.has(route.model))
         status.reject('Invalid', `${at}.model: '${route.model}' is routed twice`);
       seenModels.add(route.model);
-      const strategy = route.strategy ?? 'Weighted';
-      if (strategy !== 'Weighted')
-        status.reject('Unsupported', `${at}.strategy: '${strategy}' is not supported yet`);
+      // Unset: latency-aware, which also prefers healthy upstreams (failures make them slow or ejected).
+      const strategy = route.strategy ?? 'LatencyAware';
+      if (!LB_STRATEGIES.includes(strategy))
+        status.reject('Invalid', `${at}.strategy: '${String(strategy)}' is not a strategy`);
       const targets: CompiledRoute['targets'] = [];
       let total = 0;
       for (const [j, t] of (route.targets ?? []).entries()) {
@@ -81,8 +83,7 @@ export function compileConsumers(consumers: readonly Consumer[], ctx: Context): 
         const priority = t.priority ?? 0;
         total += weight;
         wholeNumber(status, `${tat}.weight`, weight, 0);
-        if (priority !== 0)
-          status.reject('Unsupported', `${tat}.priority: fallback priorities are not supported yet`);
+        wholeNumber(status, `${tat}.priority`, priority, 0, 100);
         const registryName = `${ns}/${t.registryRef?.name}`;
         const registry = ctx.registries.get(registryName);
         if (!registry) {
@@ -111,8 +112,10 @@ export function compileConsumers(consumers: readonly Consumer[], ctx: Context): 
       if ((route.targets ?? []).length === 0)
         status.reject('Invalid', `${at}.targets: at least one target is required`);
       else if (total <= 0) status.reject('Invalid', `${at}.targets: weights must add up to more than 0`);
-      routes.push({ model: route.model, strategy: 'Weighted', targets });
+      routes.push({ model: route.model, strategy, targets });
     }
+
+    const retry = compileRetry(status, spec.retry);
 
     if (!status.accepted || !gateway) continue;
     const slugKey = `${gatewayName}|${spec.slug}`;
@@ -131,6 +134,7 @@ export function compileConsumers(consumers: readonly Consumer[], ctx: Context): 
       slug: spec.slug,
       apiKeyHashes: [...apiKeyHashes].sort(),
       routes,
+      retry,
     });
   }
   return { emitted, statuses };

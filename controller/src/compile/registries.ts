@@ -1,13 +1,48 @@
 import type { CompiledProvider, CompiledRegistry } from '../../../protocol/src';
-import type { Registry } from '../api/v1alpha1';
+import type { Registry, RegistrySpec, SecretKeyRef } from '../api/v1alpha1';
 import { durationMs, nsName } from './common';
+import { compileHealthCheck } from './health';
 import type { SecretIndex } from './secrets';
 import { StatusBuilder } from './status';
 
-/** Providers this release implements; the rest of the CRD's enum is modelled but refused. */
-export const SUPPORTED_PROVIDERS: readonly CompiledProvider[] = ['openai', 'openai-compatible', 'mock'];
+/** Providers this release implements; the rest of the CRD's enum (mcp) is modelled but refused. */
+export const SUPPORTED_PROVIDERS: readonly CompiledProvider[] = [
+  'openai',
+  'azure-openai',
+  'anthropic',
+  'bedrock',
+  'gemini',
+  'vertex',
+  'groq',
+  'mistral',
+  'deepseek',
+  'openai-compatible',
+  'mock',
+];
 
-const DEFAULT_BASE_URL: Partial<Record<CompiledProvider, string>> = { openai: 'https://api.openai.com/v1' };
+/** Each provider's public endpoint; `{region}`/`{location}` come from the provider's settings. */
+const DEFAULT_BASE_URL: Partial<Record<CompiledProvider, string>> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com/v1',
+  bedrock: 'https://bedrock-runtime.{region}.amazonaws.com',
+  gemini: 'https://generativelanguage.googleapis.com/v1beta',
+  vertex: 'https://{location}-aiplatform.googleapis.com/v1',
+  groq: 'https://api.groq.com/openai/v1',
+  mistral: 'https://api.mistral.ai/v1',
+  deepseek: 'https://api.deepseek.com/v1',
+};
+/** Providers that refuse to work without a credential (bedrock may use access keys instead). */
+const NEEDS_CREDENTIALS: ReadonlySet<CompiledProvider> = new Set([
+  'openai',
+  'azure-openai',
+  'anthropic',
+  'gemini',
+  'vertex',
+  'groq',
+  'mistral',
+  'deepseek',
+]);
+export const AZURE_API_VERSION = '2024-10-21';
 export const TIMEOUT_DEFAULTS = { connectMs: 10_000, requestMs: 300_000, idleMs: 60_000 };
 
 export interface CompiledRegistries {
@@ -34,21 +69,43 @@ export function compileRegistries(registries: readonly Registry[], secrets: Secr
       // Provider-specific checks would only add noise to an unsupported provider's condition.
       status.reject('Unsupported', `spec.provider: '${String(spec.provider)}' is not supported yet`);
     }
-    if (spec.healthCheck !== undefined) status.reject('Unsupported', 'spec.healthCheck is not supported yet');
+    const healthCheck = compileHealthCheck(status, spec.healthCheck);
     if (spec.mock !== undefined && provider !== 'mock') {
       status.reject('Invalid', "spec.mock: only allowed when spec.provider is 'mock'");
     }
 
+    for (const block of ['azure', 'bedrock', 'vertex'] as const) {
+      const owner = block === 'azure' ? 'azure-openai' : block;
+      if (spec[block] !== undefined && provider !== owner)
+        status.reject('Invalid', `spec.${block}: only allowed when spec.provider is '${owner}'`);
+    }
+    if (provider === 'bedrock' && !spec.bedrock)
+      status.reject('Invalid', "spec.bedrock: required for provider 'bedrock'");
+    if (provider === 'vertex' && !spec.vertex)
+      status.reject('Invalid', "spec.vertex: required for provider 'vertex'");
+    if (provider === 'bedrock' && spec.credentials && spec.bedrock?.accessKeys) {
+      status.reject(
+        'Invalid',
+        'spec.bedrock.accessKeys: set either credentials (a Bedrock API key) or accessKeys, not both',
+      );
+    }
+    if (provider === 'bedrock' && !spec.credentials && !spec.bedrock?.accessKeys) {
+      status.reject(
+        'Invalid',
+        'spec.credentials: bedrock needs credentials (a Bedrock API key) or spec.bedrock.accessKeys',
+      );
+    }
+
     const supported = SUPPORTED_PROVIDERS.includes(provider);
-    let baseUrl = spec.baseUrl ?? DEFAULT_BASE_URL[provider] ?? '';
+    let baseUrl = spec.baseUrl ?? defaultBaseUrl(provider, spec) ?? '';
     if (provider === 'mock' || !supported) baseUrl = '';
     else if (!baseUrl) status.reject('Invalid', `spec.baseUrl: required for provider '${provider}'`);
     else if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
       status.reject('Invalid', 'spec.baseUrl: must be an http(s) URL');
     baseUrl = baseUrl.replace(/\/+$/, '');
 
-    if (provider === 'openai' && !spec.credentials) {
-      status.reject('Invalid', "spec.credentials: required for provider 'openai'");
+    if (NEEDS_CREDENTIALS.has(provider) && !spec.credentials) {
+      status.reject('Invalid', `spec.credentials: required for provider '${provider}'`);
     }
 
     const models: string[] = [];
@@ -93,6 +150,32 @@ export function compileRegistries(registries: readonly Registry[], secrets: Secr
       );
       if (found.ok) apiKey = found.value.trim();
       else status.unresolvedRef(found.reason, found.message);
+      if (apiKey !== undefined && provider === 'vertex') checkServiceAccountKey(status, apiKey);
+    }
+
+    let bedrock: CompiledRegistry['bedrock'];
+    if (provider === 'bedrock' && spec.bedrock) {
+      bedrock = { region: spec.bedrock.region };
+      const keys = spec.bedrock.accessKeys;
+      if (keys) {
+        const read = (ref: SecretKeyRef, field: string): string | undefined => {
+          const found = secrets.lookup(status.namespace, ref, `spec.bedrock.accessKeys.${field}`);
+          if (found.ok) return found.value.trim();
+          status.unresolvedRef(found.reason, found.message);
+          return undefined;
+        };
+        const accessKeyId = read(keys.accessKeyIdSecretRef, 'accessKeyIdSecretRef');
+        const secretAccessKey = read(keys.secretAccessKeySecretRef, 'secretAccessKeySecretRef');
+        const sessionToken = keys.sessionTokenSecretRef
+          ? read(keys.sessionTokenSecretRef, 'sessionTokenSecretRef')
+          : undefined;
+        bedrock = {
+          ...bedrock,
+          ...(accessKeyId ? { accessKeyId } : {}),
+          ...(secretAccessKey ? { secretAccessKey } : {}),
+          ...(sessionToken ? { sessionToken } : {}),
+        };
+      }
     }
 
     let mock: CompiledRegistry['mock'];
@@ -116,11 +199,47 @@ export function compileRegistries(registries: readonly Registry[], secrets: Secr
       provider,
       baseUrl,
       ...(apiKey !== undefined ? { apiKey } : {}),
+      ...(provider === 'azure-openai'
+        ? { azure: { apiVersion: spec.azure?.apiVersion ?? AZURE_API_VERSION } }
+        : {}),
+      ...(bedrock ? { bedrock } : {}),
+      ...(provider === 'vertex' && spec.vertex
+        ? { vertex: { project: spec.vertex.project, location: spec.vertex.location } }
+        : {}),
       models,
       aliases,
       timeouts,
+      healthCheck,
       ...(mock ? { mock } : {}),
     });
   }
   return { usable, known, statuses };
+}
+
+function defaultBaseUrl(provider: CompiledProvider, spec: RegistrySpec): string | undefined {
+  const template = DEFAULT_BASE_URL[provider];
+  if (provider === 'vertex' && spec.vertex?.location === 'global')
+    return 'https://aiplatform.googleapis.com/v1';
+  return template
+    ?.replace('{region}', spec.bedrock?.region ?? '')
+    .replace('{location}', spec.vertex?.location ?? '');
+}
+
+/** A Google service-account key, checked for shape only: its contents never reach a message. */
+function checkServiceAccountKey(status: StatusBuilder, value: string): void {
+  let key: unknown;
+  try {
+    key = JSON.parse(value);
+  } catch {
+    status.reject(
+      'Invalid',
+      'spec.credentials: for vertex the Secret must hold a service-account key (JSON)',
+    );
+    return;
+  }
+  const k = key as Record<string, unknown> | null;
+  const fields = ['client_email', 'private_key', 'token_uri'];
+  const missing = fields.filter((f) => typeof k?.[f] !== 'string' || k[f] === '');
+  if (missing.length > 0)
+    status.reject('Invalid', `spec.credentials: the service-account key lacks ${missing.join(', ')}`);
 }

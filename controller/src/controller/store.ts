@@ -68,8 +68,10 @@ function referencedSecrets(objects: readonly TollgateObject[]): Set<string> {
   const out = new Set<string>();
   for (const o of objects) {
     const ns = o.metadata.namespace ?? 'default';
-    if (o.kind === 'Registry' && o.spec?.credentials?.secretRef)
-      out.add(`${ns}/${o.spec.credentials.secretRef.name}`);
+    if (o.kind === 'Registry') {
+      if (o.spec?.credentials?.secretRef) out.add(`${ns}/${o.spec.credentials.secretRef.name}`);
+      for (const ref of Object.values(o.spec?.bedrock?.accessKeys ?? {})) out.add(`${ns}/${ref.name}`);
+    }
     if (o.kind === 'Consumer')
       for (const k of o.spec?.credentials?.apiKeys ?? []) out.add(`${ns}/${k.secretRef.name}`);
   }

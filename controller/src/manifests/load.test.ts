@@ -78,7 +78,7 @@ describe('loadManifests', () => {
     // like the API server, defaults apply inside objects that are present, not to absent parents
     expect(g?.kind === 'Gateway' && g.spec).toEqual({ slug: 'g', fleet: 'default' });
     expect(c?.kind === 'Consumer' && c.spec.routes[0]).toMatchObject({
-      strategy: 'Weighted',
+      strategy: 'LatencyAware',
       targets: [{ weight: 1, priority: 0 }],
     });
   });

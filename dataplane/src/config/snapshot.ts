@@ -4,8 +4,10 @@ import type {
   CompiledGateway,
   CompiledRegistry,
   CompiledRoute,
+  CompiledStrategy,
   Resource,
 } from '../../../protocol/src';
+import { healthKey } from '../routing/health';
 import { PluginSetInterner, resolvePlugins, type EffectivePlugins } from './effective';
 
 /**
@@ -51,6 +53,21 @@ export interface RuntimeTarget {
   readonly weight: number;
   /** The registry's served models, or undefined when it passes any model through. */
   readonly served: ReadonlySet<string> | undefined;
+  /** Fallback group: lower first. */
+  readonly priority: number;
+  /**
+   * The health key (registry + upstream model) when the upstream model does not depend on the
+   * request; undefined on a catch-all target without a model, whose key is made per request.
+   */
+  readonly key: string | undefined;
+}
+
+/** The targets of one priority, in config order. */
+export interface RuntimeGroup {
+  readonly priority: number;
+  readonly targets: readonly RuntimeTarget[];
+  /** RoundRobin's position: mutable, and per config version (a new snapshot starts over). */
+  readonly cursor: { next: number };
 }
 
 export interface RuntimeRoute {
@@ -60,6 +77,9 @@ export interface RuntimeRoute {
   /** Prefix sums of weights, for O(log n) weighted choice. */
   readonly cumulativeWeights: readonly number[];
   readonly totalWeight: number;
+  readonly strategy: CompiledStrategy;
+  /** Priority groups, lowest priority first; every target is in exactly one. */
+  readonly groups: readonly RuntimeGroup[];
 }
 
 export function buildSnapshot(resources: readonly AnyResource[], serial: number): Snapshot {
@@ -156,12 +176,15 @@ function buildRoute(route: CompiledRoute, registries: ReadonlyMap<string, Compil
     const registry = registries.get(t.registry);
     // A target whose registry is absent (not yet received) is skipped, never guessed at.
     if (!registry || t.weight <= 0) continue;
+    const upstream = t.model ?? (route.model === '*' ? undefined : route.model);
     targets.push({
       registryName: t.registry,
       registry,
       model: t.model,
       weight: t.weight,
       served: registry.models.length > 0 ? new Set(registry.models) : undefined,
+      priority: t.priority,
+      key: upstream === undefined ? undefined : healthKey(t.registry, registry.aliases[upstream] ?? upstream),
     });
   }
   const cumulativeWeights: number[] = [];
@@ -170,5 +193,21 @@ function buildRoute(route: CompiledRoute, registries: ReadonlyMap<string, Compil
     total += t.weight;
     cumulativeWeights.push(total);
   }
-  return { model: route.model, targets, cumulativeWeights, totalWeight: total };
+  return {
+    model: route.model,
+    targets,
+    cumulativeWeights,
+    totalWeight: total,
+    strategy: route.strategy,
+    groups: groupByPriority(targets),
+  };
+}
+
+function groupByPriority(targets: readonly RuntimeTarget[]): RuntimeGroup[] {
+  const priorities = [...new Set(targets.map((t) => t.priority))].sort((a, b) => a - b);
+  return priorities.map((priority) => ({
+    priority,
+    targets: targets.filter((t) => t.priority === priority),
+    cursor: { next: 0 },
+  }));
 }

@@ -199,10 +199,13 @@ export interface WireFormat {
 
   /** Client body → request. Throws TranslationError for malformed input. */
   decodeRequest(body: Record<string, unknown>): ChatRequest;
-  /** Response → client body. */
-  encodeResponse(res: ChatResponse): Record<string, unknown>;
-  /** `includeUsage`: the client asked for usage in the stream (OpenAI's stream_options.include_usage). */
-  streamEncoder(opts: { includeUsage: boolean }): StreamEncoder;
+  /** Response → client body; `req`, when known, lets formats that echo the request (Responses) do so. */
+  encodeResponse(res: ChatResponse, req?: ChatRequest): Record<string, unknown>;
+  /**
+   * `includeUsage`: the client asked for usage in the stream (OpenAI's stream_options.include_usage);
+   * `request`: the decoded request, for formats that echo it.
+   */
+  streamEncoder(opts: { includeUsage: boolean; request?: ChatRequest }): StreamEncoder;
   /** The client-facing error body for this format. */
   encodeError(e: ErrorInfo): Record<string, unknown>;
 

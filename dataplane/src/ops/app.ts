@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { redactResource } from '../../../protocol/src';
 import type { ConfigStore } from '../config/store';
+import type { HealthRegistry } from '../routing/health';
 import type { ProxyMetrics } from '../telemetry/metrics';
 
 export interface OpsDeps {
@@ -8,6 +9,8 @@ export interface OpsDeps {
   metrics: ProxyMetrics;
   /** False while draining on shutdown: readiness drops first. */
   accepting: () => boolean;
+  /** Upstream health, shown in /config_dump. */
+  health?: HealthRegistry;
 }
 
 /** Health, readiness, Prometheus metrics and a redacted dump of the config in use. */
@@ -28,7 +31,13 @@ export function createOpsApp(deps: OpsDeps): Hono {
     const resources = [...snapshot.resources.values()]
       .sort((a, b) => (a.kind + a.name < b.kind + b.name ? -1 : 1))
       .map(redactResource);
-    return c.json({ serial: snapshot.serial, ready: deps.store.ready, resources });
+    return c.json({
+      serial: snapshot.serial,
+      ready: deps.store.ready,
+      resources,
+      // Per registry: healthy, and per upstream model its breaker state, failures, ejected until.
+      ...(deps.health ? { health: deps.health.dump() } : {}),
+    });
   });
   return app;
 }

@@ -1,4 +1,5 @@
 import type { RuntimeConsumer, RuntimeGateway } from '../config/snapshot';
+import type { Usage } from '../formats/ir';
 import type { Operation } from '../providers/types';
 
 /**
@@ -49,6 +50,8 @@ export interface PolicyRequest extends EdgeRequest {
   upstream?: { readonly registry: string; readonly model: string };
   /** Set from preResponse on. */
   response?: { readonly status: number; readonly stream: boolean };
+  /** The tokens the upstream reported, set by postResponse when it reported any (streams included). */
+  usage?: Usage;
 }
 
 /** A hook rejects the request by throwing a GatewayError; anything else thrown is a 500. */

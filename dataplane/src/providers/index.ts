@@ -1,9 +1,21 @@
 import type { AdapterSet } from '../proxy/app';
+import { createHttpAdapter } from './http';
 import { createMockAdapter } from './mock';
-import { createOpenAIAdapter } from './openai';
 
-/** One adapter per provider type; OpenAI-compatible upstreams share the OpenAI wire adapter. */
+/** Every provider shares the one HTTP adapter (profiles make the difference); `mock` answers in-process. */
 export function createAdapters(): AdapterSet {
-  const openai = createOpenAIAdapter();
-  return { openai, 'openai-compatible': openai, mock: createMockAdapter() };
+  const http = createHttpAdapter();
+  return {
+    openai: http,
+    'azure-openai': http,
+    anthropic: http,
+    bedrock: http,
+    gemini: http,
+    vertex: http,
+    groq: http,
+    mistral: http,
+    deepseek: http,
+    'openai-compatible': http,
+    mock: createMockAdapter(),
+  };
 }

@@ -47,6 +47,9 @@ export function createMockAdapter(): ProviderAdapter {
           const dims = typeof call.body?.dimensions === 'number' ? call.body.dimensions : undefined;
           return once(200, JSON_TYPE, JSON.stringify(embeddingList(call.model, inputs, dims)));
         }
+        // Every chat API arrives here translated to Chat Completions (the mock's native format).
+        case 'messages':
+        case 'responses':
         case 'chat.completions': {
           const prompt = promptText(call.body);
           const reply = s.reply ?? `Echo: ${lastUserText(call.body)}`;

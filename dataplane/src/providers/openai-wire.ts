@@ -154,8 +154,8 @@ export function modelList(ids: readonly string[], ownedBy = 'tollgate') {
 }
 
 /** OpenAI's error body: the one shape every error the gateway or a mock answers with. */
-export function errorBody(message: string, type: string, code: string | null) {
-  return { error: { message, type, param: null, code } };
+export function errorBody(message: string, type: string, code: string | null, param: string | null = null) {
+  return { error: { message, type, param, code } };
 }
 
 /** OpenAI's error body, with the `type` OpenAI uses for each status. */

@@ -1,21 +1,26 @@
 import type { CompiledRegistry } from '../../../protocol/src';
+import type { FormatName } from '../formats/ir';
 import type { CallAbort } from './abort';
 
-/** Which inbound API a call came in on. Later formats (messages, responses) join this list. */
-export type Operation = 'chat.completions' | 'embeddings' | 'models';
+/** Which inbound API a call came in on. */
+export type Operation = 'chat.completions' | 'messages' | 'responses' | 'embeddings' | 'models';
 
-/** One call to one upstream, decided by routing. */
+/** One call to one upstream, decided by routing and translation. */
 export interface UpstreamCall {
   operation: Operation;
   registry: CompiledRegistry;
   /** Model name to send upstream. */
   model: string;
-  /** The inbound JSON body, already parsed (undefined for GET). */
+  /** The wire format of `body` (the upstream's); undefined for embeddings. */
+  format?: FormatName;
+  /** The body in the upstream's format (undefined for GET). */
   body: Record<string, unknown> | undefined;
-  /** The raw inbound bytes: sent as they are when `model` is unchanged (fast path). */
+  /** Bytes to send as they are (the native fast path); otherwise `body` is serialised. */
   rawBody: Uint8Array | undefined;
   stream: boolean;
   requestId: string;
+  /** Caller headers the upstream should see on the native path (e.g. anthropic-version, anthropic-beta). */
+  forwardHeaders?: Record<string, string>;
   /** Fires when the caller leaves or the gateway's deadline passes. */
   signal: CallAbort;
 }
@@ -23,7 +28,7 @@ export interface UpstreamCall {
 /** What an adapter hands back: the upstream's status, the headers worth relaying, and the body. */
 export interface UpstreamResponse {
   status: number;
-  /** Lower-case header names. Only content-type and provider request ids are relayed. */
+  /** Lower-case header names. Only content-type, retry-after and provider request ids are relayed. */
   headers: Record<string, string>;
   /** Streamed body; consumed once. */
   body: AsyncIterable<Uint8Array>;

@@ -53,6 +53,7 @@ function setup(opts: { maxBody?: number } = {}) {
       [
         route('gpt', ['up', 1, 'real-model']),
         route('alias', ['up']),
+        route('other', ['up']),
         route('unserved', ['up']),
         route('dead', ['missing-registry']),
       ],
@@ -97,16 +98,33 @@ describe('proxy pipeline', () => {
     const call = adapter.calls[0];
     expect(call?.model).toBe('real-model');
     expect(call?.registry.apiKey).toBe('sk-upstream-secret');
-    expect(call?.body).toEqual(chat);
+    // The model changed, so the body is re-encoded with the upstream's name (nothing else changes).
+    expect(call?.body).toEqual({ ...chat, model: 'real-model' });
+    expect(call?.rawBody).toBeUndefined();
+    expect(call?.format).toBe('openai-chat');
   });
 
-  it('passes the raw body through and resolves registry aliases', async () => {
+  it('passes the raw bytes through untouched when the model name is the upstream one', async () => {
+    const { post, adapter } = setup();
+    const raw =
+      '{"model":"other",  "messages":[{"role":"user","content":"x"}],"unknown_field":{"kept":true}}';
+    expect((await post('/app/v1/chat/completions', raw)).status).toBe(200);
+    expect(adapter.calls[0]?.model).toBe('other');
+    expect(Buffer.from(adapter.calls[0]?.rawBody ?? []).toString()).toBe(raw);
+  });
+
+  it('re-encodes the body when an alias rewrites the model, keeping unknown fields', async () => {
     const { post, adapter } = setup();
     const raw = '{"model":"alias","messages":[{"role":"user","content":"x"}],"unknown_field":{"kept":true}}';
-    const res = await post('/app/v1/chat/completions', raw);
-    expect(res.status).toBe(200);
-    expect(adapter.calls[0]?.model).toBe('real-model');
-    expect(Buffer.from(adapter.calls[0]?.rawBody ?? []).toString()).toBe(raw);
+    expect((await post('/app/v1/chat/completions', raw)).status).toBe(200);
+    const call = adapter.calls[0];
+    expect(call?.model).toBe('real-model');
+    expect(call?.rawBody).toBeUndefined();
+    expect(call?.body).toEqual({
+      model: 'real-model',
+      messages: [{ role: 'user', content: 'x' }],
+      unknown_field: { kept: true },
+    });
   });
 
   it('generates a request id when none (or a malformed one) is given', async () => {
@@ -123,7 +141,7 @@ describe('proxy pipeline', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { object: string; data: { id: string }[] };
     expect(body.object).toBe('list');
-    expect(body.data.map((m) => m.id)).toEqual(['alias', 'dead', 'gpt', 'unserved']);
+    expect(body.data.map((m) => m.id)).toEqual(['alias', 'dead', 'gpt', 'other', 'unserved']);
   });
 
   type Case = [

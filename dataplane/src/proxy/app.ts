@@ -3,12 +3,17 @@ import type { HttpBindings } from '@hono/node-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { CompiledProvider } from '../../../protocol/src';
-import type { RuntimeConsumer, RuntimeGateway } from '../config/snapshot';
+import { FORMATS, type FormatName } from '../formats';
+import type { Usage } from '../formats/ir';
+import type { RuntimeConsumer, RuntimeGateway, RuntimeTarget } from '../config/snapshot';
+import { dispatch, type Attempt } from '../routing/dispatch';
+import { HealthRegistry } from '../routing/health';
 import type { ConfigStore } from '../config/store';
 import { createPolicyEngine, type PolicyEngine } from '../policies/engine';
 import type { Pipeline } from '../policies/pipeline';
 import type { PolicyRequest } from '../policies/types';
-import { errorBody, modelList } from '../providers/openai-wire';
+import { modelList } from '../providers/openai-wire';
+import { PROFILES } from '../providers/profiles';
 import { CallAbort } from '../providers/abort';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
@@ -17,18 +22,22 @@ import type { ProxyMetrics } from '../telemetry/metrics';
 import { readBody, parseJsonObject } from './body';
 import { GatewayError, errors, openAIErrorBody } from './errors';
 import { nodeExchange, webExchange, type Exchange } from './exchange';
+import { authenticate, findConsumer, findGateway, findRoute, presentedKey, upstreamModel } from './resolve';
 import {
-  authenticate,
-  findConsumer,
-  findGateway,
-  findRoute,
-  pickTarget,
-  presentedKey,
-  upstreamModel,
-} from './resolve';
-import { relayEvents } from './sse';
+  INBOUND_FORMAT,
+  planFor,
+  relayNativeStream,
+  responseBody,
+  streamFailure,
+  translateStream,
+  upstreamBody,
+  wantsStreamUsage,
+  type Plan,
+  type UpstreamBody,
+} from './translate';
 
-export type AdapterSet = Record<CompiledProvider, ProviderAdapter>;
+/** The adapter serving each provider type (the HTTP adapter for all but `mock`). */
+export type AdapterSet = Partial<Record<CompiledProvider, ProviderAdapter>>;
 
 export interface ProxyDeps {
   store: ConfigStore;
@@ -39,6 +48,8 @@ export interface ProxyDeps {
   random?: () => number;
   /** Builds each consumer's policy pipeline; by default with in-process rate-limit counters. */
   policies?: PolicyEngine;
+  /** Upstream health and load, long-lived (outlives config changes); a fresh one by default. */
+  health?: HealthRegistry;
 }
 
 type Env = { Bindings: Partial<HttpBindings> };
@@ -61,6 +72,8 @@ interface Outcome {
 /** The proxy's routes: `/{consumer}` + `rest`. One table for both front doors below. */
 const ENDPOINTS: { rest: string; method: 'GET' | 'POST'; op: Operation }[] = [
   { rest: '/v1/chat/completions', method: 'POST', op: 'chat.completions' },
+  { rest: '/v1/messages', method: 'POST', op: 'messages' },
+  { rest: '/v1/responses', method: 'POST', op: 'responses' },
   { rest: '/v1/embeddings', method: 'POST', op: 'embeddings' },
   { rest: '/v1/models', method: 'GET', op: 'models' },
 ];
@@ -87,6 +100,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
   const { store, adapters, metrics, logger } = deps;
   const random = deps.random ?? Math.random;
   const policies = deps.policies ?? createPolicyEngine();
+  const health = deps.health ?? new HealthRegistry();
   // Pipelines are built when a config arrives, not on a request.
   policies.prepare(store.current);
   store.onChange((s) => policies.prepare(s));
@@ -100,8 +114,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
   for (const ep of ENDPOINTS) {
     const path = `/:consumer${ep.rest}`;
     app.on(ep.method, path, (c) => handle(exchangeOf(c), ep.op, c.req.param('consumer') ?? '', c.req.path));
-    app.options(path, (c) => preflight(exchangeOf(c), c.req.param('consumer') ?? '', c.req.path));
-    app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path)));
+    app.options(path, (c) => preflight(exchangeOf(c), c.req.param('consumer') ?? '', c.req.path, ep.op));
+    app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path), ep.op));
   }
   app.notFound((c) => refuse(exchangeOf(c), errors.unknownEndpoint(c.req.method, c.req.path)));
   app.onError((err, c) => {
@@ -109,8 +123,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
     return refuse(webExchange(c.req.raw), errors.internal());
   });
 
-  function refuse(x: Exchange, e: GatewayError): Response {
-    return errorResponse(x, e, requestIdOf(x));
+  function refuse(x: Exchange, e: GatewayError, op?: Operation): Response {
+    return errorResponse(x, e, requestIdOf(x), undefined, op);
   }
 
   function finish(o: Outcome, start: number): void {
@@ -149,16 +163,16 @@ export function createProxy(deps: ProxyDeps): Proxy {
       return;
     }
     if (method === 'OPTIONS') {
-      preflight(x, path.slice(1, slash), path);
+      preflight(x, path.slice(1, slash), path, ep.op);
       return;
     }
     if (method !== ep.method) {
-      refuse(x, errors.methodNotAllowed(method, path));
+      refuse(x, errors.methodNotAllowed(method, path), ep.op);
       return;
     }
     handle(x, ep.op, path.slice(1, slash), path).catch((err: unknown) => {
       logger.error({ err, path }, 'unhandled error');
-      if (!res.headersSent) refuse(x, errors.internal());
+      if (!res.headersSent) refuse(x, errors.internal(), ep.op);
       else res.destroy();
     });
   }
@@ -167,7 +181,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
    * OPTIONS on an endpoint: answered at the edge, before authentication (a browser's preflight
    * carries no credentials), by the consumer's plugins (CORS); 405 when none answers.
    */
-  function preflight(x: Exchange, consumerSlug: string, path: string): Response {
+  function preflight(x: Exchange, consumerSlug: string, path: string, op: Operation): Response {
     const start = performance.now();
     metrics.inFlight.inc();
     const o = newOutcome(x, path);
@@ -197,7 +211,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       o.status = e.status;
       o.error = e.code;
       finish(o, start);
-      return errorResponse(x, e, o.requestId);
+      return errorResponse(x, e, o.requestId, undefined, op);
     }
   }
 
@@ -233,10 +247,14 @@ export function createProxy(deps: ProxyDeps): Proxy {
         }
         o.status = 200;
         finish(o, start);
+        // Anthropic's SDK lists models with its own shape; it always sends anthropic-version.
+        const list = x.header('anthropic-version')
+          ? anthropicModelList(consumer.modelIds)
+          : modelList(consumer.modelIds);
         return x.respond(
           200,
           { 'content-type': JSON_TYPE, ...extra, 'x-request-id': o.requestId },
-          JSON.stringify(modelList(consumer.modelIds)),
+          JSON.stringify(list),
         );
       }
 
@@ -252,35 +270,69 @@ export function createProxy(deps: ProxyDeps): Proxy {
 
       const route = findRoute(consumer, model);
       o.model = route.model;
-      const target = pickTarget(route, random());
-      if (!target) throw errors.noUpstream(model);
-      o.registry = target.registryName;
-      const sendModel = upstreamModel(target, model);
-      o.upstreamModel = sendModel;
-      if (target.served && !target.served.has(sendModel)) throw errors.unknownModel(model);
-      if (preq && pipeline) {
-        preq.upstream = { registry: target.registryName, model: sendModel };
-        if (pipeline.runs('postRequest')) await pipeline.run('postRequest', preq);
-      }
+      const inbound = INBOUND_FORMAT[op];
 
       x.onClientGone(() => {
         clientGone = true;
         abort.abort();
       });
-      timer = setTimeout(() => abort.abort(DEADLINE), gateway.config.limits.requestTimeoutMs);
+      const timeoutMs = gateway.config.limits.requestTimeoutMs;
+      timer = setTimeout(() => abort.abort(DEADLINE), timeoutMs);
+      /** What the latest try sent: the response is read with the plan of the target that answered. */
+      let plan: Plan | undefined;
+      let prepared: UpstreamBody | undefined;
+      let sendModel = '';
+      const sendTo = async (a: Attempt, signal: CallAbort): Promise<UpstreamResponse> => {
+        const target = a.target;
+        o.registry = target.registryName;
+        sendModel = upstreamModel(target, model);
+        o.upstreamModel = sendModel;
+        const adapter = adapters[target.registry.provider];
+        if (!adapter) throw errors.upstreamFailed(`no adapter for provider '${target.registry.provider}'`);
+        plan = inbound ? planFor(inbound, target.registry.provider, sendModel) : undefined;
+        if (!plan && !embeddingsServed(target.registry.provider)) {
+          throw errors.badRequest(
+            `The provider '${target.registry.provider}' of model '${model}' does not serve embeddings.`,
+            'unsupported_operation',
+          );
+        }
+        prepared = plan
+          ? upstreamBody(plan, body, raw, sendModel, stream)
+          : nativeEmbeddings(body, raw, sendModel);
+        if (preq && pipeline) {
+          preq.upstream = { registry: target.registryName, model: sendModel };
+          if (pipeline.runs('postRequest')) await pipeline.run('postRequest', preq);
+        }
+        try {
+          return await adapter.send({
+            operation: op,
+            registry: target.registry,
+            model: sendModel,
+            format: plan?.upstream.name,
+            body: prepared.body,
+            rawBody: prepared.raw,
+            stream,
+            requestId: o.requestId,
+            ...(plan?.native ? forwardedHeaders(x, plan.upstream.name) : {}),
+            signal,
+          });
+        } catch (err) {
+          throw err instanceof GatewayError ? err : upstreamFailure(err, signal);
+        }
+      };
       const t0 = performance.now();
       let res: UpstreamResponse;
+      let target: RuntimeTarget;
       try {
-        res = await adapters[target.registry.provider].send({
-          operation: op,
-          registry: target.registry,
-          model: sendModel,
-          body,
-          rawBody: raw,
-          stream,
-          requestId: o.requestId,
-          signal: abort,
-        });
+        const result = await dispatch(
+          route,
+          consumer,
+          { clientIp: x.remoteAddress, random, signal: abort, deadlineAt: t0 + timeoutMs, model },
+          sendTo,
+          health,
+        );
+        res = result.response;
+        target = result.target;
       } catch (err) {
         throw upstreamFailure(err, abort);
       }
@@ -293,9 +345,12 @@ export function createProxy(deps: ProxyDeps): Proxy {
         throw errors.upstreamFailed(`the provider rejected the registry's credentials (HTTP ${res.status})`);
       }
       o.status = res.status;
-      const isSse = (res.headers['content-type'] ?? '').includes('text/event-stream');
+      const contentTypeUp = res.headers['content-type'] ?? '';
+      const isStream =
+        contentTypeUp.includes('text/event-stream') ||
+        contentTypeUp.includes('application/vnd.amazon.eventstream');
       if (preq && pipeline) {
-        preq.response = { status: res.status, stream: stream && isSse };
+        preq.response = { status: res.status, stream: stream && isStream };
         if (pipeline.runs('preResponse')) {
           try {
             await pipeline.run('preResponse', preq);
@@ -306,6 +361,12 @@ export function createProxy(deps: ProxyDeps): Proxy {
           }
         }
       }
+      let usage: Usage | undefined;
+      const recordUsage = () => {
+        if (!usage) return;
+        metrics.observeTokens(o.gateway, o.consumer, o.registry, o.model, usage);
+        if (preq) preq.usage = usage;
+      };
       const completed = preq && pipeline?.runs('postResponse') ? afterResponse(pipeline, preq) : undefined;
       const headers: Record<string, string> = {
         ...res.headers,
@@ -316,24 +377,36 @@ export function createProxy(deps: ProxyDeps): Proxy {
         'x-selected-model': sendModel,
       };
       if (extra?.vary && res.headers.vary) headers.vary = `${res.headers.vary}, ${extra.vary}`;
-      if (stream && isSse && res.status < 300) {
+      const finalPlan = plan as Plan | undefined;
+      const body2 = prepared as UpstreamBody;
+      if (finalPlan && !finalPlan.native) headers['content-type'] = JSON_TYPE;
+      if (stream && isStream && res.status < 300 && finalPlan) {
         headers['content-type'] = SSE_TYPE;
         headers['cache-control'] = 'no-cache';
-        const events = relayEvents(res.body, (err) => {
-          if (clientGone) {
-            o.status = 499;
-            o.error = 'client_closed';
-            return undefined;
-          }
-          o.error = 'upstream_stream_error';
-          return streamErrorEvent(abort.reason === DEADLINE ? 'request deadline exceeded' : describe(err));
-        });
+        const hooks = {
+          onUsage: (u: Usage) => {
+            usage = u;
+          },
+          onError: (err: unknown) => {
+            if (clientGone) {
+              o.status = 499;
+              o.error = 'client_closed';
+              return undefined;
+            }
+            o.error = 'upstream_stream_error';
+            return streamFailure(err, abort.reason === DEADLINE);
+          },
+        };
+        const events = finalPlan.native
+          ? relayNativeStream(finalPlan, res.body, body2.injectedUsage, hooks)
+          : translateStream(finalPlan, res.body, sendModel, wantsStreamUsage(body), hooks, body2.request);
         return x.respondStream(res.status, headers, events, () => {
           cleanup();
           if (clientGone && !o.error) {
             o.status = 499;
             o.error = 'client_closed';
           }
+          recordUsage();
           finish(o, start);
           completed?.();
         });
@@ -342,8 +415,15 @@ export function createProxy(deps: ProxyDeps): Proxy {
         throw upstreamFailure(err, abort);
       });
       cleanup();
+      let out: Buffer | string = payload;
+      if (finalPlan) {
+        const converted = responseBody(finalPlan, res.status, payload, sendModel, body2.request);
+        out = converted.body;
+        usage = converted.usage;
+      }
+      recordUsage();
       finish(o, start);
-      const response = x.respond(res.status, headers, payload);
+      const response = x.respond(res.status, headers, out);
       completed?.();
       return response;
     } catch (err) {
@@ -352,7 +432,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       o.status = clientGone ? 499 : e.status;
       o.error = clientGone ? 'client_closed' : e.code;
       finish(o, start);
-      return errorResponse(x, e, o.requestId, extra);
+      return errorResponse(x, e, o.requestId, extra, op);
     }
   }
 
@@ -376,10 +456,18 @@ function checkRequest(op: Operation, body: Record<string, unknown>): { model: st
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
     throw errors.badRequest("'stream' must be a boolean.", 'invalid_type');
   }
-  if (op === 'chat.completions') {
+  if (op === 'chat.completions' || op === 'messages') {
     const messages = body.messages;
     if (!Array.isArray(messages) || messages.length === 0) {
       throw errors.badRequest("'messages' is required and must be a non-empty array.", 'invalid_messages');
+    }
+    if (op === 'messages' && (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens))) {
+      throw errors.badRequest("'max_tokens' is required and must be an integer.", 'invalid_max_tokens');
+    }
+  } else if (op === 'responses') {
+    const input = body.input;
+    if (typeof input !== 'string' && !Array.isArray(input)) {
+      throw errors.badRequest("'input' is required and must be a string or an array.", 'invalid_input');
     }
   } else if (op === 'embeddings') {
     const input = body.input;
@@ -396,7 +484,7 @@ function upstreamFailure(err: unknown, signal: CallAbort): GatewayError {
     return err.kind === 'timeout' ? errors.upstreamTimeout() : errors.upstreamFailed(err.message);
   }
   if (err instanceof GatewayError) return err;
-  return errors.upstreamFailed(describe(err));
+  return errors.upstreamFailed(err instanceof Error ? err.message : String(err));
 }
 
 function toGatewayError(err: unknown, logger: Logger): GatewayError {
@@ -410,12 +498,57 @@ function errorResponse(
   e: GatewayError,
   requestId: string,
   extra?: Record<string, string>,
+  op?: Operation,
 ): Response {
   return x.respond(
     e.status,
     { 'content-type': JSON_TYPE, ...extra, ...e.headers, 'x-request-id': requestId },
-    openAIErrorBody(e),
+    errorBodyFor(op, e),
   );
+}
+
+/** An error in the caller's format: Anthropic's for its Messages API, OpenAI's otherwise. */
+function errorBodyFor(op: Operation | undefined, e: GatewayError): string {
+  if (op !== 'messages') return openAIErrorBody(e);
+  return JSON.stringify(
+    FORMATS['anthropic-messages'].encodeError({
+      status: e.status,
+      code: e.code,
+      message: e.message,
+      ...(e.param !== undefined ? { param: e.param } : {}),
+    }),
+  );
+}
+
+/** Providers whose embeddings API is OpenAI's (the only embeddings format the gateway serves). */
+function embeddingsServed(provider: CompiledProvider): boolean {
+  return provider === 'mock' || PROFILES[provider].embeddings !== undefined;
+}
+
+function nativeEmbeddings(body: Record<string, unknown>, raw: Uint8Array, model: string): UpstreamBody {
+  if (body.model === model) return { body, raw, injectedUsage: false };
+  return { body: { ...body, model }, raw: undefined, injectedUsage: false };
+}
+
+/** Caller headers that select API behaviour on the native path (Anthropic's version and betas). */
+function forwardedHeaders(x: Exchange, format: FormatName): { forwardHeaders?: Record<string, string> } {
+  if (format !== 'anthropic-messages') return {};
+  const out: Record<string, string> = {};
+  const version = x.header('anthropic-version');
+  const beta = x.header('anthropic-beta');
+  if (version) out['anthropic-version'] = version;
+  if (beta) out['anthropic-beta'] = beta;
+  return { forwardHeaders: out };
+}
+
+/** Anthropic's model list shape (GET /v1/models with anthropic-version). */
+function anthropicModelList(ids: readonly string[]) {
+  return {
+    data: ids.map((id) => ({ type: 'model', id, display_name: id, created_at: '1970-01-01T00:00:00Z' })),
+    has_more: false,
+    first_id: ids[0] ?? null,
+    last_id: ids[ids.length - 1] ?? null,
+  };
 }
 
 /** What the policy stages see of a request; built only for consumers that have plugins. */
@@ -460,16 +593,6 @@ function newOutcome(x: Exchange, path: string): Outcome {
 function requestIdOf(x: Exchange): string {
   const given = x.header('x-request-id');
   return given && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-function streamErrorEvent(detail: string): Uint8Array {
-  const body = errorBody(`The upstream stream failed: ${detail}`, 'server_error', 'upstream_stream_error');
-  return Buffer.from(`data: ${JSON.stringify(body)}\n\n`);
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return (err as { code?: string }).code ?? err.message;
-  return String(err);
 }
 
 async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {

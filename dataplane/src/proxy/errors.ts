@@ -1,8 +1,8 @@
 import { errorBody } from '../providers/openai-wire';
 
 /**
- * Errors the gateway itself answers with. They are rendered in the caller's own format; this
- * release speaks OpenAI's (`{"error": {message, type, param, code}}`).
+ * Errors the gateway itself answers with, rendered in the caller's own format (OpenAI's
+ * `{"error": {message, type, param, code}}` unless the caller came in on Anthropic's API).
  */
 export class GatewayError extends Error {
   constructor(
@@ -12,6 +12,8 @@ export class GatewayError extends Error {
     message: string,
     /** Extra response headers, e.g. Retry-After. */
     readonly headers: Record<string, string> = {},
+    /** The offending request field, when one is to blame. */
+    readonly param?: string,
   ) {
     super(message);
     this.name = 'GatewayError';
@@ -19,8 +21,8 @@ export class GatewayError extends Error {
 }
 
 export const errors = {
-  badRequest: (message: string, code = 'invalid_request') =>
-    new GatewayError(400, 'invalid_request_error', code, message),
+  badRequest: (message: string, code = 'invalid_request', param?: string) =>
+    new GatewayError(400, 'invalid_request_error', code, message, {}, param),
   invalidJson: () =>
     new GatewayError(
       400,
@@ -109,5 +111,5 @@ export const errors = {
 };
 
 export function openAIErrorBody(e: GatewayError): string {
-  return JSON.stringify(errorBody(e.message, e.type, e.code));
+  return JSON.stringify(errorBody(e.message, e.type, e.code, e.param ?? null));
 }

@@ -77,8 +77,11 @@ export function findRoute(consumer: RuntimeConsumer, model: string): RuntimeRout
   return route;
 }
 
-/** Weighted choice; `random` in [0, 1). */
-export function pickTarget(route: RuntimeRoute, random: number): RuntimeTarget | undefined {
+/** Weighted choice over all targets, health ignored; `random` in [0, 1). `routing/dispatch` is health-aware. */
+export function pickTarget(
+  route: Pick<RuntimeRoute, 'model' | 'targets' | 'cumulativeWeights' | 'totalWeight'>,
+  random: number,
+): RuntimeTarget | undefined {
   const n = route.targets.length;
   if (n === 0) return undefined;
   if (n === 1) return route.targets[0];

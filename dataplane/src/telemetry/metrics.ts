@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import type { Usage } from '../formats/ir';
 
 export interface ProxyMetrics {
   readonly registry: Registry;
@@ -12,6 +13,8 @@ export interface ProxyMetrics {
     seconds: number,
   ): void;
   observeUpstream(registry: string, model: string, seconds: number): void;
+  /** Tokens an upstream reported using, by kind (input includes cached; output includes reasoning). */
+  observeTokens(gateway: string, consumer: string, registry: string, model: string, usage: Usage): void;
   setConfig(serial: number, resources: number): void;
   inFlight: Gauge;
   /** A rate-limit decision: `unavailable` is a FailClosed refusal while Redis is unreachable. */
@@ -76,6 +79,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     labelNames: ['reason'],
     registers: [registry],
   });
+  const tokens = new Counter({
+    name: 'tollgate_tokens_total',
+    help: 'Tokens reported by upstreams, by kind: input (cached included), output (reasoning included), cached_input, reasoning.',
+    labelNames: ['gateway', 'consumer', 'registry', 'model', 'kind'],
+    registers: [registry],
+  });
+  const tokenChildren = new ChildCache<(u: Usage) => void>();
   const requestChildren = new ChildCache<(seconds: number) => void>();
   const upstreamChildren = new ChildCache<ReturnType<typeof upstream.labels>>();
   const rateLimitChildren = new ChildCache<ReturnType<typeof rateLimits.labels>>();
@@ -104,6 +114,25 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
         upstreamChildren.get(key) ??
         upstreamChildren.set(key, () => upstream.labels({ registry: reg, model }))
       ).observe(seconds);
+    },
+    observeTokens(gateway, consumer, reg, model, usage) {
+      const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}`;
+      const observe =
+        tokenChildren.get(key) ??
+        tokenChildren.set(key, () => {
+          const child = (kind: string) => tokens.labels({ gateway, consumer, registry: reg, model, kind });
+          const input = child('input');
+          const output = child('output');
+          const cached = child('cached_input');
+          const reasoning = child('reasoning');
+          return (u: Usage) => {
+            input.inc(u.inputTokens);
+            output.inc(u.outputTokens);
+            if (u.cachedInputTokens) cached.inc(u.cachedInputTokens);
+            if (u.reasoningTokens) reasoning.inc(u.reasoningTokens);
+          };
+        });
+      observe(usage);
     },
     observeRateLimit(policy, decision, store) {
       const key = `${policy}\u0000${decision}\u0000${store}`;

@@ -1,17 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import net from 'node:net';
-import {
-  SSE_DONE,
-  chatCompletion,
-  chatCompletionChunks,
-  embeddingList,
-  lastUserText,
-  modelList,
-  openAIError,
-  promptText,
-  sseEncode,
-} from '../providers/openai-wire';
+import { TranslationError, type ChatRequest, type ChatResponse } from '../formats/ir';
+import { openAIChatFormat } from '../formats/openai-chat';
+import { sseText } from '../formats/wire';
+import { embeddingList, modelList, openAIError } from '../providers/openai-wire';
+import { scenarioEvents, scenarioReply } from './scenario';
 
 /** What the next requests meet; switch it at any time. */
 export type Behaviour =
@@ -38,11 +32,21 @@ export interface MockOpenAIUpstream {
 }
 
 /**
- * A real HTTP server on 127.0.0.1 speaking OpenAI's wire format (the same builders as the mock
- * provider), with switchable failures: for tests and the benchmark.
+ * A real HTTP server on 127.0.0.1 speaking OpenAI's wire format, with switchable failures: for
+ * tests and the benchmark. Chat completions answer with the shared scenario (`scenario.ts`: echo,
+ * tool calls, tool results) through the openai-chat codec, so it behaves as every other provider
+ * mock does; a request the codec refuses is answered 400 as OpenAI answers an invalid request.
  */
 export async function startMockOpenAIUpstream(
-  options: { apiKey?: string; models?: string[] } = {},
+  options: {
+    apiKey?: string;
+    models?: string[];
+    /**
+     * Serve Azure OpenAI's paths instead (`/openai/deployments/{deployment}/chat/completions` and
+     * `/embeddings` with `?api-version=`), authenticated by an `api-key` header.
+     */
+    azure?: { apiVersion: string };
+  } = {},
 ): Promise<MockOpenAIUpstream> {
   let behaviour: Behaviour = { kind: 'ok' };
   const requests: RecordedRequest[] = [];
@@ -72,7 +76,9 @@ export async function startMockOpenAIUpstream(
       });
       res.end(JSON.stringify(value));
     };
-    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+    const presented = options.azure ? req.headers['api-key'] : req.headers.authorization;
+    const expected = options.azure ? options.apiKey : `Bearer ${options.apiKey}`;
+    if (options.apiKey !== undefined && presented !== expected) {
       return send(401, openAIError(401, 'Incorrect API key provided.', 'invalid_api_key'));
     }
     if (b.kind === 'hang') return; // accept, never answer
@@ -89,7 +95,17 @@ export async function startMockOpenAIUpstream(
       return res.end('{"id": "chatcmpl-broken", "choices": [');
     }
 
-    const path = (req.url ?? '').replace(/\?.*$/, '');
+    let path = (req.url ?? '').replace(/\?.*$/, '');
+    let deployment: string | undefined;
+    if (options.azure) {
+      const m = /^\/openai\/deployments\/([^/]+)(\/chat\/completions|\/embeddings)$/.exec(path);
+      const version = new URL(req.url ?? '/', 'http://mock').searchParams.get('api-version');
+      if (!m || version !== options.azure.apiVersion) {
+        return send(404, { error: { code: '404', message: 'Resource not found' } });
+      }
+      deployment = decodeURIComponent(m[1] ?? '');
+      path = `/v1${m[2] ?? ''}`;
+    }
     if (req.method === 'GET' && path === '/v1/models')
       return send(200, modelList(options.models ?? ['gpt-4o-mini'], 'mock'));
     let body: Record<string, unknown>;
@@ -98,6 +114,7 @@ export async function startMockOpenAIUpstream(
     } catch {
       return send(400, openAIError(400, 'We could not parse the JSON body of your request.'));
     }
+    if (deployment !== undefined) body.model ??= deployment; // Azure takes the model from the path
     const model = String(body.model ?? '');
     if (req.method === 'POST' && path === '/v1/embeddings') {
       const input = body.input;
@@ -109,16 +126,24 @@ export async function startMockOpenAIUpstream(
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
       return send(404, openAIError(404, `Invalid URL (${req.method} ${path})`));
     }
-    const reply = (b.kind === 'ok' ? b.reply : undefined) ?? `Echo: ${lastUserText(body)}`;
-    const prompt = promptText(body);
-    if (body.stream !== true) return send(200, chatCompletion(model, prompt, reply));
+    let chat: ChatRequest;
+    try {
+      chat = openAIChatFormat.decodeRequest(body);
+    } catch (e) {
+      if (!(e instanceof TranslationError)) throw e;
+      const err = openAIError(400, e.message, 'invalid_request_error');
+      return send(400, { error: { ...err.error, param: e.param ?? null } });
+    }
+    const reply = mockReply(chat, `chatcmpl-mock-${requests.length}`, b.kind === 'ok' ? b.reply : undefined);
+    if (!chat.stream) return send(200, openAIChatFormat.encodeResponse(reply));
 
     const includeUsage =
       (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-    const events = chatCompletionChunks(model, prompt, reply, includeUsage);
+    const encoder = openAIChatFormat.streamEncoder({ includeUsage });
+    const frames = [...scenarioEvents(reply).flatMap((e) => encoder.push(e)), ...encoder.end()];
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     const delay = b.kind === 'ok' ? (b.chunkDelayMs ?? 0) : 0;
-    for (const [i, e] of events.entries()) {
+    for (const [i, f] of frames.entries()) {
       if (b.kind === 'dieMidStream' && i === b.afterChunks) {
         // let what was written reach the client, then drop the connection as a crashed upstream would
         await new Promise((r) => setTimeout(r, 50));
@@ -126,9 +151,9 @@ export async function startMockOpenAIUpstream(
         return;
       }
       if (delay > 0 && i > 0) await new Promise((r) => setTimeout(r, delay));
-      res.write(sseEncode(e));
+      res.write(sseText([f]));
     }
-    res.end(SSE_DONE);
+    res.end();
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -145,6 +170,14 @@ export async function startMockOpenAIUpstream(
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The scenario's reply, or the `reply` text of an `ok` behaviour in its place (one output token a word). */
+function mockReply(req: ChatRequest, id: string, text: string | undefined): ChatResponse {
+  const res = scenarioReply(req, id);
+  if (text === undefined) return res;
+  const usage = res.usage && { ...res.usage, outputTokens: text.match(/\S+/g)?.length ?? 0 };
+  return { ...res, content: [{ type: 'text', text }], stopReason: 'end', ...(usage ? { usage } : {}) };
 }
 
 /** A port with nothing listening on it: connections are refused. */

@@ -4,6 +4,7 @@ import type {
   CompiledConsumer,
   CompiledGateway,
   CompiledRegistry,
+  CompiledStrategy,
   Resource,
 } from '../../../protocol/src';
 
@@ -51,6 +52,7 @@ export function consumer(
   gatewayName: string,
   keys: string[],
   routes: CompiledConsumer['routes'],
+  body: Partial<CompiledConsumer> = {},
 ): Resource<'Consumer'> {
   return {
     kind: 'Consumer',
@@ -62,18 +64,23 @@ export function consumer(
       slug: name,
       apiKeyHashes: keys.map(sha256),
       routes,
+      retry: { attempts: 3, backoffMs: 25, on: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] },
+      ...body,
     },
   };
 }
 
-export function route(model: string, ...targets: [registry: string, weight?: number, model?: string][]) {
+export function route(
+  model: string,
+  ...targets: [registry: string, weight?: number, model?: string, priority?: number][]
+) {
   return {
     model,
-    strategy: 'Weighted' as const,
-    targets: targets.map(([r, weight = 1, m]) => ({
+    strategy: 'Weighted' as CompiledStrategy,
+    targets: targets.map(([r, weight = 1, m, priority = 0]) => ({
       registry: `default/${r}`,
       weight,
-      priority: 0,
+      priority,
       ...(m ? { model: m } : {}),
     })),
   };

@@ -85,6 +85,16 @@ export const registry = {
     provider: 'mock',
     baseUrl: 'https://api.example.com/v1',
     credentials: { secretRef: { name: 'creds', key: 'apiKey' } },
+    azure: { apiVersion: '2024-10-21' },
+    bedrock: {
+      region: 'eu-west-1',
+      accessKeys: {
+        accessKeyIdSecretRef: { name: 'aws', key: 'id' },
+        secretAccessKeySecretRef: { name: 'aws', key: 'secret' },
+        sessionTokenSecretRef: { name: 'aws', key: 'token' },
+      },
+    },
+    vertex: { project: 'my-project', location: 'us-central1' },
     models: [{ name: 'm1', aliases: ['alias-1'] }],
     timeouts: { connect: '2s', request: '30s', idle: '500ms' },
     healthCheck: {
@@ -113,6 +123,7 @@ export const consumer = {
         targets: [{ registryRef: { name: 'reg' }, model: 'm1', weight: 2, priority: 1 }],
       },
     ],
+    retry: { attempts: 4, perTryTimeout: '20s', backoff: '50ms', on: ['ConnectError', 'RateLimited'] },
     mcp: { tools: [{ registryRef: { name: 'tools' }, allow: ['search'] }] },
   },
 } satisfies Consumer;

@@ -54,12 +54,53 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
   [
     'Registry',
     (s) => {
-      s.provider = 'openai';
+      s.provider = 'anthropic';
       delete s.credentials;
       delete s.mock;
     },
     'spec',
-    'credentials are required for provider openai',
+    'credentials are required for this provider',
+  ],
+  [
+    'Registry',
+    (s) => {
+      s.provider = 'azure-openai';
+      delete s.baseUrl;
+      delete s.mock;
+    },
+    'spec',
+    'baseUrl (https://{resource}.openai.azure.com) is required for provider azure-openai',
+  ],
+  [
+    'Registry',
+    (s) => {
+      s.provider = 'bedrock';
+      delete s.bedrock;
+      delete s.mock;
+    },
+    'spec',
+    'bedrock settings are required for provider bedrock',
+  ],
+  [
+    'Registry',
+    (s) => {
+      s.provider = 'bedrock';
+      delete s.credentials;
+      delete obj(s.bedrock).accessKeys;
+      delete s.mock;
+    },
+    'spec',
+    'bedrock needs credentials (a Bedrock API key) or bedrock.accessKeys',
+  ],
+  [
+    'Registry',
+    (s) => {
+      s.provider = 'vertex';
+      delete s.vertex;
+      delete s.mock;
+    },
+    'spec',
+    'vertex settings are required for provider vertex',
   ],
   [
     'Registry',
@@ -84,6 +125,12 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
     (s) => (obj(list(s.routes)[0]).targets = [{ registryRef: { name: 'a' }, weight: 0 }]),
     'spec.routes[0].targets',
     'weights must add up to more than 0',
+  ],
+  [
+    'Consumer',
+    (s) => (s.retry = { perTryTimeout: '0.0s' }),
+    'spec.retry',
+    'perTryTimeout must be more than 0',
   ],
   ['Policy', (s) => (s.plugins = {}), 'spec.plugins', 'at least one plugin is required'],
   [

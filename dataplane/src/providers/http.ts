@@ -1,25 +1,32 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import type { CompiledRegistry } from '../../../protocol/src';
 import type { CallAbort } from './abort';
-import type { Operation, ProviderAdapter, UpstreamCall, UpstreamResponse } from './types';
+import { createUpstreamAuth } from './auth';
+import { profileFor, type ProviderProfile } from './profiles';
+import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types';
 import { UpstreamError } from './types';
 
-const PATHS: Record<Operation, { method: 'GET' | 'POST'; path: string }> = {
-  'chat.completions': { method: 'POST', path: '/chat/completions' },
-  embeddings: { method: 'POST', path: '/embeddings' },
-  models: { method: 'GET', path: '/models' },
+/** Response headers worth relaying, and the name the caller sees them under. */
+const RELAYED: Record<string, string> = {
+  'content-type': 'content-type',
+  'retry-after': 'retry-after',
+  'openai-processing-ms': 'openai-processing-ms',
+  'x-request-id': 'x-upstream-request-id',
+  'request-id': 'x-upstream-request-id',
+  'x-amzn-requestid': 'x-upstream-request-id',
+  'x-amzn-errortype': 'x-amzn-errortype',
 };
 
-/** Response headers worth relaying to the caller. */
-const RELAYED = ['content-type', 'retry-after', 'openai-processing-ms', 'x-request-id'];
+type HttpProvider = Parameters<typeof profileFor>[0];
 
 /**
- * The OpenAI wire adapter: `openai` and every OpenAI-compatible upstream share it and differ only
- * in data (base URL, credential) that compile resolved. Connections are pooled per origin and
- * kept alive across config changes.
+ * The one HTTP adapter every provider uses: the provider's profile (data) says where each API
+ * lives and how the credential is sent. Connections are pooled per origin and timeouts and kept
+ * alive across config changes.
  */
-export function createOpenAIAdapter(): ProviderAdapter {
+export function createHttpAdapter(): ProviderAdapter {
   const pools = new Map<string, Pool>();
+  const auth = createUpstreamAuth();
 
   // Timeouts live on the pool, not on each request: per-request timeouts cost a timer each.
   function poolFor(origin: string, t: CompiledRegistry['timeouts']): Pool {
@@ -50,34 +57,41 @@ export function createOpenAIAdapter(): ProviderAdapter {
   return {
     async send(call: UpstreamCall): Promise<UpstreamResponse> {
       const { registry } = call;
+      const profile = profileFor(registry.provider as HttpProvider, call.model);
       const base = baseOf(registry.baseUrl);
-      const op = PATHS[call.operation];
+      const path = base.prefix + pathOf(profile, call);
+      const method = call.operation === 'models' ? 'GET' : 'POST';
       const headers: Record<string, string> = {
-        accept: call.stream ? 'text/event-stream' : 'application/json',
+        accept: call.stream && profile.framing === 'sse' ? 'text/event-stream' : 'application/json',
         'x-request-id': call.requestId,
+        ...call.forwardHeaders,
       };
-      if (registry.apiKey) headers.authorization = `Bearer ${registry.apiKey}`;
       let body: Uint8Array | string | undefined;
-      if (op.method === 'POST') {
+      if (method === 'POST') {
         headers['content-type'] = 'application/json';
-        // Fast path: the caller's bytes go through untouched unless the model name changes.
-        body =
-          call.rawBody && call.body?.model === call.model
-            ? call.rawBody
-            : JSON.stringify({ ...call.body, model: call.model });
+        body = call.rawBody ?? JSON.stringify(call.body ?? {});
       }
       try {
+        const signing = auth.apply({
+          scheme: profile.auth,
+          registry,
+          method,
+          url: base.origin + path,
+          headers,
+          body,
+        });
+        if (signing) await signing;
         const res = await poolFor(base.origin, registry.timeouts).request({
-          path: base.prefix + op.path,
-          method: op.method,
+          path,
+          method,
           headers,
           body,
           signal: call.signal,
         });
         const relayed: Record<string, string> = {};
-        for (const name of RELAYED) {
+        for (const name in RELAYED) {
           const v = res.headers[name];
-          if (typeof v === 'string') relayed[name === 'x-request-id' ? 'x-upstream-request-id' : name] = v;
+          if (typeof v === 'string') relayed[RELAYED[name] as string] = v;
         }
         return { status: res.statusCode, headers: relayed, body: res.body };
       } catch (err) {
@@ -92,8 +106,20 @@ export function createOpenAIAdapter(): ProviderAdapter {
   };
 }
 
+function pathOf(profile: ProviderProfile, call: UpstreamCall): string {
+  if (call.operation === 'embeddings') {
+    if (!profile.embeddings) throw new UpstreamError('protocol', 'this provider does not serve embeddings');
+    return profile.embeddings(call.model, false, call.registry);
+  }
+  const endpoint = call.format ? profile.formats[call.format] : undefined;
+  if (!endpoint)
+    throw new UpstreamError('protocol', `this provider does not speak ${call.format ?? 'that API'}`);
+  return endpoint.path(call.model, call.stream, call.registry);
+}
+
 export function toUpstreamError(err: unknown, signal: CallAbort): unknown {
   if (signal.aborted) return err; // the caller's own abort or deadline: the pipeline decides
+  if (err instanceof UpstreamError) return err;
   if (
     err instanceof undiciErrors.ConnectTimeoutError ||
     err instanceof undiciErrors.HeadersTimeoutError ||

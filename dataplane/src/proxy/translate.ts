@@ -1,0 +1,247 @@
+import type { CompiledProvider } from '../../../protocol/src';
+import { FORMATS } from '../formats';
+import type {
+  ChatRequest,
+  ErrorInfo,
+  FormatName,
+  Frame,
+  StreamEvent,
+  Usage,
+  WireFormat,
+} from '../formats/ir';
+import { TranslationError } from '../formats/ir';
+import { parseSseEvent, sseText, UpstreamFormatError } from '../formats/wire';
+import { decodeEventStream } from '../providers/aws/eventstream';
+import {
+  MOCK_PROFILE,
+  applyQuirks,
+  profileFor,
+  quirksChange,
+  type FormatEndpoint,
+  type ProviderProfile,
+} from '../providers/profiles';
+import type { Operation } from '../providers/types';
+import { errors, GatewayError } from './errors';
+import { sseEvents } from './sse';
+
+/** The wire format of each inbound chat API. */
+export const INBOUND_FORMAT: Partial<Record<Operation, FormatName>> = {
+  'chat.completions': 'openai-chat',
+  messages: 'anthropic-messages',
+  responses: 'openai-responses',
+};
+
+/**
+ * How one request reaches one upstream: natively (the upstream speaks the caller's format, so the
+ * body goes through unparsed but for what routing changes) or translated through the neutral model.
+ */
+export interface Plan {
+  inbound: WireFormat;
+  upstream: WireFormat;
+  native: boolean;
+  profile: ProviderProfile;
+  endpoint: FormatEndpoint;
+}
+
+export function planFor(inbound: FormatName, provider: CompiledProvider, model: string): Plan {
+  const profile = provider === 'mock' ? MOCK_PROFILE : profileFor(provider, model);
+  const nativeEndpoint = profile.formats[inbound];
+  const upstreamName = nativeEndpoint ? inbound : profile.chat;
+  return {
+    inbound: FORMATS[inbound],
+    upstream: profile.codecs?.[upstreamName] ?? FORMATS[upstreamName],
+    native: nativeEndpoint !== undefined,
+    profile,
+    endpoint: nativeEndpoint ?? (profile.formats[profile.chat] as FormatEndpoint),
+  };
+}
+
+/** Did the caller ask for usage in the stream (OpenAI's stream_options.include_usage)? */
+export function wantsStreamUsage(body: Record<string, unknown>): boolean {
+  const o = body.stream_options;
+  return typeof o === 'object' && o !== null && (o as { include_usage?: unknown }).include_usage === true;
+}
+
+export interface UpstreamBody {
+  body: Record<string, unknown>;
+  /** The decoded request, when the body was translated (formats that echo it in responses use it). */
+  request?: ChatRequest;
+  /** Set when the caller's bytes can go as they are. */
+  raw: Uint8Array | undefined;
+  /** The gateway asked the upstream for stream usage the caller did not ask for: strip it on the way back. */
+  injectedUsage: boolean;
+}
+
+/** The body to send: the caller's own bytes when nothing changes, else a re-encoded one. */
+export function upstreamBody(
+  plan: Plan,
+  body: Record<string, unknown>,
+  raw: Uint8Array,
+  model: string,
+  stream: boolean,
+): UpstreamBody {
+  const askUsage = stream && plan.profile.streamUsage === 'stream_options';
+  if (plan.native) {
+    const injectedUsage = askUsage && !wantsStreamUsage(body);
+    if (body.model === model && !injectedUsage && !quirksChange(body, plan.endpoint.quirks))
+      return { body, raw, injectedUsage };
+    const copy: Record<string, unknown> = { ...body, model };
+    if (injectedUsage) copy.stream_options = { ...(copy.stream_options as object), include_usage: true };
+    return { body: applyQuirks(copy, plan.endpoint.quirks), raw: undefined, injectedUsage };
+  }
+  const request = decode(plan.inbound, body);
+  request.model = model;
+  request.stream = stream;
+  const out = translating(() => plan.upstream.encodeRequest(request));
+  if (askUsage) out.stream_options = { include_usage: true };
+  return { body: applyQuirks(out, plan.endpoint.quirks), request, raw: undefined, injectedUsage: false };
+}
+
+function decode(format: WireFormat, body: Record<string, unknown>) {
+  return translating(() => format.decodeRequest(body));
+}
+
+function translating<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof TranslationError)
+      throw errors.badRequest(err.message, 'unsupported_translation', err.param);
+    throw err;
+  }
+}
+
+/** A whole (non-streamed) upstream body, made ready for the caller; usage read on the way. */
+export function responseBody(
+  plan: Plan,
+  status: number,
+  payload: Buffer,
+  model: string,
+  request?: ChatRequest,
+): { body: Buffer | string; usage: Usage | undefined } {
+  if (plan.native) {
+    if (status >= 300) return { body: payload, usage: undefined };
+    const parsed = tryJson(payload);
+    return { body: payload, usage: parsed === undefined ? undefined : plan.upstream.usageOf(parsed) };
+  }
+  const parsed = tryJson(payload);
+  if (status >= 300) {
+    const message =
+      (parsed !== undefined ? plan.upstream.decodeErrorMessage(parsed) : undefined) ??
+      `HTTP ${status}: ${payload.toString('utf8').slice(0, 200)}`;
+    const info: ErrorInfo = { status, code: 'upstream_error', message };
+    return { body: JSON.stringify(plan.inbound.encodeError(info)), usage: undefined };
+  }
+  if (parsed === undefined) throw errors.upstreamFailed('the upstream answered with a body that is not JSON');
+  let res;
+  try {
+    res = plan.upstream.decodeResponse(parsed);
+  } catch (err) {
+    throw errors.upstreamFailed(err instanceof Error ? err.message : String(err));
+  }
+  if (!res.model) res.model = model;
+  return { body: JSON.stringify(plan.inbound.encodeResponse(res, request)), usage: res.usage };
+}
+
+function tryJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface StreamHooks {
+  /** The totals so far; the last call is the answer. */
+  onUsage(usage: Usage): void;
+  /** What to tell the caller about a failure mid-stream; undefined: end silently (caller gone). */
+  onError(err: unknown): ErrorInfo | undefined;
+}
+
+/** The upstream's stream as whole frames, whatever its framing. */
+async function* framesOf(plan: Plan, source: AsyncIterable<Uint8Array>): AsyncGenerator<Frame> {
+  if (plan.profile.framing === 'aws-eventstream') {
+    yield* decodeEventStream(source);
+    return;
+  }
+  for await (const event of sseEvents(source)) {
+    const frame = parseSseEvent(event.toString('utf8'));
+    if (frame) yield frame;
+  }
+}
+
+/** A translated stream: upstream frames → neutral events → the caller's frames, event by event. */
+export async function* translateStream(
+  plan: Plan,
+  source: AsyncIterable<Uint8Array>,
+  model: string,
+  includeUsage: boolean,
+  hooks: StreamHooks,
+  request?: ChatRequest,
+): AsyncGenerator<Uint8Array> {
+  const decoder = plan.upstream.streamDecoder();
+  const encoder = plan.inbound.streamEncoder(request ? { includeUsage, request } : { includeUsage });
+  try {
+    for await (const frame of framesOf(plan, source)) {
+      let out: Frame[] = [];
+      for (const event of decoder.push(frame) as StreamEvent[]) {
+        if (event.type === 'usage') hooks.onUsage(event.usage);
+        if (event.type === 'start' && !event.model) event.model = model;
+        out = out.concat(encoder.push(event));
+      }
+      if (out.length > 0) yield Buffer.from(sseText(out));
+    }
+    yield Buffer.from(sseText(encoder.end()));
+  } catch (err) {
+    const info = hooks.onError(err);
+    if (info) yield Buffer.from(sseText(encoder.error(info)));
+  }
+}
+
+/**
+ * A native stream: the upstream's events go through as they are; usage is read from the events
+ * that carry it, and the usage chunk the gateway asked for on the caller's behalf is dropped.
+ */
+export async function* relayNativeStream(
+  plan: Plan,
+  source: AsyncIterable<Uint8Array>,
+  injectedUsage: boolean,
+  hooks: StreamHooks,
+): AsyncGenerator<Uint8Array> {
+  let usage: Partial<Usage> | undefined;
+  try {
+    for await (const event of sseEvents(source)) {
+      // A cheap test first: most events carry no usage.
+      if (event.includes('"usage"') || event.includes('"usageMetadata"')) {
+        const frame = parseSseEvent(event.toString('utf8'));
+        const found = frame ? plan.upstream.usageOfFrame(frame) : undefined;
+        if (found) {
+          usage = { ...usage, ...found };
+          hooks.onUsage({ inputTokens: 0, outputTokens: 0, ...usage });
+          if (injectedUsage && event.includes('"choices":[]')) continue;
+        }
+      }
+      yield event;
+    }
+  } catch (err) {
+    const info = hooks.onError(err);
+    if (info) yield Buffer.from(sseText(plan.inbound.streamEncoder({ includeUsage: false }).error(info)));
+  }
+}
+
+/** A stream failure as the caller's format says it. */
+export function streamFailure(err: unknown, deadline: boolean): ErrorInfo {
+  if (deadline)
+    return {
+      status: 504,
+      code: 'upstream_timeout',
+      message: 'The upstream stream failed: request deadline exceeded',
+    };
+  const detail =
+    err instanceof UpstreamFormatError || err instanceof GatewayError
+      ? err.message
+      : err instanceof Error
+        ? ((err as { code?: string }).code ?? err.message)
+        : String(err);
+  return { status: 502, code: 'upstream_stream_error', message: `The upstream stream failed: ${detail}` };
+}

@@ -1,0 +1,342 @@
+import type { RuntimeConsumer, RuntimeRoute, RuntimeTarget } from '../config/snapshot';
+import { CallAbort } from '../providers/abort';
+import { UpstreamError, type UpstreamResponse } from '../providers/types';
+import { GatewayError, errors } from '../proxy/errors';
+import { choose, type Candidate } from './balancer';
+import { healthKey, passiveSettings, type HealthRegistry } from './health';
+import type { RetryOn } from '../../../protocol/src';
+import { delayBeforeRetry, failureOfError, failureOfStatus, parseRetryAfter, verdictOfStatus } from './retry';
+
+export interface Attempt {
+  target: RuntimeTarget;
+  /** 1-based. */
+  attempt: number;
+}
+
+export interface DispatchResult {
+  /** Its body is wrapped so the upstream's in-flight count drops when the body ends. */
+  response: UpstreamResponse;
+  target: RuntimeTarget;
+  /** Tries made, this one included. */
+  attempts: number;
+}
+
+export interface DispatchContext {
+  clientIp: string | undefined;
+  /** In [0, 1). */
+  random: () => number;
+  /** The whole request: the client leaving or the gateway's deadline. Never retried past. */
+  signal: CallAbort;
+  /** When the request's time budget ends, on `health.now()`'s clock (performance.now by default). */
+  deadlineAt: number;
+  /**
+   * The requested model: needed by catch-all routes (health is kept per upstream model, and a
+   * target whose registry does not serve the model is skipped). Default: the route's model.
+   */
+  model?: string;
+}
+
+export type Send = (a: Attempt, signal: CallAbort) => Promise<UpstreamResponse>;
+
+/** The reason a try's own signal is aborted by its per-try timer. */
+const PER_TRY_TIMEOUT = Symbol('perTryTimeout');
+
+type Outcome =
+  | {
+      kind: 'response';
+      response: UpstreamResponse;
+      candidate: Candidate;
+      /** Set for a 429 or 5xx. */
+      failure: RetryOn | undefined;
+      retryAfterMs: number | undefined;
+      /** Ends the try (its body included). */
+      cancel: () => void;
+    }
+  | { kind: 'error'; error: unknown; candidate: Candidate; failure: RetryOn | undefined };
+
+/** A discarded error body gets this long to drain (keeping its connection) before the try is cut. */
+const DISCARD_MS = 1_000;
+
+/**
+ * Sends one request with the consumer's retry policy: within the lowest priority group that has a
+ * healthy target, by the route's strategy; after a retryable failure, to an untried healthy target
+ * of the same group, then the next group, then (attempts left) round again with backoff. When every
+ * target is ejected, the least recently ejected one is tried anyway (panic mode).
+ *
+ * Returns at the first response headers worth relaying; a retried response's body is discarded.
+ * When no retry is left the last response is returned as it is (the client sees the upstream's own
+ * error) and the last thrown error is re-thrown. A GatewayError from `send` is never retried, nor is
+ * anything after the request's own signal fired.
+ */
+export async function dispatch(
+  route: RuntimeRoute,
+  consumer: RuntimeConsumer,
+  ctx: DispatchContext,
+  send: Send,
+  health: HealthRegistry,
+): Promise<DispatchResult> {
+  const policy = consumer.config.retry;
+  const requested = ctx.model ?? route.model;
+  const groups = candidatesOf(route, requested, health);
+  if (groups.length === 0) {
+    throw route.targets.length === 0 ? errors.noUpstream(requested) : errors.unknownModel(requested);
+  }
+  const tried = new Set<Candidate>();
+  let last: Outcome | undefined;
+
+  for (let attempt = 1; ; attempt++) {
+    const next = pick(route, groups, tried, health, ctx);
+    if (last) {
+      const wait = delayBeforeRetry({
+        sameTarget: next === last.candidate,
+        retry: attempt - 1,
+        baseMs: policy.backoffMs,
+        retryAfterMs: last.kind === 'response' ? last.retryAfterMs : undefined,
+        remainingMs: ctx.deadlineAt - health.now(),
+        random: ctx.random,
+      });
+      if (wait === undefined || (wait > 0 && !(await sleep(wait, ctx.signal))))
+        return finish(last, attempt - 1);
+      if (last.kind === 'response') discard(last.response, last.cancel);
+      health.listener.retried?.(last.candidate.target.registryName, last.failure ?? 'unknown');
+    }
+    tried.add(next);
+    const outcome = await tryOnce(next, attempt, policy.perTryTimeoutMs, ctx, send, health);
+    const kind = outcome.failure;
+    const retryable =
+      kind !== undefined && policy.on.includes(kind) && attempt < policy.attempts && !ctx.signal.aborted;
+    if (!retryable) return finish(outcome, attempt);
+    last = outcome;
+  }
+}
+
+function finish(outcome: Outcome, attempts: number): DispatchResult {
+  if (outcome.kind === 'error') throw outcome.error;
+  return { response: outcome.response, target: outcome.candidate.target, attempts };
+}
+
+/** One try: the verdict goes into health, the latency into the balancer's average. */
+async function tryOnce(
+  c: Candidate,
+  attempt: number,
+  perTryTimeoutMs: number | undefined,
+  ctx: DispatchContext,
+  send: Send,
+  health: HealthRegistry,
+): Promise<Outcome> {
+  const settings = passiveSettings(c.target.registry);
+  const trial = health.begin(c.state);
+  const child = new CallAbort();
+  const unlink = link(ctx.signal, child);
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    health.release(c.state);
+    child.off('abort', release);
+  };
+  const timer =
+    perTryTimeoutMs === undefined
+      ? undefined
+      : setTimeout(() => child.abort(PER_TRY_TIMEOUT), perTryTimeoutMs);
+  const t0 = health.now();
+  let response: UpstreamResponse;
+  try {
+    response = await raceAbort(send({ target: c.target, attempt }, child), child);
+  } catch (err) {
+    clearTimeout(timer);
+    unlink();
+    release();
+    if (err instanceof GatewayError || ctx.signal.aborted) {
+      health.record(c.state, 'neutral', trial, settings);
+      throw err;
+    }
+    const error =
+      child.reason === PER_TRY_TIMEOUT
+        ? new UpstreamError('timeout', `no response headers within ${perTryTimeoutMs}ms (perTryTimeout)`)
+        : err;
+    // A timeout is the slowest answer of all: it counts in the latency average too.
+    const timedOut = error instanceof UpstreamError && error.kind === 'timeout';
+    if (timedOut) health.observeLatency(c.state, health.now() - t0);
+    health.record(c.state, error instanceof UpstreamError ? 'failure' : 'neutral', trial, settings);
+    return { kind: 'error', error, candidate: c, failure: failureOfError(error) };
+  }
+  clearTimeout(timer);
+  const verdict = verdictOfStatus(response.status);
+  if (verdict === 'success') health.observeLatency(c.state, health.now() - t0);
+  health.record(c.state, verdict, trial, settings);
+  // The request's abort still reaches this try's body; a finished body unlinks, or listeners pile up.
+  child.once('abort', release);
+  const body = tracked(response.body, (err) => {
+    release();
+    unlink();
+    // An upstream that dies mid-body failed, though too late to retry.
+    if (err !== undefined && !child.aborted) health.record(c.state, 'failure', false, settings);
+  });
+  const failure = failureOfStatus(response.status);
+  return {
+    kind: 'response',
+    response: { ...response, body },
+    candidate: c,
+    failure,
+    retryAfterMs: failure ? parseRetryAfter(response.headers['retry-after']) : undefined,
+    cancel: () => child.abort(),
+  };
+}
+
+/** The route's targets that can serve `requested`, by priority group, with their health state. */
+function candidatesOf(
+  route: RuntimeRoute,
+  requested: string,
+  health: HealthRegistry,
+): { cursor: { next: number }; members: Candidate[] }[] {
+  const out: { cursor: { next: number }; members: Candidate[] }[] = [];
+  for (const g of route.groups) {
+    const members: Candidate[] = [];
+    for (const target of g.targets) {
+      const name = target.model ?? requested;
+      const upstream = target.registry.aliases[name] ?? name;
+      if (target.served && !target.served.has(upstream)) continue;
+      const key = target.key ?? healthKey(target.registryName, upstream);
+      members.push({ target, state: health.get(key, target.registryName, upstream) });
+    }
+    if (members.length > 0) out.push({ cursor: g.cursor, members });
+  }
+  return out;
+}
+
+/**
+ * An untried available target of the lowest group that has one; else, when every available one
+ * was tried, a new round over them; else (nothing available) panic mode: the least recently
+ * ejected, untried first.
+ */
+function pick(
+  route: RuntimeRoute,
+  groups: readonly { cursor: { next: number }; members: Candidate[] }[],
+  tried: ReadonlySet<Candidate>,
+  health: HealthRegistry,
+  ctx: DispatchContext,
+): Candidate {
+  for (const fresh of [true, false]) {
+    for (const g of groups) {
+      const ok = g.members.filter((c) => (!fresh || !tried.has(c)) && health.available(c.state));
+      if (ok.length > 0)
+        return choose(route.strategy, ok, { random: ctx.random, clientIp: ctx.clientIp, cursor: g.cursor });
+    }
+  }
+  const all = groups.flatMap((g) => g.members);
+  const untried = all.filter((c) => !tried.has(c));
+  let best: Candidate | undefined;
+  for (const c of untried.length > 0 ? untried : all) {
+    if (!best || c.state.ejectedAt < best.state.ejectedAt) best = c;
+  }
+  return best as Candidate;
+}
+
+/** The child aborts with the parent; returns the unlink. */
+function link(parent: CallAbort, child: CallAbort): () => void {
+  if (parent.aborted) {
+    child.abort(parent.reason);
+    return () => undefined;
+  }
+  const onAbort = () => child.abort(parent.reason);
+  parent.once('abort', onAbort);
+  return () => parent.off('abort', onAbort);
+}
+
+/** Rejects as soon as `signal` aborts, even if `p` ignores it; a late response is then discarded. */
+function raceAbort(p: Promise<UpstreamResponse>, signal: CallAbort): Promise<UpstreamResponse> {
+  if (signal.aborted) {
+    p.then(discard, () => undefined);
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      p.then(discard, () => undefined);
+      reject(abortError(signal));
+    };
+    signal.once('abort', onAbort);
+    p.then(
+      (r) => {
+        signal.off('abort', onAbort);
+        resolve(r);
+      },
+      (e: unknown) => {
+        signal.off('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function abortError(signal: CallAbort): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('upstream call aborted');
+}
+
+/**
+ * Reads and drops a body we will not relay, in the background, so its connection can be reused;
+ * a body that does not end within DISCARD_MS has its try cut.
+ */
+function discard(response: UpstreamResponse, cancel?: () => void): void {
+  const timer = cancel ? setTimeout(cancel, DISCARD_MS) : undefined;
+  void (async () => {
+    try {
+      for await (const _ of response.body) {
+        // dropped
+      }
+    } catch {
+      // the try is over either way
+    } finally {
+      clearTimeout(timer);
+    }
+  })();
+}
+
+/** `body`, calling `done` once when it ends (with the error if it failed) or is abandoned. */
+function tracked(body: AsyncIterable<Uint8Array>, done: (err?: unknown) => void): AsyncIterable<Uint8Array> {
+  let finished = false;
+  const end = (err?: unknown) => {
+    if (finished) return;
+    finished = true;
+    done(err);
+  };
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const it = body[Symbol.asyncIterator]();
+      return {
+        next: () =>
+          it.next().then(
+            (r) => {
+              if (r.done) end();
+              return r;
+            },
+            (err: unknown) => {
+              end(err ?? new Error('body failed'));
+              throw err;
+            },
+          ),
+        return: async () => {
+          end();
+          await it.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: CallAbort): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.off('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.once('abort', onAbort);
+  });
+}
