@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import net from 'node:net';
 import { TranslationError, type ChatRequest, type ChatResponse } from '../formats/ir';
 import { openAIChatFormat } from '../formats/openai-chat';
+import { openAIResponsesFormat } from '../formats/openai-responses';
 import { sseText } from '../formats/wire';
 import { embeddingList, modelList, openAIError } from '../providers/openai-wire';
 import { scenarioEvents, scenarioReply } from './scenario';
@@ -46,6 +47,8 @@ export async function startMockOpenAIUpstream(
      * `/embeddings` with `?api-version=`), authenticated by an `api-key` header.
      */
     azure?: { apiVersion: string };
+    /** Report usage at the end of every stream, asked or not (as Mistral's API does). */
+    alwaysStreamUsage?: boolean;
   } = {},
 ): Promise<MockOpenAIUpstream> {
   let behaviour: Behaviour = { kind: 'ok' };
@@ -123,23 +126,31 @@ export async function startMockOpenAIUpstream(
         embeddingList(model, Array.isArray(input) ? input.map(String) : [String(input ?? '')]),
       );
     }
-    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+    // Chat Completions, and the Responses API (stateless) as OpenAI itself serves both.
+    const format =
+      req.method === 'POST' && path === '/v1/chat/completions'
+        ? openAIChatFormat
+        : req.method === 'POST' && path === '/v1/responses' && !options.azure
+          ? openAIResponsesFormat
+          : undefined;
+    if (!format) {
       return send(404, openAIError(404, `Invalid URL (${req.method} ${path})`));
     }
     let chat: ChatRequest;
     try {
-      chat = openAIChatFormat.decodeRequest(body);
+      chat = format.decodeRequest(body);
     } catch (e) {
       if (!(e instanceof TranslationError)) throw e;
       const err = openAIError(400, e.message, 'invalid_request_error');
       return send(400, { error: { ...err.error, param: e.param ?? null } });
     }
     const reply = mockReply(chat, `chatcmpl-mock-${requests.length}`, b.kind === 'ok' ? b.reply : undefined);
-    if (!chat.stream) return send(200, openAIChatFormat.encodeResponse(reply));
+    if (!chat.stream) return send(200, format.encodeResponse(reply, chat));
 
     const includeUsage =
+      options.alwaysStreamUsage === true ||
       (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-    const encoder = openAIChatFormat.streamEncoder({ includeUsage });
+    const encoder = format.streamEncoder({ includeUsage, request: chat });
     const frames = [...scenarioEvents(reply).flatMap((e) => encoder.push(e)), ...encoder.end()];
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     const delay = b.kind === 'ok' ? (b.chunkDelayMs ?? 0) : 0;
