@@ -303,22 +303,20 @@ export function createProxy(deps: ProxyDeps): Proxy {
           preq.upstream = { registry: target.registryName, model: sendModel };
           if (pipeline.runs('postRequest')) await pipeline.run('postRequest', preq);
         }
-        try {
-          return await adapter.send({
-            operation: op,
-            registry: target.registry,
-            model: sendModel,
-            format: plan?.upstream.name,
-            body: prepared.body,
-            rawBody: prepared.raw,
-            stream,
-            requestId: o.requestId,
-            ...(plan?.native ? forwardedHeaders(x, plan.upstream.name) : {}),
-            signal,
-          });
-        } catch (err) {
-          throw err instanceof GatewayError ? err : upstreamFailure(err, signal);
-        }
+        // Upstream errors go to dispatch as they are: it decides what is retried and what counts
+        // against the upstream's health; the request's own mapping to 502/504 comes after.
+        return adapter.send({
+          operation: op,
+          registry: target.registry,
+          model: sendModel,
+          format: plan?.upstream.name,
+          body: prepared.body,
+          rawBody: prepared.raw,
+          stream,
+          requestId: o.requestId,
+          ...(plan?.native ? forwardedHeaders(x, plan.upstream.name) : {}),
+          signal,
+        });
       };
       const t0 = performance.now();
       let res: UpstreamResponse;
