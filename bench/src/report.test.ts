@@ -20,7 +20,9 @@ describe('bench report helpers', () => {
       warmupSec: 3,
       rounds: 3,
       scenarios: ['chat', 'chat-stream'],
+      chunkDelayMs: 0,
     });
+    expect(parseBenchArgs(['--chunk-delay', '2'], ['chat']).chunkDelayMs).toBe(2);
     expect(parseBenchArgs(['--duration', '2', '--scenario', 'chat'], ['chat']).durationSec).toBe(2);
     expect(() => parseBenchArgs(['--scenario', 'nope'], ['chat'])).toThrow("unknown scenario 'nope'");
     expect(() => parseBenchArgs(['--connections', '0'], ['chat'])).toThrow(
@@ -66,5 +68,24 @@ describe('bench report helpers', () => {
     expect(lines[0]).toBe('scenario: chat');
     expect(lines[1]).toMatch(/target\s+req\/s\s+p50 ms\s+p99 ms\s+requests\s+errors/);
     expect(lines[3]).toMatch(/tollgate\s+8000\s+2\.00\s+5\.25\s+80000\s+3$/);
+  });
+  it('adds first-token columns when a scenario times them', () => {
+    const lines = formatTable('messages-stream', [
+      {
+        target: 'translated',
+        requestsPerSec: 900,
+        p50Ms: 10,
+        p99Ms: 20,
+        ttfbP50Ms: 4,
+        ttfbP99Ms: 8,
+        ttftP50Ms: 4.5,
+        ttftP99Ms: 9,
+        requests: 900,
+        errors: 0,
+        non2xx: 0,
+      },
+    ]).split('\n');
+    expect(lines[1]).toMatch(/ttfb p50\s+ttfb p99\s+ttft p50\s+ttft p99\s+requests/);
+    expect(lines[2]).toMatch(/4\.00\s+8\.00\s+4\.50\s+9\.00\s+900\s+0$/);
   });
 });

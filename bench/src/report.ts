@@ -9,6 +9,9 @@ export interface Measurement {
   /** Time to first byte, streaming scenarios only. */
   ttfbP50Ms?: number;
   ttfbP99Ms?: number;
+  /** Time to first token (first content delta), streaming scenarios that parse the events only. */
+  ttftP50Ms?: number;
+  ttftP99Ms?: number;
   requests: number;
   errors: number;
   non2xx: number;
@@ -21,6 +24,8 @@ export interface BenchOptions {
   /** Each round measures every target once, in turn; the median round is reported. */
   rounds: number;
   scenarios: string[];
+  /** The mock upstream's pause between stream events (0: the whole stream is written at once). */
+  chunkDelayMs: number;
 }
 
 export function parseBenchArgs(argv: string[], known: readonly string[]): BenchOptions {
@@ -32,6 +37,7 @@ export function parseBenchArgs(argv: string[], known: readonly string[]): BenchO
       warmup: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '3' },
       scenario: { type: 'string', default: known.join(',') },
+      'chunk-delay': { type: 'string', default: '0' },
     },
   });
   const num = (name: string, v: string, min: number) => {
@@ -51,6 +57,7 @@ export function parseBenchArgs(argv: string[], known: readonly string[]): BenchO
     warmupSec: num('warmup', values.warmup, 0),
     rounds: num('rounds', values.rounds, 1),
     scenarios,
+    chunkDelayMs: num('chunk-delay', values['chunk-delay'], 0),
   };
 }
 
@@ -69,12 +76,14 @@ export function percentile(samples: readonly number[], p: number): number {
 
 export function formatTable(scenario: string, rows: readonly Measurement[]): string {
   const streaming = rows.some((r) => r.ttfbP50Ms !== undefined);
+  const tokens = rows.some((r) => r.ttftP50Ms !== undefined);
   const head = [
     'target',
     'req/s',
     'p50 ms',
     'p99 ms',
     ...(streaming ? ['ttfb p50', 'ttfb p99'] : []),
+    ...(tokens ? ['ttft p50', 'ttft p99'] : []),
     'requests',
     'errors',
   ];
@@ -84,6 +93,7 @@ export function formatTable(scenario: string, rows: readonly Measurement[]): str
     r.p50Ms.toFixed(2),
     r.p99Ms.toFixed(2),
     ...(streaming ? [(r.ttfbP50Ms ?? NaN).toFixed(2), (r.ttfbP99Ms ?? NaN).toFixed(2)] : []),
+    ...(tokens ? [(r.ttftP50Ms ?? NaN).toFixed(2), (r.ttftP99Ms ?? NaN).toFixed(2)] : []),
     String(r.requests),
     String(r.errors + r.non2xx),
   ]);

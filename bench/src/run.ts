@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
+import { answerProblem, firstTokenProbe, type AnswerFormat } from './first-token';
 import {
   formatTable,
   medianRound,
@@ -18,7 +19,8 @@ import {
 /**
  * npm run bench: a mock upstream, a minimal pass-through and Tollgate, each its own process, driven in
  * turn by the same load from this process; figures are reported as ratios against the pass-through
- * and the direct call, measured in the same run on the same machine.
+ * and the direct call, and for the translated path (Anthropic Messages in, OpenAI out) against the
+ * native one, measured in the same run on the same machine.
  */
 const ROOT = path.resolve(__dirname, '../../..');
 const UPSTREAM_KEY = 'sk-bench-upstream';
@@ -30,23 +32,151 @@ const CHAT_BODY = JSON.stringify({
     { role: 'user', content: 'Say something about foxes and dogs.' },
   ],
 });
+/** The same conversation as Anthropic's Messages API takes it (the system prompt is a top-level field). */
+const MESSAGES_BODY = JSON.stringify({
+  model: 'gpt-4o-mini',
+  max_tokens: 256,
+  system: 'You are a terse assistant.',
+  messages: [{ role: 'user', content: 'Say something about foxes and dogs.' }],
+});
+const streaming = (body: string) => JSON.stringify({ ...JSON.parse(body), stream: true });
 
 interface Target {
   name: string;
   url: string;
   headers: Record<string, string>;
+  body: string;
+  /** What it answers in: how its answer is checked and its first token found. */
+  format: AnswerFormat;
+}
+
+/** Where each target lives once the processes are up. */
+interface Ports {
+  upstream: number;
+  passthrough: number;
+  tollgate: number;
+}
+
+interface Summary {
+  ratios: Record<string, number>;
+  /** Printed under the ratios. */
+  lines: string[];
+  /** Extra figures for latest.json. */
+  extra?: Record<string, unknown>;
 }
 
 interface Scenario {
-  body: string;
-  run(target: Target, opts: BenchOptions): Promise<Measurement>;
+  targets(ports: Ports): Target[];
+  stream: boolean;
+  /** Time the first token too (streaming only): parses the events up to it. */
+  ttft?: boolean;
+  summarize(by: (target: string) => Measurement): Summary;
 }
 
+const direct = (p: Ports, body: string): Target => ({
+  name: 'direct',
+  url: `http://127.0.0.1:${p.upstream}/v1/chat/completions`,
+  headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
+  body,
+  format: 'openai-chat',
+});
+const passthrough = (p: Ports, body: string): Target => ({
+  name: 'passthrough',
+  url: `http://127.0.0.1:${p.passthrough}/v1/chat/completions`,
+  headers: {},
+  body,
+  format: 'openai-chat',
+});
+/** The native path: OpenAI's format in, an OpenAI-wire upstream out. */
+const tollgate = (p: Ports, body: string, name = 'tollgate'): Target => ({
+  name,
+  url: `http://127.0.0.1:${p.tollgate}/bench/v1/chat/completions`,
+  headers: { 'x-ag-gateway-slug': 'bench', authorization: `Bearer ${CALLER_KEY}` },
+  body,
+  format: 'openai-chat',
+});
+/** The translated path: Anthropic's Messages API in, as its SDK sends it, to the same OpenAI-wire upstream. */
+const translated = (p: Ports, body: string): Target => ({
+  name: 'translated',
+  url: `http://127.0.0.1:${p.tollgate}/bench/v1/messages`,
+  headers: { 'x-ag-gateway-slug': 'bench', 'x-api-key': CALLER_KEY, 'anthropic-version': '2023-06-01' },
+  body,
+  format: 'anthropic-messages',
+});
+
+/** The skeleton's figures: tollgate against the pass-through and the direct call. */
+function proxyRatios(by: (target: string) => Measurement): Summary {
+  const ratios = {
+    'tollgate/passthrough': ratio(by('tollgate').requestsPerSec, by('passthrough').requestsPerSec),
+    'tollgate/direct': ratio(by('tollgate').requestsPerSec, by('direct').requestsPerSec),
+    'passthrough/direct': ratio(by('passthrough').requestsPerSec, by('direct').requestsPerSec),
+  };
+  const tg = by('tollgate');
+  const d = by('direct');
+  const lines =
+    tg.ttfbP50Ms !== undefined && d.ttfbP50Ms !== undefined
+      ? [`ttfb added by tollgate over direct: p50 ${(tg.ttfbP50Ms - d.ttfbP50Ms).toFixed(2)} ms`]
+      : [];
+  return { ratios, lines };
+}
+
+const ms = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)} ms`;
+
 const SCENARIOS: Record<string, Scenario> = {
-  chat: { body: CHAT_BODY, run: (t, o) => cannon(t, CHAT_BODY, o) },
+  chat: {
+    targets: (p) => [direct(p, CHAT_BODY), passthrough(p, CHAT_BODY), tollgate(p, CHAT_BODY)],
+    stream: false,
+    summarize: proxyRatios,
+  },
   'chat-stream': {
-    body: JSON.stringify({ ...JSON.parse(CHAT_BODY), stream: true }),
-    run: (t, o) => streamLoop(t, JSON.stringify({ ...JSON.parse(CHAT_BODY), stream: true }), o),
+    targets: (p) => {
+      const body = streaming(CHAT_BODY);
+      return [direct(p, body), passthrough(p, body), tollgate(p, body)];
+    },
+    stream: true,
+    summarize: proxyRatios,
+  },
+  /** Anthropic client → OpenAI upstream against the native path, interleaved in the same rounds. */
+  messages: {
+    targets: (p) => [tollgate(p, CHAT_BODY, 'native'), translated(p, MESSAGES_BODY)],
+    stream: false,
+    summarize: (by) => ({
+      ratios: { 'translated/native': ratio(by('translated').requestsPerSec, by('native').requestsPerSec) },
+      lines: [],
+    }),
+  },
+  /** Time to first token over the direct call: native and translated streams, same rounds. */
+  'messages-stream': {
+    targets: (p) => [
+      direct(p, streaming(CHAT_BODY)),
+      tollgate(p, streaming(CHAT_BODY), 'native'),
+      translated(p, streaming(MESSAGES_BODY)),
+    ],
+    stream: true,
+    ttft: true,
+    summarize: (by) => {
+      const d = by('direct');
+      const added = (t: Measurement) => ({
+        p50: (t.ttftP50Ms ?? NaN) - (d.ttftP50Ms ?? NaN),
+        p99: (t.ttftP99Ms ?? NaN) - (d.ttftP99Ms ?? NaN),
+      });
+      const native = added(by('native'));
+      const trans = added(by('translated'));
+      const over = { p50: trans.p50 - native.p50, p99: trans.p99 - native.p99 };
+      return {
+        ratios: {
+          'translated/native': ratio(by('translated').requestsPerSec, by('native').requestsPerSec),
+          'native/direct': ratio(by('native').requestsPerSec, d.requestsPerSec),
+          'translated/direct': ratio(by('translated').requestsPerSec, d.requestsPerSec),
+        },
+        lines: [
+          `ttft added over direct: native p50 ${ms(native.p50)}, p99 ${ms(native.p99)}   ` +
+            `translated p50 ${ms(trans.p50)}, p99 ${ms(trans.p99)}`,
+          `ttft added by translation over native: p50 ${ms(over.p50)}, p99 ${ms(over.p99)}`,
+        ],
+        extra: { ttftAddedMs: { native, translated: trans, translatedOverNative: over } },
+      };
+    },
   },
 };
 
@@ -61,37 +191,32 @@ async function main() {
   const opts = parseBenchArgs(process.argv.slice(2), Object.keys(SCENARIOS));
   const upstreamPort = await startChild('upstream', [path.join(__dirname, 'upstream.js')], {
     BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
+    BENCH_CHUNK_DELAY_MS: String(opts.chunkDelayMs),
   });
   const passPort = await startChild('passthrough', [path.join(__dirname, 'passthrough.js')], {
     BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstreamPort}`,
     BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
   });
   const tollgatePort = await startTollgate(upstreamPort);
-
-  const targets: Target[] = [
-    {
-      name: 'direct',
-      url: `http://127.0.0.1:${upstreamPort}/v1/chat/completions`,
-      headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
-    },
-    { name: 'passthrough', url: `http://127.0.0.1:${passPort}/v1/chat/completions`, headers: {} },
-    {
-      name: 'tollgate',
-      url: `http://127.0.0.1:${tollgatePort}/bench/v1/chat/completions`,
-      headers: { 'x-ag-gateway-slug': 'bench', authorization: `Bearer ${CALLER_KEY}` },
-    },
-  ];
+  const ports: Ports = { upstream: upstreamPort, passthrough: passPort, tollgate: tollgatePort };
 
   const results: Record<string, { rows: Measurement[]; ratios: Record<string, number> }> = {};
   let failed = false;
   for (const name of opts.scenarios) {
     const scenario = SCENARIOS[name] as Scenario;
-    for (const t of targets)
-      if (opts.warmupSec > 0) await scenario.run(t, { ...opts, durationSec: opts.warmupSec });
+    const targets = scenario.targets(ports);
+    const run = (t: Target, o: BenchOptions) =>
+      scenario.stream ? streamLoop(t, o, scenario.ttft === true) : cannon(t, o);
+    // A 200 that is not a completion would be measured as a fast success.
+    for (const t of targets) {
+      const problem = await check(t, scenario.stream);
+      if (problem) throw new Error(`${name}/${t.name} does not answer properly: ${problem}`);
+    }
+    for (const t of targets) if (opts.warmupSec > 0) await run(t, { ...opts, durationSec: opts.warmupSec });
     // Rounds interleave the targets so that a slow patch of a shared machine hits them all alike.
     const perTarget = new Map<string, Measurement[]>(targets.map((t) => [t.name, []]));
     for (let round = 0; round < opts.rounds; round++) {
-      for (const t of targets) perTarget.get(t.name)?.push(await scenario.run(t, opts));
+      for (const t of targets) perTarget.get(t.name)?.push(await run(t, opts));
     }
     const rows = targets.map((t) => {
       const all = perTarget.get(t.name) ?? [];
@@ -104,25 +229,15 @@ async function main() {
       };
     });
     const by = (n: string) => rows.find((r) => r.target === n) as Measurement;
-    const ratios = {
-      'tollgate/passthrough': ratio(by('tollgate').requestsPerSec, by('passthrough').requestsPerSec),
-      'tollgate/direct': ratio(by('tollgate').requestsPerSec, by('direct').requestsPerSec),
-      'passthrough/direct': ratio(by('passthrough').requestsPerSec, by('direct').requestsPerSec),
-    };
-    results[name] = { rows, ratios };
+    const summary = scenario.summarize(by);
+    results[name] = { rows, ratios: summary.ratios, ...summary.extra };
     console.log(`\n${formatTable(name, rows)}`);
     console.log(
-      Object.entries(ratios)
+      Object.entries(summary.ratios)
         .map(([k, v]) => `${k} = ${v}`)
         .join('   '),
     );
-    const tg = by('tollgate');
-    const direct = by('direct');
-    if (tg.ttfbP50Ms !== undefined && direct.ttfbP50Ms !== undefined) {
-      console.log(
-        `ttfb added by tollgate over direct: p50 ${(tg.ttfbP50Ms - direct.ttfbP50Ms).toFixed(2)} ms`,
-      );
-    }
+    for (const line of summary.lines) console.log(line);
     for (const r of rows) {
       if (r.errors + r.non2xx > 0) {
         console.error(`!! ${name}/${r.target}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
@@ -146,14 +261,14 @@ async function main() {
   process.exit(failed ? 1 : 0);
 }
 
-async function cannon(t: Target, body: string, opts: BenchOptions): Promise<Measurement> {
+async function cannon(t: Target, opts: BenchOptions): Promise<Measurement> {
   const r = await autocannon({
     url: t.url,
     method: 'POST',
     connections: opts.connections,
     duration: opts.durationSec,
     headers: { 'content-type': 'application/json', ...t.headers },
-    body,
+    body: t.body,
   });
   return {
     target: t.name,
@@ -166,10 +281,14 @@ async function cannon(t: Target, body: string, opts: BenchOptions): Promise<Meas
   };
 }
 
-/** Streaming: `connections` loops for the duration, each timing first byte and whole stream. */
-async function streamLoop(t: Target, body: string, opts: BenchOptions): Promise<Measurement> {
+/**
+ * Streaming: `connections` loops for the duration, each timing first byte and whole stream, and with
+ * `ttft` the first token (see first-token.ts); a 2xx stream that never carries a token is an error.
+ */
+async function streamLoop(t: Target, opts: BenchOptions, ttft: boolean): Promise<Measurement> {
   const agent = new Agent({ connections: opts.connections, keepAliveTimeout: 30_000 });
   const ttfb: number[] = [];
+  const tokens: number[] = [];
   const total: number[] = [];
   let errors = 0;
   let non2xx = 0;
@@ -182,16 +301,23 @@ async function streamLoop(t: Target, body: string, opts: BenchOptions): Promise<
           method: 'POST',
           dispatcher: agent,
           headers: { 'content-type': 'application/json', ...t.headers },
-          body,
+          body: t.body,
         });
+        const probe = ttft ? firstTokenProbe(t.format) : undefined;
         let first = true;
-        for await (const _chunk of res.body) {
+        let token = false;
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
           if (first) {
             ttfb.push(performance.now() - start);
             first = false;
           }
+          if (probe && !token && probe.push(chunk)) {
+            tokens.push(performance.now() - start);
+            token = true;
+          }
         }
         if (res.statusCode >= 300) non2xx++;
+        else if (probe && !token) errors++;
         total.push(performance.now() - start);
       } catch {
         errors++;
@@ -207,10 +333,24 @@ async function streamLoop(t: Target, body: string, opts: BenchOptions): Promise<
     p99Ms: percentile(total, 99),
     ttfbP50Ms: percentile(ttfb, 50),
     ttfbP99Ms: percentile(ttfb, 99),
+    ...(ttft ? { ttftP50Ms: percentile(tokens, 50), ttftP99Ms: percentile(tokens, 99) } : {}),
     requests: total.length,
     errors,
     non2xx,
   };
+}
+
+/** One request: why the answer is not a real completion (or stream of one), undefined when it is. */
+async function check(t: Target, stream: boolean): Promise<string | undefined> {
+  const res = await request(t.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...t.headers },
+    body: t.body,
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) return `HTTP ${res.statusCode}: ${text.slice(0, 200)}`;
+  if (!stream) return answerProblem(t.format, text);
+  return firstTokenProbe(t.format).push(Buffer.from(text)) ? undefined : `no token in ${text.slice(0, 200)}`;
 }
 
 function startChild(name: string, args: string[], env: Record<string, string>): Promise<number> {

@@ -3,7 +3,8 @@ import { startMockOpenAIUpstream } from '../../dataplane/src/testing/mock-openai
 /** Child process: the mock OpenAI upstream every target of the benchmark talks to. */
 async function main() {
   const upstream = await startMockOpenAIUpstream({ apiKey: process.env.BENCH_UPSTREAM_KEY });
-  upstream.behave({ kind: 'ok', reply: 'The quick brown fox jumps over the lazy dog.' });
+  const chunkDelayMs = Number(process.env.BENCH_CHUNK_DELAY_MS ?? 0);
+  upstream.behave({ kind: 'ok', reply: 'The quick brown fox jumps over the lazy dog.', chunkDelayMs });
   upstream.requests.length = 0;
   // keep memory flat over long runs: the recorder is for tests, not for load
   setInterval(() => (upstream.requests.length = 0), 1000).unref();
