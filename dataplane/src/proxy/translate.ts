@@ -121,8 +121,9 @@ export function responseBody(
 ): { body: Buffer | string; usage: Usage | undefined } {
   if (plan.native) {
     if (status >= 300) return { body: payload, usage: undefined };
-    const parsed = tryJson(payload);
-    return { body: payload, usage: parsed === undefined ? undefined : plan.upstream.usageOf(parsed) };
+    // Only the usage object is parsed, not the whole body: the native path stays a relay.
+    const usage = usageObject(payload);
+    return { body: payload, usage: usage === undefined ? undefined : plan.upstream.usageOf({ usage }) };
   }
   const parsed = tryJson(payload);
   if (status >= 300) {
@@ -141,6 +142,32 @@ export function responseBody(
   }
   if (!res.model) res.model = model;
   return { body: JSON.stringify(plan.inbound.encodeResponse(res, request)), usage: res.usage };
+}
+
+const USAGE_KEY = Buffer.from('"usage"');
+
+/**
+ * The top-level `usage` object of a native body (every inbound format names it so), sliced out by
+ * brace matching and parsed alone. It is the body's last field in every format's responses, hence
+ * the search from the end.
+ */
+export function usageObject(payload: Buffer): unknown {
+  const at = payload.lastIndexOf(USAGE_KEY);
+  if (at === -1) return undefined;
+  const start = payload.indexOf(0x7b /* { */, at + USAGE_KEY.length);
+  if (start === -1) return undefined;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < payload.length; i++) {
+    const c = payload[i];
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b) depth++;
+    else if (c === 0x7d /* } */ && --depth === 0) return tryJson(payload.subarray(start, i + 1));
+  }
+  return undefined;
 }
 
 function tryJson(payload: Buffer): unknown {
