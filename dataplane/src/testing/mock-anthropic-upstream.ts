@@ -1,12 +1,17 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { anthropicMessagesFormat as anthropic } from '../formats/anthropic-messages';
 import { TranslationError, type ChatRequest, type ChatResponse, type StreamEvent } from '../formats/ir';
 import { isObject, sseText } from '../formats/wire';
-import type { Behaviour, RecordedRequest } from './mock-openai-upstream';
+import {
+  answerAsBehaved,
+  startMockServer,
+  writeStream,
+  type Behaviour,
+  type MockExchange,
+  type RecordedRequest,
+} from './mock-server';
 import { scenarioEvents, scenarioReply } from './scenario';
 
-export type { Behaviour, RecordedRequest } from './mock-openai-upstream';
+export type { Behaviour, RecordedRequest } from './mock-server';
 
 export interface MockAnthropicUpstream {
   /** Base URL as the SDKs take it: `http://127.0.0.1:<port><prefix>` (they append `/v1/…`). */
@@ -47,27 +52,10 @@ const VERTEX_PATH =
 export async function startMockAnthropicUpstream(
   options: MockAnthropicOptions = {},
 ): Promise<MockAnthropicUpstream> {
-  let behaviour: Behaviour = { kind: 'ok' };
-  const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
   const prefix = options.prefix ?? '';
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      void handle(req, res, body, behaviour, requests.length);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse, raw: string, b: Behaviour, n: number) {
+  async function handle({ req, res, raw: bytes, behaviour: b, n }: MockExchange) {
+    const raw = bytes.toString('utf8');
     const requestId = `req_mock_${n}`;
     const send = (status: number, value: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': requestId, ...headers });
@@ -98,8 +86,7 @@ export async function startMockAnthropicUpstream(
       if (options.apiKey !== undefined && key !== options.apiKey) return fail(401, 'invalid x-api-key');
     }
 
-    if (b.kind === 'hang') return; // accept, never answer
-    if (b.kind === 'slow') await new Promise((r) => setTimeout(r, b.delayMs));
+    if (!(await answerAsBehaved(b))) return; // hang: accept, never answer
     if (b.kind === 'status')
       return fail(
         b.status,
@@ -147,7 +134,7 @@ export async function startMockAnthropicUpstream(
       if (e instanceof TranslationError) return fail(400, e.message);
       throw e;
     }
-    const reply = replyFor(chat, b, `msg_mock_${n}`);
+    const reply = scenarioReply(chat, `msg_mock_${n}`, b.kind === 'ok' ? b.reply : undefined);
     if (!chat.stream) return send(200, anthropic.encodeResponse(reply));
 
     const encoder = anthropic.streamEncoder({ includeUsage: true });
@@ -157,41 +144,15 @@ export async function startMockAnthropicUpstream(
       'cache-control': 'no-cache',
       'request-id': requestId,
     });
-    const delay = b.kind === 'ok' ? (b.chunkDelayMs ?? 0) : 0;
-    for (const [i, f] of frames.entries()) {
-      if (b.kind === 'dieMidStream' && i === b.afterChunks) {
-        // let what was written reach the client, then drop the connection as a crashed upstream would
-        await new Promise((r) => setTimeout(r, 50));
-        res.socket?.destroy();
-        return;
-      }
-      if (delay > 0 && i > 0) await new Promise((r) => setTimeout(r, delay));
-      res.write(sseText([f]));
-    }
-    res.end();
+    await writeStream(
+      res,
+      frames.map((f) => sseText([f])),
+      b,
+    );
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}${prefix}`,
-    port,
-    requests,
-    behave(b) {
-      behaviour = b;
-    },
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/** The scenario reply, or the `ok` behaviour's fixed text. */
-function replyFor(chat: ChatRequest, b: Behaviour, id: string): ChatResponse {
-  const res = scenarioReply(chat, id);
-  if (b.kind !== 'ok' || b.reply === undefined) return res;
-  return { ...res, content: [{ type: 'text', text: b.reply }], stopReason: 'end' };
+  const server = await startMockServer(handle);
+  return { url: `http://127.0.0.1:${server.port}${prefix}`, ...server };
 }
 
 /**

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bedrockConverseFormat, errorTypeForStatus } from '../formats/bedrock-converse';
-import { TranslationError, type ChatRequest, type ChatResponse } from '../formats/ir';
+import { TranslationError, type ChatRequest } from '../formats/ir';
 import { encodeEventStream } from '../providers/aws/eventstream';
 import {
   parseAmzDate,
@@ -10,10 +9,17 @@ import {
   signAwsRequest,
   type AwsCredentials,
 } from '../providers/aws/sigv4';
-import type { Behaviour, RecordedRequest } from './mock-openai-upstream';
+import {
+  answerAsBehaved,
+  startMockServer,
+  writeStream,
+  type Behaviour,
+  type MockExchange,
+  type RecordedRequest,
+} from './mock-server';
 import { scenarioEvents, scenarioReply } from './scenario';
 
-export type { Behaviour, RecordedRequest } from './mock-openai-upstream';
+export type { Behaviour, RecordedRequest } from './mock-server';
 
 export interface MockBedrockUpstream {
   /** The bedrock-runtime endpoint, e.g. `http://127.0.0.1:41234` (paths start at `/model/…`). */
@@ -48,33 +54,6 @@ export async function startMockBedrockUpstream(
   options: MockBedrockOptions = {},
 ): Promise<MockBedrockUpstream> {
   const region = options.region ?? 'us-east-1';
-  let behaviour: Behaviour = { kind: 'ok' };
-  const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      requests.push({
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        body: raw.toString('utf8'),
-      });
-      handle(req, res, raw, behaviour).catch((e: unknown) => {
-        if (!res.headersSent) sendError(res, 500, 'InternalServerException', (e as Error).message);
-        else res.destroy();
-      });
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-
   /** undefined when the request may proceed, else the error answered. */
   async function authError(req: IncomingMessage, raw: Buffer): Promise<[string, string] | undefined> {
     if (options.credentials === undefined && options.apiKey === undefined) return undefined;
@@ -115,11 +94,19 @@ export async function startMockBedrockUpstream(
     return expected.authorization === auth ? undefined : ['InvalidSignatureException', SIGNATURE_MISMATCH];
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer, b: Behaviour) {
+  async function handle(x: MockExchange) {
+    try {
+      await answer(x);
+    } catch (e) {
+      if (x.res.headersSent) x.res.destroy();
+      else sendError(x.res, 500, 'InternalServerException', (e as Error).message);
+    }
+  }
+
+  async function answer({ req, res, raw, behaviour: b, n }: MockExchange) {
     const denied = await authError(req, raw);
     if (denied) return sendError(res, 403, denied[0], denied[1]);
-    if (b.kind === 'hang') return; // accept, never answer
-    if (b.kind === 'slow') await new Promise((r) => setTimeout(r, b.delayMs));
+    if (!(await answerAsBehaved(b))) return; // hang: accept, never answer
     if (b.kind === 'status') {
       return sendError(
         res,
@@ -156,7 +143,7 @@ export async function startMockBedrockUpstream(
     }
     chat.model = safeDecode(route[1] ?? '');
     chat.stream = stream;
-    const reply = mockReply(chat, `bedrock-mock-${requests.length}`, b.kind === 'ok' ? b.reply : undefined);
+    const reply = scenarioReply(chat, `bedrock-mock-${n}`, b.kind === 'ok' ? b.reply : undefined);
     const requestId = randomUUID();
     if (!stream) {
       res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId });
@@ -170,34 +157,11 @@ export async function startMockBedrockUpstream(
       'content-type': 'application/vnd.amazon.eventstream',
       'x-amzn-requestid': requestId,
     });
-    const delay = b.kind === 'ok' ? (b.chunkDelayMs ?? 0) : 0;
-    for (const [i, m] of messages.entries()) {
-      if (b.kind === 'dieMidStream' && i === b.afterChunks) {
-        // let what was written reach the client, then drop the connection as a crashed upstream would
-        await new Promise((r) => setTimeout(r, 50));
-        res.socket?.destroy();
-        return;
-      }
-      if (delay > 0 && i > 0) await new Promise((r) => setTimeout(r, delay));
-      res.write(m);
-    }
-    res.end();
+    await writeStream(res, messages, b);
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    behave(b) {
-      behaviour = b;
-    },
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  const server = await startMockServer(handle);
+  return { url: `http://127.0.0.1:${server.port}`, ...server };
 }
 
 function sendError(
@@ -222,12 +186,4 @@ function safeDecode(s: string): string {
   } catch {
     return s;
   }
-}
-
-/** The scenario's reply, or the `reply` text of an `ok` behaviour in its place (one output token a word). */
-function mockReply(req: ChatRequest, id: string, text: string | undefined): ChatResponse {
-  const res = scenarioReply(req, id);
-  if (text === undefined) return res;
-  const usage = res.usage && { ...res.usage, outputTokens: text.match(/\S+/g)?.length ?? 0 };
-  return { ...res, content: [{ type: 'text', text }], stopReason: 'end', ...(usage ? { usage } : {}) };
 }

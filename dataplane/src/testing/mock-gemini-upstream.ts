@@ -1,5 +1,5 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   decodeProtectedHeader,
   importSPKI,
@@ -10,10 +10,17 @@ import {
 import { TranslationError, type ChatResponse, type Frame } from '../formats/ir';
 import { sseText } from '../formats/wire';
 import { geminiFormat } from '../formats/gemini';
-import type { Behaviour, RecordedRequest } from './mock-openai-upstream';
+import {
+  answerAsBehaved,
+  startMockServer,
+  writeStream,
+  type Behaviour,
+  type MockExchange,
+  type RecordedRequest,
+} from './mock-server';
 import { scenarioEvents, scenarioReply } from './scenario';
 
-export type { Behaviour, RecordedRequest } from './mock-openai-upstream';
+export type { Behaviour, RecordedRequest } from './mock-server';
 
 export interface MockGeminiUpstream {
   /** The base URL a provider is configured with (no API version). */
@@ -45,25 +52,6 @@ export function googleError(status: number, message: string): Record<string, unk
  * switchable failures as the OpenAI mock.
  */
 export async function startMockGeminiUpstream(options: MockGeminiOptions): Promise<MockGeminiUpstream> {
-  let behaviour: Behaviour = { kind: 'ok' };
-  const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      void handle(req, res, body, behaviour);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-
   /** Google's answers to missing or wrong credentials; null when the request may pass. */
   function authError(req: IncomingMessage, url: URL): [number, string] | null {
     if (options.mode === 'gemini') {
@@ -99,7 +87,8 @@ export async function startMockGeminiUpstream(options: MockGeminiOptions): Promi
     return { model: decodeURIComponent(m[4] ?? ''), stream: m[5] === 'streamGenerateContent' };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, raw: string, b: Behaviour) {
+  async function handle({ req, res, raw: bytes, behaviour: b, n }: MockExchange) {
+    const raw = bytes.toString('utf8');
     const send = (status: number, value: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
       res.end(JSON.stringify(value));
@@ -107,8 +96,7 @@ export async function startMockGeminiUpstream(options: MockGeminiOptions): Promi
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const denied = authError(req, url);
     if (denied) return send(denied[0], googleError(denied[0], denied[1]));
-    if (b.kind === 'hang') return; // accept, never answer
-    if (b.kind === 'slow') await new Promise((r) => setTimeout(r, b.delayMs));
+    if (!(await answerAsBehaved(b))) return; // hang: accept, never answer
     if (b.kind === 'status') {
       return send(
         b.status,
@@ -131,14 +119,12 @@ export async function startMockGeminiUpstream(options: MockGeminiOptions): Promi
       const chat = geminiFormat.decodeRequest(body as Record<string, unknown>);
       chat.model = target.model;
       chat.stream = target.stream;
-      reply = scenarioReply(chat, `resp_mock_${requests.length}`);
+      reply = scenarioReply(chat, `resp_mock_${n}`, b.kind === 'ok' ? b.reply : undefined);
     } catch (e) {
       if (e instanceof SyntaxError) return send(400, googleError(400, 'Invalid JSON payload received.'));
       if (e instanceof TranslationError) return send(400, googleError(400, e.message));
       throw e;
     }
-    if (b.kind === 'ok' && b.reply !== undefined)
-      reply = { ...reply, content: [{ type: 'text', text: b.reply }], stopReason: 'end' };
     if (!target.stream) return send(200, geminiFormat.encodeResponse(reply));
 
     const enc = geminiFormat.streamEncoder({ includeUsage: true });
@@ -150,34 +136,15 @@ export async function startMockGeminiUpstream(options: MockGeminiOptions): Promi
         frames.map((f) => JSON.parse(f.data) as unknown),
       );
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const delay = b.kind === 'ok' ? (b.chunkDelayMs ?? 0) : 0;
-    for (const [i, f] of frames.entries()) {
-      if (b.kind === 'dieMidStream' && i === b.afterChunks) {
-        // let what was written reach the client, then drop the connection as a crashed upstream would
-        await new Promise((r) => setTimeout(r, 50));
-        res.socket?.destroy();
-        return;
-      }
-      if (delay > 0 && i > 0) await new Promise((r) => setTimeout(r, delay));
-      res.write(sseText([f]));
-    }
-    res.end();
+    await writeStream(
+      res,
+      frames.map((f) => sseText([f])),
+      b,
+    );
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    behave(b) {
-      behaviour = b;
-    },
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  const server = await startMockServer(handle);
+  return { url: `http://127.0.0.1:${server.port}`, ...server };
 }
 
 // ---------------------------------------------------------------- OAuth token endpoint

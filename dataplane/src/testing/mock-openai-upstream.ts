@@ -1,28 +1,21 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import net from 'node:net';
-import { TranslationError, type ChatRequest, type ChatResponse } from '../formats/ir';
+import { TranslationError, type ChatRequest } from '../formats/ir';
 import { openAIChatFormat } from '../formats/openai-chat';
 import { openAIResponsesFormat } from '../formats/openai-responses';
 import { sseText } from '../formats/wire';
 import { embeddingList, modelList, openAIError } from '../providers/openai-wire';
+import {
+  answerAsBehaved,
+  startMockServer,
+  writeStream,
+  type Behaviour,
+  type MockExchange,
+  type RecordedRequest,
+} from './mock-server';
 import { scenarioEvents, scenarioReply } from './scenario';
 
-/** What the next requests meet; switch it at any time. */
-export type Behaviour =
-  | { kind: 'ok'; reply?: string; chunkDelayMs?: number }
-  | { kind: 'status'; status: number; retryAfter?: string }
-  | { kind: 'hang' }
-  | { kind: 'slow'; delayMs: number }
-  | { kind: 'dieMidStream'; afterChunks: number }
-  | { kind: 'malformed' };
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
+export type { Behaviour, RecordedRequest } from './mock-server';
 
 export interface MockOpenAIUpstream {
   url: string;
@@ -51,30 +44,12 @@ export async function startMockOpenAIUpstream(
     alwaysStreamUsage?: boolean;
   } = {},
 ): Promise<MockOpenAIUpstream> {
-  let behaviour: Behaviour = { kind: 'ok' };
-  const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      void handle(req, res, body, behaviour);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse, raw: string, b: Behaviour) {
+  async function handle({ req, res, raw: bytes, behaviour: b, n }: MockExchange) {
+    const raw = bytes.toString('utf8');
     const send = (status: number, value: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, {
         'content-type': 'application/json',
-        'x-request-id': `req_${requests.length}`,
+        'x-request-id': `req_${n}`,
         ...headers,
       });
       res.end(JSON.stringify(value));
@@ -84,8 +59,7 @@ export async function startMockOpenAIUpstream(
     if (options.apiKey !== undefined && presented !== expected) {
       return send(401, openAIError(401, 'Incorrect API key provided.', 'invalid_api_key'));
     }
-    if (b.kind === 'hang') return; // accept, never answer
-    if (b.kind === 'slow') await new Promise((r) => setTimeout(r, b.delayMs));
+    if (!(await answerAsBehaved(b))) return; // hang: accept, never answer
     if (b.kind === 'status') {
       return send(
         b.status,
@@ -144,7 +118,7 @@ export async function startMockOpenAIUpstream(
       const err = openAIError(400, e.message, 'invalid_request_error');
       return send(400, { error: { ...err.error, param: e.param ?? null } });
     }
-    const reply = mockReply(chat, `chatcmpl-mock-${requests.length}`, b.kind === 'ok' ? b.reply : undefined);
+    const reply = scenarioReply(chat, `chatcmpl-mock-${n}`, b.kind === 'ok' ? b.reply : undefined);
     if (!chat.stream) return send(200, format.encodeResponse(reply, chat));
 
     const includeUsage =
@@ -153,42 +127,15 @@ export async function startMockOpenAIUpstream(
     const encoder = format.streamEncoder({ includeUsage, request: chat });
     const frames = [...scenarioEvents(reply).flatMap((e) => encoder.push(e)), ...encoder.end()];
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-    const delay = b.kind === 'ok' ? (b.chunkDelayMs ?? 0) : 0;
-    for (const [i, f] of frames.entries()) {
-      if (b.kind === 'dieMidStream' && i === b.afterChunks) {
-        // let what was written reach the client, then drop the connection as a crashed upstream would
-        await new Promise((r) => setTimeout(r, 50));
-        res.socket?.destroy();
-        return;
-      }
-      if (delay > 0 && i > 0) await new Promise((r) => setTimeout(r, delay));
-      res.write(sseText([f]));
-    }
-    res.end();
+    await writeStream(
+      res,
+      frames.map((f) => sseText([f])),
+      b,
+    );
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    port,
-    requests,
-    behave(b) {
-      behaviour = b;
-    },
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/** The scenario's reply, or the `reply` text of an `ok` behaviour in its place (one output token a word). */
-function mockReply(req: ChatRequest, id: string, text: string | undefined): ChatResponse {
-  const res = scenarioReply(req, id);
-  if (text === undefined) return res;
-  const usage = res.usage && { ...res.usage, outputTokens: text.match(/\S+/g)?.length ?? 0 };
-  return { ...res, content: [{ type: 'text', text }], stopReason: 'end', ...(usage ? { usage } : {}) };
+  const server = await startMockServer(handle);
+  return { url: `http://127.0.0.1:${server.port}/v1`, ...server };
 }
 
 /** A port with nothing listening on it: connections are refused. */

@@ -19,9 +19,18 @@ import type {
  * - otherwise → text `Echo: <last user text>`, plus ` [n image(s)]` when the last user turn has images.
  *
  * Usage: input = 4 + 1 per message part + system parts, output = 1 per reply word or tool call;
- * cached = 2 and reasoning = 0, for formats that report them.
+ * cached = 2 and reasoning = 0, for formats that report them. `text` replaces the reply's text
+ * (a mock's fixed `reply`).
  */
-export function scenarioReply(req: ChatRequest, id = 'resp_mock_1'): ChatResponse {
+export function scenarioReply(req: ChatRequest, id = 'resp_mock_1', text?: string): ChatResponse {
+  const res = scenarioFor(req, id);
+  if (text === undefined) return res;
+  // A fixed reply text (a mock's `reply` setting) in place of the scenario's, one output token a word.
+  const usage = res.usage && { ...res.usage, outputTokens: text.match(/\S+/g)?.length ?? 0 };
+  return { ...res, content: [{ type: 'text', text }], stopReason: 'end', ...(usage ? { usage } : {}) };
+}
+
+function scenarioFor(req: ChatRequest, id: string): ChatResponse {
   const last = [...req.messages].reverse().find((m) => m.role === 'user');
   const parts: Part[] = last?.content ?? [];
   const results = parts.filter((p) => p.type === 'tool_result');
