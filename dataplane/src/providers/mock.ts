@@ -1,16 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompiledRegistry } from '../../../protocol/src';
-import {
-  SSE_DONE,
-  chatCompletion,
-  chatCompletionChunks,
-  embeddingList,
-  lastUserText,
-  modelList,
-  openAIError,
-  promptText,
-  sseEncode,
-} from './openai-wire';
+import { TranslationError, type Frame } from '../formats/ir';
+import { openAIChatFormat, wantsStreamUsage } from '../formats/openai-chat';
+import { newId, sseText } from '../formats/wire';
+import { embeddingList, modelList, openAIError } from './openai-wire';
+import { scenarioEvents, scenarioReply } from './scenario';
 import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types';
 
 type MockSettings = NonNullable<CompiledRegistry['mock']>;
@@ -50,19 +44,8 @@ export function createMockAdapter(): ProviderAdapter {
         // Every chat API arrives here translated to Chat Completions (the mock's native format).
         case 'messages':
         case 'responses':
-        case 'chat.completions': {
-          const prompt = promptText(call.body);
-          const reply = s.reply ?? `Echo: ${lastUserText(call.body)}`;
-          if (!call.stream)
-            return once(200, JSON_TYPE, JSON.stringify(chatCompletion(call.model, prompt, reply)));
-          const opts = call.body?.stream_options as { include_usage?: unknown } | undefined;
-          const chunks = chatCompletionChunks(call.model, prompt, reply, opts?.include_usage === true);
-          return {
-            status: 200,
-            headers: { 'content-type': 'text/event-stream' },
-            body: streamChunks(chunks, s.chunkDelayMs, call.signal.toSignal()),
-          };
-        }
+        case 'chat.completions':
+          return chat(call, s);
       }
     },
     async close() {},
@@ -79,14 +62,39 @@ function once(status: number, headers: Record<string, string>, body: string): Up
   };
 }
 
-async function* streamChunks(
-  chunks: object[],
+/**
+ * A chat completion from the shared scenario (echo, tool calls, tool results), written by the
+ * openai-chat codec: the same answer every provider mock gives. A request the codec refuses is
+ * answered 400, as OpenAI answers an invalid request.
+ */
+function chat(call: UpstreamCall, s: MockSettings): UpstreamResponse {
+  let req;
+  try {
+    req = openAIChatFormat.decodeRequest(call.body ?? {});
+  } catch (err) {
+    if (!(err instanceof TranslationError)) throw err;
+    const body = openAIError(400, err.message, 'invalid_request_error');
+    return once(400, JSON_TYPE, JSON.stringify({ error: { ...body.error, param: err.param ?? null } }));
+  }
+  req.model = call.model;
+  const reply = scenarioReply(req, newId('chatcmpl-'), s.reply);
+  if (!call.stream) return once(200, JSON_TYPE, JSON.stringify(openAIChatFormat.encodeResponse(reply)));
+  const encoder = openAIChatFormat.streamEncoder({ includeUsage: wantsStreamUsage(call.body ?? {}) });
+  const frames = [...scenarioEvents(reply).flatMap((e) => encoder.push(e)), ...encoder.end()];
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream' },
+    body: streamFrames(frames, s.chunkDelayMs, call.signal.toSignal()),
+  };
+}
+
+async function* streamFrames(
+  frames: Frame[],
   delayMs: number,
   signal: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
-  for (const [i, chunk] of chunks.entries()) {
+  for (const [i, frame] of frames.entries()) {
     if (i > 0 && delayMs > 0) await sleep(delayMs, undefined, { signal });
-    yield Buffer.from(sseEncode(chunk));
+    yield Buffer.from(sseText([frame]));
   }
-  yield Buffer.from(SSE_DONE);
 }

@@ -5,6 +5,7 @@ import { Hono, type Context } from 'hono';
 import type { CompiledProvider } from '../../../protocol/src';
 import { FORMATS, type FormatName } from '../formats';
 import type { Usage } from '../formats/ir';
+import { wantsStreamUsage } from '../formats/openai-chat';
 import type { RuntimeConsumer, RuntimeGateway, RuntimeTarget } from '../config/snapshot';
 import { dispatch, type Attempt } from '../routing/dispatch';
 import { HealthRegistry } from '../routing/health';
@@ -31,7 +32,6 @@ import {
   streamFailure,
   translateStream,
   upstreamBody,
-  wantsStreamUsage,
   type Plan,
   type UpstreamBody,
 } from './translate';

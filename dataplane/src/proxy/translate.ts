@@ -1,5 +1,6 @@
 import type { CompiledProvider } from '../../../protocol/src';
 import { FORMATS } from '../formats';
+import { wantsStreamUsage } from '../formats/openai-chat';
 import type {
   ChatRequest,
   ErrorInfo,
@@ -54,12 +55,6 @@ export function planFor(inbound: FormatName, provider: CompiledProvider, model: 
     profile,
     endpoint: nativeEndpoint ?? (profile.formats[profile.chat] as FormatEndpoint),
   };
-}
-
-/** Did the caller ask for usage in the stream (OpenAI's stream_options.include_usage)? */
-export function wantsStreamUsage(body: Record<string, unknown>): boolean {
-  const o = body.stream_options;
-  return typeof o === 'object' && o !== null && (o as { include_usage?: unknown }).include_usage === true;
 }
 
 export interface UpstreamBody {

@@ -18,7 +18,7 @@ import {
   type MockExchange,
   type RecordedRequest,
 } from './mock-server';
-import { scenarioEvents, scenarioReply } from './scenario';
+import { scenarioEvents, scenarioReply } from '../providers/scenario';
 
 export type { Behaviour, RecordedRequest } from './mock-server';
 

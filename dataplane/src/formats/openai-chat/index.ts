@@ -6,6 +6,8 @@ import { decodeResponse, encodeResponse } from './response';
 import { streamDecoder, streamEncoder } from './stream';
 import { usageOf, usageOfFrame } from './usage';
 
+export { wantsStreamUsage } from './usage';
+
 /** OpenAI Chat Completions (`POST /v1/chat/completions`), also spoken by most compatible servers. */
 export const openAIChatFormat: WireFormat = {
   name: 'openai-chat',

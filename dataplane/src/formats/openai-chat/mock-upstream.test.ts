@@ -1,5 +1,5 @@
 import { startMockOpenAIUpstream, type MockOpenAIUpstream } from '../../testing/mock-openai-upstream';
-import { scenarioEvents, scenarioReply } from '../../testing/scenario';
+import { scenarioEvents, scenarioReply } from '../../providers/scenario';
 import { openAIChatFormat as fmt } from './index';
 import { framesOf } from './testing';
 

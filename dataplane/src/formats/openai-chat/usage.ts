@@ -78,3 +78,9 @@ export function usageOfFrame(frame: Frame): Partial<Usage> | undefined {
   const u = wireUsageOf(v);
   return u === undefined ? undefined : partialUsage(u);
 }
+
+/** Did the caller ask for usage at the end of a stream (`stream_options.include_usage`)? */
+export function wantsStreamUsage(body: Json): boolean {
+  const o = body.stream_options;
+  return isObject(o) && o.include_usage === true;
+}

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { TranslationError, type ChatRequest, type StreamEvent } from '../ir';
-import { scenarioEvents, scenarioReply } from '../../testing/scenario';
+import { scenarioEvents, scenarioReply } from '../../providers/scenario';
 import { sseText } from '../wire';
 import { openAIResponsesFormat as fmt, encodeResponse, streamEncoder } from './index';
 

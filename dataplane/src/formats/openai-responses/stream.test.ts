@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatRequest, Frame, StreamEvent } from '../ir';
-import { scenarioEvents, scenarioReply } from '../../testing/scenario';
+import { scenarioEvents, scenarioReply } from '../../providers/scenario';
 import { frameJson, parseSseEvent, sseText, UpstreamFormatError } from '../wire';
 import { openAIResponsesFormat as fmt, streamEncoder } from './index';
 

@@ -9,8 +9,9 @@ import type {
 } from '../formats/ir';
 
 /**
- * What every provider mock answers, decided on the neutral request so that each mock differs only
- * in its wire format (paths, auth, framing), never in behaviour. Deterministic, so tests can assert
+ * What the built-in `mock` provider and every provider mock used in tests answer, decided on the
+ * neutral request so that each differs only in its wire format (paths, auth, framing), never in
+ * behaviour. Deterministic, so tests can assert
  * exact replies through any inbound format × provider pair:
  *
  * - the last user turn holds tool results → text `Result: <results joined by "; ">`;
