@@ -1,24 +1,20 @@
 import type { CompiledProvider, CompiledRegistry } from '../../../protocol/src';
-import type { Registry, RegistrySpec, SecretKeyRef } from '../api/v1alpha1';
+import {
+  PROVIDERS,
+  type ProviderType,
+  type Registry,
+  type RegistrySpec,
+  type SecretKeyRef,
+} from '../api/v1alpha1';
 import { durationMs, nsName } from './common';
 import { compileHealthCheck } from './health';
 import type { SecretIndex } from './secrets';
 import { StatusBuilder } from './status';
 
-/** Providers this release implements; the rest of the CRD's enum (mcp) is modelled but refused. */
-export const SUPPORTED_PROVIDERS: readonly CompiledProvider[] = [
-  'openai',
-  'azure-openai',
-  'anthropic',
-  'bedrock',
-  'gemini',
-  'vertex',
-  'groq',
-  'mistral',
-  'deepseek',
-  'openai-compatible',
-  'mock',
-];
+/** Providers this release implements: the CRD's enum but for mcp, which is modelled but refused. */
+export const SUPPORTED_PROVIDERS: readonly CompiledProvider[] = PROVIDERS.filter(
+  (p): p is CompiledProvider & ProviderType => p !== 'mcp',
+);
 
 /** Each provider's public endpoint; `{region}`/`{location}` come from the provider's settings. */
 const DEFAULT_BASE_URL: Partial<Record<CompiledProvider, string>> = {

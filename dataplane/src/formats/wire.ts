@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { TranslationError, type Frame } from './ir';
+import { TranslationError, type Frame, type ResponseFormat } from './ir';
 
 /**
  * Small readers shared by every codec: they check a decoded JSON value's shape and name the
@@ -42,6 +42,23 @@ export function optionalBoolean(v: unknown, param: string): boolean | undefined 
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'boolean') throw new TranslationError(`'${param}' must be a boolean.`, param);
   return v;
+}
+
+/**
+ * OpenAI's JSON-schema output format `{name, schema, strict?, description?}`, read at `at` (Chat
+ * Completions nests it under `response_format.json_schema`, Responses puts it in `text.format`).
+ */
+export function jsonSchemaFormat(f: Json, at: string): Extract<ResponseFormat, { type: 'json_schema' }> {
+  const out: Extract<ResponseFormat, { type: 'json_schema' }> = {
+    type: 'json_schema',
+    name: string(f.name, `${at}.name`),
+    schema: object(f.schema, `${at}.schema`),
+  };
+  const strict = optionalBoolean(f.strict, `${at}.strict`);
+  if (strict !== undefined) out.strict = strict;
+  const description = optionalString(f.description, `${at}.description`);
+  if (description !== undefined) out.description = description;
+  return out;
 }
 
 /** A non-negative integer count from an upstream's usage block; 0 when absent or malformed. */

@@ -1,21 +1,12 @@
 import type { AdapterSet } from '../proxy/app';
 import { createHttpAdapter } from './http';
 import { createMockAdapter } from './mock';
+import { PROFILES } from './profiles';
 
-/** Every provider shares the one HTTP adapter (profiles make the difference); `mock` answers in-process. */
+/** Every provider with a profile shares the one HTTP adapter (profiles make the difference); `mock` answers in-process. */
 export function createAdapters(): AdapterSet {
   const http = createHttpAdapter();
-  return {
-    openai: http,
-    'azure-openai': http,
-    anthropic: http,
-    bedrock: http,
-    gemini: http,
-    vertex: http,
-    groq: http,
-    mistral: http,
-    deepseek: http,
-    'openai-compatible': http,
-    mock: createMockAdapter(),
-  };
+  const adapters: AdapterSet = { mock: createMockAdapter() };
+  for (const provider of Object.keys(PROFILES) as (keyof typeof PROFILES)[]) adapters[provider] = http;
+  return adapters;
 }

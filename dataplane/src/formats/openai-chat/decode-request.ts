@@ -13,6 +13,7 @@ import {
 import {
   array,
   isObject,
+  jsonSchemaFormat,
   object,
   optionalBoolean,
   optionalNumber,
@@ -269,15 +270,8 @@ function decodeResponseFormat(f: Json): ResponseFormat {
   if (type === 'text' || type === 'json_object') return { type };
   if (type !== 'json_schema')
     return unsupported(`A '${type}' response_format`, FORMAT, 'response_format.type');
-  const js = object(f.json_schema, 'response_format.json_schema');
-  const out: ResponseFormat = {
-    type: 'json_schema',
-    name: string(js.name, 'response_format.json_schema.name'),
-    schema: object(js.schema, 'response_format.json_schema.schema'),
-  };
-  const strict = optionalBoolean(js.strict, 'response_format.json_schema.strict');
-  if (strict !== undefined) out.strict = strict;
-  const description = optionalString(js.description, 'response_format.json_schema.description');
-  if (description !== undefined) out.description = description;
-  return out;
+  return jsonSchemaFormat(
+    object(f.json_schema, 'response_format.json_schema'),
+    'response_format.json_schema',
+  );
 }

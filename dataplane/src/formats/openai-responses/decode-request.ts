@@ -11,6 +11,7 @@ import {
 import {
   array,
   isObject,
+  jsonSchemaFormat,
   object,
   optionalBoolean,
   optionalNumber,
@@ -315,14 +316,5 @@ function decodeText(v: unknown): ResponseFormat | undefined {
       `'text.format.type' must be 'text', 'json_object' or 'json_schema'.`,
       'text.format.type',
     );
-  const format: ResponseFormat = {
-    type: 'json_schema',
-    name: string(f.name, 'text.format.name'),
-    schema: object(f.schema, 'text.format.schema'),
-  };
-  const strict = optionalBoolean(f.strict, 'text.format.strict');
-  if (strict !== undefined) format.strict = strict;
-  const description = optionalString(f.description, 'text.format.description');
-  if (description !== undefined) format.description = description;
-  return format;
+  return jsonSchemaFormat(f, 'text.format');
 }
