@@ -22,7 +22,7 @@ function probe(name: string, log: string[], ms = 0, fail?: Stage): Plugin {
     log.push(`${name}:${stage}:start`);
     await new Promise((r) => setTimeout(r, ms));
     log.push(`${name}:${stage}:end`);
-    if (fail === stage) throw new GatewayError(400, 't', `${name}_failed`, name);
+    if (fail === stage) throw new GatewayError(400, `${name}_failed`, name);
   };
   return {
     name,

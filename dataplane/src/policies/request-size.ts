@@ -27,7 +27,6 @@ export function createRequestSize(config: CompiledRequestSize): Plugin {
 function tooManyMessages(count: number, max: number): GatewayError {
   return new GatewayError(
     413,
-    'invalid_request_error',
     'too_many_messages',
     `The request has ${count} messages; at most ${max} are allowed.`,
   );

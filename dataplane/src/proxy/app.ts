@@ -21,7 +21,7 @@ import { UpstreamError } from '../providers/types';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import { readBody, parseJsonObject } from './body';
-import { GatewayError, errors, openAIErrorBody } from './errors';
+import { GatewayError, errors } from './errors';
 import { nodeExchange, webExchange, type Exchange } from './exchange';
 import { authenticate, findConsumer, findGateway, findRoute, presentedKey, upstreamModel } from './resolve';
 import {
@@ -505,11 +505,11 @@ function errorResponse(
   );
 }
 
-/** An error in the caller's format: Anthropic's for its Messages API, OpenAI's otherwise. */
+/** An error in the caller's format: its inbound API's, OpenAI's where the endpoint has no other. */
 function errorBodyFor(op: Operation | undefined, e: GatewayError): string {
-  if (op !== 'messages') return openAIErrorBody(e);
+  const format = FORMATS[(op && INBOUND_FORMAT[op]) ?? 'openai-chat'];
   return JSON.stringify(
-    FORMATS['anthropic-messages'].encodeError({
+    format.encodeError({
       status: e.status,
       code: e.code,
       message: e.message,

@@ -372,7 +372,7 @@ describe('stages in the pipeline', () => {
       engine: probeEngine({
         name: 'guard',
         preResponse: () => {
-          throw new GatewayError(400, 'invalid_request_error', 'blocked', 'blocked by policy');
+          throw new GatewayError(400, 'blocked', 'blocked by policy');
         },
       }),
     });

@@ -42,7 +42,6 @@ function rateLimited(d: Decision, describe: string): GatewayError {
   const seconds = Math.max(1, Math.ceil(d.retryAfterMs / 1000));
   return new GatewayError(
     429,
-    'requests',
     'rate_limit_exceeded',
     `Rate limit reached (${describe}). Try again in ${seconds}s.`,
     { 'retry-after': String(seconds) },
@@ -52,7 +51,6 @@ function rateLimited(d: Decision, describe: string): GatewayError {
 function limiterUnavailable(): GatewayError {
   return new GatewayError(
     503,
-    'server_error',
     'rate_limiter_unavailable',
     'The rate limiter is unavailable and this limit is configured to fail closed. Try again shortly.',
     { 'retry-after': '1' },
