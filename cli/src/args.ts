@@ -38,13 +38,7 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
     host: values.host ?? env.TOLLGATE_HOST ?? DEFAULTS.host,
     port: port('--port', values.port ?? env.TOLLGATE_PORT, DEFAULTS.port),
     opsPort: port('--ops-port', values['ops-port'] ?? env.TOLLGATE_OPS_PORT, DEFAULTS.opsPort),
-    gracePeriodMs:
-      seconds(
-        '--grace-period',
-        values['grace-period'] ?? env.TOLLGATE_GRACE_PERIOD,
-        DEFAULTS.gracePeriodSeconds,
-      ) * 1000,
-    logLevel: values['log-level'] ?? env.TOLLGATE_LOG_LEVEL,
+    ...lifecycleFlags(values, env),
     redisUrl: redisUrl(values['redis-url'] ?? env.TOLLGATE_REDIS_URL),
   };
 }
@@ -85,6 +79,22 @@ export function parseFileFlags(argv: string[]): { files: string[]; output: 'yaml
 function requireFiles(files: string[] | undefined): string[] {
   if (!files || files.length === 0) throw new UsageError('at least one -f <file|dir> is required');
   return files;
+}
+
+/** The flags every long-running command shares: shutdown grace period and log level. */
+export function lifecycleFlags(
+  values: { 'grace-period'?: string; 'log-level'?: string },
+  env: NodeJS.ProcessEnv,
+): { gracePeriodMs: number; logLevel: string | undefined } {
+  return {
+    gracePeriodMs:
+      seconds(
+        '--grace-period',
+        values['grace-period'] ?? env.TOLLGATE_GRACE_PERIOD,
+        DEFAULTS.gracePeriodSeconds,
+      ) * 1000,
+    logLevel: values['log-level'] ?? env.TOLLGATE_LOG_LEVEL,
+  };
 }
 
 export function port(flag: string, raw: string | undefined, fallback: number): number {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULTS, port, seconds } from './args';
+import { DEFAULTS, lifecycleFlags, port, seconds } from './args';
 
 export interface ControllerFlags {
   kubeconfig: string | undefined;
@@ -75,12 +75,6 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv): Co
     leaseDurationSeconds,
     // Renew at a third of the lease, as client-go's defaults (15 s lease, 5 s retry) do.
     leaseRenewMs: Math.max(200, Math.round((leaseDurationSeconds * 1000) / 3)),
-    gracePeriodMs:
-      seconds(
-        '--grace-period',
-        values['grace-period'] ?? env.TOLLGATE_GRACE_PERIOD,
-        DEFAULTS.gracePeriodSeconds,
-      ) * 1000,
-    logLevel: values['log-level'] ?? env.TOLLGATE_LOG_LEVEL,
+    ...lifecycleFlags(values, env),
   };
 }

@@ -26,6 +26,7 @@ import { nodeExchange, webExchange, type Exchange } from './exchange';
 import { authenticate, findConsumer, findGateway, findRoute, presentedKey, upstreamModel } from './resolve';
 import {
   INBOUND_FORMAT,
+  nativeBody,
   planFor,
   relayNativeStream,
   responseBody,
@@ -296,9 +297,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
             'unsupported_operation',
           );
         }
-        prepared = plan
-          ? upstreamBody(plan, body, raw, sendModel, stream)
-          : nativeEmbeddings(body, raw, sendModel);
+        prepared = plan ? upstreamBody(plan, body, raw, sendModel, stream) : nativeBody(body, raw, sendModel);
         if (preq && pipeline) {
           preq.upstream = { registry: target.registryName, model: sendModel };
           if (pipeline.runs('postRequest')) await pipeline.run('postRequest', preq);
@@ -376,7 +375,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       };
       if (extra?.vary && res.headers.vary) headers.vary = `${res.headers.vary}, ${extra.vary}`;
       const finalPlan = plan as Plan | undefined;
-      const body2 = prepared as UpstreamBody;
+      const sent = prepared as UpstreamBody;
       if (finalPlan && !finalPlan.native) headers['content-type'] = JSON_TYPE;
       if (stream && isStream && res.status < 300 && finalPlan) {
         headers['content-type'] = SSE_TYPE;
@@ -396,8 +395,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
           },
         };
         const events = finalPlan.native
-          ? relayNativeStream(finalPlan, res.body, body2.injectedUsage, hooks)
-          : translateStream(finalPlan, res.body, sendModel, wantsStreamUsage(body), hooks, body2.request);
+          ? relayNativeStream(finalPlan, res.body, sent.injectedUsage, hooks)
+          : translateStream(finalPlan, res.body, sendModel, wantsStreamUsage(body), hooks, sent.request);
         return x.respondStream(res.status, headers, events, () => {
           cleanup();
           if (clientGone && !o.error) {
@@ -415,7 +414,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       cleanup();
       let out: Buffer | string = payload;
       if (finalPlan) {
-        const converted = responseBody(finalPlan, res.status, payload, sendModel, body2.request);
+        const converted = responseBody(finalPlan, res.status, payload, sendModel, sent.request);
         out = converted.body;
         usage = converted.usage;
       }
@@ -521,11 +520,6 @@ function errorBodyFor(op: Operation | undefined, e: GatewayError): string {
 /** Providers whose embeddings API is OpenAI's (the only embeddings format the gateway serves). */
 function embeddingsServed(provider: CompiledProvider): boolean {
   return provider === 'mock' || PROFILES[provider].embeddings !== undefined;
-}
-
-function nativeEmbeddings(body: Record<string, unknown>, raw: Uint8Array, model: string): UpstreamBody {
-  if (body.model === model) return { body, raw, injectedUsage: false };
-  return { body: { ...body, model }, raw: undefined, injectedUsage: false };
 }
 
 /** Caller headers that select API behaviour on the native path (Anthropic's version and betas). */

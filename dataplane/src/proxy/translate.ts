@@ -18,6 +18,7 @@ import {
   applyQuirks,
   profileFor,
   quirksChange,
+  type BodyQuirks,
   type FormatEndpoint,
   type ProviderProfile,
 } from '../providers/profiles';
@@ -44,8 +45,19 @@ export interface Plan {
   endpoint: FormatEndpoint;
 }
 
+/** Plans are a function of the profile and the inbound format only: made once, then looked up. */
+const plans = new Map<ProviderProfile, Map<FormatName, Plan>>();
+
 export function planFor(inbound: FormatName, provider: CompiledProvider, model: string): Plan {
   const profile = provider === 'mock' ? MOCK_PROFILE : profileFor(provider, model);
+  let byInbound = plans.get(profile);
+  if (!byInbound) plans.set(profile, (byInbound = new Map()));
+  let plan = byInbound.get(inbound);
+  if (!plan) byInbound.set(inbound, (plan = makePlan(inbound, profile)));
+  return plan;
+}
+
+function makePlan(inbound: FormatName, profile: ProviderProfile): Plan {
   const nativeEndpoint = profile.formats[inbound];
   const upstreamName = nativeEndpoint ? inbound : profile.chat;
   return {
@@ -76,20 +88,33 @@ export function upstreamBody(
   stream: boolean,
 ): UpstreamBody {
   const askUsage = stream && plan.profile.streamUsage === 'stream_options';
-  if (plan.native) {
-    const injectedUsage = askUsage && !wantsStreamUsage(body);
-    if (body.model === model && !injectedUsage && !quirksChange(body, plan.endpoint.quirks))
-      return { body, raw, injectedUsage };
-    const copy: Record<string, unknown> = { ...body, model };
-    if (injectedUsage) copy.stream_options = { ...(copy.stream_options as object), include_usage: true };
-    return { body: applyQuirks(copy, plan.endpoint.quirks), raw: undefined, injectedUsage };
-  }
+  if (plan.native)
+    return nativeBody(body, raw, model, plan.endpoint.quirks, askUsage && !wantsStreamUsage(body));
   const request = decode(plan.inbound, body);
   request.model = model;
   request.stream = stream;
   const out = translating(() => plan.upstream.encodeRequest(request));
   if (askUsage) out.stream_options = { include_usage: true };
   return { body: applyQuirks(out, plan.endpoint.quirks), request, raw: undefined, injectedUsage: false };
+}
+
+/**
+ * A body in the upstream's own format (the native path, embeddings): the caller's bytes when
+ * nothing changes, else a copy with the upstream's model, quirks applied and, when the gateway asks
+ * for stream usage on the caller's behalf, `stream_options.include_usage`.
+ */
+export function nativeBody(
+  body: Record<string, unknown>,
+  raw: Uint8Array,
+  model: string,
+  quirks?: BodyQuirks,
+  injectedUsage = false,
+): UpstreamBody {
+  if (body.model === model && !injectedUsage && !quirksChange(body, quirks))
+    return { body, raw, injectedUsage };
+  const copy: Record<string, unknown> = { ...body, model };
+  if (injectedUsage) copy.stream_options = { ...(copy.stream_options as object), include_usage: true };
+  return { body: applyQuirks(copy, quirks), raw: undefined, injectedUsage };
 }
 
 function decode(format: WireFormat, body: Record<string, unknown>) {

@@ -217,8 +217,16 @@ function pick(
   health: HealthRegistry,
   ctx: DispatchContext,
 ): Candidate {
-  for (const fresh of [true, false]) {
+  // Untried available targets first, then (every available one tried) a new round over them.
+  for (let round = 0; round < 2; round++) {
+    const fresh = round === 0;
     for (const g of groups) {
+      // The common case, one member that can take the try, needs no filtered copy.
+      const only = g.members.length === 1 ? g.members[0] : undefined;
+      if (only) {
+        if ((!fresh || !tried.has(only)) && health.available(only.state)) return only;
+        continue;
+      }
       const ok = g.members.filter((c) => (!fresh || !tried.has(c)) && health.available(c.state));
       if (ok.length > 0)
         return choose(route.strategy, ok, { random: ctx.random, clientIp: ctx.clientIp, cursor: g.cursor });
