@@ -1,28 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  decodeAll as decodeFrames,
+  encodeAll as encodeEvents,
+  fixtureFrames,
+  framesOf,
+} from '../../testing/codec';
 import type { Frame, StreamEvent } from '../ir';
-import { UpstreamFormatError, parseSseEvent, sseText } from '../wire';
+import { UpstreamFormatError, sseText } from '../wire';
 import { anthropicMessagesFormat as fmt } from './index';
 
 /** A recorded SSE body split into frames, as the proxy's SSE splitter does. */
-function framesOf(text: string): Frame[] {
-  return text
-    .split(/\n\n/)
-    .map((e) => parseSseEvent(e))
-    .filter((f): f is Frame => f !== undefined);
-}
-
-const fixture = (name: string) => framesOf(readFileSync(join(__dirname, 'fixtures', name), 'utf8'));
-
-function decodeAll(frames: Frame[]): StreamEvent[] {
-  const d = fmt.streamDecoder();
-  return frames.flatMap((f) => d.push(f));
-}
-
-function encodeAll(events: StreamEvent[]): string {
-  const e = fmt.streamEncoder({ includeUsage: false });
-  return sseText([...events.flatMap((ev) => e.push(ev)), ...e.end()]);
-}
+const fixture = (name: string): Frame[] => fixtureFrames(__dirname, name);
+const decodeAll = (frames: Frame[]): StreamEvent[] => decodeFrames(fmt, frames);
+const encodeAll = (events: StreamEvent[]): string => sseText(encodeEvents(fmt, events));
 
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 

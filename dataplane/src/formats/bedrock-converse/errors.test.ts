@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { fixtureJson } from '../../testing/codec';
 import {
   bedrockConverseFormat as f,
   errorTypeForStatus,
@@ -8,8 +7,7 @@ import {
 } from './index';
 import { BEDROCK_ERROR_STATUS } from './errors';
 
-const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8'));
+const fixture = (name: string) => fixtureJson(__dirname, name);
 
 describe('bedrock-converse errors', () => {
   it('encodes the Bedrock error body', () => {

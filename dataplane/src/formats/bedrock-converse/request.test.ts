@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { fixtureJson } from '../../testing/codec';
 import { TranslationError, type ChatRequest, type Message } from '../ir';
 import { bedrockConverseFormat as f } from './index';
 
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string) => fixtureJson(__dirname, name);
 
 const PNG =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { fixtureJson } from '../../testing/codec';
 import type { ChatResponse, Usage } from '../ir';
 import { UpstreamFormatError } from '../wire';
 import { bedrockConverseFormat as f } from './index';
 
-const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8'));
+const fixture = (name: string) => fixtureJson(__dirname, name);
 const PARIS = 'tooluse_kZJMlvQmRJ6eAyJE5GIl7Q';
 const ROME = 'tooluse_Z4LqT1sBRm2x0Uo5mJ9dWg';
 

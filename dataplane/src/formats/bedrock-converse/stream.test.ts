@@ -1,25 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { decodeAll as decodeFrames, fixtureFrames } from '../../testing/codec';
 import type { Frame, StreamEvent } from '../ir';
-import { parseSseEvent, sseText, UpstreamFormatError } from '../wire';
+import { sseText, UpstreamFormatError } from '../wire';
 import { bedrockConverseFormat as f } from './index';
 
 /**
  * Stream fixtures are ConverseStream event-stream messages written out one per SSE-style event:
  * `event:` is the `:event-type` header and `data:` the JSON payload (with Bedrock's `p` padding).
  */
-function framesOf(name: string): Frame[] {
-  const text = readFileSync(join(__dirname, 'fixtures', name), 'utf8');
-  return text
-    .split(/\n\n/)
-    .map((chunk) => parseSseEvent(chunk))
-    .filter((fr): fr is Frame => fr !== undefined);
-}
-
-function decodeAll(frames: Frame[]): StreamEvent[] {
-  const d = f.streamDecoder();
-  return frames.flatMap((fr) => d.push(fr));
-}
+const framesOf = (name: string): Frame[] => fixtureFrames(__dirname, name);
+const decodeAll = (frames: Frame[]): StreamEvent[] => decodeFrames(f, frames);
 
 /** Stream ids are made up per response: compare the rest. */
 const stripId = (events: StreamEvent[]) => events.map((e) => (e.type === 'start' ? { ...e, id: 'x' } : e));

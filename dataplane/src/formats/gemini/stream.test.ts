@@ -1,21 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { decodeAll as decodeFrames, fixtureFrames, framesOf } from '../../testing/codec';
 import type { Frame, StreamEvent } from '../ir';
-import { UpstreamFormatError, parseSseEvent, sseText } from '../wire';
+import { UpstreamFormatError, sseText } from '../wire';
 import { geminiFormat } from './index';
 
-function frames(name: string): Frame[] {
-  const text = readFileSync(join(__dirname, 'fixtures', name), 'utf8');
-  return text
-    .split(/\r?\n\r?\n/)
-    .map((e) => parseSseEvent(e))
-    .filter((f): f is Frame => f !== undefined);
-}
-
-function decodeAll(fs: Frame[]): StreamEvent[] {
-  const d = geminiFormat.streamDecoder();
-  return fs.flatMap((f) => d.push(f));
-}
+const frames = (name: string): Frame[] => fixtureFrames(__dirname, name);
+const decodeAll = (fs: Frame[]): StreamEvent[] => decodeFrames(geminiFormat, fs);
 
 describe('gemini stream decoder', () => {
   it('decodes a text stream with the final usage', () => {
@@ -125,10 +114,6 @@ describe('gemini stream encoder', () => {
     ];
     const enc = geminiFormat.streamEncoder({ includeUsage: true });
     const text = sseText([...events.flatMap((e) => enc.push(e)), ...enc.end()]);
-    const parsed = text
-      .split('\n\n')
-      .map((e) => parseSseEvent(e))
-      .filter((f): f is Frame => f !== undefined);
-    expect(decodeAll(parsed)).toEqual(events);
+    expect(decodeAll(framesOf(text))).toEqual(events);
   });
 });

@@ -1,6 +1,8 @@
 import type { ErrorInfo } from '../ir';
 import { openAIChatFormat as fmt } from './index';
-import { fixture } from './testing';
+import { fixtureJson } from '../../testing/codec';
+
+const fixture = (name: string) => fixtureJson(__dirname, name);
 
 describe('openai-chat encodeError', () => {
   it.each<[number, string]>([

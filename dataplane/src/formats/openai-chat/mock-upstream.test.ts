@@ -1,7 +1,7 @@
 import { startMockOpenAIUpstream, type MockOpenAIUpstream } from '../../testing/mock-openai-upstream';
 import { scenarioEvents, scenarioReply } from '../../providers/scenario';
 import { openAIChatFormat as fmt } from './index';
-import { framesOf } from './testing';
+import { framesOf } from '../../testing/codec';
 
 /** The mock OpenAI upstream answers the shared scenario through this codec. */
 describe('mock OpenAI upstream speaks the scenario through the openai-chat codec', () => {

@@ -1,6 +1,8 @@
 import { TranslationError, type ChatRequest } from '../ir';
 import { openAIChatFormat as fmt } from './index';
-import { fixture } from './testing';
+import { fixtureJson } from '../../testing/codec';
+
+const fixture = (name: string) => fixtureJson(__dirname, name);
 
 const user = (content: unknown) => ({ model: 'gpt-4o', messages: [{ role: 'user', content }] });
 

@@ -1,7 +1,9 @@
 import type { ChatResponse, StopReason } from '../ir';
 import { UpstreamFormatError } from '../wire';
 import { openAIChatFormat as fmt } from './index';
-import { fixture } from './testing';
+import { fixtureJson } from '../../testing/codec';
+
+const fixture = (name: string) => fixtureJson(__dirname, name);
 
 const NOW = 1745923902;
 beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(NOW * 1000));

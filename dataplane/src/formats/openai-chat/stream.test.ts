@@ -1,7 +1,9 @@
 import type { StreamEvent } from '../ir';
 import { sseText, UpstreamFormatError } from '../wire';
 import { openAIChatFormat as fmt } from './index';
-import { fixtureFrames, framesOf } from './testing';
+import { fixtureFrames as framesFromFixture, framesOf } from '../../testing/codec';
+
+const fixtureFrames = (name: string) => framesFromFixture(__dirname, name);
 
 const NOW = 1745923902;
 beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(NOW * 1000));

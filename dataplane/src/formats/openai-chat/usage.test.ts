@@ -1,6 +1,9 @@
 import type { Usage } from '../ir';
 import { openAIChatFormat as fmt } from './index';
-import { fixture, fixtureFrames } from './testing';
+import { fixtureJson, fixtureFrames as framesFromFixture } from '../../testing/codec';
+
+const fixture = (name: string) => fixtureJson(__dirname, name);
+const fixtureFrames = (name: string) => framesFromFixture(__dirname, name);
 
 describe('openai-chat usageOf', () => {
   it.each<[string, unknown, Usage | undefined]>([

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { fixtureText } from '../../testing/codec';
 import type { ErrorInfo, Frame, Usage } from '../ir';
 import { parseSseEvent } from '../wire';
 import { openAIResponsesFormat as fmt } from './index';
 
-const read = (name: string) => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
+const read = (name: string) => fixtureText(__dirname, name);
 
 describe('openai-responses errors', () => {
   it.each<[string, ErrorInfo, Record<string, unknown>]>([

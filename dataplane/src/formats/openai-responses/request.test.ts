@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { fixtureJson } from '../../testing/codec';
 import { TranslationError, type ChatRequest } from '../ir';
 import { openAIResponsesFormat as fmt } from './index';
 
-const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string) => fixtureJson(__dirname, name);
 
 const PNG =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';

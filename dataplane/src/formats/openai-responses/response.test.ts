@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { fixtureJson } from '../../testing/codec';
 import type { ChatRequest, ChatResponse } from '../ir';
 import { UpstreamFormatError } from '../wire';
 import { openAIResponsesFormat as fmt, encodeResponse } from './index';
 
-const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string) => fixtureJson(__dirname, name);
 
 const NOW = 1756414434;
 beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(NOW * 1000));

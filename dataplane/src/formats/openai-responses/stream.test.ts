@@ -1,33 +1,24 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  decodeAll as decodeFrames,
+  encodeAll as encodeEvents,
+  fixtureFrames as framesFromFixture,
+  framesOf,
+} from '../../testing/codec';
 import type { ChatRequest, Frame, StreamEvent } from '../ir';
 import { scenarioEvents, scenarioReply } from '../../providers/scenario';
-import { frameJson, parseSseEvent, sseText, UpstreamFormatError } from '../wire';
-import { openAIResponsesFormat as fmt, streamEncoder } from './index';
+import { frameJson, sseText, UpstreamFormatError } from '../wire';
+import { openAIResponsesFormat as fmt } from './index';
 
 const NOW = 1756414434;
 beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(NOW * 1000));
 afterEach(() => jest.restoreAllMocks());
 
 /** SSE text → frames, as the proxy's splitter hands them over. */
-function frames(text: string): Frame[] {
-  return text
-    .split(/\n\n/)
-    .map((chunk) => parseSseEvent(chunk))
-    .filter((f): f is Frame => f !== undefined);
-}
-
-const fixtureFrames = (name: string) => frames(readFileSync(join(__dirname, 'fixtures', name), 'utf8'));
-
-function decodeAll(fs: Frame[]): StreamEvent[] {
-  const d = fmt.streamDecoder();
-  return fs.flatMap((f) => d.push(f));
-}
-
-function encodeAll(events: StreamEvent[], request?: ChatRequest): Frame[] {
-  const e = streamEncoder({ includeUsage: false, ...(request ? { request } : {}) });
-  return [...events.flatMap((ev) => e.push(ev)), ...e.end()];
-}
+const frames = framesOf;
+const fixtureFrames = (name: string): Frame[] => framesFromFixture(__dirname, name);
+const decodeAll = (fs: Frame[]): StreamEvent[] => decodeFrames(fmt, fs);
+const encodeAll = (events: StreamEvent[], request?: ChatRequest): Frame[] =>
+  encodeEvents(fmt, events, { includeUsage: false, ...(request ? { request } : {}) });
 
 /** Replaces the random item ids with msg_1, fc_1, … in order of appearance. */
 function normaliseIds(text: string): string {
