@@ -20,11 +20,11 @@ const decodeAll = (fs: Frame[]): StreamEvent[] => decodeFrames(fmt, fs);
 const encodeAll = (events: StreamEvent[], request?: ChatRequest): Frame[] =>
   encodeEvents(fmt, events, { includeUsage: false, ...(request ? { request } : {}) });
 
-/** Replaces the random item ids with msg_1, fc_1, … in order of appearance. */
+/** Replaces the random item ids (base64url: they may end in - or _, hence no \b) with msg_1, fc_1, … in order. */
 function normaliseIds(text: string): string {
   const seen = new Map<string, string>();
   const counts: Record<string, number> = {};
-  return text.replace(/\b(msg|fc)_[A-Za-z0-9_-]{16}\b/g, (id, prefix: string) => {
+  return text.replace(/\b(msg|fc)_[A-Za-z0-9_-]{16}(?=")/g, (id, prefix: string) => {
     let name = seen.get(id);
     if (!name) {
       counts[prefix] = (counts[prefix] ?? 0) + 1;
