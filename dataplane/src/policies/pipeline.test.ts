@@ -1,4 +1,5 @@
 import type { RuntimeConsumer, RuntimeGateway } from '../config/snapshot';
+import type { ChatResponse } from '../formats/ir';
 import { GatewayError } from '../proxy/errors';
 import { Pipeline } from './pipeline';
 import type { Plugin, PolicyRequest, Stage } from './types';
@@ -14,6 +15,8 @@ const request = (): PolicyRequest => ({
   clientIp: undefined,
   apiKeyHash: '',
   body: {},
+  setBody: () => undefined,
+  chat: () => undefined,
 });
 
 /** A plugin that records when each of its hooks starts and ends, waiting `ms` in between. */
@@ -98,5 +101,71 @@ describe('Pipeline', () => {
       headers: { x: '1' },
     });
     expect(new Pipeline([]).empty).toBe(true);
+  });
+
+  describe('answers and response inspection', () => {
+    const res = (text: string): ChatResponse => ({
+      id: 'r',
+      model: 'm',
+      content: [{ type: 'text', text }],
+      stopReason: 'end',
+    });
+    const answering = (name: string, text: string, ms = 0): Plugin => ({
+      name,
+      preRequest: async () => {
+        await new Promise((r) => setTimeout(r, ms));
+        return { response: res(text) };
+      },
+    });
+
+    it('the first answer ends the stage: later plugins of a sequential group do not run', async () => {
+      const log: string[] = [];
+      const p = new Pipeline([
+        { plugins: [answering('cache', 'hit'), probe('after', log)], parallel: false },
+        { plugins: [probe('next-policy', log)], parallel: false },
+      ]);
+      const answer = await p.run('preRequest', request());
+      expect(answer?.response.content).toEqual([{ type: 'text', text: 'hit' }]);
+      expect(log).toEqual([]);
+    });
+
+    it('in a parallel group, the first answer or failure in plugin order wins, whatever finishes first', async () => {
+      const log: string[] = [];
+      const first = new Pipeline([
+        { plugins: [answering('slow', 'slow', 20), answering('fast', 'fast')], parallel: true },
+      ]);
+      expect((await first.run('preRequest', request()))?.response.content[0]).toEqual({
+        type: 'text',
+        text: 'slow',
+      });
+      const failFirst = new Pipeline([
+        { plugins: [probe('guard', log, 10, 'preRequest'), answering('cache', 'hit')], parallel: true },
+      ]);
+      await expect(failFirst.run('preRequest', request())).rejects.toMatchObject({ code: 'guard_failed' });
+    });
+
+    it('inspectors run in plugin order, each on the previous replacement; no replacement: unchanged', async () => {
+      const append = (suffix: string): Plugin => ({
+        name: suffix,
+        inspectResponse: (_req, r) => res(`${(r.content[0] as { text: string }).text}${suffix}`),
+      });
+      const p = new Pipeline([{ plugins: [append('-a'), append('-b')], parallel: true }]);
+      expect(p.inspectsResponses).toBe(true);
+      const out = await p.inspect(request(), res('x'));
+      expect(out).toEqual({ response: res('x-a-b'), changed: true });
+      const quiet = new Pipeline([
+        { plugins: [{ name: 'q', inspectResponse: () => undefined }], parallel: false },
+      ]);
+      expect(await quiet.inspect(request(), res('x'))).toEqual({ response: res('x'), changed: false });
+      expect(new Pipeline([{ plugins: [probe('p', [])], parallel: false }]).inspectsResponses).toBe(false);
+    });
+
+    it('needs the response content when any plugin says so', () => {
+      const reader: Plugin = { name: 'reader', needsResponseContent: true, postResponse: () => undefined };
+      expect(
+        new Pipeline([{ plugins: [probe('p', []), reader], parallel: false }]).needsResponseContent,
+      ).toBe(true);
+      expect(new Pipeline([{ plugins: [probe('p', [])], parallel: false }]).needsResponseContent).toBe(false);
+    });
   });
 });

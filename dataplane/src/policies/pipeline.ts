@@ -1,4 +1,14 @@
-import type { EdgeAnswer, EdgeRequest, Hook, Plugin, PolicyRequest, Stage } from './types';
+import type { ChatResponse } from '../formats/ir';
+import type {
+  EdgeAnswer,
+  EdgeRequest,
+  Plugin,
+  PolicyAnswer,
+  PolicyRequest,
+  PreRequestHook,
+  ResponseHook,
+  Stage,
+} from './types';
 import { STAGES } from './types';
 
 /** The plugins of one Policy, in plugin order; `parallel` runs those of one stage concurrently. */
@@ -7,8 +17,11 @@ export interface PluginGroup {
   readonly parallel: boolean;
 }
 
+/** Every stage's hook fits this type; only preRequest hooks return answers. */
+type StageHook = PreRequestHook;
+
 interface Step {
-  readonly hooks: readonly Hook[];
+  readonly hooks: readonly StageHook[];
   readonly parallel: boolean;
 }
 
@@ -20,6 +33,9 @@ interface Step {
  */
 export class Pipeline {
   readonly empty: boolean;
+  /** Some plugin reads `responseContent` in postResponse. */
+  readonly needsResponseContent: boolean;
+  private readonly inspectors: readonly ResponseHook[];
   private readonly edges: readonly NonNullable<Plugin['edge']>[];
   private readonly steps: Readonly<Record<Stage, readonly Step[]>>;
 
@@ -28,7 +44,9 @@ export class Pipeline {
     for (const stage of STAGES) {
       steps[stage] = [];
       for (const g of groups) {
-        const hooks = g.plugins.map((p) => p[stage]).filter((h): h is Hook => h !== undefined);
+        const hooks = g.plugins
+          .map((p): StageHook | undefined => p[stage])
+          .filter((h): h is StageHook => h !== undefined);
         if (hooks.length > 0) steps[stage].push({ hooks, parallel: g.parallel && hooks.length > 1 });
       }
     }
@@ -37,6 +55,14 @@ export class Pipeline {
       g.plugins.flatMap((p) => (p.edge ? [p.edge.bind(p) as NonNullable<Plugin['edge']>] : [])),
     );
     this.empty = groups.every((g) => g.plugins.length === 0);
+    const all = groups.flatMap((g) => g.plugins);
+    this.needsResponseContent = all.some((p) => p.needsResponseContent === true);
+    this.inspectors = all.flatMap((p) => (p.inspectResponse ? [p.inspectResponse] : []));
+  }
+
+  /** True when some plugin inspects whole responses (the proxy must decode them). */
+  get inspectsResponses(): boolean {
+    return this.inspectors.length > 0;
   }
 
   /** True when some plugin acts at `stage`: the request skips the stage (and its await) otherwise. */
@@ -53,15 +79,44 @@ export class Pipeline {
     return undefined;
   }
 
-  async run(stage: Stage, req: PolicyRequest): Promise<void> {
+  /**
+   * Runs a stage. A preRequest hook may answer the request (a cache hit): the first answer in plugin
+   * order ends the stage and is returned; in a parallel group, a failure or answer earlier in plugin
+   * order wins over a later one, as it would sequentially.
+   */
+  async run(stage: Stage, req: PolicyRequest): Promise<PolicyAnswer | undefined> {
     for (const step of this.steps[stage]) {
       if (!step.parallel) {
-        for (const hook of step.hooks) await hook(req);
+        for (const hook of step.hooks) {
+          const answer = await hook(req);
+          if (answer) return answer;
+        }
         continue;
       }
       const settled = await Promise.allSettled(step.hooks.map(async (hook) => hook(req)));
-      for (const s of settled) if (s.status === 'rejected') throw s.reason;
+      for (const s of settled) {
+        if (s.status === 'rejected') throw s.reason;
+        if (s.value) return s.value;
+      }
     }
+    return undefined;
+  }
+
+  /** Runs the response inspectors in plugin order; each sees the previous one's replacement. */
+  async inspect(
+    req: PolicyRequest,
+    res: ChatResponse,
+  ): Promise<{ response: ChatResponse; changed: boolean }> {
+    let response = res;
+    let changed = false;
+    for (const inspect of this.inspectors) {
+      const replaced = await inspect(req, response);
+      if (replaced) {
+        response = replaced;
+        changed = true;
+      }
+    }
+    return { response, changed };
   }
 }
 

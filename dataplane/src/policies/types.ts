@@ -1,5 +1,5 @@
 import type { RuntimeConsumer, RuntimeGateway } from '../config/snapshot';
-import type { Usage } from '../formats/ir';
+import type { ChatRequest, ChatResponse, Usage } from '../formats/ir';
 import type { Operation } from '../providers/types';
 
 /**
@@ -44,25 +44,67 @@ export interface PolicyRequest extends EdgeRequest {
   readonly clientIp: string | undefined;
   /** SHA-256 hex digest of the caller's API key; the key itself is never available to plugins. */
   readonly apiKeyHash: string;
-  /** The parsed request body; undefined for GET /v1/models. */
+  /** The parsed request body; undefined for GET /v1/models. Never mutated: see `setBody`. */
   readonly body: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * preRequest only: replaces the body sent upstream (a masked prompt, a downgraded `model`). The
+   * proxy re-reads `model` and `stream` from it and routes by the new model; the caller's bytes are
+   * no longer relayed as they are.
+   */
+  setBody(body: Record<string, unknown>): void;
+  /**
+   * The chat request in the neutral model (decoded from the caller's format on first use, then
+   * cached); undefined for embeddings and model lists, and for a body the codec cannot decode.
+   */
+  chat(): ChatRequest | undefined;
   /** Set from postRequest on. */
   upstream?: { readonly registry: string; readonly model: string };
-  /** Set from preResponse on. */
-  response?: { readonly status: number; readonly stream: boolean };
+  /** Set from preResponse on; `cached` when a plugin answered instead of the upstream. */
+  response?: { readonly status: number; readonly stream: boolean; readonly cached?: boolean };
   /** The tokens the upstream reported, set by postResponse when it reported any (streams included). */
   usage?: Usage;
+  /**
+   * The whole successful chat response (streams assembled from their events), set for postResponse
+   * when a plugin of the pipeline declares `needsResponseContent`.
+   */
+  responseContent?: ChatResponse;
+}
+
+/**
+ * An answer a preRequest hook gives instead of the upstream (a cache hit): the proxy renders it in
+ * the caller's format, as a stream when the caller asked for one.
+ */
+export interface PolicyAnswer {
+  readonly response: ChatResponse;
+  /** Extra response headers, e.g. `x-tollgate-cache: hit`. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A hook rejects the request by throwing a GatewayError; anything else thrown is a 500. */
 export type Hook = (req: PolicyRequest) => void | Promise<void>;
 
+/** A preRequest hook may answer the request itself; the first answer (in plugin order) wins. */
+export type PreRequestHook = (req: PolicyRequest) => void | PolicyAnswer | Promise<void | PolicyAnswer>;
+
+/**
+ * Sees a whole, successful, non-streamed chat response before the client does: returns a
+ * replacement to change it (re-encoded in the caller's format), throws a GatewayError to refuse it.
+ */
+export type ResponseHook = (
+  req: PolicyRequest,
+  res: ChatResponse,
+) => void | ChatResponse | Promise<void | ChatResponse>;
+
 /** A plugin instance: built once per config snapshot from its compiled config, shared by requests. */
 export interface Plugin {
   readonly name: string;
   edge?(req: EdgeRequest): EdgeAnswer | undefined;
-  readonly preRequest?: Hook;
+  readonly preRequest?: PreRequestHook;
   readonly postRequest?: Hook;
   readonly preResponse?: Hook;
   readonly postResponse?: Hook;
+  /** Declaring it makes the proxy decode non-streamed chat responses it would otherwise relay. */
+  readonly inspectResponse?: ResponseHook;
+  /** The proxy assembles `responseContent` for this plugin's postResponse (costs a decode). */
+  readonly needsResponseContent?: boolean;
 }

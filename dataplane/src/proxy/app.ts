@@ -4,15 +4,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { CompiledProvider } from '../../../protocol/src';
 import { FORMATS, type FormatName } from '../formats';
-import type { Usage } from '../formats/ir';
+import type { StreamEvent, Usage } from '../formats/ir';
+import { sseText } from '../formats/wire';
 import { wantsStreamUsage } from '../formats/openai-chat';
-import type { RuntimeConsumer, RuntimeGateway, RuntimeTarget } from '../config/snapshot';
+import type { RuntimeTarget } from '../config/snapshot';
 import { dispatch, type Attempt } from '../routing/dispatch';
 import { HealthRegistry } from '../routing/health';
 import type { ConfigStore } from '../config/store';
 import { createPolicyEngine, type PolicyEngine } from '../policies/engine';
 import type { Pipeline } from '../policies/pipeline';
-import type { PolicyRequest } from '../policies/types';
+import type { PolicyAnswer, PolicyRequest } from '../policies/types';
+import { eventsOf, StreamAssembler } from '../formats/assemble';
 import { modelList } from '../providers/openai-wire';
 import { PROFILES } from '../providers/profiles';
 import { CallAbort } from '../providers/abort';
@@ -23,6 +25,7 @@ import type { ProxyMetrics } from '../telemetry/metrics';
 import { readBody, parseJsonObject } from './body';
 import { GatewayError, errors } from './errors';
 import { nodeExchange, webExchange, type Exchange } from './exchange';
+import { ProxyPolicyRequest } from './policy-request';
 import { authenticate, findConsumer, findGateway, findRoute, presentedKey, upstreamModel } from './resolve';
 import {
   INBOUND_FORMAT,
@@ -228,7 +231,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     /** Headers the plugins add to every response from here on, errors included. */
     let extra: Record<string, string> | undefined;
     let pipeline: Pipeline | undefined;
-    let preq: PolicyRequest | undefined;
+    let preq: ProxyPolicyRequest | undefined;
     try {
       const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
       o.gateway = gateway.config.slug;
@@ -243,7 +246,16 @@ export function createProxy(deps: ProxyDeps): Proxy {
       const keyDigest = authenticate(consumer, presentedKey(x));
       if (op === 'models') {
         if (pipeline?.runs('preRequest')) {
-          const req = policyRequestOf(x, extra, o.requestId, op, gateway, consumer, keyDigest, undefined);
+          const req = new ProxyPolicyRequest(
+            x,
+            extra ?? {},
+            o.requestId,
+            op,
+            gateway,
+            consumer,
+            keyDigest,
+            undefined,
+          );
           await pipeline.run('preRequest', req);
         }
         o.status = 200;
@@ -261,12 +273,20 @@ export function createProxy(deps: ProxyDeps): Proxy {
 
       const contentType = x.header('content-type');
       if (contentType && !contentType.toLowerCase().includes('json')) throw errors.unsupportedMediaType();
-      const raw = await readBody(x.body, x.header('content-length'), consumer.maxRequestBodyBytes);
-      const body = parseJsonObject(raw);
-      const { model, stream } = checkRequest(op, body);
+      let raw: Buffer = await readBody(x.body, x.header('content-length'), consumer.maxRequestBodyBytes);
+      let body = parseJsonObject(raw);
+      let { model, stream } = checkRequest(op, body);
       if (pipeline) {
-        preq = policyRequestOf(x, extra, o.requestId, op, gateway, consumer, keyDigest, body);
-        if (pipeline.runs('preRequest')) await pipeline.run('preRequest', preq);
+        preq = new ProxyPolicyRequest(x, extra ?? {}, o.requestId, op, gateway, consumer, keyDigest, body);
+        if (pipeline.runs('preRequest')) {
+          const answer = await pipeline.run('preRequest', preq);
+          if (answer) return answered(x, o, start, op, stream, answer, preq, pipeline, extra ?? {});
+          if (preq.bodyReplaced && preq.body) {
+            body = preq.body as Record<string, unknown>;
+            raw = Buffer.from(JSON.stringify(body));
+            ({ model, stream } = checkRequest(op, body));
+          }
+        }
       }
 
       const route = findRoute(consumer, model);
@@ -365,6 +385,9 @@ export function createProxy(deps: ProxyDeps): Proxy {
         if (preq) preq.usage = usage;
       };
       const completed = preq && pipeline?.runs('postResponse') ? afterResponse(pipeline, preq) : undefined;
+      const policyReq = preq;
+      const wantsContent = policyReq && pipeline?.needsResponseContent && res.status < 300;
+      const inspects = policyReq && pipeline?.inspectsResponses && res.status < 300;
       const headers: Record<string, string> = {
         ...res.headers,
         ...extra,
@@ -380,10 +403,12 @@ export function createProxy(deps: ProxyDeps): Proxy {
       if (stream && isStream && res.status < 300 && finalPlan) {
         headers['content-type'] = SSE_TYPE;
         headers['cache-control'] = 'no-cache';
+        const assembler = wantsContent ? new StreamAssembler() : undefined;
         const hooks = {
           onUsage: (u: Usage) => {
             usage = u;
           },
+          ...(assembler ? { onEvent: (e: StreamEvent) => assembler.push(e) } : {}),
           onError: (err: unknown) => {
             if (clientGone) {
               o.status = 499;
@@ -404,6 +429,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
             o.error = 'client_closed';
           }
           recordUsage();
+          if (assembler && policyReq) policyReq.responseContent = assembler.result();
           finish(o, start);
           completed?.();
         });
@@ -414,9 +440,21 @@ export function createProxy(deps: ProxyDeps): Proxy {
       cleanup();
       let out: Buffer | string = payload;
       if (finalPlan) {
-        const converted = responseBody(finalPlan, res.status, payload, sendModel, sent.request);
+        const decode = Boolean(wantsContent || inspects);
+        const converted = responseBody(finalPlan, res.status, payload, sendModel, sent.request, decode);
         out = converted.body;
         usage = converted.usage;
+        if (decode && converted.response && policyReq && pipeline) {
+          let content = converted.response;
+          if (inspects) {
+            const inspected = await pipeline.inspect(policyReq, content);
+            if (inspected.changed) {
+              content = inspected.response;
+              out = JSON.stringify(finalPlan.inbound.encodeResponse(content, sent.request));
+            }
+          }
+          policyReq.responseContent = content;
+        }
       }
       recordUsage();
       finish(o, start);
@@ -431,6 +469,62 @@ export function createProxy(deps: ProxyDeps): Proxy {
       finish(o, start);
       return errorResponse(x, e, o.requestId, extra, op);
     }
+  }
+
+  /**
+   * A plugin answered instead of the upstream (a cache hit): the answer in the caller's format, as a
+   * stream when the caller asked for one; the post-response hooks still run.
+   */
+  function answered(
+    x: Exchange,
+    o: Outcome,
+    start: number,
+    op: Operation,
+    stream: boolean,
+    answer: PolicyAnswer,
+    preq: ProxyPolicyRequest,
+    pipeline: Pipeline,
+    extra: Record<string, string>,
+  ): Response {
+    const inbound = INBOUND_FORMAT[op];
+    if (!inbound) throw errors.internal(); // only chat requests can be answered by a plugin
+    const format = FORMATS[inbound];
+    const request = preq.chat();
+    const res = answer.response;
+    preq.response = { status: 200, stream, cached: true };
+    if (pipeline.needsResponseContent) preq.responseContent = res;
+    const completed = pipeline.runs('postResponse') ? afterResponse(pipeline, preq) : undefined;
+    o.status = 200;
+    o.upstreamModel = res.model;
+    const headers = { ...extra, ...answer.headers, 'x-request-id': o.requestId };
+    if (!stream) {
+      finish(o, start);
+      const response = x.respond(
+        200,
+        { 'content-type': JSON_TYPE, ...headers },
+        JSON.stringify(format.encodeResponse(res, request)),
+      );
+      completed?.();
+      return response;
+    }
+    const includeUsage = wantsStreamUsage(preq.body ?? {});
+    const encoder = format.streamEncoder(request ? { includeUsage, request } : { includeUsage });
+    async function* frames(): AsyncGenerator<Uint8Array> {
+      for (const event of eventsOf(res)) {
+        const out = encoder.push(event);
+        if (out.length > 0) yield Buffer.from(sseText(out));
+      }
+      yield Buffer.from(sseText(encoder.end()));
+    }
+    return x.respondStream(
+      200,
+      { ...headers, 'content-type': SSE_TYPE, 'cache-control': 'no-cache' },
+      frames(),
+      () => {
+        finish(o, start);
+        completed?.();
+      },
+    );
   }
 
   /** Post-response hooks, run once the response is complete; their failures are logged, never sent. */
@@ -540,31 +634,6 @@ function anthropicModelList(ids: readonly string[]) {
     has_more: false,
     first_id: ids[0] ?? null,
     last_id: ids[ids.length - 1] ?? null,
-  };
-}
-
-/** What the policy stages see of a request; built only for consumers that have plugins. */
-function policyRequestOf(
-  x: Exchange,
-  responseHeaders: Record<string, string> | undefined,
-  requestId: string,
-  operation: Operation,
-  gateway: RuntimeGateway,
-  consumer: RuntimeConsumer,
-  keyDigest: Buffer,
-  body: Record<string, unknown> | undefined,
-): PolicyRequest {
-  return {
-    method: x.method,
-    header: (n) => x.header(n),
-    responseHeaders: responseHeaders ?? {},
-    requestId,
-    operation,
-    gateway,
-    consumer,
-    clientIp: x.remoteAddress,
-    apiKeyHash: keyDigest.toString('hex'),
-    body,
   };
 }
 

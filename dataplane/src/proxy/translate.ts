@@ -3,6 +3,7 @@ import { FORMATS } from '../formats';
 import { wantsStreamUsage } from '../formats/openai-chat';
 import type {
   ChatRequest,
+  ChatResponse,
   ErrorInfo,
   FormatName,
   Frame,
@@ -131,16 +132,26 @@ function translating<T>(f: () => T): T {
   }
 }
 
-/** A whole (non-streamed) upstream body, made ready for the caller; usage read on the way. */
+/**
+ * A whole (non-streamed) upstream body, made ready for the caller; usage read on the way. The
+ * decoded `response` comes with every translated success, and with native ones when `decode` asks
+ * for it (a plugin inspects responses).
+ */
 export function responseBody(
   plan: Plan,
   status: number,
   payload: Buffer,
   model: string,
   request?: ChatRequest,
-): { body: Buffer | string; usage: Usage | undefined } {
+  decode = false,
+): { body: Buffer | string; usage: Usage | undefined; response?: ChatResponse } {
   if (plan.native) {
     if (status >= 300) return { body: payload, usage: undefined };
+    if (decode) {
+      const parsed = tryJson(payload);
+      const response = parsed === undefined ? undefined : decodeUpstream(plan, parsed);
+      if (response) return { body: payload, usage: response.usage, response };
+    }
     // Only the usage object is parsed, not the whole body: the native path stays a relay.
     const usage = usageObject(payload);
     return { body: payload, usage: usage === undefined ? undefined : plan.upstream.usageOf({ usage }) };
@@ -161,7 +172,16 @@ export function responseBody(
     throw errors.upstreamFailed(err instanceof Error ? err.message : String(err));
   }
   if (!res.model) res.model = model;
-  return { body: JSON.stringify(plan.inbound.encodeResponse(res, request)), usage: res.usage };
+  return { body: JSON.stringify(plan.inbound.encodeResponse(res, request)), usage: res.usage, response: res };
+}
+
+/** A native body decoded for inspection; undefined when it is not the format's response after all. */
+function decodeUpstream(plan: Plan, parsed: unknown): ChatResponse | undefined {
+  try {
+    return plan.upstream.decodeResponse(parsed);
+  } catch {
+    return undefined;
+  }
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
@@ -203,6 +223,8 @@ export interface StreamHooks {
   onUsage(usage: Usage): void;
   /** What to tell the caller about a failure mid-stream; undefined: end silently (caller gone). */
   onError(err: unknown): ErrorInfo | undefined;
+  /** Every event of the response, when a plugin needs the whole response (native streams decode for it). */
+  onEvent?(event: StreamEvent): void;
 }
 
 /** The upstream's stream as whole frames, whatever its framing. */
@@ -234,6 +256,7 @@ export async function* translateStream(
       for (const event of decoder.push(frame) as StreamEvent[]) {
         if (event.type === 'usage') hooks.onUsage(event.usage);
         if (event.type === 'start' && !event.model) event.model = model;
+        hooks.onEvent?.(event);
         out = out.concat(encoder.push(event));
       }
       if (out.length > 0) yield Buffer.from(sseText(out));
@@ -256,8 +279,19 @@ export async function* relayNativeStream(
   hooks: StreamHooks,
 ): AsyncGenerator<Uint8Array> {
   let usage: Partial<Usage> | undefined;
+  const onEvent = hooks.onEvent;
+  // Decoding is for the plugins only: a frame it cannot read stops it, never the relay.
+  let decoder = onEvent ? plan.upstream.streamDecoder() : undefined;
   try {
     for await (const event of sseEvents(source)) {
+      if (decoder && onEvent) {
+        try {
+          const frame = parseSseEvent(event.toString('utf8'));
+          if (frame) for (const e of decoder.push(frame)) onEvent(e);
+        } catch {
+          decoder = undefined;
+        }
+      }
       // A cheap test first: most events carry no usage.
       if (event.includes('"usage"') || event.includes('"usageMetadata"')) {
         const frame = parseSseEvent(event.toString('utf8'));
