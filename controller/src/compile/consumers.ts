@@ -7,6 +7,7 @@ import type {
 } from '../../../protocol/src';
 import { LB_STRATEGIES, type Consumer } from '../api/v1alpha1';
 import { byAge, checkLabel, nsName, wholeNumber } from './common';
+import { compileMatch, reservedPrefixOf } from './match';
 import { compileRetry } from './retry';
 import type { SecretIndex } from './secrets';
 import { StatusBuilder } from './status';
@@ -71,6 +72,13 @@ export function compileConsumers(consumers: readonly Consumer[], ctx: Context): 
       if (seenModels.has(route.model))
         status.reject('Invalid', `${at}.model: '${route.model}' is routed twice`);
       seenModels.add(route.model);
+      const reserved = typeof route.model === 'string' ? reservedPrefixOf(route.model) : undefined;
+      if (reserved !== undefined) {
+        status.reject(
+          'Invalid',
+          `${at}.model: '${route.model}' starts with '${reserved}', which callers use to pin a registry ('@{registry}/{model}') or pick a pool ('pool:{model}')`,
+        );
+      }
       // Unset: latency-aware, which also prefers healthy upstreams (failures make them slow or ejected).
       const strategy = route.strategy ?? 'LatencyAware';
       if (!LB_STRATEGIES.includes(strategy))
@@ -84,6 +92,7 @@ export function compileConsumers(consumers: readonly Consumer[], ctx: Context): 
         total += weight;
         wholeNumber(status, `${tat}.weight`, weight, 0);
         wholeNumber(status, `${tat}.priority`, priority, 0, 100);
+        const match = compileMatch(status, `${tat}.match`, t.match);
         const registryName = `${ns}/${t.registryRef?.name}`;
         const registry = ctx.registries.get(registryName);
         if (!registry) {
@@ -107,6 +116,7 @@ export function compileConsumers(consumers: readonly Consumer[], ctx: Context): 
           ...(t.model !== undefined ? { model: t.model } : {}),
           weight,
           priority,
+          ...(match !== undefined ? { match } : {}),
         });
       }
       if ((route.targets ?? []).length === 0)

@@ -8,6 +8,7 @@ import type {
   Resource,
 } from '../../../protocol/src';
 import { healthKey } from '../routing/health';
+import { prepareConditions, type RuntimeCondition } from '../routing/match';
 import { PluginSetInterner, resolvePlugins, type EffectivePlugins } from './effective';
 
 /**
@@ -60,6 +61,8 @@ export interface RuntimeTarget {
    * request; undefined on a catch-all target without a model, whose key is made per request.
    */
   readonly key: string | undefined;
+  /** Conditions that must all hold for the target to take a request; undefined: always eligible. */
+  readonly match: readonly RuntimeCondition[] | undefined;
 }
 
 /** The targets of one priority, in config order. */
@@ -80,6 +83,11 @@ export interface RuntimeRoute {
   readonly strategy: CompiledStrategy;
   /** Priority groups, lowest priority first; every target is in exactly one. */
   readonly groups: readonly RuntimeGroup[];
+  /**
+   * Whether a failed try may move on to the next priority group. False for the narrowed views of
+   * `@registry/model` and `pool:model` requests: only the lowest group with an eligible target.
+   */
+  readonly fallback: boolean;
 }
 
 export function buildSnapshot(resources: readonly AnyResource[], serial: number): Snapshot {
@@ -185,22 +193,63 @@ function buildRoute(route: CompiledRoute, registries: ReadonlyMap<string, Compil
       served: registry.models.length > 0 ? new Set(registry.models) : undefined,
       priority: t.priority,
       key: upstream === undefined ? undefined : healthKey(t.registry, registry.aliases[upstream] ?? upstream),
+      match: prepareConditions(t.match),
     });
-  }
-  const cumulativeWeights: number[] = [];
-  let total = 0;
-  for (const t of targets) {
-    total += t.weight;
-    cumulativeWeights.push(total);
   }
   return {
     model: route.model,
     targets,
-    cumulativeWeights,
-    totalWeight: total,
+    ...weightsOf(targets),
     strategy: route.strategy,
     groups: groupByPriority(targets),
+    fallback: true,
   };
+}
+
+function weightsOf(targets: readonly RuntimeTarget[]): { cumulativeWeights: number[]; totalWeight: number } {
+  const cumulativeWeights: number[] = [];
+  let totalWeight = 0;
+  for (const t of targets) {
+    totalWeight += t.weight;
+    cumulativeWeights.push(totalWeight);
+  }
+  return { cumulativeWeights, totalWeight };
+}
+
+/**
+ * A view of `route` for one virtual model request (`@registry/model`, `pool:model`): only the
+ * targets `keep` accepts, their upstream model fixed to `model` where the route left it to the
+ * request, no fallback across priority groups, metrics label `label`. Groups keep their
+ * round-robin cursors, so a view balances like its route does.
+ */
+export function narrowRoute(
+  route: RuntimeRoute,
+  model: string,
+  label: string,
+  keep: (t: RuntimeTarget) => boolean,
+): RuntimeRoute {
+  const fixed = new Map<RuntimeTarget, RuntimeTarget>();
+  for (const t of route.targets) if (keep(t)) fixed.set(t, withModel(t, model));
+  const groups: RuntimeGroup[] = [];
+  for (const g of route.groups) {
+    const targets = g.targets.flatMap((t) => fixed.get(t) ?? []);
+    if (targets.length > 0) groups.push({ priority: g.priority, targets, cursor: g.cursor });
+  }
+  const targets = [...fixed.values()];
+  return {
+    model: label,
+    targets,
+    ...weightsOf(targets),
+    strategy: route.strategy,
+    groups,
+    fallback: false,
+  };
+}
+
+/** `t` sending `model` upstream unless it has its own; same health key as the route's target. */
+function withModel(t: RuntimeTarget, model: string): RuntimeTarget {
+  if (t.model !== undefined) return t;
+  return { ...t, model, key: healthKey(t.registryName, t.registry.aliases[model] ?? model) };
 }
 
 function groupByPriority(targets: readonly RuntimeTarget[]): RuntimeGroup[] {

@@ -1,4 +1,5 @@
-import { buildSnapshot } from '../config/snapshot';
+import { buildSnapshot, type RuntimeConsumer } from '../config/snapshot';
+import { healthKey } from '../routing/health';
 import { consumer, gateway, registry, route } from '../testing/resources';
 import { GatewayError } from './errors';
 import {
@@ -121,5 +122,133 @@ describe('routing', () => {
     expect(
       pickTarget({ model: 'x', targets: [], cumulativeWeights: [], totalWeight: 0 }, 0.5),
     ).toBeUndefined();
+  });
+});
+
+describe('virtual models: @registry/model and pool:model', () => {
+  const virt = buildSnapshot(
+    [
+      gateway('v'),
+      registry('a', { provider: 'openai', aliases: { gpt: 'gpt-4o' } }),
+      registry('b'),
+      registry('c', { provider: 'anthropic' }),
+      registry('d', { provider: 'openai' }),
+      registry('e', { provider: 'mock' }),
+      consumer(
+        'app',
+        'v',
+        ['k'],
+        [
+          route('gpt', ['a', 3], ['b', 1], ['c', 1, 'claude-x', 1]),
+          route('dup', ['a'], ['d']),
+          route('other', ['e']),
+          route('*', ['b']),
+        ],
+      ),
+      consumer('strict', 'v', ['k2'], [route('gpt', ['a'])]),
+    ],
+    1,
+  ).gatewaysBySlug.get('v');
+  const app = virt && findConsumer(virt, 'app');
+  const strict = virt && findConsumer(virt, 'strict');
+  if (!app || !strict) throw new Error('fixture did not build');
+
+  /** The 404's message, or a description of what happened instead. */
+  function notFound(consumer: RuntimeConsumer, model: string): string {
+    try {
+      return `resolved to ${findRoute(consumer, model).model}`;
+    } catch (e) {
+      if (!(e instanceof GatewayError)) throw e;
+      expect({ status: e.status, code: e.code }).toEqual({ status: 404, code: 'model_not_found' });
+      return e.message;
+    }
+  }
+  const registriesOf = (model: string) => findRoute(app, model).targets.map((t) => t.registryName);
+
+  it('a plain model name is its own route, the same object every time, with fallback', () => {
+    const r = findRoute(app, 'gpt');
+    expect(findRoute(app, 'gpt')).toBe(r);
+    expect(r.fallback).toBe(true);
+  });
+
+  it('@registry/model pins that registry of the route, without fallback', () => {
+    const r = findRoute(app, '@a/gpt');
+    expect(r.targets.map((t) => t.registryName)).toEqual(['default/a']);
+    expect(r.fallback).toBe(false);
+    expect(r.model).toBe('@a/gpt');
+    // the upstream model is the route model after the registry's aliases, health shared with the route
+    const [a] = r.targets;
+    expect(a && upstreamModel(a, '@a/gpt')).toBe('gpt-4o');
+    expect(a?.key).toBe(findRoute(app, 'gpt').targets[0]?.key);
+    expect(pickTarget(r, 0.99)?.registryName).toBe('default/a');
+  });
+
+  it("a pinned target's own model override still applies", () => {
+    const [c] = findRoute(app, '@c/gpt').targets;
+    expect(c && upstreamModel(c, '@c/gpt')).toBe('claude-x');
+  });
+
+  it('@provider/model pins the one registry of that provider among the targets', () => {
+    expect(registriesOf('@anthropic/gpt')).toEqual(['default/c']);
+    expect(registriesOf('@openai/gpt')).toEqual(['default/a']);
+    expect(findRoute(app, '@openai/gpt').model).toBe('@openai/gpt');
+  });
+
+  it('@registry/model through the catch-all sends the model named after the slash', () => {
+    const r = findRoute(app, '@b/llama-3');
+    expect(r.model).toBe('@b/*');
+    const [b] = r.targets;
+    expect(b && upstreamModel(b, '@b/llama-3')).toBe('llama-3');
+    expect(b?.key).toBe(healthKey('default/b', 'llama-3'));
+    // a model name may hold slashes itself: only the first one ends the registry name
+    const [b2] = findRoute(app, '@b/meta/llama-3').targets;
+    expect(b2 && upstreamModel(b2, '@b/meta/llama-3')).toBe('meta/llama-3');
+  });
+
+  it('404s that say which: not a target, unknown name, ambiguous provider', () => {
+    expect(notFound(app, '@e/gpt')).toBe("The registry 'e' is not a target of model 'gpt'.");
+    expect(notFound(app, '@a/llama-3')).toBe("The registry 'a' is not a target of model 'llama-3'.");
+    expect(notFound(app, '@zzz/gpt')).toBe(
+      "'zzz' is neither a registry of this consumer nor the provider of a target of model 'gpt'.",
+    );
+    expect(notFound(app, '@mock/gpt')).toContain("'mock' is neither a registry");
+    expect(notFound(app, '@openai/dup')).toBe(
+      "The provider 'openai' has 2 registries among the targets of model 'dup' ('a', 'd'): pin one by its registry name.",
+    );
+  });
+
+  it('a consumer never reaches a registry none of its routes names', () => {
+    expect(notFound(strict, '@b/gpt')).toContain("'b' is neither a registry of this consumer");
+    expect(notFound(strict, '@a/other')).toBe(
+      "The model 'other' does not exist or you do not have access to it.",
+    );
+  });
+
+  it.each(['@', '@a', '@a/', '@/gpt', '@b/*'])('404 for the malformed pin %s', (model) => {
+    expect(notFound(app, model)).toContain("pin a registry as '@{registry}/{model}'");
+  });
+
+  it('pool:model balances the named route without fallback, its groups keeping their cursors', () => {
+    const route = findRoute(app, 'gpt');
+    const pool = findRoute(app, 'pool:gpt');
+    expect(pool.model).toBe('pool:gpt');
+    expect(pool.fallback).toBe(false);
+    expect(pool.strategy).toBe(route.strategy);
+    expect(pool.groups.map((g) => g.targets.map((t) => t.registryName))).toEqual([
+      ['default/a', 'default/b'],
+      ['default/c'],
+    ]);
+    expect(pool.groups.map((g) => g.cursor)).toEqual(route.groups.map((g) => g.cursor));
+    expect(pool.groups[0]?.cursor).toBe(route.groups[0]?.cursor);
+    expect(pool.totalWeight).toBe(5);
+    expect(pool.targets.map((t) => upstreamModel(t, 'pool:gpt'))).toEqual(['gpt-4o', 'gpt', 'claude-x']);
+  });
+
+  it.each([
+    ['pool:nope', "The pool 'pool:nope' does not exist: this consumer has no route for model 'nope'."],
+    ['pool:*', "The pool 'pool:*' does not exist: this consumer has no route for model '*'."],
+    ['pool:', "The pool 'pool:' does not exist: this consumer has no route for model ''."],
+  ])('404 for the unknown pool %s, never the catch-all', (model, message) => {
+    expect(notFound(app, model)).toBe(message);
   });
 });

@@ -1,12 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type {
-  RuntimeConsumer,
-  RuntimeGateway,
-  RuntimeRoute,
-  RuntimeTarget,
-  Snapshot,
+import {
+  narrowRoute,
+  type RuntimeConsumer,
+  type RuntimeGateway,
+  type RuntimeRoute,
+  type RuntimeTarget,
+  type Snapshot,
 } from '../config/snapshot';
-import { errors } from './errors';
+import { GatewayError, errors } from './errors';
 
 /** Finds the gateway by X-AG-Gateway-Slug (unless the gateway is host-only), then by Host. */
 export function findGateway(
@@ -71,10 +72,90 @@ export function authenticate(consumer: RuntimeConsumer, key: string | undefined)
   throw errors.invalidKey();
 }
 
+/**
+ * The route for a requested model: its own route, else a virtual model — `@{registry or
+ * provider}/{model}` (one registry of `model`'s route, pinned) or `pool:{model}` (the first
+ * priority group of the route named `model`) — else the catch-all. A virtual model's route is a
+ * narrowed view (see `narrowRoute`) whose targets already carry the upstream model, so
+ * `upstreamModel(target, requested)` is right for it too; its `model`, the metrics label, is
+ * `@{name}/{route model}` or `pool:{model}`.
+ */
 export function findRoute(consumer: RuntimeConsumer, model: string): RuntimeRoute {
+  const route = consumer.routes.get(model);
+  if (route) return route;
+  if (model.startsWith(PIN)) return pinnedRoute(consumer, model);
+  if (model.startsWith(POOL)) return poolRoute(consumer, model);
+  if (!consumer.catchAll) throw errors.unknownModel(model);
+  return consumer.catchAll;
+}
+
+const PIN = '@';
+const POOL = 'pool:';
+
+const virtualModelNotFound = (message: string) => new GatewayError(404, 'model_not_found', message);
+
+/** `pool:{model}`: the targets of the route named `model` (never the catch-all), first group only. */
+function poolRoute(consumer: RuntimeConsumer, requested: string): RuntimeRoute {
+  const name = requested.slice(POOL.length);
+  const route = consumer.routes.get(name);
+  if (!route) {
+    throw virtualModelNotFound(
+      `The pool '${requested}' does not exist: this consumer has no route for model '${name}'.`,
+    );
+  }
+  return narrowRoute(route, name, requested, () => true);
+}
+
+/**
+ * `@{name}/{model}`: `model`'s route (its own, else the catch-all), only the targets of registry
+ * `name` — or, when none of the consumer's registries is so named, of the one registry of provider
+ * type `name` among the route's targets. No fallback to any other target.
+ */
+function pinnedRoute(consumer: RuntimeConsumer, requested: string): RuntimeRoute {
+  const slash = requested.indexOf('/');
+  const name = slash === -1 ? '' : requested.slice(PIN.length, slash);
+  const model = slash === -1 ? '' : requested.slice(slash + 1);
+  if (name === '' || model === '' || model === '*') {
+    throw virtualModelNotFound(
+      `The model '${requested}' does not exist: pin a registry as '@{registry}/{model}' or '@{provider}/{model}'.`,
+    );
+  }
   const route = consumer.routes.get(model) ?? consumer.catchAll;
   if (!route) throw errors.unknownModel(model);
-  return route;
+  const registry = pinnedRegistry(consumer, route, name, model);
+  return narrowRoute(route, model, `@${name}/${route.model}`, (t) => t.registryName === registry);
+}
+
+/** The registry resource name `@{name}/…` pins among `route`'s targets; a 404 that says why otherwise. */
+function pinnedRegistry(consumer: RuntimeConsumer, route: RuntimeRoute, name: string, model: string): string {
+  const byName = route.targets.find((t) => t.registry.source.name === name);
+  if (byName) return byName.registryName;
+  if (registryNames(consumer).has(name)) {
+    throw virtualModelNotFound(`The registry '${name}' is not a target of model '${model}'.`);
+  }
+  const ofProvider = [
+    ...new Set(route.targets.filter((t) => t.registry.provider === name).map((t) => t.registryName)),
+  ];
+  const [only] = ofProvider;
+  if (ofProvider.length === 1 && only !== undefined) return only;
+  if (ofProvider.length > 1) {
+    const names = ofProvider.map((r) => `'${r.slice(r.indexOf('/') + 1)}'`).join(', ');
+    throw virtualModelNotFound(
+      `The provider '${name}' has ${ofProvider.length} registries among the targets of model '${model}' (${names}): pin one by its registry name.`,
+    );
+  }
+  throw virtualModelNotFound(
+    `'${name}' is neither a registry of this consumer nor the provider of a target of model '${model}'.`,
+  );
+}
+
+/** The names of the registries the consumer's routes use (a consumer knows no others). */
+function registryNames(consumer: RuntimeConsumer): Set<string> {
+  const names = new Set<string>();
+  for (const route of [...consumer.routes.values(), ...(consumer.catchAll ? [consumer.catchAll] : [])]) {
+    for (const t of route.targets) names.add(t.registry.source.name);
+  }
+  return names;
 }
 
 /** Weighted choice over all targets, health ignored; `random` in [0, 1). `routing/dispatch` is health-aware. */

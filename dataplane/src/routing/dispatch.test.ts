@@ -2,6 +2,9 @@ import type { CallAbort } from '../providers/abort';
 import { CallAbort as Abort } from '../providers/abort';
 import { UpstreamError, type UpstreamResponse } from '../providers/types';
 import { GatewayError, errors } from '../proxy/errors';
+import type { CompiledCondition } from '../../../protocol/src';
+import { buildSnapshot, narrowRoute } from '../config/snapshot';
+import { consumer, gateway, registry } from '../testing/resources';
 import { routeOf, seeded, type TargetSpec } from '../testing/routing';
 import { dispatch, type Attempt, type DispatchContext } from './dispatch';
 import { HealthRegistry, healthKey } from './health';
@@ -317,3 +320,175 @@ describe('dispatch', () => {
     ).rejects.toMatchObject({ status: 503 });
   });
 });
+
+describe('dispatch: conditional targets and narrowed routes', () => {
+  /** Targets a..d: a needs x-tier gold (priority 0), b needs metadata.tier silver (1), c none (2). */
+  const conditional: TargetFixture[] = [
+    { registry: 'a', match: [{ header: 'x-tier', values: ['gold'] }] },
+    { registry: 'b', priority: 1, match: [{ field: 'metadata.tier', values: ['silver'] }] },
+    { registry: 'c', priority: 2 },
+  ];
+  const gold = { 'x-tier': 'gold' };
+
+  it('a header condition admits its target; without the header the target is skipped', async () => {
+    const h = fixture(conditional, {});
+    await h.run({ headers: gold });
+    await h.run({ headers: {} });
+    expect(h.calls).toEqual(['a', 'c']);
+  });
+
+  it('a body field condition admits its target', async () => {
+    const h = fixture(conditional, {});
+    await h.run({ body: { model: 'chat', metadata: { tier: 'silver' } } });
+    await h.run({ body: { model: 'chat', metadata: { tier: 'gold' } } });
+    expect(h.calls).toEqual(['b', 'c']);
+  });
+
+  it('fallback never reaches a target whose conditions failed', async () => {
+    const h = fixture(conditional, { a: [status(503)] });
+    const r = await h.run({ headers: gold, body: { metadata: { tier: 'bronze' } } });
+    expect(h.calls).toEqual(['a', 'c']);
+    expect(r.target.registryName).toBe('default/c');
+  });
+
+  it('evaluates the conditions once per request, not per try', async () => {
+    const h = fixture(
+      [
+        { registry: 'a', match: [{ header: 'x-tier', values: ['gold'] }] },
+        { registry: 'b', match: [{ header: 'x-tier', values: ['gold'] }] },
+      ],
+      { a: [status(503)], b: [status(503)] },
+    );
+    const asked: string[] = [];
+    const r = await h.run({ headers: { 'x-tier': 'gold' }, asked });
+    expect(h.calls).toHaveLength(3);
+    expect(r.attempts).toBe(3);
+    expect(asked).toEqual(['x-tier', 'x-tier']);
+  });
+
+  it('503 no_eligible_target naming the model when no target admits the request, nothing sent', async () => {
+    const h = fixture(conditional.slice(0, 2), {});
+    const err: unknown = await h.run({ headers: { 'x-tier': 'silver' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect(err).toMatchObject({ status: 503, code: 'no_eligible_target' });
+    expect((err as GatewayError).message).toContain("'chat'");
+    expect((err as GatewayError).message).toContain('match conditions');
+    expect(h.calls).toEqual([]);
+  });
+
+  it('an admitted target that does not serve the model is still 404, not 503', async () => {
+    const h = fixture(
+      [{ registry: 'a', models: ['m1'], match: [{ header: 'x-tier', values: ['gold'] }] }],
+      {},
+      '*',
+    );
+    await expect(h.run({ headers: gold, model: 'm2' })).rejects.toMatchObject({
+      status: 404,
+      code: 'model_not_found',
+    });
+  });
+
+  it('a route without fallback retries within its first group only', async () => {
+    const h = fixture(
+      [{ registry: 'a' }, { registry: 'b', priority: 1 }],
+      { a: [status(503)] },
+      'chat',
+      false,
+    );
+    const r = await h.run();
+    expect(h.calls).toEqual(['a', 'a', 'a']);
+    expect(r.response.status).toBe(503);
+  });
+
+  it('a route without fallback uses its lowest group that has an eligible target', async () => {
+    const h = fixture(conditional, { b: [status(500)] }, 'chat', false);
+    const r = await h.run({ body: { metadata: { tier: 'silver' } } });
+    expect(h.calls).toEqual(['b', 'b', 'b']);
+    expect(r.response.status).toBe(500);
+  });
+
+  it('a route without fallback whose first group is all ejected tries it anyway (panic), not the next', async () => {
+    const h = fixture([{ registry: 'a' }, { registry: 'b', priority: 1 }], {}, 'chat', false);
+    eject(h.health, 'a');
+    await h.run();
+    expect(h.calls).toEqual(['a']);
+  });
+});
+
+interface TargetFixture {
+  registry: string;
+  priority?: number;
+  models?: string[];
+  match?: CompiledCondition[];
+}
+
+/** A route over `targets` with conditions, as the proxy builds it; `fallback: false` narrows it as a pool. */
+function fixture(
+  targets: TargetFixture[],
+  behaviours: Record<string, Behaviour[]>,
+  model = 'chat',
+  fallback = true,
+) {
+  const names = [...new Set(targets.map((t) => t.registry))];
+  const snapshot = buildSnapshot(
+    [
+      gateway('g'),
+      ...names.map((n) => registry(n, { models: targets.find((t) => t.registry === n)?.models ?? [] })),
+      consumer(
+        'c',
+        'g',
+        ['k'],
+        [
+          {
+            model,
+            strategy: 'RoundRobin',
+            targets: targets.map((t) => ({
+              registry: `default/${t.registry}`,
+              weight: 1,
+              priority: t.priority ?? 0,
+              ...(t.match ? { match: t.match } : {}),
+            })),
+          },
+        ],
+        {
+          retry: { attempts: 3, backoffMs: 1, on: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] },
+        },
+      ),
+    ],
+    1,
+  );
+  const c = snapshot.gatewaysBySlug.get('g')?.consumersBySlug.get('c');
+  const full = model === '*' ? c?.catchAll : c?.routes.get(model);
+  if (!c || !full) throw new Error('fixture did not build');
+  const route = fallback ? full : narrowRoute(full, model, `pool:${model}`, () => true);
+  const health = new HealthRegistry();
+  const calls: string[] = [];
+  const send = async (a: Attempt, signal: CallAbort) => {
+    const name = a.target.registryName.replace('default/', '');
+    calls.push(name);
+    const queue = behaviours[name] ?? [ok()];
+    const b = queue.length > 1 ? queue.shift() : queue[0];
+    if (!b) throw new Error(`no behaviour for ${name}`);
+    return b(signal);
+  };
+  type Run = Partial<Omit<DispatchContext, 'headers'>> & {
+    headers?: Record<string, string>;
+    asked?: string[];
+  };
+  const run = ({ headers, asked, ...rest }: Run = {}) =>
+    dispatch(
+      route,
+      c,
+      {
+        clientIp: '10.0.0.1',
+        random: seeded(1),
+        signal: new Abort(),
+        deadlineAt: health.now() + 5_000,
+        ...(headers ? { headers: { header: (n: string) => (asked?.push(n), headers[n]) } } : {}),
+        ...rest,
+      },
+      send,
+      health,
+    );
+  return { calls, health, run };
+}

@@ -4,6 +4,7 @@ import { UpstreamError, type UpstreamResponse } from '../providers/types';
 import { GatewayError, errors } from '../proxy/errors';
 import { choose, type Candidate } from './balancer';
 import { healthKey, passiveSettings, type HealthRegistry } from './health';
+import { matchesAll, type MatchInput } from './match';
 import type { RetryOn } from '../../../protocol/src';
 import { delayBeforeRetry, failureOfError, failureOfStatus, parseRetryAfter, verdictOfStatus } from './retry';
 
@@ -21,7 +22,8 @@ export interface DispatchResult {
   attempts: number;
 }
 
-export interface DispatchContext {
+/** One request's side of dispatch; its `headers` and `body` are what targets' `match` conditions read. */
+export interface DispatchContext extends MatchInput {
   clientIp: string | undefined;
   /** In [0, 1). */
   random: () => number;
@@ -35,6 +37,8 @@ export interface DispatchContext {
    */
   model?: string;
 }
+
+type Group = { cursor: { next: number }; members: Candidate[] };
 
 export type Send = (a: Attempt, signal: CallAbort) => Promise<UpstreamResponse>;
 
@@ -61,7 +65,9 @@ const DISCARD_MS = 1_000;
  * Sends one request with the consumer's retry policy: within the lowest priority group that has a
  * healthy target, by the route's strategy; after a retryable failure, to an untried healthy target
  * of the same group, then the next group, then (attempts left) round again with backoff. When every
- * target is ejected, the least recently ejected one is tried anyway (panic mode).
+ * target is ejected, the least recently ejected one is tried anyway (panic mode). Targets whose
+ * `match` conditions fail are left out first, once (503 `no_eligible_target` when none is left);
+ * a route without `fallback` (a pinned or pool view) keeps to its first group that has a target.
  *
  * Returns at the first response headers worth relaying; a retried response's body is discarded.
  * When no retry is left the last response is returned as it is (the client sees the upstream's own
@@ -77,9 +83,10 @@ export async function dispatch(
 ): Promise<DispatchResult> {
   const policy = consumer.config.retry;
   const requested = ctx.model ?? route.model;
-  const groups = candidatesOf(route, requested, health);
+  const { groups, eligible } = candidatesOf(route, requested, health, ctx);
   if (groups.length === 0) {
-    throw route.targets.length === 0 ? errors.noUpstream(requested) : errors.unknownModel(requested);
+    if (route.targets.length === 0) throw errors.noUpstream(requested);
+    throw eligible ? errors.unknownModel(requested) : noEligibleTarget(requested);
   }
   const tried = new Set<Candidate>();
   let last: Outcome | undefined;
@@ -184,25 +191,45 @@ async function tryOnce(
   };
 }
 
-/** The route's targets that can serve `requested`, by priority group, with their health state. */
+/**
+ * The route's targets that can serve `requested` and whose `match` conditions hold, by priority
+ * group, with their health state: the conditions are evaluated here, once per request. A route
+ * without fallback keeps only its first group that has one. `eligible`: some target's conditions
+ * held (tells "no target admits this request" from "no target serves this model").
+ */
 function candidatesOf(
   route: RuntimeRoute,
   requested: string,
   health: HealthRegistry,
-): { cursor: { next: number }; members: Candidate[] }[] {
-  const out: { cursor: { next: number }; members: Candidate[] }[] = [];
+  input: MatchInput,
+): { groups: Group[]; eligible: boolean } {
+  const groups: Group[] = [];
+  let eligible = false;
   for (const g of route.groups) {
     const members: Candidate[] = [];
     for (const target of g.targets) {
+      if (target.match !== undefined && !matchesAll(target.match, input)) continue;
+      eligible = true;
       const name = target.model ?? requested;
       const upstream = target.registry.aliases[name] ?? name;
       if (target.served && !target.served.has(upstream)) continue;
       const key = target.key ?? healthKey(target.registryName, upstream);
       members.push({ target, state: health.get(key, target.registryName, upstream) });
     }
-    if (members.length > 0) out.push({ cursor: g.cursor, members });
+    if (members.length === 0) continue;
+    groups.push({ cursor: g.cursor, members });
+    if (!route.fallback) break;
   }
-  return out;
+  return { groups, eligible };
+}
+
+/** 503: the route has targets, but the conditions of none of them admit this request. */
+function noEligibleTarget(model: string): GatewayError {
+  return new GatewayError(
+    503,
+    'no_eligible_target',
+    `No target of model '${model}' is eligible for this request: no target's match conditions hold.`,
+  );
 }
 
 /**
@@ -212,7 +239,7 @@ function candidatesOf(
  */
 function pick(
   route: RuntimeRoute,
-  groups: readonly { cursor: { next: number }; members: Candidate[] }[],
+  groups: readonly Group[],
   tried: ReadonlySet<Candidate>,
   health: HealthRegistry,
   ctx: DispatchContext,
