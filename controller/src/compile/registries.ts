@@ -65,7 +65,10 @@ export function compileRegistries(registries: readonly Registry[], secrets: Secr
       // Provider-specific checks would only add noise to an unsupported provider's condition.
       status.reject('Unsupported', `spec.provider: '${String(spec.provider)}' is not supported yet`);
     }
-    const healthCheck = compileHealthCheck(status, spec.healthCheck);
+    const healthCheck = compileHealthCheck(status, spec.healthCheck, {
+      provider,
+      azureApiVersion: spec.azure?.apiVersion ?? AZURE_API_VERSION,
+    });
     if (spec.mock !== undefined && provider !== 'mock') {
       status.reject('Invalid', "spec.mock: only allowed when spec.provider is 'mock'");
     }

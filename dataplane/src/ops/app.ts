@@ -9,7 +9,7 @@ export interface OpsDeps {
   metrics: ProxyMetrics;
   /** False while draining on shutdown: readiness drops first. */
   accepting: () => boolean;
-  /** Upstream health, shown in /config_dump. */
+  /** Upstream health (breakers and active probes), shown in /config_dump. */
   health?: HealthRegistry;
 }
 
@@ -35,7 +35,8 @@ export function createOpsApp(deps: OpsDeps): Hono {
       serial: snapshot.serial,
       ready: deps.store.ready,
       resources,
-      // Per registry: healthy, and per upstream model its breaker state, failures, ejected until.
+      // Per registry: healthy, its active probes' state and last probe (when probed), and per
+      // upstream model its breaker state, failures, ejected until.
       ...(deps.health ? { health: deps.health.dump() } : {}),
     });
   });

@@ -1,4 +1,8 @@
-import { HEALTH_DEFAULTS, type CompiledRegistry } from '../../../protocol/src';
+import {
+  HEALTH_DEFAULTS,
+  type CompiledActiveHealthCheck,
+  type CompiledRegistry,
+} from '../../../protocol/src';
 
 /** Milliseconds on a monotonic clock; injected so tests can move time. */
 export type Clock = () => number;
@@ -24,19 +28,185 @@ export function healthKey(registryName: string, upstreamModel: string): string {
   return `${registryName}\u0000${upstreamModel}`;
 }
 
+// ---------------------------------------------------------------- the circuit breaker (pure)
+
 /**
- * One upstream's circuit breaker and load figures. Closed: traffic flows. Open (ejected): no
- * traffic until `ejectedUntil`. Then half-open (`probation`): one trial request at a time; its
- * success closes the breaker, its failure ejects again for longer.
+ * One upstream's circuit breaker (passive health). Closed: traffic flows, failures in a row are
+ * counted. Open (ejected): no traffic until `ejectedUntil`. Half-open (`probation` once the
+ * ejection is over): one trial try at a time; its success closes the breaker, its failure opens it
+ * again for longer (ejectionMs × ejections in a row, at most ×MAX_EJECTION_MULTIPLIER). Values are
+ * never changed in place: a transition returns a new state, or the same one when nothing changes.
  */
-export class UpstreamHealth {
-  consecutiveFailures = 0;
+export interface BreakerState {
+  readonly consecutiveFailures: number;
   /** Ejections in a row without a success between them: multiplies the ejection duration. */
-  ejections = 0;
-  ejectedAt = Number.NEGATIVE_INFINITY;
-  ejectedUntil = Number.NEGATIVE_INFINITY;
-  probation = false;
-  trialInFlight = false;
+  readonly ejections: number;
+  /** When the last ejection began (kept after it ends: panic mode prefers the least recent). */
+  readonly ejectedAt: number;
+  readonly ejectedUntil: number;
+  /** The ejection is over but no success has closed the breaker yet: half-open. */
+  readonly probation: boolean;
+  /** The half-open trial is out: other tries keep away until it is decided. */
+  readonly trialInFlight: boolean;
+}
+
+export const CLOSED: BreakerState = Object.freeze({
+  consecutiveFailures: 0,
+  ejections: 0,
+  ejectedAt: Number.NEGATIVE_INFINITY,
+  ejectedUntil: Number.NEGATIVE_INFINITY,
+  probation: false,
+  trialInFlight: false,
+});
+
+export type BreakerPhase = 'closed' | 'open' | 'halfOpen';
+
+export type BreakerEvent =
+  /** A try is sent: in the half-open phase, the first one takes the trial slot. */
+  | { readonly type: 'begin' }
+  /** A try's verdict; `trial` when its `begin` took the trial slot. */
+  | { readonly type: 'end'; readonly verdict: Verdict; readonly trial: boolean };
+
+export function breakerPhase(s: BreakerState, now: number): BreakerPhase {
+  if (s.ejectedUntil > now) return 'open';
+  return s.probation ? 'halfOpen' : 'closed';
+}
+
+/** May a try be sent (panic mode aside)? Closed, or half-open with the trial slot free. */
+export function breakerAdmits(s: BreakerState, now: number): boolean {
+  return s.ejectedUntil <= now && !(s.probation && s.trialInFlight);
+}
+
+/** The breaker's transition function. */
+export function nextBreaker(
+  s: BreakerState,
+  e: BreakerEvent,
+  settings: PassiveSettings,
+  now: number,
+): BreakerState {
+  if (e.type === 'begin') {
+    return breakerPhase(s, now) === 'halfOpen' && !s.trialInFlight ? { ...s, trialInFlight: true } : s;
+  }
+  // A trial decides only while the breaker is still half-open (another try's success may have
+  // closed it meanwhile); it frees the slot whatever its verdict.
+  const decides = e.trial && s.probation;
+  const base = e.trial && s.trialInFlight ? { ...s, trialInFlight: false } : s;
+  switch (e.verdict) {
+    case 'neutral':
+      return base;
+    case 'success':
+      if (
+        base.consecutiveFailures === 0 &&
+        base.ejections === 0 &&
+        !base.probation &&
+        base.ejectedUntil <= now
+      )
+        return base;
+      return {
+        ...base,
+        consecutiveFailures: 0,
+        ejections: 0,
+        probation: false,
+        ejectedUntil: Number.NEGATIVE_INFINITY,
+      };
+    case 'failure': {
+      const consecutiveFailures = base.consecutiveFailures + 1;
+      const open = base.ejectedUntil > now;
+      // Failures of tries sent before the ejection, or in panic mode, neither eject nor extend.
+      if (decides || (!base.probation && !open && consecutiveFailures >= settings.consecutiveFailures)) {
+        const ejections = Math.min(base.ejections + 1, MAX_EJECTION_MULTIPLIER);
+        return {
+          consecutiveFailures,
+          ejections,
+          ejectedAt: now,
+          ejectedUntil: now + settings.ejectionMs * ejections,
+          probation: true,
+          trialInFlight: false,
+        };
+      }
+      return { ...base, consecutiveFailures };
+    }
+  }
+}
+
+const BEGIN: BreakerEvent = { type: 'begin' };
+/** The end events, made once: the hot path allocates nothing when the state does not change. */
+const END: Record<Verdict, readonly [BreakerEvent, BreakerEvent]> = {
+  success: [
+    { type: 'end', verdict: 'success', trial: false },
+    { type: 'end', verdict: 'success', trial: true },
+  ],
+  failure: [
+    { type: 'end', verdict: 'failure', trial: false },
+    { type: 'end', verdict: 'failure', trial: true },
+  ],
+  neutral: [
+    { type: 'end', verdict: 'neutral', trial: false },
+    { type: 'end', verdict: 'neutral', trial: true },
+  ],
+};
+
+// ---------------------------------------------------------------- active probes (pure)
+
+/** What a registry's probes say, counted in a row. A registry starts healthy (no evidence yet). */
+export interface ActiveState {
+  readonly healthy: boolean;
+  readonly successes: number;
+  readonly failures: number;
+}
+
+export const ACTIVE_START: ActiveState = Object.freeze({ healthy: true, successes: 0, failures: 0 });
+
+export type ActiveThresholds = Pick<CompiledActiveHealthCheck, 'unhealthyThreshold' | 'healthyThreshold'>;
+
+/** After one probe: unhealthyThreshold failures in a row mark it unhealthy, healthyThreshold successes healthy. */
+export function nextActive(s: ActiveState, success: boolean, t: ActiveThresholds): ActiveState {
+  if (success) {
+    const successes = s.successes + 1;
+    return { healthy: s.healthy || successes >= t.healthyThreshold, successes, failures: 0 };
+  }
+  const failures = s.failures + 1;
+  return { healthy: s.healthy && failures < t.unhealthyThreshold, successes: 0, failures };
+}
+
+/** How one probe ended: `status` is an answer other than 2xx; `error` a connect or protocol error. */
+export type ProbeResult = 'success' | 'status' | 'timeout' | 'error';
+export const PROBE_RESULTS: readonly ProbeResult[] = ['success', 'status', 'timeout', 'error'];
+
+export interface ProbeOutcome {
+  result: ProbeResult;
+  /** The HTTP status, when there was an answer. */
+  status?: number;
+  /** Why it failed, without credentials (e.g. `connect ECONNREFUSED 10.0.0.1:443`). */
+  error?: string;
+  durationMs: number;
+}
+
+// ---------------------------------------------------------------- state holders
+
+/** A registry's probe record while it is probed. */
+interface ActiveRecord {
+  readonly check: CompiledActiveHealthCheck;
+  state: ActiveState;
+  /** When the probes marked it unhealthy (monotonic clock); -∞ while healthy. */
+  downSince: number;
+  last?: { outcome: ProbeOutcome; at: number; wallAt: number };
+}
+
+/** What every upstream model of one registry shares: the active probes' verdict. */
+export class RegistryHealth {
+  active: ActiveRecord | undefined = undefined;
+  constructor(readonly name: string) {}
+
+  /** Marked unhealthy by its probes now. */
+  get activelyDown(): boolean {
+    return this.active !== undefined && !this.active.state.healthy;
+  }
+}
+
+/** One upstream's breaker and load figures; the breaker state is replaced on each transition. */
+export class UpstreamHealth {
+  breaker: BreakerState = CLOSED;
   /** Requests sent and not finished (streamed bodies included). */
   inflight = 0;
   /** Average time to response headers; undefined until the first answer. */
@@ -46,18 +216,40 @@ export class UpstreamHealth {
     readonly key: string,
     readonly registry: string,
     readonly model: string,
+    readonly group: RegistryHealth = new RegistryHealth(registry),
   ) {}
+
+  get consecutiveFailures(): number {
+    return this.breaker.consecutiveFailures;
+  }
+  get ejections(): number {
+    return this.breaker.ejections;
+  }
+  get probation(): boolean {
+    return this.breaker.probation;
+  }
+  get ejectedUntil(): number {
+    return this.breaker.ejectedUntil;
+  }
+  /** When it was last taken out of routing, by its breaker or by its registry's probes. */
+  get ejectedAt(): number {
+    const a = this.group.active;
+    return a && !a.state.healthy ? Math.max(this.breaker.ejectedAt, a.downSince) : this.breaker.ejectedAt;
+  }
 }
 
 export interface HealthListener {
   ejected?(registry: string): void;
   retried?(registry: string, reason: string): void;
+  probed?(registry: string, result: ProbeResult): void;
 }
 
 export interface UpstreamDump {
   model: string;
+  /** False while its breaker is open or its registry's probes mark it unhealthy. */
   healthy: boolean;
-  state: 'closed' | 'open' | 'halfOpen';
+  /** The breaker (passive health). */
+  state: BreakerPhase;
   consecutiveFailures: number;
   ejections: number;
   /** Wall-clock time the ejection ends, while ejected. */
@@ -66,12 +258,32 @@ export interface UpstreamDump {
   latencyEwmaMs?: number;
 }
 
+export interface ActiveDump {
+  healthy: boolean;
+  consecutiveSuccesses: number;
+  consecutiveFailures: number;
+  path: string;
+  intervalMs: number;
+  /** Wall-clock time the probes marked it unhealthy, while they do. */
+  unhealthySince?: string;
+  lastProbe?: { result: ProbeResult; status?: number; error?: string; at: string; durationMs: number };
+}
+
+export interface RegistryDump {
+  healthy: boolean;
+  /** Present while the registry is probed. */
+  active?: ActiveDump;
+  upstreams: UpstreamDump[];
+}
+
 /**
  * Every upstream's health in this proxy process. Long-lived: created once, it outlives config
  * changes (keys are names, not config objects), and is never shared between replicas.
  */
 export class HealthRegistry {
   private readonly states = new Map<string, UpstreamHealth>();
+  /** Per registry name; never dropped, so an upstream's `group` stays the one in use. */
+  private readonly registries = new Map<string, RegistryHealth>();
   readonly now: Clock;
   readonly listener: HealthListener;
 
@@ -84,30 +296,41 @@ export class HealthRegistry {
     let s = this.states.get(key);
     if (!s) {
       if (this.states.size >= MAX_TRACKED) this.forgetIdle();
-      s = new UpstreamHealth(key, registry, model);
+      s = new UpstreamHealth(key, registry, model, this.registryHealth(registry));
       this.states.set(key, s);
     }
     return s;
   }
 
+  registryHealth(name: string): RegistryHealth {
+    let r = this.registries.get(name);
+    if (!r) {
+      r = new RegistryHealth(name);
+      this.registries.set(name, r);
+    }
+    return r;
+  }
+
+  /** Out of routing now: its breaker is open or its registry's probes mark it unhealthy. */
   isEjected(s: UpstreamHealth): boolean {
-    return s.ejectedUntil > this.now();
+    return s.breaker.ejectedUntil > this.now() || s.group.activelyDown;
   }
 
   /** May a request be sent there now (panic mode aside)? */
   available(s: UpstreamHealth): boolean {
-    if (this.isEjected(s)) return false;
-    return !(s.probation && s.trialInFlight);
+    return !s.group.activelyDown && breakerAdmits(s.breaker, this.now());
   }
 
   /** A try starts; returns whether it is the half-open trial. */
   begin(s: UpstreamHealth): boolean {
     s.inflight++;
-    if (s.probation && !s.trialInFlight && !this.isEjected(s)) {
-      s.trialInFlight = true;
-      return true;
-    }
-    return false;
+    // In panic mode over an actively unhealthy registry a try is never the breaker's trial.
+    if (s.group.activelyDown) return false;
+    // (`begin` reads no settings.)
+    const next = nextBreaker(s.breaker, BEGIN, HEALTH_DEFAULTS.passive, this.now());
+    if (next === s.breaker) return false;
+    s.breaker = next;
+    return true;
   }
 
   /** The try's request is finished (for a response, once its body is done). */
@@ -117,62 +340,91 @@ export class HealthRegistry {
 
   /** The try's verdict, known at response headers (or at the error). */
   record(s: UpstreamHealth, verdict: Verdict, trial: boolean, settings: PassiveSettings): void {
-    if (trial) s.trialInFlight = false;
-    if (verdict === 'success') {
-      s.consecutiveFailures = 0;
-      s.ejections = 0;
-      s.probation = false;
-      s.ejectedUntil = Number.NEGATIVE_INFINITY;
-      return;
-    }
-    if (verdict === 'neutral') return;
-    s.consecutiveFailures++;
-    if (trial) this.eject(s, settings);
-    // Failures of requests sent before the ejection, or in panic mode, do not extend it.
-    else if (!s.probation && !this.isEjected(s) && s.consecutiveFailures >= settings.consecutiveFailures)
-      this.eject(s, settings);
+    const before = s.breaker;
+    const now = this.now();
+    const next = nextBreaker(before, END[verdict][trial ? 1 : 0], settings, now);
+    if (next === before) return;
+    s.breaker = next;
+    if (next.ejectedAt !== before.ejectedAt && next.ejectedUntil > now) this.listener.ejected?.(s.registry);
   }
 
   observeLatency(s: UpstreamHealth, ms: number): void {
     s.ewmaMs = s.ewmaMs === undefined ? ms : s.ewmaMs + EWMA_ALPHA * (ms - s.ewmaMs);
   }
 
-  private eject(s: UpstreamHealth, settings: PassiveSettings): void {
-    const now = this.now();
-    s.ejections = Math.min(s.ejections + 1, MAX_EJECTION_MULTIPLIER);
-    s.ejectedAt = now;
-    s.ejectedUntil = now + settings.ejectionMs * s.ejections;
-    s.probation = true;
-    s.trialInFlight = false;
-    this.listener.ejected?.(s.registry);
+  /** Probes of `name` begin (again): it starts healthy, with no evidence. */
+  startProbing(name: string, check: CompiledActiveHealthCheck): void {
+    this.registryHealth(name).active = {
+      check,
+      state: ACTIVE_START,
+      downSince: Number.NEGATIVE_INFINITY,
+    };
   }
 
-  /** Registry name → 1 unless one of its upstream models is ejected now. */
+  /** Probes of `name` end (it left the config, or changed): their verdict no longer applies. */
+  stopProbing(name: string): void {
+    const r = this.registries.get(name);
+    if (r) r.active = undefined;
+  }
+
+  /** One probe's outcome; returns the change it made to the registry's routing, if any. */
+  recordProbe(name: string, outcome: ProbeOutcome): 'down' | 'up' | undefined {
+    const active = this.registries.get(name)?.active;
+    if (!active) return undefined;
+    const now = this.now();
+    const wasHealthy = active.state.healthy;
+    active.state = nextActive(active.state, outcome.result === 'success', active.check);
+    active.last = { outcome, at: now, wallAt: Date.now() };
+    this.listener.probed?.(name, outcome.result);
+    if (wasHealthy === active.state.healthy) return undefined;
+    active.downSince = active.state.healthy ? Number.NEGATIVE_INFINITY : now;
+    return active.state.healthy ? 'up' : 'down';
+  }
+
+  /** Registry name → true unless its probes mark it unhealthy or one of its upstream models is ejected now. */
   healthyByRegistry(): Map<string, boolean> {
+    const now = this.now();
     const out = new Map<string, boolean>();
+    for (const r of this.registries.values()) if (r.active) out.set(r.name, !r.activelyDown);
     for (const s of this.states.values()) {
-      out.set(s.registry, (out.get(s.registry) ?? true) && !this.isEjected(s));
+      out.set(
+        s.registry,
+        (out.get(s.registry) ?? true) && !s.group.activelyDown && s.breaker.ejectedUntil <= now,
+      );
     }
     return out;
   }
 
-  /** For /config_dump: registry → its upstreams' state, sorted. */
-  dump(): Record<string, { healthy: boolean; upstreams: UpstreamDump[] }> {
+  /** For /config_dump: registry → its probes' state and its upstreams' state, sorted. */
+  dump(): Record<string, RegistryDump> {
     const now = this.now();
     const wall = Date.now();
-    const out: Record<string, { healthy: boolean; upstreams: UpstreamDump[] }> = {};
-    const states = [...this.states.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const iso = (t: number) => new Date(wall + (t - now)).toISOString();
+    const out: Record<string, RegistryDump> = {};
+    const names = [...this.registries.values()].filter((r) => r.active).map((r) => r.name);
+    const states = [...this.states.values()];
+    for (const name of [...new Set([...names, ...states.map((s) => s.registry)])].sort()) {
+      const r = this.registryHealth(name);
+      out[name] = {
+        healthy: !r.activelyDown,
+        ...(r.active ? { active: activeDump(r.active, iso) } : {}),
+        upstreams: [],
+      };
+    }
+    states.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const s of states) {
-      const ejected = s.ejectedUntil > now;
-      const entry = (out[s.registry] ??= { healthy: true, upstreams: [] });
-      entry.healthy &&= !ejected;
+      const b = s.breaker;
+      const phase = breakerPhase(b, now);
+      const healthy = phase !== 'open' && !s.group.activelyDown;
+      const entry = out[s.registry] as RegistryDump;
+      entry.healthy &&= healthy;
       entry.upstreams.push({
         model: s.model,
-        healthy: !ejected,
-        state: ejected ? 'open' : s.probation ? 'halfOpen' : 'closed',
-        consecutiveFailures: s.consecutiveFailures,
-        ejections: s.ejections,
-        ...(ejected ? { ejectedUntil: new Date(wall + (s.ejectedUntil - now)).toISOString() } : {}),
+        healthy,
+        state: phase,
+        consecutiveFailures: b.consecutiveFailures,
+        ejections: b.ejections,
+        ...(phase === 'open' ? { ejectedUntil: iso(b.ejectedUntil) } : {}),
         inflight: s.inflight,
         ...(s.ewmaMs !== undefined ? { latencyEwmaMs: Math.round(s.ewmaMs * 10) / 10 } : {}),
       });
@@ -187,7 +439,31 @@ export class HealthRegistry {
   /** Drops upstreams that carry no information: healthy, idle, never failing. */
   private forgetIdle(): void {
     for (const [key, s] of this.states) {
-      if (s.inflight === 0 && s.consecutiveFailures === 0 && !s.probation) this.states.delete(key);
+      if (s.inflight === 0 && s.breaker.consecutiveFailures === 0 && !s.breaker.probation)
+        this.states.delete(key);
     }
   }
+}
+
+function activeDump(a: ActiveRecord, iso: (t: number) => string): ActiveDump {
+  const last = a.last;
+  return {
+    healthy: a.state.healthy,
+    consecutiveSuccesses: a.state.successes,
+    consecutiveFailures: a.state.failures,
+    path: a.check.path,
+    intervalMs: a.check.intervalMs,
+    ...(a.state.healthy ? {} : { unhealthySince: iso(a.downSince) }),
+    ...(last
+      ? {
+          lastProbe: {
+            result: last.outcome.result,
+            ...(last.outcome.status !== undefined ? { status: last.outcome.status } : {}),
+            ...(last.outcome.error !== undefined ? { error: last.outcome.error } : {}),
+            at: new Date(last.wallAt).toISOString(),
+            durationMs: Math.round(last.outcome.durationMs * 10) / 10,
+          },
+        }
+      : {}),
+  };
 }

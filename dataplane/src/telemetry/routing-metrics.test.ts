@@ -34,6 +34,44 @@ describe('upstream health on /metrics and /config_dump', () => {
     expect(dump.health['default/b']).toMatchObject({ healthy: true });
   });
 
+  it('shows active probes: their results by registry, and their verdict in the healthy gauge', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const health = createObservedHealth(metrics.registry);
+    const app = createOpsApp({ store: new ConfigStore(), metrics, accepting: () => true, health });
+    const check = {
+      intervalMs: 1000,
+      timeoutMs: 100,
+      unhealthyThreshold: 2,
+      healthyThreshold: 1,
+      path: '/models',
+    };
+    health.startProbing('default/p', check);
+    const gauge = async () =>
+      /tollgate_upstream_healthy\{registry="default\/p"\} (\d)/.exec(
+        await (await app.request('/metrics')).text(),
+      )?.[1];
+
+    expect(await gauge()).toBe('1'); // probed, no traffic yet: shown
+    health.recordProbe('default/p', { result: 'timeout', durationMs: 100 });
+    health.recordProbe('default/p', { result: 'error', error: 'connect ECONNREFUSED', durationMs: 1 });
+    expect(await gauge()).toBe('0');
+    health.recordProbe('default/p', { result: 'success', status: 200, durationMs: 1 });
+    expect(await gauge()).toBe('1');
+
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toContain('tollgate_health_probes_total{registry="default/p",result="timeout"} 1');
+    expect(text).toContain('tollgate_health_probes_total{registry="default/p",result="error"} 1');
+    expect(text).toContain('tollgate_health_probes_total{registry="default/p",result="success"} 1');
+
+    const dump = (await (await app.request('/config_dump')).json()) as {
+      health: Record<string, { active?: { healthy: boolean; lastProbe?: { result: string; at: string } } }>;
+    };
+    expect(dump.health['default/p']?.active).toMatchObject({
+      healthy: true,
+      lastProbe: { result: 'success' },
+    });
+  });
+
   it('registers once per prom registry', () => {
     const metrics = createMetrics({ defaultMetrics: false });
     expect(createRoutingMetrics(metrics.registry)).toBe(createRoutingMetrics(metrics.registry));

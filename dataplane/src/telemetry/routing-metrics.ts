@@ -4,7 +4,7 @@ import { HealthRegistry, type HealthListener } from '../routing/health';
 /**
  * Upstream health on /metrics. The gauge is computed at scrape time from the health registry, so
  * the request path pays nothing for it; the counters are bumped by the health listener, which
- * fires on ejections and retries only (rare events, not per request).
+ * fires on ejections, retries and active probes only (rare events, not per request).
  */
 export function createRoutingMetrics(registry: Registry): RoutingMetrics {
   // One set per prom registry: two dataplanes sharing one metrics object must not register twice.
@@ -28,7 +28,7 @@ function makeRoutingMetrics(registry: Registry): RoutingMetrics {
   let watched: HealthRegistry | undefined;
   new Gauge({
     name: 'tollgate_upstream_healthy',
-    help: 'Per registry: 1 unless one of its upstream models is ejected now (only registries this proxy has sent to).',
+    help: 'Per registry: 1 unless its active health probes fail or one of its upstream models is ejected now (registries this proxy has sent to or probes).',
     labelNames: ['registry'],
     registers: [registry],
     collect() {
@@ -50,10 +50,17 @@ function makeRoutingMetrics(registry: Registry): RoutingMetrics {
     labelNames: ['registry', 'reason'],
     registers: [registry],
   });
+  const probes = new Counter({
+    name: 'tollgate_health_probes_total',
+    help: 'Active health probes by registry and result: success (2xx), status (any other answer), timeout, error (connect or protocol error).',
+    labelNames: ['registry', 'result'],
+    registers: [registry],
+  });
   return {
     listener: {
       ejected: (name) => ejections.labels({ registry: name }).inc(),
       retried: (name, reason) => retries.labels({ registry: name, reason }).inc(),
+      probed: (name, result) => probes.labels({ registry: name, result }).inc(),
     },
     watch(health) {
       watched = health;
