@@ -27,14 +27,14 @@ Flags of run (each also read from the environment variable named):
   --fleet <name>         serve only this fleet       TOLLGATE_FLEET         (all)
   --grace-period <s>     shutdown grace in seconds   TOLLGATE_GRACE_PERIOD  (10)
   --log-level <level>    pino level                  TOLLGATE_LOG_LEVEL     (info)
-  --redis-url <url>      shared rate-limit counters  TOLLGATE_REDIS_URL     (in-process)
+  --redis-url <url>      shared limits and budgets   TOLLGATE_REDIS_URL     (in-process)
   --no-watch             do not reload on file changes
 
 Flags of dataplane (besides --host, --port, --ops-port, --grace-period, --log-level):
   --discovery <host:port>  controller discovery address  TOLLGATE_DISCOVERY     (required)
   --fleet <name>           the fleet this proxy serves   TOLLGATE_FLEET         (default)
   --node-id <id>           this proxy's id               TOLLGATE_NODE_ID       ($HOSTNAME)
-  --redis-url <url>        shared rate-limit counters    TOLLGATE_REDIS_URL     (in-process)
+  --redis-url <url>        shared limits and budgets     TOLLGATE_REDIS_URL     (in-process)
   --discovery-ca <file>    CA of the controller's cert   TOLLGATE_DISCOVERY_CA  (plaintext if unset)
   --token-file <file>      projected SA token to send    TOLLGATE_TOKEN_FILE
 

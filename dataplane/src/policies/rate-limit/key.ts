@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompiledRateLimit } from '../../../../protocol/src';
+import type { CompiledRateLimit, RateLimitKey } from '../../../../protocol/src';
 
 /** What a counter key can be derived from. */
 export interface KeySource {
@@ -26,6 +26,14 @@ export interface KeySource {
 export function counterKeyOf(policy: string, config: CompiledRateLimit): (req: KeySource) => string {
   // Built once per plugin instance (per config snapshot); a request only appends its own part.
   const prefix = `tollgate:rl:${policy}:${config.algorithm === 'TokenBucket' ? 'tb' : 'sw'}:${config.windowMs}:`;
+  return keyedBy(prefix, config);
+}
+
+/** `prefix` plus the request's part for the limit's `key` (and `header`), as counterKeyOf describes. */
+export function keyedBy(
+  prefix: string,
+  config: { readonly key: RateLimitKey; readonly header?: string },
+): (req: KeySource) => string {
   switch (config.key) {
     case 'Consumer':
       return (req) => `${prefix}consumer:${req.consumer.name}`;

@@ -2,7 +2,7 @@ import { startTestRedis, type TestRedis } from '../../testing/redis-server';
 import { LocalCounterStore } from './local-store';
 import { RateLimiter, type LimiterMetrics } from './limiter';
 import { RedisCounterStore } from './redis-store';
-import type { Algorithm, Decision, RateRule } from './window';
+import type { Algorithm, CostRule, Decision, RateRule } from './window';
 
 /** Against a real redis-server started for this file (its own port, no persistence). */
 let redis: TestRedis;
@@ -55,6 +55,40 @@ describe('the Lua scripts decide exactly as the in-process arithmetic', () => {
       now += seed % Math.ceil((windowMs / limit) * 1.3);
       fromRedis.push(await remote.hit(key, rule));
       fromLocal.push(local.hit(key, rule));
+    }
+    expect(fromRedis).toEqual(fromLocal);
+    expect(fromLocal.filter((d) => !d.allowed).length).toBeGreaterThan(5);
+  });
+
+  it.each<[number, number]>([
+    [1, 1000],
+    [100, 1000],
+    [10_000, 60_000],
+    [2 ** 33, 86_400_000],
+    [7, 1500],
+  ])('cost-weighted window (peek, charge), limit %i per %i ms', async (limit, windowMs) => {
+    let now = 1_700_000_000_123;
+    const clock = () => now;
+    const remote = store({ clock });
+    await ready(remote);
+    const local = new LocalCounterStore(clock);
+    const rule: CostRule = { limit, windowMs };
+    const key = `test:cost:${limit}:${windowMs}`;
+    let seed = limit + windowMs;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const fromRedis: Decision[] = [];
+    const fromLocal: Decision[] = [];
+    for (let i = 0; i < 200; i++) {
+      now += next() % Math.ceil(windowMs / 3);
+      const need = 1 + (next() % limit);
+      fromRedis.push(await remote.peek(key, rule, need));
+      fromLocal.push(local.peek(key, rule, need));
+      if (fromLocal[fromLocal.length - 1]?.allowed) {
+        // usage of up to 1.5 times what was asked for, sometimes far over the cap
+        const cost = i % 50 === 49 ? 1e15 : need + (next() % Math.ceil(need / 2));
+        fromRedis.push(await remote.charge(key, rule, cost));
+        fromLocal.push(local.charge(key, rule, cost));
+      }
     }
     expect(fromRedis).toEqual(fromLocal);
     expect(fromLocal.filter((d) => !d.allowed).length).toBeGreaterThan(5);

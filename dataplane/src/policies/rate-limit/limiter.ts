@@ -11,6 +11,11 @@ export type LimitOutcome =
   /** Redis is unreachable and the policy is FailClosed. */
   | { readonly kind: 'unavailable' };
 
+/** Where a counter operation ran and what it returned; `unavailable` as in LimitOutcome. */
+export type StoreOutcome<T> =
+  | { readonly kind: 'done'; readonly value: T; readonly store: LimiterStore }
+  | { readonly kind: 'unavailable' };
+
 /** What the limiter reports; bounded labels only (policy names come from config). */
 export interface LimiterMetrics {
   observeRateLimit(
@@ -57,27 +62,47 @@ export class RateLimiter {
   }
 
   async hit(policy: string, key: string, rule: RateRule, failureMode: FailureMode): Promise<LimitOutcome> {
+    const outcome = await this.run(
+      failureMode,
+      (redis) => redis.hit(key, rule),
+      (local) => local.hit(key, rule),
+    );
+    if (outcome.kind === 'unavailable') {
+      this.metrics?.observeRateLimit(policy, 'unavailable', 'none');
+      return outcome;
+    }
+    return this.decided(policy, outcome.value, outcome.store);
+  }
+
+  /**
+   * Runs one counter operation where counters live now: in Redis when configured and reachable,
+   * otherwise in-process (FailOpen) or nowhere (FailClosed: `unavailable`). Every counting plugin
+   * (rate and token limits, budgets) goes through here, so an outage is noticed, logged and waited
+   * on once for all of them.
+   */
+  async run<T>(
+    failureMode: FailureMode,
+    remote: (redis: RedisCounterStore) => Promise<T>,
+    local: (store: LocalCounterStore) => T,
+  ): Promise<StoreOutcome<T>> {
     const redis = this.redis;
-    if (!redis) return this.decided(policy, this.local.hit(key, rule), 'local');
+    if (!redis) return { kind: 'done', value: local(this.local), store: 'local' };
     if (redis.ready && this.now() >= this.skipRedisUntil) {
       try {
-        const decision = await redis.hit(key, rule);
+        const value = await remote(redis);
         if (this.degraded) {
           this.degraded = false;
-          this.logger?.info('Redis reachable again: rate limits are shared across replicas');
+          this.logger?.info('Redis reachable again: limits and budgets are shared across replicas');
         }
-        return this.decided(policy, decision, 'redis');
+        return { kind: 'done', value, store: 'redis' };
       } catch (err) {
         this.commandFailed(err);
       }
     } else {
       this.markDegraded();
     }
-    if (failureMode === 'FailClosed') {
-      this.metrics?.observeRateLimit(policy, 'unavailable', 'none');
-      return { kind: 'unavailable' };
-    }
-    return this.decided(policy, this.local.hit(key, rule), 'local');
+    if (failureMode === 'FailClosed') return { kind: 'unavailable' };
+    return { kind: 'done', value: local(this.local), store: 'local' };
   }
 
   async close(): Promise<void> {
@@ -106,7 +131,7 @@ export class RateLimiter {
     this.degraded = true;
     this.logger?.warn(
       { detail },
-      'Redis unreachable: FailOpen rate limits count in-process, FailClosed ones answer 503',
+      'Redis unreachable: FailOpen limits and budgets count in-process, FailClosed limits answer 503',
     );
   }
 }

@@ -5,7 +5,8 @@ import { counterKeyOf } from './key';
 import type { RateLimiter } from './limiter';
 import type { Decision } from './window';
 
-const PER: Record<CompiledRateLimit['key'], string> = {
+/** What a limit is counted per, in words (the 429 message says it). */
+export const PER: Record<CompiledRateLimit['key'], string> = {
   Consumer: 'consumer',
   Gateway: 'gateway',
   APIKey: 'API key',
@@ -48,7 +49,7 @@ function rateLimited(d: Decision, describe: string): GatewayError {
   );
 }
 
-function limiterUnavailable(): GatewayError {
+export function limiterUnavailable(): GatewayError {
   return new GatewayError(
     503,
     'rate_limiter_unavailable',
@@ -58,7 +59,7 @@ function limiterUnavailable(): GatewayError {
 }
 
 /** 60000 → "1m", 1500 → "1.5s", 250 → "250ms". */
-function formatMs(ms: number): string {
+export function formatMs(ms: number): string {
   const units: [number, string][] = [
     [3_600_000, 'h'],
     [60_000, 'm'],

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { SLIDING_WINDOW_LUA, TOKEN_BUCKET_LUA } from './scripts';
-import type { Decision, RateRule } from './window';
+import { COST_CHARGE_LUA, COST_PEEK_LUA, SLIDING_WINDOW_LUA, TOKEN_BUCKET_LUA } from './scripts';
+import type { CostRule, Decision, RateRule } from './window';
 
 export interface RedisStoreOptions {
   url: string;
@@ -12,10 +12,18 @@ export interface RedisStoreOptions {
   onConnectionEvent?: (event: { type: 'ready' } | { type: 'down'; error?: Error }) => void;
 }
 
-/** The two scripts as commands on the client; ioredis sends EVALSHA and falls back to EVAL once. */
+/** The scripts as commands on the client; ioredis sends EVALSHA and falls back to EVAL once. */
 interface ScriptClient {
   tollgateSlidingWindow(key: string, limit: number, windowMs: number, now: string): Promise<unknown>;
   tollgateTokenBucket(key: string, limit: number, windowMs: number, now: string): Promise<unknown>;
+  tollgateCostPeek(key: string, limit: number, windowMs: number, now: string, need: number): Promise<unknown>;
+  tollgateCostCharge(
+    key: string,
+    limit: number,
+    windowMs: number,
+    now: string,
+    cost: number,
+  ): Promise<unknown>;
 }
 
 /**
@@ -42,6 +50,8 @@ export class RedisCounterStore {
     this.client = new Redis(options.url, redisOptions);
     this.client.defineCommand('tollgateSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_LUA });
     this.client.defineCommand('tollgateTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
+    this.client.defineCommand('tollgateCostPeek', { numberOfKeys: 1, lua: COST_PEEK_LUA });
+    this.client.defineCommand('tollgateCostCharge', { numberOfKeys: 1, lua: COST_CHARGE_LUA });
     this.scripts = this.client as unknown as ScriptClient;
     this.clock = options.clock;
     const notify = options.onConnectionEvent ?? (() => undefined);
@@ -69,9 +79,25 @@ export class RedisCounterStore {
       rule.algorithm === 'TokenBucket'
         ? await this.scripts.tollgateTokenBucket(key, rule.limit, rule.windowMs, now)
         : await this.scripts.tollgateSlidingWindow(key, rule.limit, rule.windowMs, now);
-    if (!Array.isArray(reply) || reply.length !== 4) throw new Error('unexpected rate-limit script reply');
-    const [allowed, remaining, retryAfterMs, resetMs] = reply.map(Number) as [number, number, number, number];
-    return { allowed: allowed === 1, limit: rule.limit, remaining, retryAfterMs, resetMs };
+    return decisionOf(reply, rule.limit);
+  }
+
+  /** Would `need` units fit in the cost-weighted window? Counts nothing. */
+  async peek(key: string, rule: CostRule, need: number): Promise<Decision> {
+    const now = this.clock ? String(this.clock()) : '';
+    return decisionOf(
+      await this.scripts.tollgateCostPeek(key, rule.limit, rule.windowMs, now, need),
+      rule.limit,
+    );
+  }
+
+  /** Counts `cost` units used; the decision is for one more unit afterwards. */
+  async charge(key: string, rule: CostRule, cost: number): Promise<Decision> {
+    const now = this.clock ? String(this.clock()) : '';
+    return decisionOf(
+      await this.scripts.tollgateCostCharge(key, rule.limit, rule.windowMs, now, cost),
+      rule.limit,
+    );
   }
 
   async close(): Promise<void> {
@@ -83,6 +109,12 @@ export class RedisCounterStore {
       this.client.disconnect();
     }
   }
+}
+
+function decisionOf(reply: unknown, limit: number): Decision {
+  if (!Array.isArray(reply) || reply.length !== 4) throw new Error('unexpected rate-limit script reply');
+  const [allowed, remaining, retryAfterMs, resetMs] = reply.map(Number) as [number, number, number, number];
+  return { allowed: allowed === 1, limit, remaining, retryAfterMs, resetMs };
 }
 
 /** The URL without credentials, for logs. */

@@ -7,6 +7,8 @@
  * State is a hash that expires once it no longer matters.
  */
 
+import { CHARGE_CAP } from './window';
+
 const NOW = `
 local now = tonumber(ARGV[3])
 if not now then
@@ -93,4 +95,78 @@ end
 local remaining = math.floor(units / w)
 local reset = math.ceil((capacity - units) / limit)
 return {allowed, remaining, retry, reset}
+`;
+
+/*
+ * The cost-weighted sliding window (window.ts costPeek / costCharge): ARGV = limit, windowMs, now,
+ * then need (peek) or cost (charge). Same state hash as SLIDING_WINDOW_LUA, under its own keys.
+ */
+const COST_VIEW = `
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local w = tonumber(ARGV[2])
+${NOW}
+local idx = math.floor(now / w)
+local elapsed = now - idx * w
+local curr, prev = 0, 0
+local s = redis.call('HMGET', key, 'w', 'c', 'p')
+local sw = tonumber(s[1])
+if sw then
+  if sw > idx then
+    idx = sw
+    elapsed = 0
+  end
+  if sw == idx then
+    curr = tonumber(s[2])
+    prev = tonumber(s[3])
+  elseif sw == idx - 1 then
+    prev = tonumber(s[2])
+  end
+end
+`;
+
+/** Expects limit, w, elapsed, curr, prev and need; returns the decision as the other scripts do. */
+const COST_DECISION = `
+local steps = math.min(w, 1000)
+need = math.max(1, math.min(need, limit))
+local k = math.floor((elapsed * steps) / w)
+local used = prev * (steps - k) + curr * steps
+local allowed = 0
+local retry = 0
+if used + need * steps <= limit * steps then
+  allowed = 1
+elseif curr + need <= limit then
+  local step = steps - math.floor(((limit - curr - need) * steps) / prev)
+  retry = math.ceil((step * w) / steps) - elapsed
+else
+  local step = steps - math.floor(((limit - need) * steps) / curr)
+  retry = w - elapsed + math.ceil((step * w) / steps)
+end
+if allowed == 0 and retry < 1 then retry = 1 end
+local remaining = math.max(0, math.floor((limit * steps - used) / steps))
+local reset = 0
+if curr > 0 then
+  reset = 2 * w - elapsed
+elseif prev > 0 then
+  reset = w - elapsed
+end
+return {allowed, remaining, retry, reset}
+`;
+
+export const COST_PEEK_LUA = `
+${COST_VIEW}
+local need = tonumber(ARGV[4])
+${COST_DECISION}
+`;
+
+export const COST_CHARGE_LUA = `
+${NUM}
+${COST_VIEW}
+local cap = ${CHARGE_CAP} * limit
+local cost = math.max(0, math.floor(tonumber(ARGV[4])))
+curr = math.min(cap, curr + math.min(cap, cost))
+redis.call('HSET', key, 'w', num(idx), 'c', num(curr), 'p', num(prev))
+redis.call('PEXPIRE', key, 2 * w)
+local need = 1
+${COST_DECISION}
 `;

@@ -144,3 +144,119 @@ export function tokenBucket(
     changed: allowed,
   };
 }
+
+/*
+ * Cost-weighted sliding window (token limits): a hit costs what the response used, known only
+ * afterwards, so checking and counting are two operations: `peek` decides whether `need` more units
+ * fit without counting anything, `charge` counts what was used, refusing nothing (it was spent).
+ *
+ * The state is the sliding-window counter's; the previous window's weight decays in S steps per
+ * window (S = min(windowMs, 1000): every millisecond up to 1 s windows, 1/1000 of the window beyond),
+ * so sums are in units of 1/S of a token rather than 1/windowMs and large limits over long windows
+ * stay exact: with limit <= 2^33 and each window's count capped at CHARGE_CAP * limit, every product
+ * below stays under 2^53.
+ */
+
+export interface CostRule {
+  /** Units (tokens) allowed per window. */
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** Charges beyond this multiple of the limit are forgotten: the next window is blocked almost whole anyway. */
+export const CHARGE_CAP = 256;
+
+export function stepsPerWindow(windowMs: number): number {
+  return Math.min(windowMs, 1000);
+}
+
+/** Where `now` falls and what the state says there (the clock going back stays in the stored window). */
+function costView(state: SlidingState | undefined, w: number, now: number) {
+  let idx = Math.floor(now / w);
+  let elapsed = now - idx * w;
+  let curr = 0;
+  let prev = 0;
+  if (state) {
+    if (state.window > idx) {
+      idx = state.window;
+      elapsed = 0;
+    }
+    if (state.window === idx) {
+      curr = state.curr;
+      prev = state.prev;
+    } else if (state.window === idx - 1) {
+      prev = state.curr;
+    }
+  }
+  return { idx, elapsed, curr, prev };
+}
+
+/**
+ * The decision for `need` units (1 <= need <= limit, clamped) against a window holding `curr` now
+ * and `prev` in the window before, `elapsed` ms into the current one. Retry-After is the first
+ * millisecond at which `need` units fit, should nothing else be charged meanwhile.
+ */
+function costDecision(
+  limit: number,
+  w: number,
+  elapsed: number,
+  curr: number,
+  prev: number,
+  needed: number,
+): Decision {
+  const s = stepsPerWindow(w);
+  const need = Math.max(1, Math.min(needed, limit));
+  const k = Math.floor((elapsed * s) / w);
+  const used = prev * (s - k) + curr * s;
+  const allowed = used + need * s <= limit * s;
+  let retry = 0;
+  if (!allowed) {
+    if (curr + need <= limit) {
+      // The previous window's share is in the way: wait for the step at which it has decayed enough.
+      const step = s - Math.floor(((limit - curr - need) * s) / prev);
+      retry = Math.ceil((step * w) / s) - elapsed;
+    } else {
+      // This window alone is too full: wait for the next one, then for this one's share to decay.
+      const step = s - Math.floor(((limit - need) * s) / curr);
+      retry = w - elapsed + Math.ceil((step * w) / s);
+    }
+    if (retry < 1) retry = 1;
+  }
+  const remaining = Math.max(0, Math.floor((limit * s - used) / s));
+  let reset = 0;
+  if (curr > 0) reset = 2 * w - elapsed;
+  else if (prev > 0) reset = w - elapsed;
+  return { allowed, limit, remaining, retryAfterMs: retry, resetMs: reset };
+}
+
+/** Would `need` units fit now? Counts nothing. */
+export function costPeek(
+  state: SlidingState | undefined,
+  rule: CostRule,
+  need: number,
+  now: number,
+): Decision {
+  const v = costView(state, rule.windowMs, now);
+  return costDecision(rule.limit, rule.windowMs, v.elapsed, v.curr, v.prev, need);
+}
+
+/**
+ * Counts `cost` units used now (never refused: they were spent), capped at CHARGE_CAP * limit per
+ * window. The decision is for one more unit afterwards: `remaining` is what is left.
+ */
+export function costCharge(
+  state: SlidingState | undefined,
+  rule: CostRule,
+  cost: number,
+  now: number,
+): Step<SlidingState> {
+  const cap = CHARGE_CAP * rule.limit;
+  const v = costView(state, rule.windowMs, now);
+  const units = cost > 0 ? Math.min(cap, Math.floor(cost)) : 0; // NaN counts nothing
+  const curr = Math.min(cap, v.curr + units);
+  return {
+    state: { window: v.idx, curr, prev: v.prev },
+    decision: costDecision(rule.limit, rule.windowMs, v.elapsed, curr, v.prev, 1),
+    changed: true,
+  };
+}
