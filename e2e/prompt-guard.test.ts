@@ -1,0 +1,209 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { startGuardServer, type GuardServer } from '../dataplane/src/testing/guard-server';
+import { startTollgate, type RunningTollgate } from './process';
+
+/**
+ * promptGuard in a real `tollgate run` process (built CLI, `npm run build` first), driven by the
+ * official OpenAI and Anthropic SDKs, with a real guard webhook on 127.0.0.1.
+ */
+const KEYS = {
+  masked: 'sk-guard-masked',
+  strict: 'sk-guard-strict',
+  outbound: 'sk-guard-outbound',
+  hooked: 'sk-guard-hooked',
+};
+
+const manifests = (webhook: string) => `
+apiVersion: tollgate.dev/v1alpha1
+kind: Gateway
+metadata: {name: acme}
+spec: {slug: acme}
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Registry
+metadata: {name: mock}
+spec: {provider: mock}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: keys}
+stringData: {masked: ${KEYS.masked}, strict: ${KEYS.strict}, outbound: ${KEYS.outbound}, hooked: ${KEYS.hooked}}
+${Object.keys(KEYS)
+  .map(
+    (c) => `---
+apiVersion: tollgate.dev/v1alpha1
+kind: Consumer
+metadata: {name: ${c}}
+spec:
+  gatewayRef: {name: acme}
+  slug: ${c}
+  credentials: {apiKeys: [{secretRef: {name: keys, key: ${c}}}]}
+  routes: [{model: "*", targets: [{registryRef: {name: mock}}]}]`,
+  )
+  .join('\n')}
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Policy
+metadata: {name: masked}
+spec:
+  targetRefs: [{kind: Consumer, name: masked}]
+  plugins:
+    promptGuard: {action: Mask, detectors: [Email, CreditCard], applyTo: [Request]}
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Policy
+metadata: {name: strict}
+spec:
+  targetRefs: [{kind: Consumer, name: strict}]
+  plugins:
+    promptGuard: {detectors: [Email, SSN], applyTo: [Request, Response]}
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Policy
+metadata: {name: outbound}
+spec:
+  targetRefs: [{kind: Consumer, name: outbound}]
+  plugins:
+    promptGuard: {detectors: [Email], applyTo: [Response]}
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Policy
+metadata: {name: hooked}
+spec:
+  targetRefs: [{kind: Consumer, name: hooked}]
+  plugins:
+    promptGuard:
+      webhook: {url: '${webhook}', timeout: 200ms, failureMode: FailClosed}
+`;
+
+describe('promptGuard with the official SDKs', () => {
+  let tg: RunningTollgate;
+  let guard: GuardServer;
+  const openai = (consumer: keyof typeof KEYS) =>
+    new OpenAI({
+      baseURL: `http://127.0.0.1:${tg.port}/${consumer}/v1`,
+      apiKey: KEYS[consumer],
+      defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
+      maxRetries: 0,
+      timeout: 5000,
+    });
+
+  beforeAll(async () => {
+    guard = await startGuardServer();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-guard-'));
+    await writeFile(path.join(dir, 'all.yaml'), manifests(guard.url));
+    tg = await startTollgate(['-f', dir, '--no-watch']);
+  });
+  afterAll(async () => {
+    await tg?.stop();
+    await guard?.close();
+  });
+
+  it('OpenAI SDK: the prompt is masked before the model sees it, streamed or not', async () => {
+    const sdk = openai('masked');
+    const prompt = 'mail jane@example.com, card 4111 1111 1111 1111';
+    const { data, response } = await sdk.chat.completions
+      .create({ model: 'mock-small', messages: [{ role: 'user', content: prompt }] })
+      .withResponse();
+    expect(response.headers.get('x-tollgate-guard')).toBe('masked');
+    expect(data.choices[0]?.message.content).toBe('Echo: mail [EMAIL], card [CREDIT_CARD]');
+
+    const stream = await sdk.chat.completions.create({
+      model: 'mock-small',
+      messages: [{ role: 'user', content: prompt }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('Echo: mail [EMAIL], card [CREDIT_CARD]');
+  });
+
+  it('OpenAI SDK: a refused prompt is a BadRequestError with code prompt_blocked and no data in it', async () => {
+    const err = await openai('strict')
+      .chat.completions.create({
+        model: 'mock-small',
+        messages: [{ role: 'user', content: 'ssn 123-45-6789' }],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    const e = err as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(e.code).toBe('prompt_blocked');
+    expect(e.param).toBe('messages[0].content');
+    expect(e.message).toContain('SSN in messages[0].content');
+    expect(e.message).not.toContain('6789');
+  });
+
+  it('Anthropic SDK: a refused prompt is a BadRequestError, a refused answer an UnprocessableEntityError', async () => {
+    const anthropic = (consumer: keyof typeof KEYS) =>
+      new Anthropic({
+        baseURL: `http://127.0.0.1:${tg.port}/${consumer}`,
+        apiKey: KEYS[consumer],
+        defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
+        maxRetries: 0,
+        timeout: 5000,
+      });
+    const ask = (consumer: keyof typeof KEYS) =>
+      anthropic(consumer)
+        .messages.create({
+          model: 'mock-small',
+          max_tokens: 50,
+          messages: [{ role: 'user', content: 'write to jane@example.com' }],
+        })
+        .catch((e: unknown) => e);
+
+    const prompt = await ask('strict');
+    expect(prompt).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((prompt as Error).message).toContain('Email in messages[0].content');
+
+    // Only answers are guarded for this consumer: the mock's echo carries the address back.
+    const answer = await ask('outbound');
+    expect(answer).toBeInstanceOf(Anthropic.UnprocessableEntityError);
+    expect((answer as Error).message).toContain(
+      "The model's response was blocked by a prompt guard: it contains Email in the text.",
+    );
+    expect((answer as Error).message).not.toContain('jane@');
+  });
+
+  it('the webhook decides, and a silent one fails closed within its timeout', async () => {
+    const sdk = openai('hooked');
+    const ask = () =>
+      sdk.chat.completions.create({
+        model: 'mock-small',
+        messages: [{ role: 'user', content: 'about Falcon' }],
+      });
+
+    guard.reply((body) => ({
+      kind: 'json',
+      body: { action: 'mask', texts: (body.texts as string[]).map((t) => t.replace('Falcon', '[PROJECT]')) },
+    }));
+    expect((await ask()).choices[0]?.message.content).toBe('Echo: about [PROJECT]');
+    expect(guard.calls.at(-1)?.body).toMatchObject({
+      phase: 'request',
+      consumer: 'hooked',
+      texts: ['about Falcon'],
+    });
+    expect(JSON.stringify(guard.calls.at(-1))).not.toContain(KEYS.hooked);
+
+    guard.reply(() => ({
+      kind: 'json',
+      body: { action: 'reject', reason: 'project names are confidential' },
+    }));
+    const rejected = await ask().catch((e: unknown) => e);
+    expect(rejected).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((rejected as Error).message).toContain(
+      'blocked by the guard service: project names are confidential',
+    );
+
+    guard.reply(() => ({ kind: 'hang' }));
+    const started = Date.now();
+    const unavailable = await ask().catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(unavailable).toBeInstanceOf(OpenAI.InternalServerError);
+    expect((unavailable as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+    expect((unavailable as InstanceType<typeof OpenAI.APIError>).code).toBe('guard_unavailable');
+  });
+});
