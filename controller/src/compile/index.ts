@@ -31,8 +31,9 @@ export type { ObjectStatus } from './status';
  *   consumer keeps its other keys and targets when one is missing.
  * - API keys leave compile only as SHA-256 digests; secret values never appear in a status.
  * - Fleets: a gateway goes to its fleet, its consumers with it, a registry to every fleet whose
- *   consumers use it, a policy to every fleet of the gateways it covers. Versions are content hashes
- *   of the bodies; each Policy stays its own resource, so editing one sends only that one.
+ *   consumers use it or whose policies embed prompts with it, a policy to every fleet of the
+ *   gateways it covers. Versions are content hashes of the bodies; each Policy stays its own
+ *   resource, so editing one sends only that one.
  * - Policies: see `compilePolicies` (validation, override and conflict rules).
  */
 export interface CompileInput {
@@ -69,6 +70,8 @@ export function compile(input: CompileInput): CompileResult {
     knownGateways: new Set(gateways.map((x) => nsName(x.metadata))),
     consumers: c.emitted,
     knownConsumers: new Set(consumers.map((x) => nsName(x.metadata))),
+    registries: r.usable,
+    knownRegistries: r.known,
   });
 
   const resources: AnyResource[] = [];
@@ -107,7 +110,11 @@ export function compile(input: CompileInput): CompileResult {
     for (const t of body.targets) {
       const gatewayName = t.kind === 'Gateway' ? t.name : c.emitted.get(t.name)?.gateway;
       const fleet = gatewayName === undefined ? undefined : g.accepted.get(gatewayName)?.fleet;
-      if (fleet !== undefined) addTo(fleet, key);
+      if (fleet === undefined) continue;
+      addTo(fleet, key);
+      // The cache's embedding Registry goes along, whether or not a consumer there routes to it.
+      const embedder = body.plugins.semanticCache?.embeddingRegistry;
+      if (embedder !== undefined) addTo(fleet, resourceKey({ kind: 'Registry', name: embedder }));
     }
   }
 

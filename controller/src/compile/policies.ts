@@ -1,4 +1,10 @@
-import type { CompiledConsumer, CompiledGateway, CompiledPolicy, PluginName } from '../../../protocol/src';
+import type {
+  CompiledConsumer,
+  CompiledGateway,
+  CompiledPolicy,
+  CompiledRegistry,
+  PluginName,
+} from '../../../protocol/src';
 import type { Policy } from '../api/v1alpha1';
 import { byAge, nsName } from './common';
 import { compilePlugins } from './plugins';
@@ -15,6 +21,9 @@ interface Context {
   knownGateways: ReadonlySet<string>;
   consumers: ReadonlyMap<string, CompiledConsumer>;
   knownConsumers: ReadonlySet<string>;
+  /** Registries plugins may reference (semanticCache's embedding Registry). */
+  registries: ReadonlyMap<string, CompiledRegistry>;
+  knownRegistries: ReadonlySet<string>;
 }
 
 type Target = CompiledPolicy['targets'][number];
@@ -41,7 +50,11 @@ export function compilePolicies(policies: readonly Policy[], ctx: Context): Comp
     const ns = status.namespace;
     const spec = p.spec ?? ({} as Policy['spec']);
 
-    const plugins = compilePlugins(status, spec.plugins ?? {});
+    const plugins = compilePlugins(status, spec.plugins ?? {}, {
+      namespace: ns,
+      registries: ctx.registries,
+      knownRegistries: ctx.knownRegistries,
+    });
     const parallel = spec.parallel ?? false;
     if (typeof parallel !== 'boolean') status.reject('Invalid', 'spec.parallel: must be true or false');
 
@@ -64,7 +77,8 @@ export function compilePolicies(policies: readonly Policy[], ctx: Context): Comp
         status.unresolvedRef('RefNotFound', `spec.targetRefs[${i}]: ${ref.kind} '${ref.name}' not found`);
       }
     }
-    if (!status.accepted || targets.length === 0) continue;
+    // A plugin whose reference did not resolve is left out; a Policy left with none is not emitted.
+    if (!status.accepted || targets.length === 0 || Object.keys(plugins).length === 0) continue;
 
     const names = Object.keys(plugins) as PluginName[];
     const conflicts: string[] = [];
