@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
+import { redisServerAvailable, startTestRedis } from '../../dataplane/src/testing/redis-server';
 import { answerProblem, firstTokenProbe, type AnswerFormat } from './first-token';
 import {
   formatTable,
@@ -39,6 +40,19 @@ const MESSAGES_BODY = JSON.stringify({
   system: 'You are a terse assistant.',
   messages: [{ role: 'user', content: 'Say something about foxes and dogs.' }],
 });
+/**
+ * Every plugin of the policy engine on the governed consumer, with limits high enough never to refuse
+ * during a run: the cost measured is the checking, counting and scanning, not refusals.
+ */
+const GOVERNING_POLICY = `apiVersion: tollgate.dev/v1alpha1
+kind: Policy
+metadata: {name: governed}
+spec:
+  targetRefs: [{kind: Consumer, name: governed}]
+  plugins:
+    cors: {allowOrigins: ['https://app.example.com']}
+    requestSize: {maxBodyBytes: 65536, maxMessages: 64}
+    rateLimit: {requests: 100000000, window: 1m}`;
 const streaming = (body: string) => JSON.stringify({ ...JSON.parse(body), stream: true });
 
 interface Target {
@@ -104,6 +118,17 @@ const translated = (p: Ports, body: string): Target => ({
   format: 'anthropic-messages',
 });
 
+/** The same native path for the consumer that every policy plugin of the bench config governs. */
+const governed = (p: Ports, body: string): Target => ({
+  ...tollgate(p, body, 'policies'),
+  url: `http://127.0.0.1:${p.tollgate}/governed/v1/chat/completions`,
+  headers: {
+    'x-ag-gateway-slug': 'bench',
+    authorization: `Bearer ${CALLER_KEY}`,
+    origin: 'https://app.example.com',
+  },
+});
+
 /** The skeleton's figures: tollgate against the pass-through and the direct call. */
 function proxyRatios(by: (target: string) => Measurement): Summary {
   const ratios = {
@@ -142,6 +167,15 @@ const SCENARIOS: Record<string, Scenario> = {
     stream: false,
     summarize: (by) => ({
       ratios: { 'translated/native': ratio(by('translated').requestsPerSec, by('native').requestsPerSec) },
+      lines: [],
+    }),
+  },
+  /** The plain native path against the same path with the full policy set on (Redis-backed when available). */
+  policies: {
+    targets: (p) => [tollgate(p, CHAT_BODY, 'plain'), governed(p, CHAT_BODY)],
+    stream: false,
+    summarize: (by) => ({
+      ratios: { 'policies/plain': ratio(by('policies').requestsPerSec, by('plain').requestsPerSec) },
       lines: [],
     }),
   },
@@ -197,7 +231,9 @@ async function main() {
     BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstreamPort}`,
     BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
   });
-  const tollgatePort = await startTollgate(upstreamPort);
+  const redis = redisServerAvailable() ? await startTestRedis() : undefined;
+  if (!redis) console.warn('redis-server not found: the policies scenario counts in-process');
+  const tollgatePort = await startTollgate(upstreamPort, redis?.url);
   const ports: Ports = { upstream: upstreamPort, passthrough: passPort, tollgate: tollgatePort };
 
   const results: Record<string, { rows: Measurement[]; ratios: Record<string, number> }> = {};
@@ -257,6 +293,7 @@ async function main() {
   };
   await writeFile(path.join(out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwritten to bench/results/latest.json`);
+  await redis?.stop();
   cleanup();
   process.exit(failed ? 1 : 0);
 }
@@ -383,7 +420,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Tollgate as a user runs it, logging at info to a discarded stdout: auth, routing, metrics and logs on. */
-async function startTollgate(upstreamPort: number): Promise<number> {
+async function startTollgate(upstreamPort: number, redisUrl: string | undefined): Promise<number> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-bench-'));
   await writeFile(
     path.join(dir, 'bench.yaml'),
@@ -413,6 +450,17 @@ spec:
   slug: bench
   credentials: {apiKeys: [{secretRef: {name: bench, key: caller}}]}
   routes: [{model: gpt-4o-mini, targets: [{registryRef: {name: upstream}}]}]
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Consumer
+metadata: {name: governed}
+spec:
+  gatewayRef: {name: bench}
+  slug: governed
+  credentials: {apiKeys: [{secretRef: {name: bench, key: caller}}]}
+  routes: [{model: gpt-4o-mini, targets: [{registryRef: {name: upstream}}]}]
+---
+${GOVERNING_POLICY}
 `,
   );
   const [port, opsPort] = [await freePort(), await freePort()];
@@ -428,6 +476,7 @@ spec:
       '--ops-port',
       String(opsPort),
       '--no-watch',
+      ...(redisUrl ? ['--redis-url', redisUrl] : []),
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );

@@ -4,15 +4,23 @@ import http from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { ConfigStore } from './config/store';
 import { createOpsApp } from './ops/app';
+import { BudgetLedger } from './policies/budget/ledger';
+import { createBudgetMetrics } from './policies/budget/metrics';
 import { createPolicyEngine } from './policies/engine';
 import { RateLimiter } from './policies/rate-limit/limiter';
 import { RedisCounterStore, redactRedisUrl } from './policies/rate-limit/redis-store';
+import { TokenLimiter } from './policies/token-rate-limit/limiter';
+import { createTokenLimitMetrics } from './policies/token-rate-limit/metrics';
+import { createEmbedder, registryIn } from './policies/semantic-cache/embedder';
+import { createSemanticCacheMetrics } from './policies/semantic-cache/metrics';
+import { SemanticCacheState } from './policies/semantic-cache/state';
 import { createProxy, type AdapterSet } from './proxy/app';
 import { createAdapters } from './providers';
 import { createLogger, type Logger } from './telemetry/logger';
 import { createMetrics, type ProxyMetrics } from './telemetry/metrics';
 import { createObservedHealth } from './telemetry/routing-metrics';
 import type { HealthRegistry } from './routing/health';
+import { Prober, createHttpProbe } from './routing/prober';
 
 export interface DataplaneOptions {
   host?: string;
@@ -78,10 +86,25 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   } else {
     logger.info('no Redis URL (--redis-url): rate limits are counted in-process, per replica');
   }
-  const policies = createPolicyEngine({ limiter: new RateLimiter({ redis, metrics, logger }), logger });
+  const limiter = new RateLimiter({ redis, metrics, logger });
+  const policies = createPolicyEngine({
+    limiter,
+    // Token limits and budgets count on the rate limiter's Redis connection and fallback.
+    tokens: new TokenLimiter(limiter, createTokenLimitMetrics(metrics.registry)),
+    budgets: new BudgetLedger(limiter, { metrics: createBudgetMetrics(metrics.registry), logger }),
+    logger,
+    // semanticCache embeds through this proxy's own adapters, with the Registries of its current config.
+    embedder: createEmbedder({ registry: registryIn(store), adapters }),
+    semanticCache: new SemanticCacheState({ metrics: createSemanticCacheMetrics(metrics.registry) }),
+  });
 
   store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));
   const health = createObservedHealth(metrics.registry);
+  // Active health checks of the registries that ask for them, following each config change.
+  const probes = createHttpProbe();
+  const prober = new Prober({ health, probe: probes.probe, logger });
+  prober.sync(store.current);
+  const unwatchProbes = store.onChange((s) => prober.sync(s));
   const proxy = createProxy({ store, adapters, metrics, logger, policies, health });
   const ops = createOpsApp({ store, metrics, accepting: () => accepting, health });
 
@@ -104,9 +127,12 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     opsPort,
     async close(graceMs = 10_000) {
       accepting = false;
+      unwatchProbes();
+      prober.close();
       await closeServer(proxyServer, graceMs);
       await closeServer(opsServer, 0);
       await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
+      await probes.close();
       await policies.close();
       logger.flush();
     },

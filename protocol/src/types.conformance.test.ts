@@ -31,7 +31,16 @@ const bodies = {
     models: ['m'],
     aliases: { a: 'm' },
     timeouts: { connectMs: 1, requestMs: 2, idleMs: 3 },
-    healthCheck: { passive: { consecutiveFailures: 5, ejectionMs: 30_000 } },
+    healthCheck: {
+      passive: { consecutiveFailures: 5, ejectionMs: 30_000 },
+      active: {
+        intervalMs: 10_000,
+        timeoutMs: 2_000,
+        unhealthyThreshold: 3,
+        healthyThreshold: 2,
+        path: '/models',
+      },
+    },
     mock: { latencyMs: 0, chunkDelayMs: 0, failureRate: 0.5, failureStatus: 503, reply: 'r' },
   } satisfies CompiledRegistry,
   Consumer: {
@@ -43,7 +52,18 @@ const bodies = {
       {
         model: '*',
         strategy: 'LatencyAware',
-        targets: [{ registry: 'ns/r', model: 'm', weight: 1, priority: 0 }],
+        targets: [
+          {
+            registry: 'ns/r',
+            model: 'm',
+            weight: 1,
+            priority: 0,
+            match: [
+              { header: 'x-tier', values: ['gold'] },
+              { field: 'metadata.tier', values: ['gold', 'silver'] },
+            ],
+          },
+        ],
       },
     ],
     retry: { attempts: 3, perTryTimeoutMs: 10_000, backoffMs: 25, on: ['ConnectError', 'Timeout'] },
@@ -61,6 +81,28 @@ const bodies = {
         header: 'x-user',
         failureMode: 'FailClosed',
       },
+      tokenRateLimit: {
+        tokens: 10_000,
+        windowMs: 60_000,
+        estimatePrompt: true,
+        key: 'Header',
+        header: 'x-user',
+        failureMode: 'FailOpen',
+      },
+      budget: {
+        amountMicroUSD: 25_000_000,
+        period: 'Month',
+        scope: 'APIKey',
+        softLimit: { percent: 80, downgradeModel: 'small' },
+        prices: [
+          {
+            model: 'big',
+            inputMicroUSDPerMTok: 2_500_000,
+            outputMicroUSDPerMTok: 10_000_000,
+            cachedInputMicroUSDPerMTok: 1_250_000,
+          },
+        ],
+      },
       requestSize: { maxBodyBytes: 1024, maxMessages: 8 },
       cors: {
         allowOrigins: ['https://app.example.com'],
@@ -69,6 +111,20 @@ const bodies = {
         exposeHeaders: ['x-request-id'],
         allowCredentials: true,
         maxAgeMs: 600_000,
+      },
+      promptGuard: {
+        action: 'Mask',
+        detectors: ['Email', 'CreditCard'],
+        patterns: [{ name: 'ticket', regex: 'T-[0-9]+' }],
+        applyTo: ['Request', 'Response'],
+        webhook: { url: 'https://guard.example.com/check', timeoutMs: 2000, failureMode: 'FailClosed' },
+      },
+      semanticCache: {
+        embeddingRegistry: 'ns/embedder',
+        embeddingModel: 'text-embedding-3-small',
+        threshold: 0.95,
+        ttlMs: 3_600_000,
+        scope: 'Gateway',
       },
     },
   } satisfies CompiledPolicy,
@@ -149,9 +205,31 @@ describe('protocol schema', () => {
       'body/plugins: must NOT have fewer than 1 properties',
     ],
     [
-      'a plugin the proxy does not implement',
-      { ...resources[3], body: { ...bodies.Policy, plugins: { budget: { amountUSD: '1' } } } },
-      "must NOT have additional properties 'budget'",
+      'a plugin the proxy does not know',
+      { ...resources[3], body: { ...bodies.Policy, plugins: { waf: { mode: 'block' } } } },
+      "must NOT have additional properties 'waf'",
+    ],
+    [
+      'a budget amount that is not a whole number of micro-dollars',
+      {
+        ...resources[3],
+        body: {
+          ...bodies.Policy,
+          plugins: { budget: { ...bodies.Policy.plugins.budget, amountMicroUSD: 2.5 } },
+        },
+      },
+      'body/plugins/budget/amountMicroUSD: must be integer',
+    ],
+    [
+      'a soft limit without its downgrade model',
+      {
+        ...resources[3],
+        body: {
+          ...bodies.Policy,
+          plugins: { budget: { ...bodies.Policy.plugins.budget, softLimit: { percent: 80 } } },
+        },
+      },
+      "body/plugins/budget/softLimit: must have required property 'downgradeModel'",
     ],
     [
       'a header-keyed rate limit without its header',
@@ -165,6 +243,17 @@ describe('protocol schema', () => {
       "body/plugins/rateLimit: must have required property 'header'",
     ],
     [
+      'a semantic cache threshold above 1',
+      {
+        ...resources[3],
+        body: {
+          ...bodies.Policy,
+          plugins: { semanticCache: { ...bodies.Policy.plugins.semanticCache, threshold: 1.5 } },
+        },
+      },
+      'body/plugins/semanticCache/threshold: must be <= 1',
+    ],
+    [
       'an origin with a path',
       {
         ...resources[3],
@@ -174,6 +263,43 @@ describe('protocol schema', () => {
         },
       },
       'body/plugins/cors/allowOrigins/0: must match pattern',
+    ],
+    [
+      'a target condition on both a header and a body field',
+      {
+        ...resources[2],
+        body: {
+          ...bodies.Consumer,
+          routes: [
+            {
+              model: '*',
+              strategy: 'Weighted',
+              targets: [
+                {
+                  registry: 'ns/r',
+                  weight: 1,
+                  priority: 0,
+                  match: [{ header: 'x-tier', field: 'tier', values: ['gold'] }],
+                },
+              ],
+            },
+          ],
+        },
+      },
+      'body/routes/0/targets/0/match/0: must match exactly one schema in oneOf',
+    ],
+    [
+      'a prompt guard with nothing to look for',
+      {
+        ...resources[3],
+        body: {
+          ...bodies.Policy,
+          plugins: {
+            promptGuard: { action: 'Reject', detectors: [], patterns: [], applyTo: ['Request'] },
+          },
+        },
+      },
+      'body/plugins/promptGuard: must match a schema in anyOf',
     ],
   ])('rejects %s with a readable error', (_name, value, message) => {
     const r = validateResource(value);

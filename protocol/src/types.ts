@@ -71,8 +71,9 @@ export interface CompiledRegistry {
   aliases: Record<string, string>;
   timeouts: { connectMs: number; requestMs: number; idleMs: number };
   /**
-   * Passive health (outlier ejection), per upstream model of this registry, per proxy. Compile
-   * always sets it; a proxy that meets a registry without it applies HEALTH_DEFAULTS.
+   * Passive health (outlier ejection), per upstream model of this registry, per proxy, plus
+   * optional active probes of the registry. Compile always sets it; a proxy that meets a registry
+   * without it applies HEALTH_DEFAULTS.
    */
   healthCheck?: CompiledHealthCheck;
   mock?: {
@@ -87,10 +88,36 @@ export interface CompiledRegistry {
 export interface CompiledHealthCheck {
   /** Failures in a row (connect error, timeout, 5xx; never 4xx) that eject the upstream. */
   passive: { consecutiveFailures: number; ejectionMs: number };
+  /** Periodic probes of the registry (opt-in); absent: none. */
+  active?: CompiledActiveHealthCheck;
+}
+
+/**
+ * Each proxy sends `GET {baseUrl}{path}` with the registry's own credential, `intervalMs` (±10%)
+ * after the previous probe ended. A 2xx answer within `timeoutMs` is a success; any other status,
+ * a connect error or the timeout is a failure. `unhealthyThreshold` failures in a row take the
+ * whole registry (every upstream model) out of routing, as a passive ejection does;
+ * `healthyThreshold` successes in a row bring it back. `mock` registries are never probed.
+ */
+export interface CompiledActiveHealthCheck {
+  intervalMs: number;
+  timeoutMs: number;
+  unhealthyThreshold: number;
+  healthyThreshold: number;
+  /** Relative to baseUrl, starting with `/`, query string included; compile fills the provider's default. */
+  path: string;
 }
 
 export const HEALTH_DEFAULTS: CompiledHealthCheck = {
   passive: { consecutiveFailures: 5, ejectionMs: 30_000 },
+};
+
+/** Active probe settings when a Registry sets `healthCheck.active` without them. */
+export const ACTIVE_HEALTH_DEFAULTS: Omit<CompiledActiveHealthCheck, 'path'> = {
+  intervalMs: 10_000,
+  timeoutMs: 2_000,
+  unhealthyThreshold: 3,
+  healthyThreshold: 2,
 };
 
 export interface CompiledTarget {
@@ -100,7 +127,20 @@ export interface CompiledTarget {
   model?: string;
   weight: number;
   priority: number;
+  /**
+   * Conditions that must all hold for the target to take a request; absent: always eligible.
+   * Never empty. Evaluated once per request, before balancing.
+   */
+  match?: CompiledCondition[];
 }
+
+/**
+ * One condition of a target's `match`: a request header (`header`, lower-case) or a field of the
+ * JSON request body (`field`, a dotted path; a string, number or boolean there, as a string) equals
+ * one of `values` (case-sensitive; sorted, no duplicates). Exactly one of `header` and `field`.
+ */
+export type CompiledCondition =
+  { header: string; field?: never; values: string[] } | { field: string; header?: never; values: string[] };
 
 export interface CompiledRoute {
   /** Requested model name, or "*" for the catch-all. */
@@ -160,6 +200,49 @@ export interface CompiledRateLimit {
   failureMode: FailureMode;
 }
 
+/**
+ * Tokens per window (input + output as the upstream reported them, streams included), charged per
+ * key after each response; a sliding-window counter whose decay moves in steps of 1/1000 of the
+ * window (every millisecond for windows up to 1 s). tokens <= 2^33.
+ */
+export interface CompiledTokenRateLimit {
+  tokens: number;
+  windowMs: number;
+  /** Also refuse up front when the prompt's estimate (characters / 4) exceeds the tokens left. */
+  estimatePrompt: boolean;
+  key: RateLimitKey;
+  /** Lower-case header name; present exactly when `key` is Header. */
+  header?: string;
+  failureMode: FailureMode;
+}
+
+export type BudgetPeriod = 'Hour' | 'Day' | 'Week' | 'Month';
+export type BudgetScope = 'Consumer' | 'APIKey' | 'Gateway';
+
+/**
+ * A model's prices in whole micro-dollars per million tokens, which is also pico-dollars per token:
+ * a response's cost is an exact integer. Each at most 10^10 ($10,000 per million tokens).
+ */
+export interface CompiledBudgetPrice {
+  model: string;
+  inputMicroUSDPerMTok: number;
+  outputMicroUSDPerMTok: number;
+  /** Cached input tokens; compile defaults it to the input price. */
+  cachedInputMicroUSDPerMTok: number;
+}
+
+/** A dollar budget per scope key over a calendar period in UTC (weeks start on Monday). */
+export interface CompiledBudget {
+  /** Whole micro-dollars, 1 to 10^12 ($1,000,000). */
+  amountMicroUSD: number;
+  period: BudgetPeriod;
+  scope: BudgetScope;
+  /** From `percent`% of the amount spent (1-99), chat requests are sent to `downgradeModel`. */
+  softLimit?: { percent: number; downgradeModel: string };
+  /** At least one; sorted by model, models unique. */
+  prices: CompiledBudgetPrice[];
+}
+
 /** At least one field is set. */
 export interface CompiledRequestSize {
   /** Replaces the gateway's `maxRequestBodyBytes` for the consumers the policy covers. */
@@ -182,13 +265,59 @@ export interface CompiledCors {
 }
 
 /**
+ * Answers chat requests from responses to similar earlier prompts. Compile resolved the embedding
+ * registry (it serves OpenAI-style embeddings and goes to every fleet the Policy goes to).
+ */
+export interface CompiledSemanticCache {
+  /** Registry resource name `{namespace}/{name}` that embeds prompts. */
+  embeddingRegistry: string;
+  /** Embedding model as the registry is asked for it (its aliases still apply). */
+  embeddingModel: string;
+  /** Cosine similarity, 0 to 1, at or above which an earlier prompt's answer is served. */
+  threshold: number;
+  /** How long a stored answer may be served. */
+  ttlMs: number;
+  /** Whose entries a lookup sees: the consumer's own, or every consumer's of the gateway. */
+  scope: 'Consumer' | 'Gateway';
+}
+
+export type GuardDetector = 'Email' | 'Phone' | 'CreditCard' | 'SSN' | 'IBAN';
+
+/** The flags every promptGuard pattern is compiled with, by compile (to check it) and by the proxy. */
+export const GUARD_PATTERN_FLAGS = 'gu';
+
+/**
+ * Finds PII (built-in detectors) and named patterns in prompts and/or non-streamed responses, and
+ * masks or rejects them; optionally asks an external guard service. Compile guarantees at least one
+ * detector, pattern or webhook.
+ */
+export interface CompiledPromptGuard {
+  action: 'Mask' | 'Reject';
+  /** Distinct, in the order Email, Phone, CreditCard, SSN, IBAN. */
+  detectors: GuardDetector[];
+  /**
+   * Distinct names (none a detector's); each regex compiles with GUARD_PATTERN_FLAGS, cannot match
+   * the empty string and has no nested unbounded quantifier.
+   */
+  patterns: { name: string; regex: string }[];
+  /** Distinct, at least one, Request before Response. */
+  applyTo: ('Request' | 'Response')[];
+  /** An http(s) URL without credentials; timeoutMs bounds the whole call. */
+  webhook?: { url: string; timeoutMs: number; failureMode: FailureMode };
+}
+
+/**
  * The plugins the proxy implements, normalised by compile (defaults applied, durations in ms).
  * Plugins the CRD models but the proxy does not implement yet are refused by compile, never sent.
  */
 export interface CompiledPolicyPlugins {
   rateLimit?: CompiledRateLimit;
+  tokenRateLimit?: CompiledTokenRateLimit;
+  budget?: CompiledBudget;
   requestSize?: CompiledRequestSize;
   cors?: CompiledCors;
+  promptGuard?: CompiledPromptGuard;
+  semanticCache?: CompiledSemanticCache;
 }
 
 export type PluginName = keyof CompiledPolicyPlugins;

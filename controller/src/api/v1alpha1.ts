@@ -118,7 +118,13 @@ export interface RegistrySpec {
   };
   healthCheck?: {
     passive?: { consecutiveFailures?: number; ejectionDuration?: Duration };
-    active?: { interval?: Duration; timeout?: Duration; path?: string };
+    active?: {
+      interval?: Duration;
+      timeout?: Duration;
+      unhealthyThreshold?: number;
+      healthyThreshold?: number;
+      path?: string;
+    };
   };
   /** Settings of the built-in `mock` provider. */
   mock?: MockSettings;
@@ -198,6 +204,17 @@ export interface RouteTarget {
   weight?: number;
   /** Fallback order: lower first (default 0). */
   priority?: number;
+  /** Conditions on the request, all of which must hold for this target to take it (default: none). */
+  match?: TargetCondition[];
+}
+
+/** Exactly one of `header` and `field`: its value must equal one of `values`. */
+export interface TargetCondition {
+  /** A request header name (any case). */
+  header?: string;
+  /** A dotted path into the JSON request body, e.g. `metadata.tier`. */
+  field?: string;
+  values: string[];
 }
 
 // ---------------------------------------------------------------- Policy

@@ -102,6 +102,21 @@ describe('loadManifests', () => {
     });
   });
 
+  it('fills the active health check defaults when `active` is present, and checks its fields', async () => {
+    const load = async (active: string) =>
+      loadManifests([await tmpFiles({ 'r.yaml': registry(`\n  healthCheck: {active: ${active}}`) })]);
+    const ok = await load('{}');
+    expect(ok.errors).toEqual([]);
+    expect(ok.objects[0]?.spec).toMatchObject({
+      healthCheck: { active: { interval: '10s', timeout: '2s', unhealthyThreshold: 3, healthyThreshold: 2 } },
+    });
+    const bad = await load('{path: models, unhealthyThreshold: 0}');
+    expect(bad.errors.map((e) => [e.path, e.message])).toEqual([
+      ['spec.healthCheck.active.unhealthyThreshold', expect.stringContaining('must be >= 1')],
+      ['spec.healthCheck.active.path', expect.stringContaining('must match pattern')],
+    ]);
+  });
+
   it.each([
     ['unknown field', registry('\n  colour: blue'), 'spec.colour', 'unknown field'],
     ['wrong type', registry('\n  models: {name: a}'), 'spec.models', 'must be array'],
@@ -213,6 +228,54 @@ describe('loadManifests', () => {
       consumer(goodConsumerSpec.replace('targets: [{registryRef: {name: r}}]', 'targets: []')),
       'spec.routes[0].targets',
       'must NOT have fewer than 1 items',
+    ],
+    ...(
+      [
+        [
+          'a header name that is not a token',
+          '[{header: "x tier", values: [a]}]',
+          '[0].header',
+          'must match pattern',
+        ],
+        [
+          'a body field that is not a dotted path',
+          '[{field: "a..b", values: [a]}]',
+          '[0].field',
+          'must match pattern',
+        ],
+        [
+          'a condition without values',
+          '[{header: x-tier, values: []}]',
+          '[0].values',
+          'must NOT have fewer than 1',
+        ],
+        [
+          'a condition with 17 values',
+          `[{header: x-tier, values: [${Array.from({ length: 17 }, (_, i) => `v${i}`).join(', ')}]}]`,
+          '[0].values',
+          'must NOT have more than 16',
+        ],
+        ['an empty match', '[]', '', 'must NOT have fewer than 1'],
+        [
+          'CEL: header and field together',
+          '[{header: x, field: y, values: [a]}]',
+          '[0]',
+          'set exactly one of header or field',
+        ],
+      ] as const
+    ).map(([name, match, at, message]): [string, string, string, string] => [
+      `match: ${name}`,
+      consumer(
+        goodConsumerSpec.replace('{registryRef: {name: r}}', `{registryRef: {name: r}, match: ${match}}`),
+      ),
+      `spec.routes[0].targets[0].match${at}`,
+      message,
+    ]),
+    [
+      'CEL: a reserved route name',
+      consumer(goodConsumerSpec.replace('model: m', 'model: "pool:m"')),
+      'spec.routes[0].model',
+      "model names starting with '@' or 'pool:' are reserved",
     ],
     [
       'Secret with a bad key',

@@ -1,7 +1,16 @@
 import type { CompiledPolicyPlugins, PluginName, Resource } from '../../../protocol/src';
 
 /** The order plugins run in within a stage (and policy groups are ordered by): cheap checks first. */
-export const PLUGIN_ORDER: readonly PluginName[] = ['cors', 'requestSize', 'rateLimit'];
+export const PLUGIN_ORDER: readonly PluginName[] = [
+  'cors',
+  'requestSize',
+  'rateLimit',
+  'tokenRateLimit',
+  'budget',
+  'promptGuard',
+  // Last: guards mask before the cache keys a prompt, a budget downgrade picks the model it looks up.
+  'semanticCache',
+];
 
 /** One plugin as it applies to a consumer, with the Policy that set it. */
 export type EffectivePlugin = {

@@ -1,17 +1,33 @@
 import type { EffectivePlugin, EffectivePlugins } from '../config/effective';
 import type { Snapshot } from '../config/snapshot';
 import type { Logger } from '../telemetry/logger';
+import { defaultLedger, type BudgetLedger } from './budget/ledger';
+import { createBudget } from './budget/plugin';
 import { createCors } from './cors';
 import { EMPTY_PIPELINE, Pipeline, type PluginGroup } from './pipeline';
+import { createPromptGuard } from './prompt-guard/plugin';
 import { RateLimiter } from './rate-limit/limiter';
 import { createRateLimit } from './rate-limit/plugin';
 import { createRequestSize } from './request-size';
+import { TokenLimiter } from './token-rate-limit/limiter';
+import { createTokenRateLimit } from './token-rate-limit/plugin';
+import type { Embedder } from './semantic-cache/embedder';
+import { createSemanticCache } from './semantic-cache/plugin';
+import { SemanticCacheState } from './semantic-cache/state';
 import type { Plugin } from './types';
 
 /** Long-lived services plugins use; they outlive config snapshots (counters survive a reload). */
 export interface PolicyServices {
   limiter: RateLimiter;
+  /** Token-limit counters, on the limiter's stores; one without metrics when absent. */
+  tokens?: TokenLimiter;
+  /** Budget spend, on the limiter's Redis; one per limiter, without metrics, when absent. */
+  budgets?: BudgetLedger;
   logger?: Logger;
+  /** Embeds prompts for semanticCache, over the proxy's own adapters; without it the cache is skipped. */
+  embedder?: Embedder;
+  /** semanticCache's stores, back-off and metrics; the engine makes its own when absent. */
+  semanticCache?: SemanticCacheState;
 }
 
 export interface PolicyEngine {
@@ -23,6 +39,9 @@ export interface PolicyEngine {
 }
 
 export function createPolicyEngine(services: PolicyServices = { limiter: new RateLimiter() }): PolicyEngine {
+  // Cached answers outlive snapshots: one set of stores per engine.
+  const cache = services.semanticCache ?? new SemanticCacheState();
+  services = { ...services, semanticCache: cache };
   // Keyed by the snapshot's (interned) plugin sets: dropped with the snapshot.
   const built = new WeakMap<EffectivePlugins, Pipeline>();
   const pipelineFor = (plugins: EffectivePlugins): Pipeline => {
@@ -39,6 +58,7 @@ export function createPolicyEngine(services: PolicyServices = { limiter: new Rat
     prepare(snapshot) {
       for (const g of snapshot.gatewaysBySlug.values())
         for (const c of g.consumersBySlug.values()) pipelineFor(c.plugins);
+      cache.retain(snapshot);
     },
     close: () => services.limiter.close(),
   };
@@ -70,5 +90,25 @@ function createPlugin(entry: EffectivePlugin, services: PolicyServices): Plugin 
       return createRequestSize(entry.config);
     case 'rateLimit':
       return createRateLimit(entry.config, entry.policy, services.limiter);
+    case 'tokenRateLimit':
+      return createTokenRateLimit(
+        entry.config,
+        entry.policy,
+        services.tokens ?? new TokenLimiter(services.limiter),
+      );
+    case 'budget':
+      return createBudget(
+        entry.config,
+        entry.policy,
+        services.budgets ?? defaultLedger(services.limiter, services.logger),
+      );
+    case 'promptGuard':
+      return createPromptGuard(entry.config, entry.policy, services.logger);
+    case 'semanticCache':
+      return createSemanticCache(entry.config, entry.policy, {
+        embedder: services.embedder,
+        state: services.semanticCache ?? new SemanticCacheState(),
+        ...(services.logger ? { logger: services.logger } : {}),
+      });
   }
 }

@@ -12,6 +12,8 @@ import { dispatch, type Attempt } from '../routing/dispatch';
 import { HealthRegistry } from '../routing/health';
 import type { ConfigStore } from '../config/store';
 import { createPolicyEngine, type PolicyEngine } from '../policies/engine';
+import { RateLimiter } from '../policies/rate-limit/limiter';
+import { createEmbedder, registryIn } from '../policies/semantic-cache/embedder';
 import type { Pipeline } from '../policies/pipeline';
 import type { PolicyAnswer, PolicyRequest } from '../policies/types';
 import { eventsOf, StreamAssembler } from '../formats/assemble';
@@ -50,7 +52,10 @@ export interface ProxyDeps {
   logger: Logger;
   /** Injected for deterministic tests; Math.random otherwise. */
   random?: () => number;
-  /** Builds each consumer's policy pipeline; by default with in-process rate-limit counters. */
+  /**
+   * Builds each consumer's policy pipeline; by default with in-process rate-limit counters and a
+   * semantic cache that embeds through `adapters`.
+   */
   policies?: PolicyEngine;
   /** Upstream health and load, long-lived (outlives config changes); a fresh one by default. */
   health?: HealthRegistry;
@@ -103,7 +108,12 @@ const DEADLINE = Symbol('deadline');
 export function createProxy(deps: ProxyDeps): Proxy {
   const { store, adapters, metrics, logger } = deps;
   const random = deps.random ?? Math.random;
-  const policies = deps.policies ?? createPolicyEngine();
+  const policies =
+    deps.policies ??
+    createPolicyEngine({
+      limiter: new RateLimiter(),
+      embedder: createEmbedder({ registry: registryIn(store), adapters }),
+    });
   const health = deps.health ?? new HealthRegistry();
   // Pipelines are built when a config arrives, not on a request.
   policies.prepare(store.current);
@@ -344,7 +354,15 @@ export function createProxy(deps: ProxyDeps): Proxy {
         const result = await dispatch(
           route,
           consumer,
-          { clientIp: x.remoteAddress, random, signal: abort, deadlineAt: t0 + timeoutMs, model },
+          {
+            clientIp: x.remoteAddress,
+            random,
+            signal: abort,
+            deadlineAt: t0 + timeoutMs,
+            model,
+            headers: x,
+            body,
+          },
           sendTo,
           health,
         );
@@ -452,6 +470,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
               content = inspected.response;
               out = JSON.stringify(finalPlan.inbound.encodeResponse(content, sent.request));
             }
+            // Inspectors may add headers (a guard's verdict): nothing has been sent yet.
+            for (const [k, v] of Object.entries(extra ?? {})) if (k !== 'vary') headers[k] = v;
           }
           policyReq.responseContent = content;
         }

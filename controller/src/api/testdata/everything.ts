@@ -99,7 +99,7 @@ export const registry = {
     timeouts: { connect: '2s', request: '30s', idle: '500ms' },
     healthCheck: {
       passive: { consecutiveFailures: 3, ejectionDuration: '30s' },
-      active: { interval: '10s', timeout: '1s', path: '/models' },
+      active: { interval: '10s', timeout: '1s', unhealthyThreshold: 3, healthyThreshold: 2, path: '/models' },
     },
     mock: { latency: '10ms', chunkDelay: '5ms', failureRate: 0.25, failureStatus: 503, reply: 'hello' },
   },
@@ -120,7 +120,18 @@ export const consumer = {
       {
         model: 'chat',
         strategy: 'RoundRobin',
-        targets: [{ registryRef: { name: 'reg' }, model: 'm1', weight: 2, priority: 1 }],
+        targets: [
+          {
+            registryRef: { name: 'reg' },
+            model: 'm1',
+            weight: 2,
+            priority: 1,
+            match: [
+              { header: 'X-Tier', values: ['gold', 'silver'] },
+              { field: 'metadata.tier', values: ['gold'] },
+            ],
+          },
+        ],
       },
     ],
     retry: { attempts: 4, perTryTimeout: '20s', backoff: '50ms', on: ['ConnectError', 'RateLimited'] },

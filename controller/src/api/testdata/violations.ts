@@ -104,6 +104,16 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
   ],
   [
     'Registry',
+    (s) => {
+      s.provider = 'vertex';
+      delete s.mock;
+      delete obj(obj(s.healthCheck).active).path;
+    },
+    'spec',
+    'healthCheck.active.path is required for providers bedrock and vertex (they have no default probe path)',
+  ],
+  [
+    'Registry',
     (s) => (s.baseUrl = 'ftp://files.example.com'),
     'spec.baseUrl',
     'must be an http or https URL',
@@ -125,6 +135,18 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
     (s) => (obj(list(s.routes)[0]).targets = [{ registryRef: { name: 'a' }, weight: 0 }]),
     'spec.routes[0].targets',
     'weights must add up to more than 0',
+  ],
+  [
+    'Consumer',
+    (s) => (obj(list(s.routes)[0]).model = '@openai/gpt-4o'),
+    'spec.routes[0].model',
+    "model names starting with '@' or 'pool:' are reserved",
+  ],
+  [
+    'Consumer',
+    (s) => (list(obj(list(obj(list(s.routes)[0]).targets)[0]).match)[0] = { values: ['gold'] }),
+    'spec.routes[0].targets[0].match[0]',
+    'set exactly one of header or field',
   ],
   [
     'Consumer',
