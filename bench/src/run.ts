@@ -41,8 +41,10 @@ const MESSAGES_BODY = JSON.stringify({
   messages: [{ role: 'user', content: 'Say something about foxes and dogs.' }],
 });
 /**
- * Every plugin of the policy engine on the governed consumer, with limits high enough never to refuse
- * during a run: the cost measured is the checking, counting and scanning, not refusals.
+ * The policy set a governed consumer typically has — CORS, size, request and token limits, a budget
+ * and a prompt guard — with limits high enough never to refuse during a run: the cost measured is the
+ * checking, counting and scanning, not refusals. (The semantic cache is left out: its hits would make
+ * the governed path look faster than it is.)
  */
 const GOVERNING_POLICY = `apiVersion: tollgate.dev/v1alpha1
 kind: Policy
@@ -52,7 +54,15 @@ spec:
   plugins:
     cors: {allowOrigins: ['https://app.example.com']}
     requestSize: {maxBodyBytes: 65536, maxMessages: 64}
-    rateLimit: {requests: 100000000, window: 1m}`;
+    rateLimit: {requests: 100000000, window: 1m}
+    tokenRateLimit: {tokens: 1000000000, window: 1m, estimatePrompt: true}
+    budget:
+      amountUSD: '1000000'
+      period: Month
+      prices: [{model: gpt-4o-mini, inputPerMTok: '0.15', outputPerMTok: '0.6', cachedInputPerMTok: '0.075'}]
+    promptGuard:
+      action: Mask
+      detectors: [Email, Phone, CreditCard, SSN, IBAN]`;
 const streaming = (body: string) => JSON.stringify({ ...JSON.parse(body), stream: true });
 
 interface Target {
@@ -62,6 +72,8 @@ interface Target {
   body: string;
   /** What it answers in: how its answer is checked and its first token found. */
   format: AnswerFormat;
+  /** Response headers that prove the target does what it is meant to measure (its policies ran). */
+  expectHeaders?: string[];
 }
 
 /** Where each target lives once the processes are up. */
@@ -127,6 +139,13 @@ const governed = (p: Ports, body: string): Target => ({
     authorization: `Bearer ${CALLER_KEY}`,
     origin: 'https://app.example.com',
   },
+  // One header per plugin: a Policy that compile refused would leave the path plain.
+  expectHeaders: [
+    'access-control-allow-origin',
+    'x-ratelimit-remaining',
+    'x-ratelimit-remaining-tokens',
+    'x-tollgate-budget-remaining-usd',
+  ],
 });
 
 /** The skeleton's figures: tollgate against the pass-through and the direct call. */
@@ -386,6 +405,8 @@ async function check(t: Target, stream: boolean): Promise<string | undefined> {
   });
   const text = await res.body.text();
   if (res.statusCode >= 300) return `HTTP ${res.statusCode}: ${text.slice(0, 200)}`;
+  const missing = (t.expectHeaders ?? []).filter((h) => res.headers[h] === undefined);
+  if (missing.length > 0) return `missing response headers ${missing.join(', ')}`;
   if (!stream) return answerProblem(t.format, text);
   return firstTokenProbe(t.format).push(Buffer.from(text)) ? undefined : `no token in ${text.slice(0, 200)}`;
 }

@@ -22,6 +22,18 @@ import { createObservedHealth } from './telemetry/routing-metrics';
 import type { HealthRegistry } from './routing/health';
 import { Prober, createHttpProbe } from './routing/prober';
 
+/**
+ * How stale a proxy's view of shared budget spend may be: checks and charges go to Redis once per
+ * key per 100 ms rather than on every request (budgets are dollars per hour or longer).
+ */
+const BUDGET_SYNC_MS = 100;
+
+/**
+ * How long a token window's last known state answers the checks it allows (refusals always ask
+ * Redis): one Redis command per request, the charge, instead of two.
+ */
+const TOKEN_VIEW_MS = 50;
+
 export interface DataplaneOptions {
   host?: string;
   /** Proxy port (default 8081); 0 picks a free one. */
@@ -90,8 +102,15 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const policies = createPolicyEngine({
     limiter,
     // Token limits and budgets count on the rate limiter's Redis connection and fallback.
-    tokens: new TokenLimiter(limiter, createTokenLimitMetrics(metrics.registry)),
-    budgets: new BudgetLedger(limiter, { metrics: createBudgetMetrics(metrics.registry), logger }),
+    tokens: new TokenLimiter(limiter, {
+      metrics: createTokenLimitMetrics(metrics.registry),
+      viewMs: TOKEN_VIEW_MS,
+    }),
+    budgets: new BudgetLedger(limiter, {
+      metrics: createBudgetMetrics(metrics.registry),
+      logger,
+      syncMs: BUDGET_SYNC_MS,
+    }),
     logger,
     // semanticCache embeds through this proxy's own adapters, with the Registries of its current config.
     embedder: createEmbedder({ registry: registryIn(store), adapters }),

@@ -60,7 +60,11 @@ export function createPolicyEngine(services: PolicyServices = { limiter: new Rat
         for (const c of g.consumersBySlug.values()) pipelineFor(c.plugins);
       cache.retain(snapshot);
     },
-    close: () => services.limiter.close(),
+    close: async () => {
+      // Budget and token charges waiting for their sync go out while Redis is still there.
+      await Promise.all([services.budgets?.flush(), services.tokens?.flush()]);
+      await services.limiter.close();
+    },
   };
 }
 

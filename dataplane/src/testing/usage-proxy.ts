@@ -94,7 +94,7 @@ export function usageProxy(policies: Resource<'Policy'>[], options: UsageProxyOp
   const metrics = createMetrics({ defaultMetrics: false });
   const now = options.now ?? Date.now;
   const limiter = new RateLimiter({ redis: options.redis, metrics, logger, now });
-  const tokens = new ObservedTokens(limiter, createTokenLimitMetrics(metrics.registry));
+  const tokens = new ObservedTokens(limiter, { metrics: createTokenLimitMetrics(metrics.registry) });
   const budgets = new ObservedLedger(limiter, {
     metrics: createBudgetMetrics(metrics.registry),
     logger,

@@ -18,6 +18,28 @@ export interface BudgetLedgerOptions {
   /** The clock periods are read from (tests inject one); Date.now otherwise. */
   now?: () => number;
   local?: LocalSpendStore;
+  /**
+   * How stale a replica's view of shared spend may get, in ms (0: exact, every check and every
+   * charge a Redis command). Within it, checks use the last total read from Redis plus this
+   * replica's own charges, and charges are summed per key and written together when it ends: two
+   * Redis commands per key per period instead of two per request. Another replica's spend shows
+   * within about twice this; a crash loses at most this long of this replica's charges.
+   */
+  syncMs?: number;
+}
+
+/** A total read from (or written to) Redis, and when. */
+interface Known {
+  spent: bigint;
+  at: number;
+  store: LimiterStore;
+}
+
+/** Charges not yet written to Redis. */
+interface Pending {
+  policy: string;
+  cost: bigint;
+  expiresAt: number;
 }
 
 /** Distinct unpriced (policy, model) pairs remembered for logging once; beyond, they are not logged. */
@@ -35,6 +57,11 @@ export class BudgetLedger {
   private readonly metrics: BudgetMetrics | undefined;
   private readonly logger: Logger | undefined;
   private readonly unpricedLogged = new Set<string>();
+  private readonly syncMs: number;
+  private readonly known = new Map<string, Known>();
+  private readonly unsynced = new Map<string, Pending>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly counters: RateLimiter,
@@ -44,10 +71,25 @@ export class BudgetLedger {
     this.local = options.local ?? new LocalSpendStore(this.now);
     this.metrics = options.metrics;
     this.logger = options.logger;
+    this.syncMs = options.syncMs ?? 0;
   }
 
   /** The key's spend so far (pico-dollars) and where it was read. */
   async spent(key: string, expiresAt: number): Promise<{ spent: bigint; store: LimiterStore }> {
+    if (this.syncMs > 0) {
+      const known = this.known.get(key);
+      const own = this.unsynced.get(key)?.cost ?? 0n;
+      if (known && this.now() - known.at < this.syncMs)
+        return { spent: known.spent + own, store: known.store };
+      const read = await this.read(key, expiresAt);
+      this.known.set(key, { ...read, at: this.now() });
+      this.forgetExpired();
+      return { spent: read.spent + (this.unsynced.get(key)?.cost ?? 0n), store: read.store };
+    }
+    return this.read(key, expiresAt);
+  }
+
+  private async read(key: string, expiresAt: number): Promise<{ spent: bigint; store: LimiterStore }> {
     const outcome = await this.counters.run(
       'FailOpen',
       async (redis) => {
@@ -63,8 +105,41 @@ export class BudgetLedger {
       : { spent: 0n, store: 'local' };
   }
 
-  /** Adds `cost` (pico-dollars, > 0) to the key's spend; the key ends with its period at `expiresAt`. */
-  async add(policy: string, key: string, cost: bigint, expiresAt: number): Promise<bigint> {
+  /**
+   * Adds `cost` (pico-dollars, > 0) to the key's spend; the key ends with its period at `expiresAt`.
+   * With `syncMs`, the charge is written with the key's others when the sync period ends.
+   */
+  async add(policy: string, key: string, cost: bigint, expiresAt: number): Promise<void> {
+    if (this.syncMs <= 0) {
+      await this.write(policy, key, cost, expiresAt);
+      return;
+    }
+    const p = this.unsynced.get(key);
+    if (p && p.expiresAt === expiresAt) p.cost += cost;
+    else {
+      // A charge for a new period: the old period's pending sum goes first, on its own key's period.
+      if (p) void this.write(p.policy, key, p.cost, p.expiresAt);
+      this.unsynced.set(key, { policy, cost, expiresAt });
+    }
+    this.flushTimer ??= setTimeout(() => void this.flush(), this.syncMs).unref();
+  }
+
+  /** Writes every pending charge now (shutdown, tests). */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = [...this.unsynced];
+    this.unsynced.clear();
+    const done = this.flushing.then(() =>
+      Promise.all(batch.map(([key, p]) => this.write(p.policy, key, p.cost, p.expiresAt))).then(
+        () => undefined,
+      ),
+    );
+    this.flushing = done;
+    await done;
+  }
+
+  private async write(policy: string, key: string, cost: bigint, expiresAt: number): Promise<void> {
     const outcome = await this.counters.run(
       'FailOpen',
       async (redis) => {
@@ -76,7 +151,16 @@ export class BudgetLedger {
       () => this.local.add(key, cost, expiresAt),
     );
     this.metrics?.addSpend(policy, Number(cost) / 1e12);
-    return outcome.kind === 'done' ? outcome.value : 0n;
+    if (outcome.kind === 'done' && this.syncMs > 0) {
+      this.known.set(key, { spent: outcome.value, at: this.now(), store: outcome.store });
+    }
+  }
+
+  /** Totals of periods that have ended go (a key per period, so they would otherwise pile up). */
+  private forgetExpired(): void {
+    if (this.known.size < 1024) return;
+    const stale = this.now() - this.syncMs;
+    for (const [key, k] of this.known) if (k.at < stale && !this.unsynced.has(key)) this.known.delete(key);
   }
 
   observe(policy: string, decision: 'allowed' | 'downgraded' | 'exceeded', store: LimiterStore): void {
