@@ -38,6 +38,7 @@ import {
   streamFailure,
   translateStream,
   upstreamBody,
+  usageObject,
   type Plan,
   type UpstreamBody,
 } from './translate';
@@ -475,6 +476,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
           }
           policyReq.responseContent = content;
         }
+      } else if (res.status < 300) {
+        // Embeddings: OpenAI's shape from every provider that serves them (usage.prompt_tokens).
+        const u = usageObject(payload);
+        usage = u === undefined ? undefined : FORMATS['openai-chat'].usageOf({ usage: u });
       }
       recordUsage();
       finish(o, start);

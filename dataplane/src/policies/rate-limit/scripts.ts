@@ -20,8 +20,11 @@ end
 /** Lua's tostring keeps 14 digits; whole numbers below 2^53 need up to 16. */
 const NUM = `local function num(x) return string.format('%.17g', x) end`;
 
-export const SLIDING_WINDOW_LUA = `
-${NUM}
+/**
+ * Every sliding window's start (mirrors window.ts windowView): ARGV = limit, windowMs, now; loads
+ * the key's state as idx, elapsed, curr and prev, the clock going back staying in the stored window.
+ */
+const WINDOW_VIEW = `
 local key = KEYS[1]
 local limit = tonumber(ARGV[1])
 local w = tonumber(ARGV[2])
@@ -43,7 +46,11 @@ if sw then
     prev = tonumber(s[2])
   end
 end
-local allowed = 0
+`;
+
+export const SLIDING_WINDOW_LUA = `
+${NUM}
+${WINDOW_VIEW}local allowed = 0
 local retry = 0
 if prev * (w - elapsed) + (curr + 1) * w <= limit * w then
   curr = curr + 1
@@ -100,32 +107,9 @@ return {allowed, remaining, retry, reset}
 /*
  * The cost-weighted sliding window (window.ts costPeek / costCharge): ARGV = limit, windowMs, now,
  * then need (peek) or cost (charge). Same state hash as SLIDING_WINDOW_LUA, under its own keys.
+ * COST_DECISION expects limit, w, elapsed, curr, prev and need; returns the decision as the other
+ * scripts do.
  */
-const COST_VIEW = `
-local key = KEYS[1]
-local limit = tonumber(ARGV[1])
-local w = tonumber(ARGV[2])
-${NOW}
-local idx = math.floor(now / w)
-local elapsed = now - idx * w
-local curr, prev = 0, 0
-local s = redis.call('HMGET', key, 'w', 'c', 'p')
-local sw = tonumber(s[1])
-if sw then
-  if sw > idx then
-    idx = sw
-    elapsed = 0
-  end
-  if sw == idx then
-    curr = tonumber(s[2])
-    prev = tonumber(s[3])
-  elseif sw == idx - 1 then
-    prev = tonumber(s[2])
-  end
-end
-`;
-
-/** Expects limit, w, elapsed, curr, prev and need; returns the decision as the other scripts do. */
 const COST_DECISION = `
 local steps = math.min(w, 1000)
 need = math.max(1, math.min(need, limit))
@@ -154,14 +138,14 @@ return {allowed, remaining, retry, reset}
 `;
 
 export const COST_PEEK_LUA = `
-${COST_VIEW}
+${WINDOW_VIEW}
 local need = tonumber(ARGV[4])
 ${COST_DECISION}
 `;
 
 export const COST_CHARGE_LUA = `
 ${NUM}
-${COST_VIEW}
+${WINDOW_VIEW}
 local cap = ${CHARGE_CAP} * limit
 local cost = math.max(0, math.floor(tonumber(ARGV[4])))
 curr = math.min(cap, curr + math.min(cap, cost))

@@ -61,23 +61,9 @@ export function slidingWindow(
   now: number,
 ): Step<SlidingState> {
   const w = windowMs;
-  let idx = Math.floor(now / w);
-  let elapsed = now - idx * w;
-  let curr = 0;
-  let prev = 0;
-  if (state) {
-    if (state.window > idx) {
-      // The clock went back: stay in the stored window, as if at its start.
-      idx = state.window;
-      elapsed = 0;
-    }
-    if (state.window === idx) {
-      curr = state.curr;
-      prev = state.prev;
-    } else if (state.window === idx - 1) {
-      prev = state.curr;
-    }
-  }
+  const view = windowView(state, w, now);
+  const { idx, elapsed, prev } = view;
+  let curr = view.curr;
   let allowed = false;
   let retry = 0;
   if (prev * (w - elapsed) + (curr + 1) * w <= limit * w) {
@@ -170,8 +156,11 @@ export function stepsPerWindow(windowMs: number): number {
   return Math.min(windowMs, 1000);
 }
 
-/** Where `now` falls and what the state says there (the clock going back stays in the stored window). */
-function costView(state: SlidingState | undefined, w: number, now: number) {
+/**
+ * Where `now` falls and what the state says there, for every sliding window: the clock going back
+ * stays in the stored window, as if at its start.
+ */
+function windowView(state: SlidingState | undefined, w: number, now: number) {
   let idx = Math.floor(now / w);
   let elapsed = now - idx * w;
   let curr = 0;
@@ -236,7 +225,7 @@ export function costPeek(
   need: number,
   now: number,
 ): Decision {
-  const v = costView(state, rule.windowMs, now);
+  const v = windowView(state, rule.windowMs, now);
   return costDecision(rule.limit, rule.windowMs, v.elapsed, v.curr, v.prev, need);
 }
 
@@ -251,7 +240,7 @@ export function costCharge(
   now: number,
 ): Step<SlidingState> {
   const cap = CHARGE_CAP * rule.limit;
-  const v = costView(state, rule.windowMs, now);
+  const v = windowView(state, rule.windowMs, now);
   const units = cost > 0 ? Math.min(cap, Math.floor(cost)) : 0; // NaN counts nothing
   const curr = Math.min(cap, v.curr + units);
   return {

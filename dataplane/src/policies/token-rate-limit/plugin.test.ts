@@ -110,6 +110,17 @@ describe('tokenRateLimit', () => {
     expect(next.headers.get('x-ratelimit-remaining-tokens')).toBe('10');
   });
 
+  it('charges embeddings their input tokens (usage.prompt_tokens)', async () => {
+    const s = setup(limit(10));
+    const embedded = await s.post('/app/v1/embeddings', { model: 'embed', input: 'hello there' });
+    expect(embedded.status).toBe(200);
+    const { usage } = (await embedded.json()) as { usage: { prompt_tokens: number } };
+    expect(usage.prompt_tokens).toBeGreaterThan(0);
+    await s.settle();
+    const next = await s.chat();
+    expect(next.headers.get('x-ratelimit-remaining-tokens')).toBe(String(10 - usage.prompt_tokens));
+  });
+
   it('refuses in the caller’s format (Anthropic Messages), headers included', async () => {
     const s = setup(limit(5));
     const ask = () =>
