@@ -28,6 +28,37 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+describe('hits of one key made together', () => {
+  const evalshaCalls = async (s: RedisCounterStore) => {
+    const info = await s.client.info('commandstats');
+    return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
+  };
+
+  it.each<Algorithm>(['SlidingWindow', 'TokenBucket'])(
+    '%s: go as one command and are decided in the order they came, as one by one',
+    async (algorithm) => {
+      let now = 1_700_000_000_000;
+      const clock = () => now;
+      const remote = store({ clock });
+      await ready(remote);
+      const rule: RateRule = { limit: 5, windowMs: 60_000, algorithm };
+      const key = `batch:${algorithm}`;
+      await remote.hit('warm-up', rule); // the script is loaded: EVALSHA from here on
+      const before = await evalshaCalls(remote);
+      const together = await Promise.all(Array.from({ length: 8 }, () => remote.hit(key, rule)));
+      expect((await evalshaCalls(remote)) - before).toBe(1);
+      const local = new LocalCounterStore(clock);
+      const oneByOne = Array.from({ length: 8 }, () => local.hit(key, rule));
+      expect(together).toEqual(oneByOne);
+      expect(together.map((d) => d.allowed)).toEqual([true, true, true, true, true, false, false, false]);
+      // other keys and rules are separate commands in the same turn, each decided on its own
+      now += 1;
+      const [a, b] = await Promise.all([remote.hit(`${key}:a`, rule), remote.hit(`${key}:b`, rule)]);
+      expect([a.remaining, b.remaining]).toEqual([4, 4]);
+    },
+  );
+});
+
 describe('the Lua scripts decide exactly as the in-process arithmetic', () => {
   it.each<[Algorithm, number, number]>([
     ['SlidingWindow', 1, 1000],

@@ -3,7 +3,8 @@
  * (EVALSHA through ioredis `defineCommand`), so concurrent proxies never lose an update and both
  * stores decide identically (limiter.redis.test.ts runs one table through both). Each script takes
  * one key and ARGV = limit, windowMs, now; an empty `now` uses the Redis server's clock (TIME), so
- * every replica counts on one clock. They return {allowed (0|1), remaining, retryAfterMs, resetMs}.
+ * every replica counts on one clock. They return {allowed (0|1), remaining, retryAfterMs, resetMs}
+ * (the request scripts one such group per hit: see `repeated`).
  * State is a hash that expires once it no longer matters.
  */
 
@@ -48,8 +49,27 @@ if sw then
 end
 `;
 
-export const SLIDING_WINDOW_LUA = `
+/**
+ * Runs one request's hit `ARGV[4]` times in a row (default once), atomically, and returns the
+ * decisions one after another, four numbers each: a proxy sends the hits of one key that arrive
+ * together as one command, and they are decided exactly as if sent one by one.
+ */
+function repeated(hit: string): string {
+  return `
 ${NUM}
+local function hit()
+${hit}
+end
+local out = {}
+for _ = 1, tonumber(ARGV[4]) or 1 do
+  local r = hit()
+  for j = 1, 4 do out[#out + 1] = r[j] end
+end
+return out
+`;
+}
+
+export const SLIDING_WINDOW_LUA = repeated(`
 ${WINDOW_VIEW}local allowed = 0
 local retry = 0
 if prev * (w - elapsed) + (curr + 1) * w <= limit * w then
@@ -71,10 +91,9 @@ elseif prev > 0 then
   reset = w - elapsed
 end
 return {allowed, remaining, retry, reset}
-`;
+`);
 
-export const TOKEN_BUCKET_LUA = `
-${NUM}
+export const TOKEN_BUCKET_LUA = repeated(`
 local key = KEYS[1]
 local limit = tonumber(ARGV[1])
 local w = tonumber(ARGV[2])
@@ -102,7 +121,7 @@ end
 local remaining = math.floor(units / w)
 local reset = math.ceil((capacity - units) / limit)
 return {allowed, remaining, retry, reset}
-`;
+`);
 
 /*
  * The cost-weighted sliding window (window.ts costPeek / costCharge): ARGV = limit, windowMs, now,
