@@ -29,10 +29,16 @@ export async function startTollgate(
   {
     command = 'run',
     timeoutMs = 15_000,
-  }: { command?: 'run' | 'dataplane' | 'controller'; timeoutMs?: number } = {},
+    cli = CLI,
+  }: {
+    command?: 'run' | 'dataplane' | 'controller';
+    timeoutMs?: number;
+    /** Another build's entry point (a proxy of another release in a version-skew test). */
+    cli?: string;
+  } = {},
 ): Promise<RunningTollgate> {
   const ports = command === 'controller' ? ['--discovery-port', '0'] : ['--port', '0'];
-  const proc = spawn(process.execPath, [CLI, command, ...ports, '--ops-port', '0', ...args], {
+  const proc = spawn(process.execPath, [cli, command, ...ports, '--ops-port', '0', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info' },

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -48,7 +48,7 @@ async function startController(identity: string, extra: string[] = []): Promise<
   return c;
 }
 
-async function startProxy(token: string, port = controller.port): Promise<RunningTollgate> {
+async function startProxy(token: string, port = controller.port, cli?: string): Promise<RunningTollgate> {
   const p = await startTollgate(
     [
       '--discovery',
@@ -60,10 +60,49 @@ async function startProxy(token: string, port = controller.port): Promise<Runnin
       '--node-id',
       `proxy-${started.length}`,
     ],
-    { command: 'dataplane' },
+    { command: 'dataplane', ...(cli ? { cli } : {}) },
   );
   started.push(p);
   return p;
+}
+
+/**
+ * A proxy one release behind: this build with a protocol schema that does not know route targets'
+ * `match` conditions (added after it), as a rolling upgrade meets one. Returns its CLI entry point.
+ */
+async function previousReleaseBuild(): Promise<string> {
+  const build = await mkdtemp(path.join(os.tmpdir(), 'tollgate-previous-'));
+  await cp(path.join(ROOT, 'dist'), path.join(build, 'dist'), { recursive: true });
+  await cp(path.join(ROOT, 'protocol/proto'), path.join(build, 'protocol/proto'), { recursive: true });
+  await cp(path.join(ROOT, 'crds'), path.join(build, 'crds'), { recursive: true });
+  await symlink(path.join(ROOT, 'node_modules'), path.join(build, 'node_modules'), 'dir');
+  const schema = JSON.parse(await readFile(path.join(ROOT, 'protocol/schema/v1alpha1.json'), 'utf8')) as {
+    definitions: {
+      Consumer: { properties: { routes: { items: { properties: { targets: TargetsSchema } } } } };
+    };
+  };
+  delete schema.definitions.Consumer.properties.routes.items.properties.targets.items.properties.match;
+  await mkdir(path.join(build, 'protocol/schema'), { recursive: true });
+  await writeFile(path.join(build, 'protocol/schema/v1alpha1.json'), JSON.stringify(schema));
+  return path.join(build, 'dist/cli/src/tollgate.js');
+}
+type TargetsSchema = { items: { properties: Record<string, unknown> } };
+
+/** A chat to any consumer slug of the demo gateway, with extra headers. */
+function chatAs(p: RunningTollgate, slug: string, key: string, headers: Record<string, string> = {}) {
+  return fetch(`http://127.0.0.1:${p.port}/${slug}/v1/chat/completions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-ag-gateway-slug': 'demo',
+      authorization: `Bearer ${key}`,
+      ...headers,
+    },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+  }).then(async (r) => {
+    await r.arrayBuffer();
+    return r.status;
+  });
 }
 
 function chat(p: RunningTollgate, key = 'sk-tollgate-demo-key', model = 'gpt-4o-mini') {
@@ -227,6 +266,60 @@ describe('controller on a real API server', () => {
       );
     }, 20_000);
   }, 60_000);
+
+  it('a proxy one release behind NACKs what it cannot read: a Warning Event and Programmed=False once, no re-send loop, the rest keeps serving', async () => {
+    const previous = await startProxy(
+      path.join(dir, 'tollgate-dataplane.token'),
+      controller.port,
+      await previousReleaseBuild(),
+    );
+    await eventually(async () => (await chat(previous, 'sk-rotated-key')) === 200, 20_000);
+    const matched = `apiVersion: tollgate.dev/v1alpha1
+kind: Consumer
+metadata: {name: matched, namespace: default}
+spec:
+  gatewayRef: {name: demo}
+  slug: matched
+  credentials: {apiKeys: [{secretRef: {name: my-app-key, key: key}}]}
+  routes:
+    - model: gpt-4o-mini
+      targets: [{registryRef: {name: mock}, match: [{header: x-tier, values: [gold]}]}]
+`;
+    expect(kubectl(['apply', '-f', '-'], matched).code).toBe(0);
+    const gold = { 'x-tier': 'gold' };
+    for (const p of proxies)
+      await eventually(async () => (await chatAs(p, 'matched', 'sk-rotated-key', gold)) === 200, 20_000);
+    await eventually(
+      () => condition(json<Obj>(['get', 'consumer/matched']), 'Programmed')?.reason === 'Rejected',
+      20_000,
+    );
+    const programmed = condition(json<Obj>(['get', 'consumer/matched']), 'Programmed');
+    expect(programmed?.status).toBe('False');
+    expect(programmed?.message).toMatch(/proxy-\d+ rejected it: .*default\/matched/);
+    type Events = { items: { reason: string; type: string; message: string; count?: number }[] };
+    const rejections = () =>
+      json<Events>(['get', 'events', '--field-selector', 'involvedObject.name=matched,reason=Rejected'])
+        .items;
+    await eventually(() => rejections().length > 0, 20_000);
+    const seen = rejections().reduce((n, e) => n + (e.count ?? 1), 0);
+    expect(rejections()[0]?.type).toBe('Warning');
+    // The refusal is reported once: nothing is re-sent to the proxy in a loop.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(rejections().reduce((n, e) => n + (e.count ?? 1), 0)).toBe(seen);
+    // The old proxy never applied it and goes on serving everything else.
+    expect(await chatAs(previous, 'matched', 'sk-rotated-key', gold)).toBe(404);
+    expect(await chat(previous, 'sk-rotated-key')).toBe(200);
+    // A spec it can read is ACKed everywhere, and Programmed follows.
+    const unmatch = JSON.stringify([{ op: 'remove', path: '/spec/routes/0/targets/0/match' }]);
+    expect(kubectl(['patch', 'consumer', 'matched', '--type', 'json', '-p', unmatch]).code).toBe(0);
+    await eventually(async () => (await chatAs(previous, 'matched', 'sk-rotated-key')) === 200, 20_000);
+    await eventually(
+      () => condition(json<Obj>(['get', 'consumer/matched']), 'Programmed')?.status === 'True',
+      20_000,
+    );
+    await previous.stop('SIGKILL');
+    expect(kubectl(['delete', 'consumer', 'matched']).code).toBe(0);
+  }, 120_000);
 
   it('proxies keep serving while the controller is gone, then pick up what changed meanwhile', async () => {
     const port = controller.port;
