@@ -61,11 +61,17 @@ export class Controller {
   private lastCompileMs = 0;
 
   constructor(private readonly options: ControllerOptions) {
-    // The quiet period follows the cost of a compile: a small config recompiles a millisecond after a
-    // change, a large one waits as long as a compile takes, so a burst of edits is one compile.
+    // A change after a quiet spell compiles at once (the next turn: the same watch batch joins it).
+    // Changes right after it wait for a quiet period that follows the cost of a compile — a
+    // millisecond for a small config, as long as a compile for a large one — so a burst of edits is
+    // at most two compiles.
     this.compiler = new Debouncer(
       () => this.compileNow(),
-      options.compileDebounce ?? { quietMs: () => Math.min(50, Math.max(1, this.lastCompileMs)), maxMs: 100 },
+      options.compileDebounce ?? {
+        quietMs: () => Math.min(50, Math.max(1, this.lastCompileMs)),
+        maxMs: 100,
+        leading: true,
+      },
     );
     this.statuses = new Debouncer(
       () => this.writeStatuses(),

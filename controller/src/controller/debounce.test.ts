@@ -73,3 +73,51 @@ describe('Debouncer with an adaptive quiet period', () => {
     expect(run).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('Debouncer with a leading edge', () => {
+  it('runs a trigger after a quiet spell at the next turn; the same turn joins it; a burst after it is coalesced', async () => {
+    const runs: number[] = [];
+    const d = new Debouncer(() => void runs.push(Date.now()), { quietMs: 20, maxMs: 100, leading: true });
+    const t0 = Date.now();
+    d.trigger();
+    d.trigger(); // same turn: the same run
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toHaveLength(1);
+    expect((runs[0] ?? Infinity) - t0).toBeLessThan(15); // not after the 20 ms quiet period
+    // a burst right after: one trailing run, after the quiet period
+    d.trigger();
+    await new Promise((r) => setTimeout(r, 5));
+    d.trigger();
+    expect(runs).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 40));
+    await d.flush();
+    expect(runs).toHaveLength(2);
+    // quiet again: the next one leads again
+    await new Promise((r) => setTimeout(r, 25));
+    d.trigger();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toHaveLength(3);
+  });
+
+  it('without the option, a lone trigger waits for the quiet period', async () => {
+    const runs: number[] = [];
+    const d = new Debouncer(() => void runs.push(1), { quietMs: 20, maxMs: 100 });
+    d.trigger();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(runs).toHaveLength(1);
+  });
+
+  it('cancel drops a leading run not yet started', async () => {
+    const runs: number[] = [];
+    const d = new Debouncer(() => void runs.push(1), { quietMs: 20, maxMs: 100, leading: true });
+    d.trigger();
+    d.cancel();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(runs).toHaveLength(0);
+  });
+});
