@@ -5,6 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startGuardServer, type GuardServer } from '../dataplane/src/testing/guard-server';
 import { startTollgate, type RunningTollgate } from './process';
+import { acmeWithConsumers } from './manifests';
 
 /**
  * promptGuard in a real `tollgate run` process (built CLI, `npm run build` first), driven by the
@@ -17,34 +18,7 @@ const KEYS = {
   hooked: 'sk-guard-hooked',
 };
 
-const manifests = (webhook: string) => `
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: mock}
-spec: {provider: mock}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: keys}
-stringData: {masked: ${KEYS.masked}, strict: ${KEYS.strict}, outbound: ${KEYS.outbound}, hooked: ${KEYS.hooked}}
-${Object.keys(KEYS)
-  .map(
-    (c) => `---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: ${c}}
-spec:
-  gatewayRef: {name: acme}
-  slug: ${c}
-  credentials: {apiKeys: [{secretRef: {name: keys, key: ${c}}}]}
-  routes: [{model: "*", targets: [{registryRef: {name: mock}}]}]`,
-  )
-  .join('\n')}
+const manifests = (webhook: string) => `${acmeWithConsumers(KEYS)}
 ---
 apiVersion: tollgate.dev/v1alpha1
 kind: Policy

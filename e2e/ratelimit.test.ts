@@ -5,6 +5,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { startTestRedis, type TestRedis } from '../dataplane/src/testing/redis-server';
 import { ROOT, eventually, startTollgate, type RunningTollgate } from './process';
+import { acmeWithConsumers } from './manifests';
 
 /**
  * The policy plugins in real `tollgate run` processes (built CLI, `npm run build` first), with a real
@@ -12,34 +13,7 @@ import { ROOT, eventually, startTollgate, type RunningTollgate } from './process
  */
 const KEYS = { shared: 'sk-shared-key', open: 'sk-open-key', closed: 'sk-closed-key' };
 
-const MANIFESTS = `
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: mock}
-spec: {provider: mock}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: keys}
-stringData: {shared: ${KEYS.shared}, open: ${KEYS.open}, closed: ${KEYS.closed}}
-${['shared', 'open', 'closed']
-  .map(
-    (c) => `---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: ${c}}
-spec:
-  gatewayRef: {name: acme}
-  slug: ${c}
-  credentials: {apiKeys: [{secretRef: {name: keys, key: ${c}}}]}
-  routes: [{model: "*", targets: [{registryRef: {name: mock}}]}]`,
-  )
-  .join('\n')}
+const MANIFESTS = `${acmeWithConsumers(KEYS)}
 ---
 apiVersion: tollgate.dev/v1alpha1
 kind: Policy

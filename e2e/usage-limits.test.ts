@@ -5,6 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startTestRedis, type TestRedis } from '../dataplane/src/testing/redis-server';
 import { eventually, startTollgate, type RunningTollgate } from './process';
+import { acmeWithConsumers } from './manifests';
 
 /**
  * tokenRateLimit and budget in two real `tollgate run` processes (built CLI, `npm run build` first)
@@ -14,34 +15,7 @@ import { eventually, startTollgate, type RunningTollgate } from './process';
  */
 const KEYS = { tokens: 'sk-tokens-key', closed: 'sk-closed-key', spend: 'sk-spend-key' };
 
-const MANIFESTS = `
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: mock}
-spec: {provider: mock, models: [{name: big}, {name: small}]}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: keys}
-stringData: {tokens: ${KEYS.tokens}, closed: ${KEYS.closed}, spend: ${KEYS.spend}}
-${Object.keys(KEYS)
-  .map(
-    (c) => `---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: ${c}}
-spec:
-  gatewayRef: {name: acme}
-  slug: ${c}
-  credentials: {apiKeys: [{secretRef: {name: keys, key: ${c}}}]}
-  routes: [{model: "*", targets: [{registryRef: {name: mock}}]}]`,
-  )
-  .join('\n')}
+const MANIFESTS = `${acmeWithConsumers(KEYS, '{provider: mock, models: [{name: big}, {name: small}]}')}
 ---
 apiVersion: tollgate.dev/v1alpha1
 kind: Policy

@@ -6,6 +6,7 @@ import { createLogger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
 import { consumer, gateway, registry, route } from '../testing/resources';
 import { createProxy } from './app';
+import { jsonPoster } from '../testing/requests';
 
 /** An adapter that records calls and answers what the test scripts: the boundary, not a stub of the pipeline. */
 class ScriptedAdapter implements ProviderAdapter {
@@ -69,17 +70,7 @@ function setup(opts: { maxBody?: number } = {}) {
     metrics,
     logger: createLogger({ destination }),
   });
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    app.request(path, {
-      method: 'POST',
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-      headers: {
-        'content-type': 'application/json',
-        'x-ag-gateway-slug': 'acme',
-        authorization: 'Bearer sk-caller',
-        ...headers,
-      },
-    });
+  const post = jsonPoster(app, 'sk-caller');
   return { app, adapter, store, metrics, post, logLines };
 }
 

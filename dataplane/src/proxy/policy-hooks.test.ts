@@ -11,6 +11,7 @@ import { createMetrics } from '../telemetry/metrics';
 import { consumer, gateway, registry, route } from '../testing/resources';
 import { GatewayError } from './errors';
 import { createProxy } from './app';
+import { jsonPoster } from '../testing/requests';
 
 /**
  * What plugins can do beyond accepting or refusing: answer in place of the upstream, replace the
@@ -54,17 +55,7 @@ function setup(plugin: Plugin) {
     policies: engine,
     logger: createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
   });
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    app.request(path, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: {
-        'content-type': 'application/json',
-        'x-ag-gateway-slug': 'acme',
-        authorization: 'Bearer sk-app',
-        ...headers,
-      },
-    });
+  const post = jsonPoster(app, 'sk-app');
   return { post, calls };
 }
 

@@ -94,3 +94,12 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => srv.close(resolve));
   return port;
 }
+
+/** Waits until a Redis client (a counter store) is connected and ready for commands. */
+export async function redisReady(client: { readonly ready: boolean }, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!client.ready) {
+    if (Date.now() - started > timeoutMs) throw new Error('Redis client not ready');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

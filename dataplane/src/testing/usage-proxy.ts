@@ -13,6 +13,7 @@ import { createProxy } from '../proxy/app';
 import { createLogger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
 import { consumer, gateway, registry, route } from './resources';
+import { jsonPoster } from './requests';
 
 /**
  * A proxy for the usage-based plugins (tokenRateLimit, budget) through app.request(), no sockets,
@@ -109,17 +110,7 @@ export function usageProxy(policies: Resource<'Policy'>[], options: UsageProxyOp
     policies: engine,
   });
 
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    app.request(path, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: {
-        'content-type': 'application/json',
-        'x-ag-gateway-slug': 'acme',
-        authorization: 'Bearer sk-app',
-        ...headers,
-      },
-    });
+  const post = jsonPoster(app, 'sk-app');
   return {
     app,
     store,

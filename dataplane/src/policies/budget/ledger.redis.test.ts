@@ -1,4 +1,4 @@
-import { startTestRedis, type TestRedis } from '../../testing/redis-server';
+import { redisReady, startTestRedis, type TestRedis } from '../../testing/redis-server';
 import { RateLimiter } from '../rate-limit/limiter';
 import { RedisCounterStore } from '../rate-limit/redis-store';
 import { BudgetLedger } from './ledger';
@@ -15,14 +15,6 @@ let now = 1_000_000;
 const END = Date.now() + 86_400_000;
 const SYNC = 100;
 
-async function ready(s: RedisCounterStore) {
-  const started = Date.now();
-  while (!s.ready) {
-    if (Date.now() - started > 5000) throw new Error('Redis client not ready');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 function ledgers(syncMs = SYNC): BudgetLedger[] {
   return stores.map(
     (store) => new BudgetLedger(new RateLimiter({ redis: store }), { now: () => now, syncMs }),
@@ -34,7 +26,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   stores = [0, 1].map(() => new RedisCounterStore({ url: redis.url, commandTimeoutMs: 200 }));
-  await Promise.all(stores.map(ready));
+  await Promise.all(stores.map((s) => redisReady(s)));
   await stores[0]?.client.flushall();
 });
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import type { CompiledBudget } from '../../../../protocol/src';
-import { startTestRedis, type TestRedis } from '../../testing/redis-server';
+import { redisReady, startTestRedis, type TestRedis } from '../../testing/redis-server';
 import { policy, usageProxy } from '../../testing/usage-proxy';
 import { RedisCounterStore } from '../rate-limit/redis-store';
 import { periodOf } from './period';
@@ -28,21 +28,13 @@ const BUDGET: CompiledBudget = {
   prices: [price('gpt-up', 1000), price('cheap-up', 500)],
 };
 
-async function ready(s: RedisCounterStore) {
-  const started = Date.now();
-  while (!s.ready) {
-    if (Date.now() - started > 5000) throw new Error('Redis client not ready');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 beforeAll(async () => {
   redis = await startTestRedis();
 });
 beforeEach(async () => {
   stores = [0, 1].map(() => new RedisCounterStore({ url: redis.url, commandTimeoutMs: 200 }));
   proxies = stores.map((store) => usageProxy([policy('spend', { budget: BUDGET })], { redis: store }));
-  await Promise.all(stores.map(ready));
+  await Promise.all(stores.map((s) => redisReady(s)));
   await stores[0]?.client.flushall();
 });
 afterEach(async () => {
@@ -116,7 +108,7 @@ it('Redis killed: each replica goes on from the last total it saw and counts in-
     );
   } finally {
     await redis.start();
-    await Promise.all(stores.map(ready));
+    await Promise.all(stores.map((s) => redisReady(s)));
   }
 });
 

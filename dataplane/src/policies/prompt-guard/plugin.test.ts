@@ -10,6 +10,7 @@ import { startGuardServer, type GuardServer } from '../../testing/guard-server';
 import { consumer, gateway, registry, route } from '../../testing/resources';
 import { createPolicyEngine } from '../engine';
 import { RateLimiter } from '../rate-limit/limiter';
+import { jsonPoster } from '../../testing/requests';
 
 /**
  * The promptGuard plugin in the real pipeline (policy engine, codecs, the built-in mock provider,
@@ -75,17 +76,7 @@ function setup(config: Partial<CompiledPromptGuard>) {
     policies: createPolicyEngine({ limiter: new RateLimiter(), logger }),
     logger,
   });
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    app.request(path, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: {
-        'content-type': 'application/json',
-        'x-ag-gateway-slug': 'acme',
-        authorization: `Bearer ${KEY}`,
-        ...headers,
-      },
-    });
+  const post = jsonPoster(app, KEY);
   /** What the upstream received, as JSON. */
   const sent = (i = 0): Record<string, unknown> => {
     const c = calls[i];

@@ -1,4 +1,4 @@
-import { startTestRedis, type TestRedis } from '../../testing/redis-server';
+import { redisReady, startTestRedis, type TestRedis } from '../../testing/redis-server';
 import { LocalCounterStore } from './local-store';
 import { RateLimiter, type LimiterMetrics } from './limiter';
 import { RedisCounterStore } from './redis-store';
@@ -12,14 +12,6 @@ function store(options: { clock?: () => number; commandTimeoutMs?: number } = {}
   stores.push(s);
   return s;
 }
-async function ready(s: RedisCounterStore, timeoutMs = 5000) {
-  const started = Date.now();
-  while (!s.ready) {
-    if (Date.now() - started > timeoutMs) throw new Error('Redis client not ready');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 beforeAll(async () => {
   redis = await startTestRedis();
 });
@@ -40,7 +32,7 @@ describe('hits of one key made together', () => {
       let now = 1_700_000_000_000;
       const clock = () => now;
       const remote = store({ clock });
-      await ready(remote);
+      await redisReady(remote);
       const rule: RateRule = { limit: 5, windowMs: 60_000, algorithm };
       const key = `batch:${algorithm}`;
       await remote.hit('warm-up', rule); // the script is loaded: EVALSHA from here on
@@ -73,7 +65,7 @@ describe('the Lua scripts decide exactly as the in-process arithmetic', () => {
     let now = 1_700_000_000_123;
     const clock = () => now;
     const remote = store({ clock });
-    await ready(remote);
+    await redisReady(remote);
     const local = new LocalCounterStore(clock);
     const rule: RateRule = { limit, windowMs, algorithm };
     const key = `test:${algorithm}:${limit}:${windowMs}`;
@@ -101,7 +93,7 @@ describe('the Lua scripts decide exactly as the in-process arithmetic', () => {
     let now = 1_700_000_000_123;
     const clock = () => now;
     const remote = store({ clock });
-    await ready(remote);
+    await redisReady(remote);
     const local = new LocalCounterStore(clock);
     const rule: CostRule = { limit, windowMs };
     const key = `test:cost:${limit}:${windowMs}`;
@@ -127,7 +119,7 @@ describe('the Lua scripts decide exactly as the in-process arithmetic', () => {
 
   it('by default counts on the Redis server clock and lets idle keys expire', async () => {
     const s = store();
-    await ready(s);
+    await redisReady(s);
     const d = await s.hit('test:server-clock', { limit: 2, windowMs: 5000, algorithm: 'SlidingWindow' });
     expect(d).toMatchObject({ allowed: true, remaining: 1, retryAfterMs: 0 });
     const ttl = await s.client.pttl('test:server-clock');
@@ -139,7 +131,7 @@ describe('the Lua scripts decide exactly as the in-process arithmetic', () => {
 it('holds one limit across clients hitting the same key concurrently (two replicas)', async () => {
   const a = store();
   const b = store();
-  await Promise.all([ready(a), ready(b)]);
+  await Promise.all([redisReady(a), redisReady(b)]);
   for (const algorithm of ['SlidingWindow', 'TokenBucket'] as const) {
     const rule: RateRule = { limit: 30, windowMs: 3_600_000, algorithm };
     const key = `test:concurrent:${algorithm}`;
@@ -166,7 +158,7 @@ describe('when Redis fails', () => {
 
   it('killed: FailOpen counts in-process at once, FailClosed refuses at once; Redis is used again once back', async () => {
     const s = store({ commandTimeoutMs: 200 });
-    await ready(s);
+    await redisReady(s);
     const { seen, metrics } = recordingMetrics();
     const limiter = new RateLimiter({ redis: s, metrics, cooldownMs: 100 });
     expect(await limiter.hit('p', 'test:kill', rule, 'FailOpen')).toMatchObject({ store: 'redis' });
@@ -198,7 +190,7 @@ describe('when Redis fails', () => {
 
   it('hung (no answer at all): one request waits the command timeout, the next ones none', async () => {
     const s = store({ commandTimeoutMs: 150 });
-    await ready(s);
+    await redisReady(s);
     const { seen, metrics } = recordingMetrics();
     const limiter = new RateLimiter({ redis: s, metrics, cooldownMs: 5000 });
     redis.pause();

@@ -1,4 +1,4 @@
-import { startTestRedis, type TestRedis } from '../../testing/redis-server';
+import { redisReady, startTestRedis, type TestRedis } from '../../testing/redis-server';
 import { RateLimiter } from '../rate-limit/limiter';
 import { RedisCounterStore } from '../rate-limit/redis-store';
 import { TokenLimiter } from './limiter';
@@ -13,14 +13,6 @@ let now = 1_000_000;
 const VIEW = 50;
 const RULE = { limit: 100, windowMs: 3_600_000 };
 
-async function ready(s: RedisCounterStore) {
-  const started = Date.now();
-  while (!s.ready) {
-    if (Date.now() - started > 5000) throw new Error('Redis client not ready');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const limiters = (viewMs = VIEW) =>
   stores.map((store) => new TokenLimiter(new RateLimiter({ redis: store }), { viewMs, now: () => now }));
 const decision = async (l: TokenLimiter | undefined, need: number, key = 'k') => {
@@ -34,7 +26,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   stores = [0, 1].map(() => new RedisCounterStore({ url: redis.url, commandTimeoutMs: 200 }));
-  await Promise.all(stores.map(ready));
+  await Promise.all(stores.map((s) => redisReady(s)));
   await stores[0]?.client.flushall();
 });
 afterEach(async () => {

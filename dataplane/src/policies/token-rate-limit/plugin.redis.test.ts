@@ -1,5 +1,5 @@
 import type { CompiledTokenRateLimit } from '../../../../protocol/src';
-import { startTestRedis, type TestRedis } from '../../testing/redis-server';
+import { redisReady, startTestRedis, type TestRedis } from '../../testing/redis-server';
 import { openAIErrorOf, policy, usageProxy } from '../../testing/usage-proxy';
 import { RedisCounterStore } from '../rate-limit/redis-store';
 
@@ -25,21 +25,13 @@ const POLICIES = [
   ]),
 ];
 
-async function ready(s: RedisCounterStore) {
-  const started = Date.now();
-  while (!s.ready) {
-    if (Date.now() - started > 5000) throw new Error('Redis client not ready');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 beforeAll(async () => {
   redis = await startTestRedis();
 });
 beforeEach(async () => {
   const stores = [0, 1].map(() => new RedisCounterStore({ url: redis.url, commandTimeoutMs: 200 }));
   proxies = stores.map((store) => usageProxy(POLICIES, { redis: store }));
-  await Promise.all(stores.map(ready));
+  await Promise.all(stores.map((s) => redisReady(s)));
   await stores[0]?.client.flushall();
 });
 afterEach(async () => {
