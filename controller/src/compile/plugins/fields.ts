@@ -1,3 +1,4 @@
+import type { LimitKey } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 
 /** RFC 9110 token: header names and methods. */
@@ -39,4 +40,27 @@ export function tokenList(
     if (!out.includes(n)) out.push(n);
   }
   return out;
+}
+
+/** The lower-case header of a `key: Header` limit; refused when missing, invalid or set for another key. */
+export function keyHeader(
+  status: StatusBuilder,
+  at: string,
+  key: LimitKey,
+  header: unknown,
+): string | undefined {
+  if (key !== 'Header') {
+    if (header !== undefined)
+      status.reject('Invalid', `${at}.header: only used when key is Header (key is ${key})`);
+    return undefined;
+  }
+  if (typeof header !== 'string' || header === '') {
+    status.reject('Invalid', `${at}.header: required when key is Header`);
+    return undefined;
+  }
+  if (!TOKEN.test(header)) {
+    status.reject('Invalid', `${at}.header: '${header}' is not a valid header name`);
+    return undefined;
+  }
+  return header.toLowerCase();
 }

@@ -11,16 +11,26 @@ import { compileSemanticCache, type PluginRefs } from './semantic-cache';
 
 export type { PluginRefs } from './semantic-cache';
 
+type Compiler<N extends PluginName> = (
+  status: StatusBuilder,
+  at: string,
+  spec: NonNullable<PolicyPlugins[N]>,
+  refs: PluginRefs,
+) => CompiledPolicyPlugins[N] | undefined;
+
+/** Each plugin the proxy implements and how its config is compiled (the types make it total). */
+const COMPILERS: { readonly [N in PluginName]: Compiler<N> } = {
+  cors: (status, at, spec) => compileCors(status, at, spec),
+  requestSize: (status, at, spec) => compileRequestSize(status, at, spec),
+  rateLimit: (status, at, spec) => compileRateLimit(status, at, spec),
+  tokenRateLimit: (status, at, spec) => compileTokenRateLimit(status, at, spec),
+  budget: (status, at, spec) => compileBudget(status, at, spec),
+  promptGuard: (status, at, spec) => compilePromptGuard(status, at, spec),
+  semanticCache: compileSemanticCache,
+};
+
 /** The plugins this release implements; the rest of the CRD's plugins are refused as not supported yet. */
-export const SUPPORTED_PLUGINS: readonly PluginName[] = [
-  'cors',
-  'requestSize',
-  'rateLimit',
-  'tokenRateLimit',
-  'budget',
-  'promptGuard',
-  'semanticCache',
-];
+export const SUPPORTED_PLUGINS = Object.keys(COMPILERS) as readonly PluginName[];
 
 const MODELLED: ReadonlySet<string> = new Set(POLICY_PLUGINS);
 
@@ -34,34 +44,23 @@ export function compilePlugins(
   plugins: PolicyPlugins,
   refs: PluginRefs = { namespace: status.namespace, registries: new Map(), knownRegistries: new Set() },
 ): CompiledPolicyPlugins {
-  const out: CompiledPolicyPlugins = {};
+  const out: Record<string, unknown> = {};
   const names = Object.keys(plugins).sort();
   if (names.length === 0) status.reject('Invalid', 'spec.plugins: at least one plugin is required');
   for (const name of names) {
     const at = `spec.plugins.${name}`;
     const value: unknown = plugins[name as keyof PolicyPlugins];
+    const compiler = COMPILERS[name as PluginName] as Compiler<PluginName> | undefined;
     if (!MODELLED.has(name)) {
       status.reject('Invalid', `${at}: unknown plugin`);
-    } else if (!(SUPPORTED_PLUGINS as readonly string[]).includes(name)) {
+    } else if (!compiler) {
       status.reject('Unsupported', `${at} is not supported yet`);
     } else if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       status.reject('Invalid', `${at}: must be an object`);
-    } else if (name === 'rateLimit' && plugins.rateLimit) {
-      out.rateLimit = compileRateLimit(status, at, plugins.rateLimit);
-    } else if (name === 'tokenRateLimit' && plugins.tokenRateLimit) {
-      out.tokenRateLimit = compileTokenRateLimit(status, at, plugins.tokenRateLimit);
-    } else if (name === 'budget' && plugins.budget) {
-      out.budget = compileBudget(status, at, plugins.budget);
-    } else if (name === 'requestSize' && plugins.requestSize) {
-      out.requestSize = compileRequestSize(status, at, plugins.requestSize);
-    } else if (name === 'cors' && plugins.cors) {
-      out.cors = compileCors(status, at, plugins.cors);
-    } else if (name === 'promptGuard' && plugins.promptGuard) {
-      out.promptGuard = compilePromptGuard(status, at, plugins.promptGuard);
-    } else if (name === 'semanticCache' && plugins.semanticCache) {
-      const cache = compileSemanticCache(status, at, plugins.semanticCache, refs);
-      if (cache) out.semanticCache = cache;
+    } else {
+      const compiled = compiler(status, at, value as NonNullable<PolicyPlugins[PluginName]>, refs);
+      if (compiled !== undefined) out[name] = compiled;
     }
   }
-  return out;
+  return out as CompiledPolicyPlugins;
 }

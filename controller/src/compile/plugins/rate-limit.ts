@@ -2,7 +2,7 @@ import type { CompiledRateLimit } from '../../../../protocol/src';
 import { FAILURE_MODES, LIMIT_KEYS, RATE_LIMIT_ALGORITHMS, type PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { duration, wholeNumber } from '../common';
-import { TOKEN, oneOf } from './fields';
+import { keyHeader, oneOf } from './fields';
 
 const MAX_UNITS = 2 ** 51;
 
@@ -23,17 +23,6 @@ export function compileRateLimit(
   const algorithm = oneOf(status, `${at}.algorithm`, spec.algorithm, RATE_LIMIT_ALGORITHMS, 'SlidingWindow');
   const key = oneOf(status, `${at}.key`, spec.key, LIMIT_KEYS, 'Consumer');
   const failureMode = oneOf(status, `${at}.failureMode`, spec.failureMode, FAILURE_MODES, 'FailOpen');
-  let header: string | undefined;
-  if (key === 'Header') {
-    if (typeof spec.header !== 'string' || spec.header === '') {
-      status.reject('Invalid', `${at}.header: required when key is Header`);
-    } else if (!TOKEN.test(spec.header)) {
-      status.reject('Invalid', `${at}.header: '${spec.header}' is not a valid header name`);
-    } else {
-      header = spec.header.toLowerCase();
-    }
-  } else if (spec.header !== undefined) {
-    status.reject('Invalid', `${at}.header: only used when key is Header (key is ${key})`);
-  }
+  const header = keyHeader(status, at, key, spec.header);
   return { requests, windowMs, algorithm, key, ...(header !== undefined ? { header } : {}), failureMode };
 }

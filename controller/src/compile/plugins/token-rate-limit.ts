@@ -1,8 +1,8 @@
 import type { CompiledTokenRateLimit } from '../../../../protocol/src';
-import { FAILURE_MODES, LIMIT_KEYS, type LimitKey, type PolicyPlugins } from '../../api/v1alpha1';
+import { FAILURE_MODES, LIMIT_KEYS, type PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { duration, wholeNumber } from '../common';
-import { TOKEN, oneOf } from './fields';
+import { keyHeader, oneOf } from './fields';
 
 /**
  * The proxy counts in whole units of 1/1000 of a token (1/window-ms under 1 s) and caps a key's
@@ -38,22 +38,4 @@ export function compileTokenRateLimit(
     ...(header !== undefined ? { header } : {}),
     failureMode,
   };
-}
-
-/** The lower-case header of a `key: Header` limit; refused when missing, invalid or set for another key. */
-function keyHeader(status: StatusBuilder, at: string, key: LimitKey, header: unknown): string | undefined {
-  if (key !== 'Header') {
-    if (header !== undefined)
-      status.reject('Invalid', `${at}.header: only used when key is Header (key is ${key})`);
-    return undefined;
-  }
-  if (typeof header !== 'string' || header === '') {
-    status.reject('Invalid', `${at}.header: required when key is Header`);
-    return undefined;
-  }
-  if (!TOKEN.test(header)) {
-    status.reject('Invalid', `${at}.header: '${header}' is not a valid header name`);
-    return undefined;
-  }
-  return header.toLowerCase();
 }
