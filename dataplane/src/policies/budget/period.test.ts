@@ -1,4 +1,4 @@
-import { periodOf } from './period';
+import { periodOf, periodsOf } from './period';
 
 const at = (iso: string) => Date.parse(iso);
 const span = (period: Parameters<typeof periodOf>[0], iso: string) => {
@@ -86,5 +86,19 @@ describe('periodOf: calendar periods in UTC', () => {
         now += 7 * 3_600_000 + 1234; // steps that land everywhere in a day, week and month
       }
     }
+  });
+});
+
+describe('periodsOf: the current period, remembered', () => {
+  it('answers as periodOf does, across boundaries both ways, and reuses the period inside it', () => {
+    const current = periodsOf('Hour');
+    const t = Date.UTC(2026, 10, 25, 16, 59, 59, 999);
+    const a = current(t);
+    expect(a).toEqual(periodOf('Hour', t));
+    expect(current(t - 3_599_999)).toBe(a); // same hour: the same object
+    const next = current(t + 1);
+    expect(next).toEqual(periodOf('Hour', t + 1));
+    expect(next.startMs).toBe(a.endMs);
+    expect(current(t)).toEqual(a); // the clock going back
   });
 });

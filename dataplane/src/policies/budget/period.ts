@@ -43,3 +43,15 @@ export function periodOf(period: BudgetPeriod, now: number): Period {
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/**
+ * `periodOf` for one kind of period, remembered while `now` stays in it: a budget asks on every
+ * request, and the answer changes once an hour at most.
+ */
+export function periodsOf(period: BudgetPeriod): (now: number) => Period {
+  let last: Period | undefined;
+  return (now) => {
+    if (!last || now < last.startMs || now >= last.endMs) last = periodOf(period, now);
+    return last;
+  };
+}

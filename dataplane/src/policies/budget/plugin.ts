@@ -4,7 +4,7 @@ import type { Operation } from '../../providers/types';
 import type { Plugin, PolicyRequest } from '../types';
 import { budgetState, softLimitOf } from './decide';
 import type { BudgetLedger } from './ledger';
-import { periodOf, type Period } from './period';
+import { periodsOf, type Period } from './period';
 import { PICO_PER_MICRO, costOf, formatUSD, priceFor } from './price';
 
 /** Operations a downgrade applies to: chat models only (an embeddings model is no chat model's substitute). */
@@ -30,13 +30,14 @@ export function createBudget(config: CompiledBudget, policy: string, ledger: Bud
   const downgradeModel = config.softLimit?.downgradeModel;
   const prices = new Map<string, CompiledBudgetPrice>(config.prices.map((p) => [p.model, p]));
   const keyOf = budgetKeyOf(policy, config);
+  const currentPeriod = periodsOf(config.period);
   const describe = `$${formatUSD(amount).replace(/\.?0+$/, '')} per ${config.period.toLowerCase()} per ${PER[config.scope]}`;
   return {
     name: 'budget',
     async preRequest(req) {
       if (req.operation === 'models') return;
       const now = ledger.now();
-      const period = periodOf(config.period, now);
+      const period = currentPeriod(now);
       const { spent, store } = await ledger.spent(keyOf(req, period), period.endMs);
       const state = budgetState(spent, amount, soft);
       req.responseHeaders['x-tollgate-budget-remaining-usd'] = formatUSD(amount - spent);
@@ -69,7 +70,7 @@ export function createBudget(config: CompiledBudget, policy: string, ledger: Bud
       const cost = costOf(req.usage, price);
       if (cost === 0n) return;
       // Charged to the period the response completed in.
-      const period = periodOf(config.period, ledger.now());
+      const period = currentPeriod(ledger.now());
       await ledger.add(policy, keyOf(req, period), cost, period.endMs);
     },
   };
