@@ -120,16 +120,19 @@ function pathOf(profile: ProviderProfile, call: UpstreamCall): string {
 export function toUpstreamError(err: unknown, signal: CallAbort): unknown {
   if (signal.aborted) return err; // the caller's own abort or deadline: the pipeline decides
   if (err instanceof UpstreamError) return err;
-  if (
-    err instanceof undiciErrors.ConnectTimeoutError ||
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError
-  ) {
-    return new UpstreamError('timeout', err.message, { cause: err });
-  }
+  if (isTimeoutError(err)) return new UpstreamError('timeout', err.message, { cause: err });
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
     return new UpstreamError('connect', `${code}`, { cause: err });
   }
   return new UpstreamError('protocol', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+/** undici's connect, headers and body timeouts: one kind of failure for retries, health and probes. */
+export function isTimeoutError(err: unknown): err is Error {
+  return (
+    err instanceof undiciErrors.ConnectTimeoutError ||
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError
+  );
 }

@@ -171,7 +171,6 @@ export function nextActive(s: ActiveState, success: boolean, t: ActiveThresholds
 
 /** How one probe ended: `status` is an answer other than 2xx; `error` a connect or protocol error. */
 export type ProbeResult = 'success' | 'status' | 'timeout' | 'error';
-export const PROBE_RESULTS: readonly ProbeResult[] = ['success', 'status', 'timeout', 'error'];
 
 export interface ProbeOutcome {
   result: ProbeResult;

@@ -1,7 +1,8 @@
-import { Agent, errors as undiciErrors, request } from 'undici';
+import { Agent, request } from 'undici';
 import { contentHash, type CompiledActiveHealthCheck, type CompiledRegistry } from '../../../protocol/src';
 import type { Snapshot } from '../config/snapshot';
 import { createUpstreamAuth, type UpstreamAuth } from '../providers/auth';
+import { isTimeoutError } from '../providers/http';
 import { PROFILES } from '../providers/profiles';
 import type { HealthRegistry, ProbeOutcome } from './health';
 
@@ -85,7 +86,7 @@ export function createHttpProbe(options: { auth?: UpstreamAuth } = {}): HttpProb
         ? { result: 'success', status: res.statusCode, durationMs }
         : { result: 'status', status: res.statusCode, durationMs };
     } catch (err) {
-      if (timedOut || isTimeout(err))
+      if (timedOut || isTimeoutError(err))
         return { result: 'timeout', error: `no answer within ${check.timeoutMs}ms`, durationMs: took() };
       return { result: 'error', error: describe(err), durationMs: took() };
     } finally {
@@ -100,14 +101,6 @@ export function createHttpProbe(options: { auth?: UpstreamAuth } = {}): HttpProb
       await agent.close().catch(() => undefined);
     },
   };
-}
-
-function isTimeout(err: unknown): boolean {
-  return (
-    err instanceof undiciErrors.ConnectTimeoutError ||
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError
-  );
 }
 
 function describe(err: unknown): string {
