@@ -407,19 +407,24 @@ export function createProxy(deps: ProxyDeps): Proxy {
       const policyReq = preq;
       const wantsContent = policyReq && pipeline?.needsResponseContent && res.status < 300;
       const inspects = policyReq && pipeline?.inspectsResponses && res.status < 300;
-      const headers: Record<string, string> = {
-        ...res.headers,
-        ...extra,
-        'x-request-id': o.requestId,
-        'x-selected-provider': target.registry.provider,
-        'x-selected-registry': target.registryName,
-        'x-selected-model': sendModel,
-      };
-      if (extra?.vary && res.headers.vary) headers.vary = `${res.headers.vary}, ${extra.vary}`;
       const finalPlan = plan as Plan | undefined;
       const sent = prepared as UpstreamBody;
-      if (finalPlan && !finalPlan.native) headers['content-type'] = JSON_TYPE;
+      /** Built when the response goes out: plugins (a response guard) may still add headers before. */
+      const responseHeaders = (): Record<string, string> => {
+        const headers: Record<string, string> = {
+          ...res.headers,
+          ...extra,
+          'x-request-id': o.requestId,
+          'x-selected-provider': target.registry.provider,
+          'x-selected-registry': target.registryName,
+          'x-selected-model': sendModel,
+        };
+        if (extra?.vary && res.headers.vary) headers.vary = `${res.headers.vary}, ${extra.vary}`;
+        if (finalPlan && !finalPlan.native) headers['content-type'] = JSON_TYPE;
+        return headers;
+      };
       if (stream && isStream && res.status < 300 && finalPlan) {
+        const headers = responseHeaders();
         headers['content-type'] = SSE_TYPE;
         headers['cache-control'] = 'no-cache';
         const assembler = wantsContent ? new StreamAssembler() : undefined;
@@ -471,8 +476,6 @@ export function createProxy(deps: ProxyDeps): Proxy {
               content = inspected.response;
               out = JSON.stringify(finalPlan.inbound.encodeResponse(content, sent.request));
             }
-            // Inspectors may add headers (a guard's verdict): nothing has been sent yet.
-            for (const [k, v] of Object.entries(extra ?? {})) if (k !== 'vary') headers[k] = v;
           }
           policyReq.responseContent = content;
         }
@@ -483,7 +486,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       }
       recordUsage();
       finish(o, start);
-      const response = x.respond(res.status, headers, out);
+      const response = x.respond(res.status, responseHeaders(), out);
       completed?.();
       return response;
     } catch (err) {

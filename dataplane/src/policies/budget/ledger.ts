@@ -114,13 +114,10 @@ export class BudgetLedger {
       await this.write(policy, key, cost, expiresAt);
       return;
     }
+    // Keys name their period, so one key's charges always share its expiry.
     const p = this.unsynced.get(key);
-    if (p && p.expiresAt === expiresAt) p.cost += cost;
-    else {
-      // A charge for a new period: the old period's pending sum goes first, on its own key's period.
-      if (p) void this.write(p.policy, key, p.cost, p.expiresAt);
-      this.unsynced.set(key, { policy, cost, expiresAt });
-    }
+    if (p) p.cost += cost;
+    else this.unsynced.set(key, { policy, cost, expiresAt });
     this.flushTimer ??= setTimeout(() => void this.flush(), this.syncMs).unref();
   }
 
