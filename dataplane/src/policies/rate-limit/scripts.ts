@@ -49,6 +49,17 @@ if sw then
 end
 `;
 
+/** Every sliding window's end: how long until the window is empty again, and the decision. */
+const WINDOW_DECISION = `
+local reset = 0
+if curr > 0 then
+  reset = 2 * w - elapsed
+elseif prev > 0 then
+  reset = w - elapsed
+end
+return {allowed, remaining, retry, reset}
+`;
+
 /**
  * Runs one request's hit `ARGV[4]` times in a row (default once), atomically, and returns the
  * decisions one after another, four numbers each: a proxy sends the hits of one key that arrive
@@ -84,14 +95,7 @@ else
 end
 if allowed == 0 and retry < 1 then retry = 1 end
 local remaining = math.max(0, math.floor((limit * w - prev * (w - elapsed) - curr * w) / w))
-local reset = 0
-if curr > 0 then
-  reset = 2 * w - elapsed
-elseif prev > 0 then
-  reset = w - elapsed
-end
-return {allowed, remaining, retry, reset}
-`);
+${WINDOW_DECISION}`);
 
 export const TOKEN_BUCKET_LUA = repeated(`
 local key = KEYS[1]
@@ -147,14 +151,7 @@ else
 end
 if allowed == 0 and retry < 1 then retry = 1 end
 local remaining = math.max(0, math.floor((limit * steps - used) / steps))
-local reset = 0
-if curr > 0 then
-  reset = 2 * w - elapsed
-elseif prev > 0 then
-  reset = w - elapsed
-end
-return {allowed, remaining, retry, reset}
-`;
+${WINDOW_DECISION}`;
 
 export const COST_PEEK_LUA = `
 ${WINDOW_VIEW}
