@@ -58,9 +58,58 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * etcd on free ports, healthy before the API server dials it. A port can be taken between
+ * freePort() and etcd binding it (test files start clusters side by side), so a start that dies or
+ * never gets healthy is tried again on fresh ports. Returns the client port.
+ */
+async function startEtcd(dir: string, children: ChildProcess[]): Promise<number> {
+  const etcdBin = process.env.TOLLGATE_ETCD ?? '/usr/bin/etcd';
+  if (!existsSync(etcdBin)) throw new Error(`etcd not found at ${etcdBin} (apt-get install etcd-server)`);
+  let log = '';
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const [client, peer] = [await freePort(), await freePort()];
+    const etcd = spawn(
+      etcdBin,
+      [
+        '--data-dir',
+        path.join(dir, `etcd-${attempt}`),
+        '--listen-client-urls',
+        `http://127.0.0.1:${client}`,
+        '--advertise-client-urls',
+        `http://127.0.0.1:${client}`,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${peer}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${peer}`,
+        '--initial-cluster',
+        `default=http://127.0.0.1:${peer}`,
+        '--unsafe-no-fsync',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    children.push(etcd);
+    log = '';
+    etcd.stderr?.on('data', (d: Buffer) => {
+      log = (log + d.toString()).slice(-8000);
+    });
+    const deadline = Date.now() + 20_000;
+    while (etcd.exitCode === null && Date.now() < deadline) {
+      const healthy = await fetch(`http://127.0.0.1:${client}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (healthy) return client;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (etcd.exitCode === null) etcd.kill('SIGKILL');
+  }
+  throw new Error(`etcd did not get healthy in 3 tries:\n${log}`);
+}
+
 export async function startTestCluster(): Promise<TestCluster> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-k8s-'));
-  const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
+  const securePort = await freePort();
   const children: ChildProcess[] = [];
   const stop = async () => {
     for (const c of children.reverse()) {
@@ -82,29 +131,7 @@ export async function startTestCluster(): Promise<TestCluster> {
   };
 
   try {
-    const etcdBin = process.env.TOLLGATE_ETCD ?? '/usr/bin/etcd';
-    if (!existsSync(etcdBin)) throw new Error(`etcd not found at ${etcdBin} (apt-get install etcd-server)`);
-    children.push(
-      spawn(
-        etcdBin,
-        [
-          '--data-dir',
-          path.join(dir, 'etcd'),
-          '--listen-client-urls',
-          `http://127.0.0.1:${etcdClient}`,
-          '--advertise-client-urls',
-          `http://127.0.0.1:${etcdClient}`,
-          '--listen-peer-urls',
-          `http://127.0.0.1:${etcdPeer}`,
-          '--initial-advertise-peer-urls',
-          `http://127.0.0.1:${etcdPeer}`,
-          '--initial-cluster',
-          `default=http://127.0.0.1:${etcdPeer}`,
-          '--unsafe-no-fsync',
-        ],
-        { stdio: 'ignore' },
-      ),
-    );
+    const etcdClient = await startEtcd(dir, children);
 
     const token = randomBytes(24).toString('hex');
     await writeFile(path.join(dir, 'tokens.csv'), `${token},admin,admin-uid,"system:masters"\n`);
