@@ -7,14 +7,28 @@ export const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0
 
 export const nsName = (meta: ObjectMeta) => `${meta.namespace ?? 'default'}/${meta.name}`;
 
-/** Older objects win conflicts: creationTimestamp, then namespace/name, as Gateway API does. */
-export function byAge(a: { metadata: ObjectMeta }, b: { metadata: ObjectMeta }): number {
-  const ta = a.metadata.creationTimestamp ?? '';
-  const tb = b.metadata.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const na = nsName(a.metadata);
-  const nb = nsName(b.metadata);
-  return na < nb ? -1 : na > nb ? 1 : 0;
+/** Compile reads an object's spec, generation, creation time, name and namespace, nothing else. */
+export function sameSource(
+  a: { metadata: ObjectMeta; spec?: unknown },
+  b: { metadata: ObjectMeta; spec?: unknown },
+): boolean {
+  return (
+    a.metadata.name === b.metadata.name &&
+    a.metadata.namespace === b.metadata.namespace &&
+    a.metadata.generation === b.metadata.generation &&
+    a.metadata.creationTimestamp === b.metadata.creationTimestamp &&
+    JSON.stringify(a.spec) === JSON.stringify(b.spec)
+  );
+}
+
+/** Older objects win conflicts: creationTimestamp, then namespace/name, as Gateway API orders them. */
+export function oldestFirst<T extends { metadata: ObjectMeta }>(objects: readonly T[]): T[] {
+  // Keys computed once per object, not once per comparison: thousands of objects sort in every compile.
+  const keyed = objects.map((o) => ({ o, at: o.metadata.creationTimestamp ?? '', name: nsName(o.metadata) }));
+  keyed.sort((a, b) =>
+    a.at !== b.at ? (a.at < b.at ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  return keyed.map((k) => k.o);
 }
 
 /** A whole number in [min, max]; otherwise a precise rejection. */

@@ -1,15 +1,10 @@
 import { createHash } from 'node:crypto';
-import type {
-  CompiledConsumer,
-  CompiledGateway,
-  CompiledRegistry,
-  CompiledRoute,
-} from '../../../protocol/src';
+import type { CompiledConsumer, CompiledRoute } from '../../../protocol/src';
 import { LB_STRATEGIES, type Consumer } from '../api/v1alpha1';
-import { byAge, checkLabel, nsName, wholeNumber } from './common';
+import { checkLabel, nsName, oldestFirst, wholeNumber } from './common';
 import { compileMatch, reservedPrefixOf } from './match';
 import { compileRetry } from './retry';
-import type { SecretIndex } from './secrets';
+import type { Refs } from './memo';
 import { StatusBuilder } from './status';
 
 export interface CompiledConsumers {
@@ -17,135 +12,150 @@ export interface CompiledConsumers {
   statuses: StatusBuilder[];
 }
 
-interface Context {
-  gateways: ReadonlyMap<string, CompiledGateway>;
-  knownGateways: ReadonlySet<string>;
-  registries: ReadonlyMap<string, CompiledRegistry>;
-  knownRegistries: ReadonlySet<string>;
-  secrets: SecretIndex;
+/** One Consumer on its own: its problems and, when it has none and its gateway is accepted, its body. */
+export interface ConsumerDraft {
+  status: StatusBuilder;
+  body?: CompiledConsumer;
 }
 
 /**
  * A consumer needs an accepted gateway. A missing key Secret drops that key; a missing registry
  * drops that target (a route left with none answers 503). Slugs are unique per gateway, older wins.
  */
-export function compileConsumers(consumers: readonly Consumer[], ctx: Context): CompiledConsumers {
+export function compileConsumers(
+  consumers: readonly Consumer[],
+  draftOf: (c: Consumer) => ConsumerDraft,
+): CompiledConsumers {
   const emitted = new Map<string, CompiledConsumer>();
   const slugOwner = new Map<string, string>();
   const statuses: StatusBuilder[] = [];
 
-  for (const c of [...consumers].sort(byAge)) {
-    const status = new StatusBuilder('Consumer', c.metadata);
-    statuses.push(status);
-    const ns = status.namespace;
-    const spec = c.spec ?? ({} as Consumer['spec']);
-
-    checkLabel(status, 'spec.slug', spec.slug);
-    if (spec.credentials?.jwt !== undefined)
-      status.reject('Unsupported', 'spec.credentials.jwt is not supported yet');
-    if (spec.mcp !== undefined) status.reject('Unsupported', 'spec.mcp is not supported yet');
-
-    const gatewayName = `${ns}/${spec.gatewayRef?.name}`;
-    const gateway = ctx.gateways.get(gatewayName);
-    if (!gateway) {
-      if (ctx.knownGateways.has(gatewayName)) {
-        status.unresolvedRef(
-          'RefNotAccepted',
-          `spec.gatewayRef: Gateway '${spec.gatewayRef?.name}' is not accepted`,
-        );
-      } else {
-        status.unresolvedRef('RefNotFound', `spec.gatewayRef: Gateway '${spec.gatewayRef?.name}' not found`);
-      }
+  for (const c of oldestFirst(consumers)) {
+    const { status, body } = draftOf(c);
+    if (!body) {
+      statuses.push(status);
+      continue;
     }
-
-    const apiKeyHashes = new Set<string>();
-    for (const [i, k] of (spec.credentials?.apiKeys ?? []).entries()) {
-      const found = ctx.secrets.lookup(ns, k.secretRef, `spec.credentials.apiKeys[${i}].secretRef`);
-      if (found.ok) apiKeyHashes.add(createHash('sha256').update(found.value.trim()).digest('hex'));
-      else status.unresolvedRef(found.reason, found.message);
-    }
-
-    const routes: CompiledRoute[] = [];
-    const seenModels = new Set<string>();
-    for (const [i, route] of (spec.routes ?? []).entries()) {
-      const at = `spec.routes[${i}]`;
-      if (seenModels.has(route.model))
-        status.reject('Invalid', `${at}.model: '${route.model}' is routed twice`);
-      seenModels.add(route.model);
-      const reserved = typeof route.model === 'string' ? reservedPrefixOf(route.model) : undefined;
-      if (reserved !== undefined) {
-        status.reject(
-          'Invalid',
-          `${at}.model: '${route.model}' starts with '${reserved}', which callers use to pin a registry ('@{registry}/{model}') or pick a pool ('pool:{model}')`,
-        );
-      }
-      // Unset: latency-aware, which also prefers healthy upstreams (failures make them slow or ejected).
-      const strategy = route.strategy ?? 'LatencyAware';
-      if (!LB_STRATEGIES.includes(strategy))
-        status.reject('Invalid', `${at}.strategy: '${String(strategy)}' is not a strategy`);
-      const targets: CompiledRoute['targets'] = [];
-      let total = 0;
-      for (const [j, t] of (route.targets ?? []).entries()) {
-        const tat = `${at}.targets[${j}]`;
-        const weight = t.weight ?? 1;
-        const priority = t.priority ?? 0;
-        total += weight;
-        wholeNumber(status, `${tat}.weight`, weight, 0);
-        wholeNumber(status, `${tat}.priority`, priority, 0, 100);
-        const match = compileMatch(status, `${tat}.match`, t.match);
-        const registryName = `${ns}/${t.registryRef?.name}`;
-        const registry = ctx.registries.get(registryName);
-        if (!registry) {
-          const reason = ctx.knownRegistries.has(registryName) ? 'RefNotAccepted' : 'RefNotFound';
-          const what = reason === 'RefNotFound' ? 'not found' : 'is not usable (see its conditions)';
-          status.unresolvedRef(reason, `${tat}.registryRef: Registry '${t.registryRef?.name}' ${what}`);
-          continue;
-        }
-        const upstream = t.model ?? (route.model === '*' ? undefined : route.model);
-        if (upstream !== undefined && registry.models.length > 0) {
-          const served = registry.aliases[upstream] ?? upstream;
-          if (!registry.models.includes(served)) {
-            status.reject(
-              'Invalid',
-              `${tat}: Registry '${t.registryRef.name}' does not serve model '${upstream}'`,
-            );
-          }
-        }
-        targets.push({
-          registry: registryName,
-          ...(t.model !== undefined ? { model: t.model } : {}),
-          weight,
-          priority,
-          ...(match !== undefined ? { match } : {}),
-        });
-      }
-      if ((route.targets ?? []).length === 0)
-        status.reject('Invalid', `${at}.targets: at least one target is required`);
-      else if (total <= 0) status.reject('Invalid', `${at}.targets: weights must add up to more than 0`);
-      routes.push({ model: route.model, strategy, targets });
-    }
-
-    const retry = compileRetry(status, spec.retry);
-
-    if (!status.accepted || !gateway) continue;
-    const slugKey = `${gatewayName}|${spec.slug}`;
+    const slugKey = `${body.gateway}|${body.slug}`;
     const winner = slugOwner.get(slugKey);
     if (winner) {
-      status.reject(
-        'SlugConflict',
-        `spec.slug: '${spec.slug}' is already used in Gateway ${gatewayName} by Consumer ${winner}`,
+      statuses.push(
+        status.rejectedCopy(
+          'SlugConflict',
+          `spec.slug: '${body.slug}' is already used in Gateway ${body.gateway} by Consumer ${winner}`,
+        ),
       );
       continue;
     }
+    statuses.push(status);
     slugOwner.set(slugKey, nsName(c.metadata));
-    emitted.set(nsName(c.metadata), {
+    emitted.set(nsName(c.metadata), body);
+  }
+  return { emitted, statuses };
+}
+
+export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
+  const status = new StatusBuilder('Consumer', c.metadata);
+  const ns = status.namespace;
+  const spec = c.spec ?? ({} as Consumer['spec']);
+
+  checkLabel(status, 'spec.slug', spec.slug);
+  if (spec.credentials?.jwt !== undefined)
+    status.reject('Unsupported', 'spec.credentials.jwt is not supported yet');
+  if (spec.mcp !== undefined) status.reject('Unsupported', 'spec.mcp is not supported yet');
+
+  const gatewayName = `${ns}/${spec.gatewayRef?.name}`;
+  const gateway = refs.gateway(gatewayName);
+  if (gateway !== 'accepted') {
+    if (gateway === 'rejected') {
+      status.unresolvedRef(
+        'RefNotAccepted',
+        `spec.gatewayRef: Gateway '${spec.gatewayRef?.name}' is not accepted`,
+      );
+    } else {
+      status.unresolvedRef('RefNotFound', `spec.gatewayRef: Gateway '${spec.gatewayRef?.name}' not found`);
+    }
+  }
+
+  const apiKeyHashes = new Set<string>();
+  for (const [i, k] of (spec.credentials?.apiKeys ?? []).entries()) {
+    const found = refs.secret(ns, k.secretRef, `spec.credentials.apiKeys[${i}].secretRef`);
+    if (found.ok) apiKeyHashes.add(createHash('sha256').update(found.value.trim()).digest('hex'));
+    else status.unresolvedRef(found.reason, found.message);
+  }
+
+  const routes: CompiledRoute[] = [];
+  const seenModels = new Set<string>();
+  for (const [i, route] of (spec.routes ?? []).entries()) {
+    const at = `spec.routes[${i}]`;
+    if (seenModels.has(route.model))
+      status.reject('Invalid', `${at}.model: '${route.model}' is routed twice`);
+    seenModels.add(route.model);
+    const reserved = typeof route.model === 'string' ? reservedPrefixOf(route.model) : undefined;
+    if (reserved !== undefined) {
+      status.reject(
+        'Invalid',
+        `${at}.model: '${route.model}' starts with '${reserved}', which callers use to pin a registry ('@{registry}/{model}') or pick a pool ('pool:{model}')`,
+      );
+    }
+    // Unset: latency-aware, which also prefers healthy upstreams (failures make them slow or ejected).
+    const strategy = route.strategy ?? 'LatencyAware';
+    if (!LB_STRATEGIES.includes(strategy))
+      status.reject('Invalid', `${at}.strategy: '${String(strategy)}' is not a strategy`);
+    const targets: CompiledRoute['targets'] = [];
+    let total = 0;
+    for (const [j, t] of (route.targets ?? []).entries()) {
+      const tat = `${at}.targets[${j}]`;
+      const weight = t.weight ?? 1;
+      const priority = t.priority ?? 0;
+      total += weight;
+      wholeNumber(status, `${tat}.weight`, weight, 0);
+      wholeNumber(status, `${tat}.priority`, priority, 0, 100);
+      const match = compileMatch(status, `${tat}.match`, t.match);
+      const registryName = `${ns}/${t.registryRef?.name}`;
+      const registry = refs.registry(registryName);
+      if (typeof registry === 'string') {
+        const reason = registry === 'rejected' ? 'RefNotAccepted' : 'RefNotFound';
+        const what = reason === 'RefNotFound' ? 'not found' : 'is not usable (see its conditions)';
+        status.unresolvedRef(reason, `${tat}.registryRef: Registry '${t.registryRef?.name}' ${what}`);
+        continue;
+      }
+      const upstream = t.model ?? (route.model === '*' ? undefined : route.model);
+      if (upstream !== undefined && registry.models.length > 0) {
+        const served = registry.aliases[upstream] ?? upstream;
+        if (!registry.models.includes(served)) {
+          status.reject(
+            'Invalid',
+            `${tat}: Registry '${t.registryRef.name}' does not serve model '${upstream}'`,
+          );
+        }
+      }
+      targets.push({
+        registry: registryName,
+        ...(t.model !== undefined ? { model: t.model } : {}),
+        weight,
+        priority,
+        ...(match !== undefined ? { match } : {}),
+      });
+    }
+    if ((route.targets ?? []).length === 0)
+      status.reject('Invalid', `${at}.targets: at least one target is required`);
+    else if (total <= 0) status.reject('Invalid', `${at}.targets: weights must add up to more than 0`);
+    routes.push({ model: route.model, strategy, targets });
+  }
+
+  const retry = compileRetry(status, spec.retry);
+
+  if (!status.accepted || gateway !== 'accepted') return { status };
+  return {
+    status,
+    body: {
       source: { namespace: ns, name: c.metadata.name, generation: status.generation },
       gateway: gatewayName,
       slug: spec.slug,
       apiKeyHashes: [...apiKeyHashes].sort(),
       routes,
       retry,
-    });
-  }
-  return { emitted, statuses };
+    },
+  };
 }

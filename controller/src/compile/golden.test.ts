@@ -1,43 +1,23 @@
-import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments, stringify, parse } from 'yaml';
-import type { Secret, TollgateObject } from '../api/v1alpha1';
+import { stringify, parse } from 'yaml';
 import { validateResource } from '../../../protocol/src';
-import { compile, type CompileInput } from '.';
+import { compile } from '.';
+import { GOLDEN_CASES, TESTDATA, readGoldenInput } from './golden-cases';
 
 /**
  * Golden translation tests: each folder under testdata/ holds input.yaml (Gateways, Registries,
  * Consumers, Policies, Secrets) and expected.yaml (the whole compile result). The expected files are
  * the specification; regenerate with UPDATE_GOLDEN=1 and read the diff.
  */
-const TESTDATA = path.join(__dirname, 'testdata');
-const cases = readdirSync(TESTDATA, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name)
-  .sort();
-
-function readInput(dir: string): CompileInput {
-  const docs = parseAllDocuments(readFileSync(path.join(dir, 'input.yaml'), 'utf8'))
-    .map((d) => d.toJS() as (TollgateObject | Secret) | null)
-    .filter((d): d is TollgateObject | Secret => d !== null);
-  for (const d of docs) {
-    d.metadata.namespace ??= 'default';
-    d.metadata.generation ??= 1;
-  }
-  return {
-    objects: docs.filter((d): d is TollgateObject => d.kind !== 'Secret'),
-    secrets: docs.filter((d): d is Secret => d.kind === 'Secret'),
-  };
-}
-
 describe('compile goldens', () => {
   it('has at least 14 cases', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(14);
+    expect(GOLDEN_CASES.length).toBeGreaterThanOrEqual(14);
   });
 
-  it.each(cases)('%s', (name) => {
+  it.each(GOLDEN_CASES)('%s', (name) => {
     const dir = path.join(TESTDATA, name);
-    const result = compile(readInput(dir));
+    const result = compile(readGoldenInput(dir));
     const expectedFile = path.join(dir, 'expected.yaml');
     if (process.env.UPDATE_GOLDEN === '1' || !existsSync(expectedFile)) {
       writeFileSync(expectedFile, stringify(result, { aliasDuplicateObjects: false }));
@@ -47,8 +27,8 @@ describe('compile goldens', () => {
     for (const r of result.resources) expect(validateResource(r)).toEqual({ ok: true, resource: r });
   });
 
-  it.each(cases)('%s: output does not depend on input order', (name) => {
-    const input = readInput(path.join(TESTDATA, name));
+  it.each(GOLDEN_CASES)('%s: output does not depend on input order', (name) => {
+    const input = readGoldenInput(path.join(TESTDATA, name));
     const reversed = compile({
       objects: [...input.objects].reverse(),
       secrets: [...input.secrets].reverse(),
@@ -63,8 +43,8 @@ describe('compile goldens', () => {
   });
 
   it('never puts a secret value into a status, and API keys only as digests', () => {
-    for (const name of cases) {
-      const input = readInput(path.join(TESTDATA, name));
+    for (const name of GOLDEN_CASES) {
+      const input = readGoldenInput(path.join(TESTDATA, name));
       const result = compile(input);
       const statuses = JSON.stringify(result.statuses);
       const consumers = JSON.stringify(result.resources.filter((r) => r.kind === 'Consumer'));

@@ -8,14 +8,16 @@ import {
 } from '../../../protocol/src';
 import type { Consumer, Gateway, Policy, Registry, Secret, TollgateObject } from '../api/v1alpha1';
 import { nsName } from './common';
-import { compileConsumers } from './consumers';
-import { compileGateways } from './gateways';
-import { compilePolicies } from './policies';
-import { compileRegistries } from './registries';
+import { compileConsumer, compileConsumers } from './consumers';
+import { compileGateway, compileGateways } from './gateways';
+import { Memo, type MemoStats, type RefState, type Refs } from './memo';
+import { compilePolicies, compilePolicy } from './policies';
+import { compileRegistries, compileRegistry } from './registries';
 import { SecretIndex } from './secrets';
 import type { ObjectStatus } from './status';
 
 export type { ObjectStatus } from './status';
+export type { MemoStats } from './memo';
 
 /**
  * compile: resources in, proxy config out. A pure function — no I/O, no clock, no randomness — so the
@@ -47,86 +49,142 @@ export interface CompileResult {
   statuses: ObjectStatus[];
 }
 
-export function compile(input: CompileInput): CompileResult {
-  const of = <K extends TollgateObject['kind']>(kind: K) =>
-    input.objects.filter((o): o is Extract<TollgateObject, { kind: K }> => o.kind === kind);
-  const gateways = of('Gateway') as Gateway[];
-  const registries = of('Registry') as Registry[];
-  const consumers = of('Consumer') as Consumer[];
-  const policies = of('Policy') as Policy[];
-  const secrets = new SecretIndex(input.secrets);
+/** What one compile did per kind: objects compiled, and objects whose previous result still held. */
+export type CompileStats = Record<TollgateObject['kind'], MemoStats>;
 
-  const g = compileGateways(gateways);
-  const r = compileRegistries(registries, secrets);
-  const c = compileConsumers(consumers, {
-    gateways: g.accepted,
-    knownGateways: new Set(gateways.map((x) => nsName(x.metadata))),
-    registries: r.usable,
-    knownRegistries: r.known,
-    secrets,
-  });
-  const p = compilePolicies(policies, {
-    gateways: g.accepted,
-    knownGateways: new Set(gateways.map((x) => nsName(x.metadata))),
-    consumers: c.emitted,
-    knownConsumers: new Set(consumers.map((x) => nsName(x.metadata))),
-    registries: r.usable,
-    knownRegistries: r.known,
-  });
+/**
+ * `compile` with memory: each object's result is kept and reused while the object and everything
+ * it read are unchanged, so a change recompiles only what it affects (its own object and the ones
+ * that read it) plus the cheap passes across all objects (conflicts, fleets). Its output is always
+ * exactly `compile(input)`'s; the controller keeps one for its lifetime.
+ */
+export class Compiler {
+  private readonly gateways = new Memo(compileGateway);
+  private readonly registries = new Memo(compileRegistry);
+  private readonly consumers = new Memo(compileConsumer);
+  private readonly policies = new Memo(compilePolicy);
+  private last: CompileStats | undefined;
 
-  const resources: AnyResource[] = [];
-  const fleets = new Map<string, Set<string>>();
-  const addTo = (fleet: string, key: string) => {
-    const set = fleets.get(fleet) ?? new Set<string>();
-    set.add(key);
-    fleets.set(fleet, set);
-  };
-  const emit = <K extends ResourceKind>(kind: K, name: string, body: CompiledBodies[K]) => {
-    const resource = { kind, name, version: contentHash(body), body } as AnyResource;
-    resources.push(resource);
-    return resourceKey(resource);
-  };
+  /** The last compile's counts (tests, logs). */
+  get stats(): CompileStats | undefined {
+    return this.last;
+  }
 
-  for (const [name, body] of g.accepted) addTo(body.fleet, emit('Gateway', name, body));
-  const registryFleets = new Map<string, Set<string>>();
-  for (const [name, body] of c.emitted) {
-    const fleet = g.accepted.get(body.gateway)?.fleet ?? 'default';
-    addTo(fleet, emit('Consumer', name, body));
-    for (const route of body.routes) {
-      for (const t of route.targets) {
-        const set = registryFleets.get(t.registry) ?? new Set<string>();
-        set.add(fleet);
-        registryFleets.set(t.registry, set);
+  compile(input: CompileInput): CompileResult {
+    const result = this.run(input);
+    this.last = {
+      Gateway: this.gateways.finish(),
+      Registry: this.registries.finish(),
+      Consumer: this.consumers.finish(),
+      Policy: this.policies.finish(),
+    };
+    return result;
+  }
+
+  private run(input: CompileInput): CompileResult {
+    const of = <K extends TollgateObject['kind']>(kind: K) =>
+      input.objects.filter((o): o is Extract<TollgateObject, { kind: K }> => o.kind === kind);
+    const gateways = of('Gateway') as Gateway[];
+    const registries = of('Registry') as Registry[];
+    const consumers = of('Consumer') as Consumer[];
+    const policies = of('Policy') as Policy[];
+    const secrets = new SecretIndex(input.secrets);
+    const state = (usable: ReadonlyMap<string, unknown>, known: ReadonlySet<string>) => (name: string) =>
+      usable.has(name) ? 'accepted' : known.has(name) ? 'rejected' : 'missing';
+    const knownGateways = new Set(gateways.map((x) => nsName(x.metadata)));
+    const knownConsumers = new Set(consumers.map((x) => nsName(x.metadata)));
+    // Each kind reads only kinds compiled before it, so these are filled in as compile goes.
+    let gatewayState: (name: string) => RefState = () => 'missing';
+    let consumerState: (name: string) => RefState = () => 'missing';
+    let registryOf: Refs['registry'] = () => 'missing';
+    const refs: Refs = {
+      gateway: (name) => gatewayState(name),
+      consumer: (name) => consumerState(name),
+      registry: (name) => registryOf(name),
+      secret: (namespace, ref, field) => secrets.lookup(namespace, ref, field),
+    };
+
+    const g = compileGateways(gateways, (x) => this.gateways.get(x, refs));
+    gatewayState = state(g.accepted, knownGateways);
+    const r = compileRegistries(registries, (x) => this.registries.get(x, refs));
+    registryOf = (name) => r.usable.get(name) ?? (r.known.has(name) ? 'rejected' : 'missing');
+    const c = compileConsumers(consumers, (x) => this.consumers.get(x, refs));
+    consumerState = state(c.emitted, knownConsumers);
+    const p = compilePolicies(policies, (x) => this.policies.get(x, refs));
+
+    const resources: AnyResource[] = [];
+    const fleets = new Map<string, Set<string>>();
+    const addTo = (fleet: string, key: string) => {
+      const set = fleets.get(fleet) ?? new Set<string>();
+      set.add(key);
+      fleets.set(fleet, set);
+    };
+    const emit = <K extends ResourceKind>(kind: K, name: string, body: CompiledBodies[K]) => {
+      const resource = { kind, name, version: hashOf(body), body } as AnyResource;
+      resources.push(resource);
+      return resourceKey(resource);
+    };
+
+    for (const [name, body] of g.accepted) addTo(body.fleet, emit('Gateway', name, body));
+    const registryFleets = new Map<string, Set<string>>();
+    for (const [name, body] of c.emitted) {
+      const fleet = g.accepted.get(body.gateway)?.fleet ?? 'default';
+      addTo(fleet, emit('Consumer', name, body));
+      for (const route of body.routes) {
+        for (const t of route.targets) {
+          const set = registryFleets.get(t.registry) ?? new Set<string>();
+          set.add(fleet);
+          registryFleets.set(t.registry, set);
+        }
       }
     }
-  }
-  for (const [name, body] of r.usable) {
-    const key = emit('Registry', name, body);
-    for (const fleet of registryFleets.get(name) ?? []) addTo(fleet, key);
-  }
-  // A policy goes to the fleet of every gateway it covers, directly or through a consumer.
-  for (const [name, body] of p.emitted) {
-    const key = emit('Policy', name, body);
-    for (const t of body.targets) {
-      const gatewayName = t.kind === 'Gateway' ? t.name : c.emitted.get(t.name)?.gateway;
-      const fleet = gatewayName === undefined ? undefined : g.accepted.get(gatewayName)?.fleet;
-      if (fleet === undefined) continue;
-      addTo(fleet, key);
-      // The cache's embedding Registry goes along, whether or not a consumer there routes to it.
-      const embedder = body.plugins.semanticCache?.embeddingRegistry;
-      if (embedder !== undefined) addTo(fleet, resourceKey({ kind: 'Registry', name: embedder }));
+    for (const [name, body] of r.usable) {
+      const key = emit('Registry', name, body);
+      for (const fleet of registryFleets.get(name) ?? []) addTo(fleet, key);
     }
-  }
+    // A policy goes to the fleet of every gateway it covers, directly or through a consumer.
+    for (const [name, body] of p.emitted) {
+      const key = emit('Policy', name, body);
+      for (const t of body.targets) {
+        const gatewayName = t.kind === 'Gateway' ? t.name : c.emitted.get(t.name)?.gateway;
+        const fleet = gatewayName === undefined ? undefined : g.accepted.get(gatewayName)?.fleet;
+        if (fleet === undefined) continue;
+        addTo(fleet, key);
+        // The cache's embedding Registry goes along, whether or not a consumer there routes to it.
+        const embedder = body.plugins.semanticCache?.embeddingRegistry;
+        if (embedder !== undefined) addTo(fleet, resourceKey({ kind: 'Registry', name: embedder }));
+      }
+    }
 
-  const order = (kind: ResourceKind) => RESOURCE_KINDS.indexOf(kind);
-  resources.sort((a, b) => order(a.kind) - order(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const statuses = [...g.statuses, ...r.statuses, ...c.statuses, ...p.statuses]
-    .map((s) => s.build())
-    .sort(
-      (a, b) =>
-        order(a.kind) - order(b.kind) || (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1),
+    const order = (kind: ResourceKind) => RESOURCE_KINDS.indexOf(kind);
+    resources.sort(
+      (a, b) => order(a.kind) - order(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
     );
-  const fleetRecord: Record<string, string[]> = {};
-  for (const name of [...fleets.keys()].sort()) fleetRecord[name] = [...(fleets.get(name) ?? [])].sort();
-  return { resources, fleets: fleetRecord, statuses };
+    const statuses = [...g.statuses, ...r.statuses, ...c.statuses, ...p.statuses]
+      .map((builder) => {
+        const status = builder.build();
+        return { status, key: `${order(status.kind)}|${status.namespace}/${status.name}` };
+      })
+      .sort((a, b) => (a.key < b.key ? -1 : 1))
+      .map((k) => k.status);
+    const fleetRecord: Record<string, string[]> = {};
+    for (const name of [...fleets.keys()].sort()) fleetRecord[name] = [...(fleets.get(name) ?? [])].sort();
+    return { resources, fleets: fleetRecord, statuses };
+  }
+}
+
+/** Resources in, proxy config out, in one go (tests, tools): a fresh `Compiler` with nothing kept. */
+export function compile(input: CompileInput): CompileResult {
+  return new Compiler().compile(input);
+}
+
+/** Bodies are never changed once compiled, and a kept body is the same object: hash each once. */
+const hashes = new WeakMap<object, string>();
+function hashOf(body: object): string {
+  let hash = hashes.get(body);
+  if (hash === undefined) {
+    hash = contentHash(body);
+    hashes.set(body, hash);
+  }
+  return hash;
 }

@@ -1,12 +1,7 @@
-import type {
-  CompiledConsumer,
-  CompiledGateway,
-  CompiledPolicy,
-  CompiledRegistry,
-  PluginName,
-} from '../../../protocol/src';
+import type { CompiledPolicy, PluginName } from '../../../protocol/src';
 import type { Policy } from '../api/v1alpha1';
-import { byAge, nsName } from './common';
+import { nsName, oldestFirst } from './common';
+import type { Refs } from './memo';
 import { compilePlugins } from './plugins';
 import { StatusBuilder } from './status';
 
@@ -14,16 +9,6 @@ export interface CompiledPolicies {
   /** Emitted policies by `{namespace}/{name}`. */
   emitted: Map<string, CompiledPolicy>;
   statuses: StatusBuilder[];
-}
-
-interface Context {
-  gateways: ReadonlyMap<string, CompiledGateway>;
-  knownGateways: ReadonlySet<string>;
-  consumers: ReadonlyMap<string, CompiledConsumer>;
-  knownConsumers: ReadonlySet<string>;
-  /** Registries plugins may reference (semanticCache's embedding Registry). */
-  registries: ReadonlyMap<string, CompiledRegistry>;
-  knownRegistries: ReadonlySet<string>;
 }
 
 type Target = CompiledPolicy['targets'][number];
@@ -38,51 +23,33 @@ type Target = CompiledPolicy['targets'][number];
  *   one (creationTimestamp, then namespace/name, as Gateway API does) wins, the other is rejected
  *   whole with `Accepted=False, reason Conflict` and not emitted.
  */
-export function compilePolicies(policies: readonly Policy[], ctx: Context): CompiledPolicies {
+/** One Policy on its own: its problems and, when it has none and targets something, its body. */
+export interface PolicyDraft {
+  status: StatusBuilder;
+  /** The targets in the order the spec gives them, for conflict messages. */
+  claimed: Target[];
+  body?: CompiledPolicy;
+}
+
+export function compilePolicies(
+  policies: readonly Policy[],
+  draftOf: (p: Policy) => PolicyDraft,
+): CompiledPolicies {
   const emitted = new Map<string, CompiledPolicy>();
   const statuses: StatusBuilder[] = [];
   /** `{kind}/{target}|{plugin}` → the Policy that set it first. */
   const claims = new Map<string, string>();
 
-  for (const p of [...policies].sort(byAge)) {
-    const status = new StatusBuilder('Policy', p.metadata);
-    statuses.push(status);
-    const ns = status.namespace;
-    const spec = p.spec ?? ({} as Policy['spec']);
-
-    const plugins = compilePlugins(status, spec.plugins ?? {}, {
-      namespace: ns,
-      registries: ctx.registries,
-      knownRegistries: ctx.knownRegistries,
-    });
-    const parallel = spec.parallel ?? false;
-    if (typeof parallel !== 'boolean') status.reject('Invalid', 'spec.parallel: must be true or false');
-
-    const targets: Target[] = [];
-    for (const [i, ref] of (spec.targetRefs ?? []).entries()) {
-      const name = `${ns}/${ref.name}`;
-      const [usable, known] =
-        ref.kind === 'Gateway'
-          ? [ctx.gateways.has(name), ctx.knownGateways.has(name)]
-          : [ctx.consumers.has(name), ctx.knownConsumers.has(name)];
-      if (usable) {
-        if (!targets.some((t) => t.kind === ref.kind && t.name === name))
-          targets.push({ kind: ref.kind, name });
-      } else if (known) {
-        status.unresolvedRef(
-          'RefNotAccepted',
-          `spec.targetRefs[${i}]: ${ref.kind} '${ref.name}' is not accepted (see its conditions)`,
-        );
-      } else {
-        status.unresolvedRef('RefNotFound', `spec.targetRefs[${i}]: ${ref.kind} '${ref.name}' not found`);
-      }
+  for (const p of oldestFirst(policies)) {
+    const { status, claimed, body } = draftOf(p);
+    if (!body) {
+      statuses.push(status);
+      continue;
     }
-    // A plugin whose reference did not resolve is left out; a Policy left with none is not emitted.
-    if (!status.accepted || targets.length === 0 || Object.keys(plugins).length === 0) continue;
-
-    const names = Object.keys(plugins) as PluginName[];
+    const ns = status.namespace;
+    const names = Object.keys(body.plugins) as PluginName[];
     const conflicts: string[] = [];
-    for (const t of targets) {
+    for (const t of claimed) {
       for (const plugin of names) {
         const winner = claims.get(`${t.kind}/${t.name}|${plugin}`);
         if (winner) {
@@ -93,21 +60,57 @@ export function compilePolicies(policies: readonly Policy[], ctx: Context): Comp
       }
     }
     if (conflicts.length > 0) {
-      status.reject('Conflict', conflicts.join('; '));
+      statuses.push(status.rejectedCopy('Conflict', conflicts.join('; ')));
       continue;
     }
-    for (const t of targets)
+    statuses.push(status);
+    for (const t of claimed)
       for (const plugin of names) claims.set(`${t.kind}/${t.name}|${plugin}`, nsName(p.metadata));
-
-    targets.sort((a, b) =>
-      a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
-    emitted.set(nsName(p.metadata), {
-      source: { namespace: ns, name: p.metadata.name, generation: status.generation },
-      targets,
-      parallel: parallel === true,
-      plugins,
-    });
+    emitted.set(nsName(p.metadata), body);
   }
   return { emitted, statuses };
+}
+
+export function compilePolicy(p: Policy, refs: Refs): PolicyDraft {
+  const status = new StatusBuilder('Policy', p.metadata);
+  const ns = status.namespace;
+  const spec = p.spec ?? ({} as Policy['spec']);
+
+  const plugins = compilePlugins(status, spec.plugins ?? {}, { namespace: ns, registry: refs.registry });
+  const parallel = spec.parallel ?? false;
+  if (typeof parallel !== 'boolean') status.reject('Invalid', 'spec.parallel: must be true or false');
+
+  const targets: Target[] = [];
+  for (const [i, ref] of (spec.targetRefs ?? []).entries()) {
+    const name = `${ns}/${ref.name}`;
+    const state = ref.kind === 'Gateway' ? refs.gateway(name) : refs.consumer(name);
+    if (state === 'accepted') {
+      if (!targets.some((t) => t.kind === ref.kind && t.name === name))
+        targets.push({ kind: ref.kind, name });
+    } else if (state === 'rejected') {
+      status.unresolvedRef(
+        'RefNotAccepted',
+        `spec.targetRefs[${i}]: ${ref.kind} '${ref.name}' is not accepted (see its conditions)`,
+      );
+    } else {
+      status.unresolvedRef('RefNotFound', `spec.targetRefs[${i}]: ${ref.kind} '${ref.name}' not found`);
+    }
+  }
+  // A plugin whose reference did not resolve is left out; a Policy left with none is not emitted.
+  if (!status.accepted || targets.length === 0 || Object.keys(plugins).length === 0)
+    return { status, claimed: targets };
+
+  const sorted = [...targets].sort((a, b) =>
+    a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  return {
+    status,
+    claimed: targets,
+    body: {
+      source: { namespace: ns, name: p.metadata.name, generation: status.generation },
+      targets: sorted,
+      parallel: parallel === true,
+      plugins,
+    },
+  };
 }

@@ -8,7 +8,7 @@ import {
 } from '../api/v1alpha1';
 import { durationMs, nsName } from './common';
 import { compileHealthCheck } from './health';
-import type { SecretIndex } from './secrets';
+import type { Refs } from './memo';
 import { StatusBuilder } from './status';
 
 /** Providers this release implements: the CRD's enum but for mcp, which is modelled but refused. */
@@ -49,151 +49,164 @@ export interface CompiledRegistries {
   statuses: StatusBuilder[];
 }
 
-export function compileRegistries(registries: readonly Registry[], secrets: SecretIndex): CompiledRegistries {
+/** One Registry on its own: its problems and, when it can serve traffic, its body. */
+export interface RegistryDraft {
+  status: StatusBuilder;
+  body?: CompiledRegistry;
+}
+
+export function compileRegistries(
+  registries: readonly Registry[],
+  draftOf: (r: Registry) => RegistryDraft,
+): CompiledRegistries {
   const usable = new Map<string, CompiledRegistry>();
   const known = new Set<string>();
   const statuses: StatusBuilder[] = [];
-
   for (const r of registries) {
-    const status = new StatusBuilder('Registry', r.metadata);
+    const { status, body } = draftOf(r);
     statuses.push(status);
     known.add(nsName(r.metadata));
-    const spec = r.spec ?? ({} as Registry['spec']);
-    const provider = spec.provider as CompiledProvider;
+    if (body) usable.set(nsName(r.metadata), body);
+  }
+  return { usable, known, statuses };
+}
 
-    if (!SUPPORTED_PROVIDERS.includes(provider)) {
-      // Provider-specific checks would only add noise to an unsupported provider's condition.
-      status.reject('Unsupported', `spec.provider: '${String(spec.provider)}' is not supported yet`);
-    }
-    const healthCheck = compileHealthCheck(status, spec.healthCheck, {
-      provider,
-      azureApiVersion: spec.azure?.apiVersion ?? AZURE_API_VERSION,
-    });
-    if (spec.mock !== undefined && provider !== 'mock') {
-      status.reject('Invalid', "spec.mock: only allowed when spec.provider is 'mock'");
-    }
+export function compileRegistry(r: Registry, refs: Pick<Refs, 'secret'>): RegistryDraft {
+  const status = new StatusBuilder('Registry', r.metadata);
+  const spec = r.spec ?? ({} as Registry['spec']);
+  const provider = spec.provider as CompiledProvider;
 
-    for (const block of ['azure', 'bedrock', 'vertex'] as const) {
-      const owner = block === 'azure' ? 'azure-openai' : block;
-      if (spec[block] !== undefined && provider !== owner)
-        status.reject('Invalid', `spec.${block}: only allowed when spec.provider is '${owner}'`);
-    }
-    if (provider === 'bedrock' && !spec.bedrock)
-      status.reject('Invalid', "spec.bedrock: required for provider 'bedrock'");
-    if (provider === 'vertex' && !spec.vertex)
-      status.reject('Invalid', "spec.vertex: required for provider 'vertex'");
-    if (provider === 'bedrock' && spec.credentials && spec.bedrock?.accessKeys) {
-      status.reject(
-        'Invalid',
-        'spec.bedrock.accessKeys: set either credentials (a Bedrock API key) or accessKeys, not both',
-      );
-    }
-    if (provider === 'bedrock' && !spec.credentials && !spec.bedrock?.accessKeys) {
-      status.reject(
-        'Invalid',
-        'spec.credentials: bedrock needs credentials (a Bedrock API key) or spec.bedrock.accessKeys',
-      );
-    }
+  if (!SUPPORTED_PROVIDERS.includes(provider)) {
+    // Provider-specific checks would only add noise to an unsupported provider's condition.
+    status.reject('Unsupported', `spec.provider: '${String(spec.provider)}' is not supported yet`);
+  }
+  const healthCheck = compileHealthCheck(status, spec.healthCheck, {
+    provider,
+    azureApiVersion: spec.azure?.apiVersion ?? AZURE_API_VERSION,
+  });
+  if (spec.mock !== undefined && provider !== 'mock') {
+    status.reject('Invalid', "spec.mock: only allowed when spec.provider is 'mock'");
+  }
 
-    const supported = SUPPORTED_PROVIDERS.includes(provider);
-    let baseUrl = spec.baseUrl ?? defaultBaseUrl(provider, spec) ?? '';
-    if (provider === 'mock' || !supported) baseUrl = '';
-    else if (!baseUrl) status.reject('Invalid', `spec.baseUrl: required for provider '${provider}'`);
-    else if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
-      status.reject('Invalid', 'spec.baseUrl: must be an http(s) URL');
-    baseUrl = baseUrl.replace(/\/+$/, '');
+  for (const block of ['azure', 'bedrock', 'vertex'] as const) {
+    const owner = block === 'azure' ? 'azure-openai' : block;
+    if (spec[block] !== undefined && provider !== owner)
+      status.reject('Invalid', `spec.${block}: only allowed when spec.provider is '${owner}'`);
+  }
+  if (provider === 'bedrock' && !spec.bedrock)
+    status.reject('Invalid', "spec.bedrock: required for provider 'bedrock'");
+  if (provider === 'vertex' && !spec.vertex)
+    status.reject('Invalid', "spec.vertex: required for provider 'vertex'");
+  if (provider === 'bedrock' && spec.credentials && spec.bedrock?.accessKeys) {
+    status.reject(
+      'Invalid',
+      'spec.bedrock.accessKeys: set either credentials (a Bedrock API key) or accessKeys, not both',
+    );
+  }
+  if (provider === 'bedrock' && !spec.credentials && !spec.bedrock?.accessKeys) {
+    status.reject(
+      'Invalid',
+      'spec.credentials: bedrock needs credentials (a Bedrock API key) or spec.bedrock.accessKeys',
+    );
+  }
 
-    if (NEEDS_CREDENTIALS.has(provider) && !spec.credentials) {
-      status.reject('Invalid', `spec.credentials: required for provider '${provider}'`);
+  const supported = SUPPORTED_PROVIDERS.includes(provider);
+  let baseUrl = spec.baseUrl ?? defaultBaseUrl(provider, spec) ?? '';
+  if (provider === 'mock' || !supported) baseUrl = '';
+  else if (!baseUrl) status.reject('Invalid', `spec.baseUrl: required for provider '${provider}'`);
+  else if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
+    status.reject('Invalid', 'spec.baseUrl: must be an http(s) URL');
+  baseUrl = baseUrl.replace(/\/+$/, '');
+
+  if (NEEDS_CREDENTIALS.has(provider) && !spec.credentials) {
+    status.reject('Invalid', `spec.credentials: required for provider '${provider}'`);
+  }
+
+  const models: string[] = [];
+  const aliases: Record<string, string> = {};
+  const names = new Set<string>();
+  for (const m of spec.models ?? []) {
+    if (names.has(m.name)) status.reject('Invalid', `spec.models: '${m.name}' is listed twice`);
+    names.add(m.name);
+    models.push(m.name);
+  }
+  for (const m of spec.models ?? []) {
+    for (const a of m.aliases ?? []) {
+      if (names.has(a))
+        status.reject('Invalid', `spec.models: alias '${a}' of '${m.name}' is already a model or alias`);
+      names.add(a);
+      aliases[a] = m.name;
     }
+  }
 
-    const models: string[] = [];
-    const aliases: Record<string, string> = {};
-    const names = new Set<string>();
-    for (const m of spec.models ?? []) {
-      if (names.has(m.name)) status.reject('Invalid', `spec.models: '${m.name}' is listed twice`);
-      names.add(m.name);
-      models.push(m.name);
-    }
-    for (const m of spec.models ?? []) {
-      for (const a of m.aliases ?? []) {
-        if (names.has(a))
-          status.reject('Invalid', `spec.models: alias '${a}' of '${m.name}' is already a model or alias`);
-        names.add(a);
-        aliases[a] = m.name;
-      }
-    }
+  const timeouts = {
+    connectMs: durationMs(
+      status,
+      'spec.timeouts.connect',
+      spec.timeouts?.connect,
+      TIMEOUT_DEFAULTS.connectMs,
+    ),
+    requestMs: durationMs(
+      status,
+      'spec.timeouts.request',
+      spec.timeouts?.request,
+      TIMEOUT_DEFAULTS.requestMs,
+    ),
+    idleMs: durationMs(status, 'spec.timeouts.idle', spec.timeouts?.idle, TIMEOUT_DEFAULTS.idleMs),
+  };
 
-    const timeouts = {
-      connectMs: durationMs(
-        status,
-        'spec.timeouts.connect',
-        spec.timeouts?.connect,
-        TIMEOUT_DEFAULTS.connectMs,
-      ),
-      requestMs: durationMs(
-        status,
-        'spec.timeouts.request',
-        spec.timeouts?.request,
-        TIMEOUT_DEFAULTS.requestMs,
-      ),
-      idleMs: durationMs(status, 'spec.timeouts.idle', spec.timeouts?.idle, TIMEOUT_DEFAULTS.idleMs),
-    };
+  let apiKey: string | undefined;
+  if (spec.credentials) {
+    const found = refs.secret(status.namespace, spec.credentials.secretRef, 'spec.credentials.secretRef');
+    if (found.ok) apiKey = found.value.trim();
+    else status.unresolvedRef(found.reason, found.message);
+    if (apiKey !== undefined && provider === 'vertex') checkServiceAccountKey(status, apiKey);
+  }
 
-    let apiKey: string | undefined;
-    if (spec.credentials) {
-      const found = secrets.lookup(
-        status.namespace,
-        spec.credentials.secretRef,
-        'spec.credentials.secretRef',
-      );
-      if (found.ok) apiKey = found.value.trim();
-      else status.unresolvedRef(found.reason, found.message);
-      if (apiKey !== undefined && provider === 'vertex') checkServiceAccountKey(status, apiKey);
-    }
-
-    let bedrock: CompiledRegistry['bedrock'];
-    if (provider === 'bedrock' && spec.bedrock) {
-      bedrock = { region: spec.bedrock.region };
-      const keys = spec.bedrock.accessKeys;
-      if (keys) {
-        const read = (ref: SecretKeyRef, field: string): string | undefined => {
-          const found = secrets.lookup(status.namespace, ref, `spec.bedrock.accessKeys.${field}`);
-          if (found.ok) return found.value.trim();
-          status.unresolvedRef(found.reason, found.message);
-          return undefined;
-        };
-        const accessKeyId = read(keys.accessKeyIdSecretRef, 'accessKeyIdSecretRef');
-        const secretAccessKey = read(keys.secretAccessKeySecretRef, 'secretAccessKeySecretRef');
-        const sessionToken = keys.sessionTokenSecretRef
-          ? read(keys.sessionTokenSecretRef, 'sessionTokenSecretRef')
-          : undefined;
-        bedrock = {
-          ...bedrock,
-          ...(accessKeyId ? { accessKeyId } : {}),
-          ...(secretAccessKey ? { secretAccessKey } : {}),
-          ...(sessionToken ? { sessionToken } : {}),
-        };
-      }
-    }
-
-    let mock: CompiledRegistry['mock'];
-    if (provider === 'mock') {
-      const s = spec.mock ?? {};
-      const failureRate = s.failureRate ?? 0;
-      if (failureRate < 0 || failureRate > 1)
-        status.reject('Invalid', 'spec.mock.failureRate: must be within 0..1');
-      mock = {
-        latencyMs: durationMs(status, 'spec.mock.latency', s.latency, 0),
-        chunkDelayMs: durationMs(status, 'spec.mock.chunkDelay', s.chunkDelay, 0),
-        failureRate,
-        failureStatus: s.failureStatus ?? 500,
-        ...(s.reply !== undefined ? { reply: s.reply } : {}),
+  let bedrock: CompiledRegistry['bedrock'];
+  if (provider === 'bedrock' && spec.bedrock) {
+    bedrock = { region: spec.bedrock.region };
+    const keys = spec.bedrock.accessKeys;
+    if (keys) {
+      const read = (ref: SecretKeyRef, field: string): string | undefined => {
+        const found = refs.secret(status.namespace, ref, `spec.bedrock.accessKeys.${field}`);
+        if (found.ok) return found.value.trim();
+        status.unresolvedRef(found.reason, found.message);
+        return undefined;
+      };
+      const accessKeyId = read(keys.accessKeyIdSecretRef, 'accessKeyIdSecretRef');
+      const secretAccessKey = read(keys.secretAccessKeySecretRef, 'secretAccessKeySecretRef');
+      const sessionToken = keys.sessionTokenSecretRef
+        ? read(keys.sessionTokenSecretRef, 'sessionTokenSecretRef')
+        : undefined;
+      bedrock = {
+        ...bedrock,
+        ...(accessKeyId ? { accessKeyId } : {}),
+        ...(secretAccessKey ? { secretAccessKey } : {}),
+        ...(sessionToken ? { sessionToken } : {}),
       };
     }
+  }
 
-    if (!status.accepted || !status.resolved) continue;
-    usable.set(nsName(r.metadata), {
+  let mock: CompiledRegistry['mock'];
+  if (provider === 'mock') {
+    const s = spec.mock ?? {};
+    const failureRate = s.failureRate ?? 0;
+    if (failureRate < 0 || failureRate > 1)
+      status.reject('Invalid', 'spec.mock.failureRate: must be within 0..1');
+    mock = {
+      latencyMs: durationMs(status, 'spec.mock.latency', s.latency, 0),
+      chunkDelayMs: durationMs(status, 'spec.mock.chunkDelay', s.chunkDelay, 0),
+      failureRate,
+      failureStatus: s.failureStatus ?? 500,
+      ...(s.reply !== undefined ? { reply: s.reply } : {}),
+    };
+  }
+
+  if (!status.accepted || !status.resolved) return { status };
+  return {
+    status,
+    body: {
       source: { namespace: status.namespace, name: r.metadata.name, generation: status.generation },
       provider,
       baseUrl,
@@ -210,9 +223,8 @@ export function compileRegistries(registries: readonly Registry[], secrets: Secr
       timeouts,
       healthCheck,
       ...(mock ? { mock } : {}),
-    });
-  }
-  return { usable, known, statuses };
+    },
+  };
 }
 
 function defaultBaseUrl(provider: CompiledProvider, spec: RegistrySpec): string | undefined {

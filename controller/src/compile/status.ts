@@ -16,10 +16,12 @@ interface Problem {
 /**
  * Collects what compile finds wrong with one object and turns it into its `Accepted` and
  * `ResolvedRefs` conditions. The first problem's reason names the condition; every message is kept.
+ * A built status is kept until the next problem, so a status kept between compiles is built once.
  */
 export class StatusBuilder {
   private readonly rejected: Problem[] = [];
   private readonly unresolved: Problem[] = [];
+  private built: ObjectStatus | undefined;
 
   constructor(
     readonly kind: Kind,
@@ -44,13 +46,28 @@ export class StatusBuilder {
 
   reject(reason: string, message: string): void {
     this.rejected.push({ reason, message });
+    this.built = undefined;
   }
 
   unresolvedRef(reason: string, message: string): void {
     this.unresolved.push({ reason, message });
+    this.built = undefined;
+  }
+
+  /** A copy that is also rejected: the conflict passes use it, leaving a kept status as it was. */
+  rejectedCopy(reason: string, message: string): StatusBuilder {
+    const copy = new StatusBuilder(this.kind, this.meta);
+    copy.rejected.push(...this.rejected, { reason, message });
+    copy.unresolved.push(...this.unresolved);
+    return copy;
   }
 
   build(): ObjectStatus {
+    this.built ??= this.buildNow();
+    return this.built;
+  }
+
+  private buildNow(): ObjectStatus {
     const cond = (type: string, problems: Problem[], okReason: string, okMessage: string): Condition => ({
       type,
       status: problems.length === 0 ? 'True' : 'False',

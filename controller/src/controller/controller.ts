@@ -1,6 +1,6 @@
 import { contentHash, kindOfTypeUrl, type AnyResource } from '../../../protocol/src';
 import type { Kind, Status } from '../api/v1alpha1';
-import { compile, type CompileResult } from '../compile';
+import { Compiler, type CompileResult } from '../compile';
 import type { NackReport, StreamInfo } from '../discovery/server';
 import { Debouncer, type DebounceOptions } from './debounce';
 import { AckTracker, programmedConditions, type ReplicaReport } from './programmed';
@@ -48,6 +48,8 @@ export interface ControllerOptions {
 export class Controller {
   readonly store = new ObjectStore();
   private readonly acks = new AckTracker();
+  /** Kept for the controller's lifetime: each compile redoes only the objects a change affects. */
+  private readonly config = new Compiler();
   private readonly compiler: Debouncer;
   private readonly statuses: Debouncer;
   private readonly reporter: Debouncer;
@@ -169,7 +171,7 @@ export class Controller {
 
   private compileNow(): void {
     const started = performance.now();
-    const result = compile(this.store.input());
+    const result = this.config.compile(this.store.input());
     this.result = result;
     this.systemVersion = contentHash(result.resources.map((r) => `${r.kind}/${r.name}@${r.version}`));
     const versions = new Map(result.resources.map((r) => [`${r.kind}/${r.name}`, r.version]));
@@ -192,7 +194,12 @@ export class Controller {
     this.lastCompileMs = ms;
     this.options.onCompiled?.(ms);
     this.options.logger.info(
-      { resources: result.resources.length, version: this.systemVersion, ms: Math.round(ms * 10) / 10 },
+      {
+        resources: result.resources.length,
+        recompiled: Object.values(this.config.stats ?? {}).reduce((n, s) => n + s.compiled, 0),
+        version: this.systemVersion,
+        ms: Math.round(ms * 10) / 10,
+      },
       'config compiled',
     );
     this.changedAcks();

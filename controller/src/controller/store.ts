@@ -1,5 +1,6 @@
 import { KINDS, type Secret, type TollgateObject } from '../api/v1alpha1';
 import type { CompileInput } from '../compile';
+import { sameSource } from '../compile/common';
 
 export type WatchedKind = TollgateObject['kind'] | 'Secret';
 export type WatchedObject = TollgateObject | Secret;
@@ -11,7 +12,9 @@ export type WatchedObject = TollgateObject | Secret;
  */
 export class ObjectStore {
   private readonly objects = new Map<WatchedKind, Map<string, WatchedObject>>();
-  private referenced = new Set<string>();
+  /** How many objects name each Secret, and which Secrets each object names. */
+  private readonly referenced = new Map<string, number>();
+  private readonly refsOf = new Map<string, readonly string[]>();
 
   constructor() {
     for (const kind of [...KINDS, 'Secret'] as const) this.objects.set(kind, new Map());
@@ -25,8 +28,8 @@ export class ObjectStore {
     const previous = map.get(key);
     map.set(key, obj);
     if (obj.kind === 'Secret') return this.referenced.has(key) && !sameSecret(previous as Secret, obj);
-    const changed = !previous || !sameSpec(previous as TollgateObject, obj);
-    if (changed) this.referenced = referencedSecrets(this.tollgateObjects());
+    const changed = !previous || !sameSource(previous as TollgateObject, obj);
+    if (changed) this.setRefs(`${obj.kind}/${key}`, secretsNamedBy(obj));
     return changed;
   }
 
@@ -36,7 +39,7 @@ export class ObjectStore {
     const existed = this.objects.get(obj.kind)?.delete(key) ?? false;
     if (!existed) return false;
     if (obj.kind === 'Secret') return this.referenced.has(key);
-    this.referenced = referencedSecrets(this.tollgateObjects());
+    this.setRefs(`${obj.kind}/${key}`, []);
     return true;
   }
 
@@ -51,6 +54,17 @@ export class ObjectStore {
     return { objects: this.tollgateObjects(), secrets };
   }
 
+  private setRefs(owner: string, secrets: readonly string[]): void {
+    for (const s of this.refsOf.get(owner) ?? []) {
+      const n = (this.referenced.get(s) ?? 0) - 1;
+      if (n > 0) this.referenced.set(s, n);
+      else this.referenced.delete(s);
+    }
+    for (const s of secrets) this.referenced.set(s, (this.referenced.get(s) ?? 0) + 1);
+    if (secrets.length > 0) this.refsOf.set(owner, secrets);
+    else this.refsOf.delete(owner);
+  }
+
   private tollgateObjects(): TollgateObject[] {
     const out: TollgateObject[] = [];
     for (const kind of KINDS)
@@ -63,30 +77,24 @@ export function keyOf(obj: { metadata: { namespace?: string; name: string } }): 
   return `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
 }
 
-/** `{ns}/{name}` of every Secret a Registry or Consumer names. */
-function referencedSecrets(objects: readonly TollgateObject[]): Set<string> {
+/** `{ns}/{name}` of every Secret a Registry or Consumer names, each once. */
+function secretsNamedBy(o: TollgateObject): string[] {
   const out = new Set<string>();
-  for (const o of objects) {
-    const ns = o.metadata.namespace ?? 'default';
-    if (o.kind === 'Registry') {
-      if (o.spec?.credentials?.secretRef) out.add(`${ns}/${o.spec.credentials.secretRef.name}`);
-      for (const ref of Object.values(o.spec?.bedrock?.accessKeys ?? {})) out.add(`${ns}/${ref.name}`);
-    }
-    if (o.kind === 'Consumer')
-      for (const k of o.spec?.credentials?.apiKeys ?? []) out.add(`${ns}/${k.secretRef.name}`);
+  const ns = o.metadata.namespace ?? 'default';
+  if (o.kind === 'Registry') {
+    if (o.spec?.credentials?.secretRef) out.add(`${ns}/${o.spec.credentials.secretRef.name}`);
+    for (const ref of Object.values(o.spec?.bedrock?.accessKeys ?? {})) out.add(`${ns}/${ref.name}`);
   }
-  return out;
-}
-
-/** Compile reads spec, generation, creation time, name and namespace: status writes are not changes. */
-function sameSpec(a: TollgateObject, b: TollgateObject): boolean {
-  return (
-    a.metadata.generation === b.metadata.generation &&
-    a.metadata.creationTimestamp === b.metadata.creationTimestamp &&
-    JSON.stringify(a.spec) === JSON.stringify(b.spec)
-  );
+  if (o.kind === 'Consumer')
+    for (const k of o.spec?.credentials?.apiKeys ?? []) out.add(`${ns}/${k.secretRef.name}`);
+  return [...out];
 }
 
 function sameSecret(a: Secret | undefined, b: Secret): boolean {
-  return a !== undefined && JSON.stringify(a.data ?? {}) === JSON.stringify(b.data ?? {});
+  // The API server folds stringData into data; files given to standalone mode may carry either.
+  return (
+    a !== undefined &&
+    JSON.stringify(a.data ?? {}) === JSON.stringify(b.data ?? {}) &&
+    JSON.stringify(a.stringData ?? {}) === JSON.stringify(b.stringData ?? {})
+  );
 }

@@ -11,7 +11,18 @@ export interface WireEntry {
 /** The resources one fleet receives, by type URL then name. */
 export type FleetView = Map<string, Map<string, WireEntry>>;
 
-/** Splits compiled resources by fleet; each body is serialised here, once per config change. */
+/** Compiled bodies are never changed, and an unchanged one stays the same object: serialise each once. */
+const wire = new WeakMap<object, Buffer>();
+function wireOf(body: object): Buffer {
+  let json = wire.get(body);
+  if (!json) {
+    json = Buffer.from(JSON.stringify(body));
+    wire.set(body, json);
+  }
+  return json;
+}
+
+/** Splits compiled resources by fleet; each body is serialised once, on the first config that has it. */
 export function fleetViews(
   resources: readonly AnyResource[],
   fleets: Record<string, string[]>,
@@ -22,7 +33,7 @@ export function fleetViews(
       kind: r.kind,
       name: r.name,
       version: r.version,
-      json: Buffer.from(JSON.stringify(r.body)),
+      json: wireOf(r.body),
     });
   }
   const views = new Map<string, FleetView>();

@@ -42,7 +42,7 @@ const MODELLED: ReadonlySet<string> = new Set(POLICY_PLUGINS);
 export function compilePlugins(
   status: StatusBuilder,
   plugins: PolicyPlugins,
-  refs: PluginRefs = { namespace: status.namespace, registries: new Map(), knownRegistries: new Set() },
+  refs: PluginRefs = { namespace: status.namespace, registry: () => 'missing' },
 ): CompiledPolicyPlugins {
   const out: Record<string, unknown> = {};
   const names = Object.keys(plugins).sort();

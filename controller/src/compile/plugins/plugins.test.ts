@@ -194,14 +194,14 @@ describe('compilePlugins: semanticCache', () => {
     aliases: { small: 'text-embedding-3-small' },
     timeouts: { connectMs: 1, requestMs: 1, idleMs: 1 },
   });
+  const usable = new Map([
+    ['ns/embedder', registry('openai', ['text-embedding-3-small'])],
+    ['ns/mock', registry('mock')],
+    ['ns/claude', registry('anthropic')],
+  ]);
   const refs: PluginRefs = {
     namespace: 'ns',
-    registries: new Map([
-      ['ns/embedder', registry('openai', ['text-embedding-3-small'])],
-      ['ns/mock', registry('mock')],
-      ['ns/claude', registry('anthropic')],
-    ]),
-    knownRegistries: new Set(['ns/embedder', 'ns/mock', 'ns/claude', 'ns/broken']),
+    registry: (name) => usable.get(name) ?? (name === 'ns/broken' ? 'rejected' : 'missing'),
   };
   function compileCache(semanticCache: unknown, extra: Record<string, unknown> = {}) {
     const status = new StatusBuilder('Policy', { name: 'p', namespace: 'ns' });

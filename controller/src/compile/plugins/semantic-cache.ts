@@ -1,5 +1,6 @@
-import type { CompiledProvider, CompiledRegistry, CompiledSemanticCache } from '../../../../protocol/src';
+import type { CompiledProvider, CompiledSemanticCache } from '../../../../protocol/src';
 import type { PolicyPlugins } from '../../api/v1alpha1';
+import type { Refs } from '../memo';
 import type { StatusBuilder } from '../status';
 import { duration } from '../common';
 import { oneOf } from './fields';
@@ -7,10 +8,7 @@ import { oneOf } from './fields';
 /** What a plugin may reference: the Registries of the Policy's namespace. */
 export interface PluginRefs {
   namespace: string;
-  /** Registries that can serve traffic, by `{namespace}/{name}`. */
-  registries: ReadonlyMap<string, CompiledRegistry>;
-  /** Every Registry object, to tell "missing" from "not usable". */
-  knownRegistries: ReadonlySet<string>;
+  registry: Refs['registry'];
 }
 
 /**
@@ -67,9 +65,9 @@ export function compileSemanticCache(
     return undefined;
   }
   const name = `${refs.namespace}/${refName}`;
-  const registry = refs.registries.get(name);
-  if (!registry) {
-    if (refs.knownRegistries.has(name)) {
+  const registry = refs.registry(name);
+  if (typeof registry === 'string') {
+    if (registry === 'rejected') {
       status.unresolvedRef(
         'RefNotAccepted',
         `${at}.embeddingRegistryRef: Registry '${refName}' is not usable (see its conditions); the cache is off`,
