@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { serve, type ServerType } from '@hono/node-server';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller, type ControllerLogger } from './controller/controller';
 import type { DebounceOptions } from './controller/debounce';
 import { DiscoveryServer } from './discovery/server';
 import { startInformers } from './kube/informers';
+import { PooledKubeConfig } from './kube/kubeconfig';
 import { LeaderElector, type LeaseTiming } from './kube/lease';
 import { ensureServingCert } from './kube/tls';
 import { tokenReviewAuthorizer, type AccountRules } from './kube/tokenreview';
@@ -40,7 +41,7 @@ export interface RunningController {
 }
 
 function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   if (file) kc.loadFromFile(file);
   else kc.loadFromDefault();
   return kc;
