@@ -9,8 +9,14 @@ export function controllerMetrics() {
     registry,
     compiles: new Histogram({
       name: 'tollgate_controller_compile_seconds',
-      help: 'Time to compile every watched object into proxy config',
+      help: 'Time to compile the watched objects into proxy config (only what a change affects)',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    objects: new Counter({
+      name: 'tollgate_controller_objects_compiled_total',
+      help: 'Objects per compile: compiled again, or reused because nothing they read changed',
+      labelNames: ['kind', 'result'] as const,
       registers: [registry],
     }),
     proxies: new Gauge({

@@ -69,7 +69,13 @@ export async function startController(o: ControllerServerOptions): Promise<Runni
     warn: eventRecorder(kc, 'tollgate-controller', identity),
     peerReports: () => reports.peers(),
     publishReport: (r) => reports.publish(r),
-    onCompiled: (ms) => metrics.compiles.observe(ms / 1000),
+    onCompiled: (ms, stats) => {
+      metrics.compiles.observe(ms / 1000);
+      for (const [kind, s] of Object.entries(stats)) {
+        metrics.objects.inc({ kind, result: 'compiled' }, s.compiled);
+        metrics.objects.inc({ kind, result: 'reused' }, s.reused);
+      }
+    },
     ...(o.compileDebounce ? { compileDebounce: o.compileDebounce } : {}),
   });
   const hooks = controller.hooks;

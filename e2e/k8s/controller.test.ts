@@ -205,6 +205,14 @@ describe('controller on a real API server', () => {
     expect(Number(/^tollgate_controller_compile_seconds_count (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(
       0,
     );
+    const objects = (kind: string, result: string) =>
+      Number(
+        new RegExp(
+          `^tollgate_controller_objects_compiled_total\\{kind="${kind}",result="${result}"\\} (\\d+)$`,
+          'm',
+        ).exec(metrics)?.[1],
+      );
+    expect(objects('Consumer', 'compiled')).toBeGreaterThan(0);
   }, 60_000);
 
   it('refuses a proxy whose ServiceAccount may not stream config', async () => {

@@ -3,6 +3,7 @@ import type { AnyResource } from '../../../protocol/src';
 import type { Consumer, Secret, Status, TollgateObject } from '../api/v1alpha1';
 import { loadManifests } from '../manifests/load';
 import type { StreamInfo } from '../discovery/server';
+import type { CompileStats } from '../compile';
 import { Controller, type ObjectRef } from './controller';
 
 const QUICKSTART = path.resolve(__dirname, '../../../examples/quickstart');
@@ -13,6 +14,7 @@ async function setup() {
   const served: AnyResource[][] = [];
   const writes: { ref: ObjectRef; status: Status }[] = [];
   const warnings: string[] = [];
+  const compiled: CompileStats[] = [];
   const controller: Controller = new Controller({
     identity: 'replica-0',
     logger: silent,
@@ -31,12 +33,13 @@ async function setup() {
     warn: async (ref, reason, message) => void warnings.push(`${ref.kind}/${ref.name} ${reason}: ${message}`),
     compileDebounce: { quietMs: 1, maxMs: 5 },
     statusDebounce: { quietMs: 1, maxMs: 5 },
+    onCompiled: (_ms, stats) => void compiled.push(stats),
   });
   for (const o of [...loaded.objects, ...loaded.secrets]) {
     controller.upsert({ ...o, metadata: { generation: 1, ...o.metadata } } as TollgateObject | Secret);
   }
   await controller.markSynced();
-  return { controller, served, writes, warnings, objects: loaded.objects };
+  return { controller, served, writes, warnings, compiled, objects: loaded.objects };
 }
 
 const programmed = (status: Status | undefined) => status?.conditions?.find((c) => c.type === 'Programmed');
@@ -76,7 +79,7 @@ describe('Controller', () => {
   });
 
   it('recompiles on a spec change only, and a changed Consumer changes only its own version', async () => {
-    const { controller, served, objects } = await setup();
+    const { controller, served, compiled, objects } = await setup();
     const consumer = objects.find((o): o is Consumer => o.kind === 'Consumer') as Consumer;
     controller.upsert({
       ...consumer,
@@ -104,6 +107,13 @@ describe('Controller', () => {
       ?.filter((r) => before.get(`${r.kind}/${r.name}`) !== r.version)
       .map((r) => r.name);
     expect(changed).toEqual(['default/my-app']);
+    // and only that Consumer was compiled again
+    expect(compiled.at(-1)).toEqual({
+      Gateway: { compiled: 0, reused: 1 },
+      Registry: { compiled: 0, reused: 1 },
+      Consumer: { compiled: 1, reused: 0 },
+      Policy: { compiled: 0, reused: 0 },
+    });
   });
 
   it('a referenced Secret rotation recompiles; a deletion removes the resource', async () => {

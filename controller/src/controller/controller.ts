@@ -1,6 +1,6 @@
 import { contentHash, kindOfTypeUrl, type AnyResource } from '../../../protocol/src';
 import type { Kind, Status } from '../api/v1alpha1';
-import { Compiler, type CompileResult } from '../compile';
+import { Compiler, type CompileResult, type CompileStats } from '../compile';
 import type { NackReport, StreamInfo } from '../discovery/server';
 import { Debouncer, type DebounceOptions } from './debounce';
 import { AckTracker, programmedConditions, type ReplicaReport } from './programmed';
@@ -35,8 +35,8 @@ export interface ControllerOptions {
   publishReport?: (report: ReplicaReport) => Promise<void>;
   compileDebounce?: DebounceOptions;
   statusDebounce?: DebounceOptions;
-  /** After each compile, with its duration (metrics). */
-  onCompiled?: (ms: number) => void;
+  /** After each compile, with its duration and what it compiled and reused (metrics). */
+  onCompiled?: (ms: number, stats: CompileStats) => void;
   now?: () => Date;
 }
 
@@ -192,11 +192,12 @@ export class Controller {
     this.options.serve(result.resources, result.fleets, this.systemVersion);
     const ms = performance.now() - started;
     this.lastCompileMs = ms;
-    this.options.onCompiled?.(ms);
+    const stats = this.config.stats as CompileStats;
+    this.options.onCompiled?.(ms, stats);
     this.options.logger.info(
       {
         resources: result.resources.length,
-        recompiled: Object.values(this.config.stats ?? {}).reduce((n, s) => n + s.compiled, 0),
+        recompiled: Object.values(stats).reduce((n, s) => n + s.compiled, 0),
         version: this.systemVersion,
         ms: Math.round(ms * 10) / 10,
       },
