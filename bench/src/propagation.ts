@@ -154,6 +154,8 @@ async function live(changes: number): Promise<Record<string, number>> {
     // Writes go over one kept-alive connection, as client-go's and kubectl's clients hold theirs:
     // @kubernetes/client-node opens a new TLS connection per call, which would time the benchmark's
     // own handshake rather than the API server or Tollgate.
+    const token = cluster.token;
+    if (!token) throw new Error("the bench writes with the cluster user's bearer token; this user has none");
     const apiServer = new Agent({ connections: 1, connect: { rejectUnauthorized: false } });
     const patch = async (kind: 'Consumer' | 'Registry', name: string, body: object) => {
       const res = await request(
@@ -162,7 +164,7 @@ async function live(changes: number): Promise<Record<string, number>> {
           method: 'PATCH',
           dispatcher: apiServer,
           headers: {
-            authorization: `Bearer ${cluster.token}`,
+            authorization: `Bearer ${token}`,
             'content-type': 'application/merge-patch+json',
           },
           body: JSON.stringify(body),

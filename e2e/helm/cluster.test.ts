@@ -15,7 +15,8 @@ const CONTROLLER = `system:serviceaccount:${NS}:tollgate-controller`;
 const DATAPLANE = `system:serviceaccount:${NS}:tollgate-dataplane`;
 
 beforeAll(async () => {
-  cluster = await startTestCluster();
+  // Always its own: a release installs cluster-wide RBAC and CRDs under fixed names.
+  cluster = await startTestCluster({ own: true });
 }, 20 * 60_000);
 
 afterAll(async () => {

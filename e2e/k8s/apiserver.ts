@@ -10,14 +10,22 @@ import { ROOT } from '../process';
 /**
  * A real Kubernetes API server for tests, started the way controller-runtime's envtest does:
  * etcd plus kube-apiserver with RBAC on, a static admin token, and service-account signing keys
- * so TokenReview and Leases are real. Each test file gets a fresh cluster of its own (the tests create
- * namespaces and CRDs freely), so an existing cluster from $KUBECONFIG is deliberately not used.
+ * so TokenReview and Leases are real. Each test file gets a fresh cluster of its own.
+ *
+ * With `USE_EXISTING_CLUSTER=true` (as envtest spells it) the cluster of `$KUBECONFIG` is used
+ * instead: each test file then works in namespaces of its own, named with a random suffix, which
+ * are deleted when it stops; the CRDs it applies stay installed.
  */
 export interface TestCluster {
   url: string;
-  /** Bearer token of a system:masters user. */
-  token: string;
+  /** Bearer token of a system:masters user; an existing cluster's user may have none. */
+  token: string | undefined;
+  /** Its current context's namespace is `namespace`. */
   kubeconfig: string;
+  /** Where objects go that name no namespace: `default`, or a fresh one on an existing cluster. */
+  namespace: string;
+  /** A namespace name for this test file: `base` itself, or `base-{suffix}` on an existing cluster. */
+  ns(base: string): string;
   /** Runs kubectl against this cluster (stdin from `input`). */
   kubectl(args: string[], input?: string): KubectlResult;
   stop(): Promise<void>;
@@ -107,7 +115,12 @@ async function startEtcd(dir: string, children: ChildProcess[]): Promise<number>
   throw new Error(`etcd did not get healthy in 3 tries:\n${log}`);
 }
 
-export async function startTestCluster(): Promise<TestCluster> {
+/**
+ * A cluster for one test file. `own: true` always starts one: for tests that install cluster-wide
+ * objects under fixed names (a Helm release's RBAC), which must not land in a shared cluster.
+ */
+export async function startTestCluster(options: { own?: boolean } = {}): Promise<TestCluster> {
+  if (!options.own && process.env.USE_EXISTING_CLUSTER === 'true') return existingCluster();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-k8s-'));
   const securePort = await freePort();
   const children: ChildProcess[] = [];
@@ -196,11 +209,64 @@ export async function startTestCluster(): Promise<TestCluster> {
       if (Date.now() > deadline) throw new Error(`kube-apiserver not ready in 60 s:\n${log.join('')}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    return { url, token, kubeconfig, kubectl: kubectlFor(kubeconfig), stop };
+    return {
+      url,
+      token,
+      kubeconfig,
+      namespace: 'default',
+      ns: (base) => base,
+      kubectl: kubectlFor(kubeconfig),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+interface KubeconfigJson {
+  clusters: { cluster: { server: string } }[];
+  contexts: { context: { namespace?: string } }[];
+  users: { user: { token?: string } }[];
+}
+
+/** `$KUBECONFIG`'s cluster, seen through a copy of its config whose namespace is a fresh one. */
+async function existingCluster(): Promise<TestCluster> {
+  const source = process.env.KUBECONFIG?.split(path.delimiter)[0] || path.join(os.homedir(), '.kube/config');
+  const base = kubectlFor(source);
+  const ready = base(['get', '--raw', '/readyz']);
+  if (ready.code !== 0)
+    throw new Error(`USE_EXISTING_CLUSTER: ${source} gives no ready cluster: ${ready.err}`);
+  const view = base(['config', 'view', '--raw', '--minify', '--flatten', '-o', 'json']);
+  if (view.code !== 0) throw new Error(`USE_EXISTING_CLUSTER: ${source}: ${view.err}`);
+  const config = JSON.parse(view.out) as KubeconfigJson;
+  const suffix = randomBytes(3).toString('hex');
+  const namespace = `tollgate-e2e-${suffix}`;
+  for (const c of config.contexts) c.context.namespace = namespace;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-k8s-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, JSON.stringify(config), { mode: 0o600 });
+  const kubectl = kubectlFor(kubeconfig);
+  const created = [namespace];
+  const made = kubectl(['create', 'namespace', namespace]);
+  if (made.code !== 0) throw new Error(`USE_EXISTING_CLUSTER: namespace ${namespace}: ${made.err}`);
+  return {
+    url: config.clusters[0]?.cluster.server ?? '',
+    token: config.users[0]?.user.token,
+    kubeconfig,
+    namespace,
+    ns: (name) => {
+      const n = `${name}-${suffix}`;
+      created.push(n);
+      return n;
+    },
+    kubectl,
+    stop: async () => {
+      // Not waited for: a namespace's objects are removed by the cluster's controllers, at their pace.
+      for (const n of created) kubectl(['delete', 'namespace', n, '--ignore-not-found', '--wait=false']);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 let insecure: unknown;

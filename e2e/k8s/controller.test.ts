@@ -10,7 +10,8 @@ import { startTestCluster, type TestCluster } from './apiserver';
  * TokenReview, status, Lease) streaming to two `tollgate dataplane` processes, driven by kubectl.
  */
 const ROOT = path.resolve(__dirname, '../..');
-const NS = 'tollgate-system';
+/** The controller's own namespace (Leases, TLS Secret, CA ConfigMap); objects go in `cluster.namespace`. */
+let NS = 'tollgate-system';
 let cluster: TestCluster;
 let dir: string;
 let controller: RunningTollgate;
@@ -32,6 +33,8 @@ async function startController(identity: string, extra: string[] = []): Promise<
       cluster.kubeconfig,
       '--namespace',
       NS,
+      '--namespaces',
+      cluster.namespace,
       '--host',
       '127.0.0.1',
       '--identity',
@@ -131,6 +134,7 @@ const condition = (o: Obj, type: string) => o.status?.conditions?.find((c) => c.
 
 beforeAll(async () => {
   cluster = await startTestCluster();
+  NS = cluster.ns('tollgate-system');
   dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-ctl-'));
   expect(kubectl(['apply', '-f', path.join(ROOT, 'crds')]).code).toBe(0);
   expect(kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']).code).toBe(0);
@@ -232,14 +236,14 @@ describe('controller on a real API server', () => {
   it('a rejected spec reports status; an invalid one is refused by the API server itself', async () => {
     const bad = kubectl(
       ['apply', '-f', '-'],
-      `apiVersion: tollgate.dev/v1alpha1\nkind: Consumer\nmetadata: {name: broken, namespace: default}\nspec: {gatewayRef: {name: demo}, slug: "Not A Slug", credentials: {}, routes: []}\n`,
+      `apiVersion: tollgate.dev/v1alpha1\nkind: Consumer\nmetadata: {name: broken}\nspec: {gatewayRef: {name: demo}, slug: "Not A Slug", credentials: {}, routes: []}\n`,
     );
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/slug/);
     expect(
       kubectl(
         ['apply', '-f', '-'],
-        `apiVersion: tollgate.dev/v1alpha1\nkind: Consumer\nmetadata: {name: orphan, namespace: default}\nspec: {gatewayRef: {name: nowhere}, slug: orphan, credentials: {apiKeys: [{secretRef: {name: my-app-key, key: key}}]}, routes: [{model: x, targets: [{registryRef: {name: mock}}]}]}\n`,
+        `apiVersion: tollgate.dev/v1alpha1\nkind: Consumer\nmetadata: {name: orphan}\nspec: {gatewayRef: {name: nowhere}, slug: orphan, credentials: {apiKeys: [{secretRef: {name: my-app-key, key: key}}]}, routes: [{model: x, targets: [{registryRef: {name: mock}}]}]}\n`,
       ).code,
     ).toBe(0);
     await eventually(
@@ -284,7 +288,7 @@ describe('controller on a real API server', () => {
     await eventually(async () => (await chat(previous, 'sk-rotated-key')) === 200, 20_000);
     const matched = `apiVersion: tollgate.dev/v1alpha1
 kind: Consumer
-metadata: {name: matched, namespace: default}
+metadata: {name: matched}
 spec:
   gatewayRef: {name: demo}
   slug: matched
@@ -303,7 +307,7 @@ spec:
     );
     const programmed = condition(json<Obj>(['get', 'consumer/matched']), 'Programmed');
     expect(programmed?.status).toBe('False');
-    expect(programmed?.message).toMatch(/proxy-\d+ rejected it: .*default\/matched/);
+    expect(programmed?.message).toMatch(new RegExp(`proxy-\\d+ rejected it: .*${cluster.namespace}/matched`));
     type Events = { items: { reason: string; type: string; message: string; count?: number }[] };
     const rejections = () =>
       json<Events>(['get', 'events', '--field-selector', 'involvedObject.name=matched,reason=Rejected'])

@@ -14,6 +14,12 @@ import { startTestCluster, type TestCluster } from './apiserver';
  */
 const ROOT = path.resolve(__dirname, '../..');
 let cluster: TestCluster;
+/** The namespace the every-field fixtures are dry-run into. */
+let fixtures = 'everything';
+const placed = (o: unknown) => {
+  const obj = o as { metadata: Record<string, unknown> };
+  return { ...obj, metadata: { ...obj.metadata, namespace: fixtures } };
+};
 
 const kubectl = (args: string[], input?: string) => cluster.kubectl(args, input);
 
@@ -23,7 +29,8 @@ beforeAll(async () => {
   expect(applied.err).toBe('');
   const established = kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
   expect(established.code).toBe(0);
-  expect(kubectl(['create', 'namespace', 'everything']).code).toBe(0);
+  fixtures = cluster.ns('everything');
+  expect(kubectl(['create', 'namespace', fixtures]).code).toBe(0);
 }, 20 * 60_000);
 
 afterAll(async () => {
@@ -47,7 +54,7 @@ describe('CRDs on a real API server', () => {
   });
 
   const base = (kind: string, spec: string) =>
-    `apiVersion: tollgate.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: bad, namespace: default}\nspec:\n${spec}`;
+    `apiVersion: tollgate.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: bad}\nspec:\n${spec}`;
   const consumer = (routes: string, credentials = '{apiKeys: [{secretRef: {name: k, key: key}}]}') =>
     base(
       'Consumer',
@@ -109,7 +116,7 @@ describe('CRDs on a real API server', () => {
     for (const kind of ['Gateway', 'Registry', 'Consumer', 'Policy'] as const) {
       const applied = kubectl(
         ['apply', '--validate=strict', '--dry-run=server', '-f', '-'],
-        stringify(everything[kind]),
+        stringify(placed(everything[kind])),
       );
       expect(applied.err).toBe('');
     }
@@ -118,7 +125,7 @@ describe('CRDs on a real API server', () => {
   it.each(ruleViolations.map(([kind, change, at, message]) => ({ kind, change, at, message })))(
     'the API server refuses the $kind CEL violation at $at with "$message", as standalone does',
     async ({ kind, change, message }) => {
-      const manifest = stringify(withChange(kind, change));
+      const manifest = stringify(placed(withChange(kind, change)));
       const applied = kubectl(['apply', '--dry-run=server', '-f', '-'], manifest);
       expect(applied.code).not.toBe(0);
       expect(applied.err).toContain(message);
