@@ -347,11 +347,21 @@ spec:
     expect(kubectl(['patch', 'consumer', 'my-app', '--type', 'json', '-p', route]).code).toBe(0);
     await new Promise((r) => setTimeout(r, 500));
     expect(await chat(proxies[0] as RunningTollgate, 'sk-rotated-key', 'extra')).toBe(404);
+    const seen = proxies.map((p) => p.logs.length);
     // The restarted controller listens where the proxies dial (a Service does this in a cluster).
     controller = await startController('c1', ['--discovery-port', String(port)]);
     for (const p of proxies)
       await eventually(async () => (await chat(p, 'sk-rotated-key', 'extra')) === 200, 30_000);
     expect(await chat(proxies[1] as RunningTollgate, 'sk-rotated-key')).toBe(200);
+    // Each proxy offered the versions it held: only the Consumer that changed came again.
+    for (const [i, p] of proxies.entries()) {
+      // The log line can reach us after the 200 did: they come over different pipes.
+      const applied = () => p.logs.slice(seen[i]).filter((l) => l.msg === 'config applied');
+      await eventually(() => applied().length > 0, 5_000);
+      expect(applied().map((l) => [l.kind, l.updated, l.removed, l.names])).toEqual([
+        ['Consumer', 1, 0, [`${cluster.namespace}/my-app`]],
+      ]);
+    }
   }, 90_000);
 
   it('deleting a Consumer removes it from every proxy', async () => {

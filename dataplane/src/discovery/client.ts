@@ -146,7 +146,19 @@ export class DiscoveryClient {
       else problems.push(`${r.name}: ${check.error}`);
     }
     const removed = res.removed_resources.map((name) => `${kind}/${name}`);
-    if (good.length > 0 || removed.length > 0) this.options.store.applyDelta(good, removed);
+    if (good.length > 0 || removed.length > 0) {
+      this.options.store.applyDelta(good, removed);
+      // Counts always, names of a small change: a first sync of thousands stays one short line.
+      this.options.logger.info(
+        {
+          kind,
+          updated: good.length,
+          removed: removed.length,
+          names: [...good.map((r) => r.name), ...res.removed_resources].slice(0, 20),
+        },
+        'config applied',
+      );
+    }
     for (const r of good) held.set(r.name, r.version);
     for (const name of res.removed_resources) held.delete(name);
 
