@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { compile, type CompileResult } from '../../controller/src/compile';
+import { Compiler, type CompileResult } from '../../controller/src/compile';
 import { formatManifestError, loadManifests, manifestFiles } from '../../controller/src/manifests/load';
 import { resourceKey, type AnyResource } from '../../protocol/src';
 import { startDataplane, type Dataplane, type DataplaneOptions } from '../../dataplane/src';
@@ -34,11 +34,14 @@ export class ManifestLoadError extends Error {
   }
 }
 
-/** Load, validate and compile; throws ManifestLoadError listing every schema error. */
-export async function buildConfig(paths: string[]): Promise<CompileResult> {
+/**
+ * Load, validate and compile; throws ManifestLoadError listing every schema error. A reload passes
+ * the compiler it kept, so objects whose files did not change are not compiled again.
+ */
+export async function buildConfig(paths: string[], compiler = new Compiler()): Promise<CompileResult> {
   const loaded = await loadManifests(paths);
   if (loaded.errors.length > 0) throw new ManifestLoadError(loaded.errors.map(formatManifestError));
-  return compile({ objects: loaded.objects, secrets: loaded.secrets });
+  return compiler.compile({ objects: loaded.objects, secrets: loaded.secrets });
 }
 
 export function selectFleet(result: CompileResult, fleet: string | undefined): AnyResource[] {
@@ -48,7 +51,8 @@ export function selectFleet(result: CompileResult, fleet: string | undefined): A
 }
 
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
-  const initial = await buildConfig(options.paths);
+  const compiler = new Compiler();
+  const initial = await buildConfig(options.paths, compiler);
   const dataplane = await startDataplane(options);
   const { logger, store } = dataplane;
   let fingerprint = '';
@@ -79,7 +83,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const reload = (): Promise<boolean> => {
     reloading = reloading.then(async () => {
       try {
-        return apply(await buildConfig(options.paths));
+        return apply(await buildConfig(options.paths, compiler));
       } catch (err) {
         // A broken edit never replaces a working config.
         const problems = err instanceof ManifestLoadError ? err.problems : [String(err)];
