@@ -67,7 +67,7 @@ export function compileGateway(g: Gateway): GatewayDraft {
 /** Slugs are unique across all namespaces and hostnames across all gateways; the older object wins. */
 export function compileGateways(
   gateways: readonly Gateway[],
-  draftOf: (g: Gateway) => GatewayDraft = compileGateway,
+  draftOf: (g: Gateway) => GatewayDraft,
 ): CompiledGateways {
   const accepted = new Map<string, CompiledGateway>();
   const slugOwner = new Map<string, string>();
