@@ -172,7 +172,7 @@ export class BudgetLedger {
     this.unpricedLogged.add(id);
     this.logger?.warn(
       { policy, model },
-      'budget: no price for this model; its responses are charged nothing (add it to the policy’s prices)',
+      'budget: no price for this model; its responses are charged nothing (add it, or a * price, to the policy’s prices)',
     );
   }
 }

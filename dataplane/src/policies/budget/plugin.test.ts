@@ -122,6 +122,20 @@ describe('budget', () => {
     );
   });
 
+  it('charges a model without its own price at the * price, and logs nothing', async () => {
+    const s = setup(budget({ softLimit: undefined, prices: [price('gpt-up', 1000), price('*', 500)] }));
+    await (await s.chat('free')).json(); // free-up / free: unpriced, so $0.005 at the * price
+    await s.settle();
+    await (await s.chat('gpt')).json(); // its own price: $0.01
+    await s.settle();
+    expect(remaining(await s.chat('gpt'))).toBe('0.015000'); // $0.03 less $0.005 and $0.01
+    await s.settle();
+    expect(s.logLines.filter((l) => l.includes('budget: no price for this model'))).toEqual([]);
+    const text = await s.metrics.registry.metrics();
+    expect(text).not.toContain('tollgate_budget_unpriced_responses_total{');
+    expect(text).toContain('tollgate_budget_spend_usd_total{policy="default/spend"} 0.025');
+  });
+
   it('scope APIKey counts each key apart; scope Gateway counts all consumers together', async () => {
     const perKey = setup(budget({ scope: 'APIKey', softLimit: undefined, amountMicroUSD: 0.01 * M }));
     await (await perKey.chat()).json();

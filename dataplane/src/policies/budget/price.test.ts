@@ -65,6 +65,14 @@ describe('priceFor: the upstream model first, then the requested one', () => {
   ])('upstream %s, requested %s → %s', (upstream, requested, model) => {
     expect(priceFor(prices, upstream, requested)?.model).toBe(model);
   });
+
+  it('falls back to the * price for any model without its own, and only then', () => {
+    const withAny = new Map([...prices, ['*', { ...mini, model: '*', inputMicroUSDPerMTok: 7 }]]);
+    expect(priceFor(withAny, 'x', 'y')?.model).toBe('*');
+    expect(priceFor(withAny, undefined, 42)?.model).toBe('*');
+    expect(priceFor(withAny, 'unpriced-upstream', 'alias')?.model).toBe('alias');
+    expect(priceFor(withAny, 'gpt-4o-mini', 'y')?.model).toBe('gpt-4o-mini');
+  });
 });
 
 describe('formatUSD and the budget decision', () => {

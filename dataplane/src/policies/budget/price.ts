@@ -9,7 +9,13 @@ import type { Usage } from '../../formats/ir';
 
 export const PICO_PER_MICRO = 1_000_000n;
 
-/** The price of a response: the upstream model's, else the requested model's; undefined when neither is priced. */
+/** The price every model without its own pays, when a policy lists one. */
+export const ANY_MODEL = '*';
+
+/**
+ * The price of a response: the upstream model's, else the requested model's, else the `*` price;
+ * undefined when none applies.
+ */
 export function priceFor(
   prices: ReadonlyMap<string, CompiledBudgetPrice>,
   upstreamModel: string | undefined,
@@ -17,7 +23,8 @@ export function priceFor(
 ): CompiledBudgetPrice | undefined {
   return (
     (upstreamModel !== undefined ? prices.get(upstreamModel) : undefined) ??
-    (typeof requestedModel === 'string' ? prices.get(requestedModel) : undefined)
+    (typeof requestedModel === 'string' ? prices.get(requestedModel) : undefined) ??
+    prices.get(ANY_MODEL)
   );
 }
 
