@@ -142,6 +142,46 @@ describe('promptGuard with the official SDKs', () => {
     expect((answer as Error).message).not.toContain('jane@');
   });
 
+  it('streamed answers are guarded as they stream: both SDKs raise the refusal mid-stream, never the data', async () => {
+    const content = 'write to jane@example.com please';
+    const stream = await openai('outbound').chat.completions.create({
+      model: 'mock-small',
+      stream: true,
+      messages: [{ role: 'user', content }],
+    });
+    let text = '';
+    const failure = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as Error).message).toContain('Email in the streamed text');
+    expect(text).not.toContain('jane@');
+
+    const anthropic = new Anthropic({
+      baseURL: `http://127.0.0.1:${tg.port}/outbound`,
+      apiKey: KEYS.outbound,
+      defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
+      maxRetries: 0,
+      timeout: 5000,
+    });
+    const events = await anthropic.messages.create({
+      model: 'mock-small',
+      max_tokens: 50,
+      stream: true,
+      messages: [{ role: 'user', content }],
+    });
+    let said = '';
+    const refused = await (async () => {
+      for await (const e of events)
+        if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') said += e.delta.text;
+    })().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.APIError);
+    expect((refused as Error).message).toContain(
+      'blocked by a prompt guard: it contains Email in the streamed text',
+    );
+    expect(said).not.toContain('jane@');
+  });
+
   it('the webhook decides, and a silent one fails closed within its timeout', async () => {
     const sdk = openai('hooked');
     const ask = () =>

@@ -287,8 +287,8 @@ export type GuardDetector = 'Email' | 'Phone' | 'CreditCard' | 'SSN' | 'IBAN';
 export const GUARD_PATTERN_FLAGS = 'gu';
 
 /**
- * Finds PII (built-in detectors) and named patterns in prompts and/or non-streamed responses, and
- * masks or rejects them; optionally asks an external guard service. Compile guarantees at least one
+ * Finds PII (built-in detectors) and named patterns in prompts and/or responses (streamed ones as
+ * they stream), and masks or rejects them; optionally asks an external guard service (not for streams). Compile guarantees at least one
  * detector, pattern or webhook.
  */
 export interface CompiledPromptGuard {

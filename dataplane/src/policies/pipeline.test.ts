@@ -1,5 +1,5 @@
 import type { RuntimeConsumer, RuntimeGateway } from '../config/snapshot';
-import type { ChatResponse } from '../formats/ir';
+import type { ChatResponse, StreamEvent } from '../formats/ir';
 import { GatewayError } from '../proxy/errors';
 import { Pipeline } from './pipeline';
 import type { Plugin, PolicyRequest, Stage } from './types';
@@ -158,6 +158,36 @@ describe('Pipeline', () => {
       ]);
       expect(await quiet.inspect(request(), res('x'))).toEqual({ response: res('x'), changed: false });
       expect(new Pipeline([{ plugins: [probe('p', [])], parallel: false }]).inspectsResponses).toBe(false);
+    });
+
+    it('chains stream filters in plugin order: what one holds back passes the later ones when it lets go', () => {
+      const text = (t: string): StreamEvent => ({ type: 'text', text: t });
+      /** Appends its tag to each text it lets go; `hold` keeps everything until the end. */
+      const tagger = (tag: string, hold = false): Plugin => ({
+        name: tag,
+        filterStream: () => {
+          const held: StreamEvent[] = [];
+          const tagged = (e: StreamEvent): StreamEvent => (e.type === 'text' ? text(e.text + tag) : e);
+          return {
+            push: (e) => (hold ? (held.push(e), []) : [tagged(e)]),
+            end: () => held.splice(0).map(tagged),
+          };
+        },
+      });
+      const p = new Pipeline([
+        { plugins: [tagger('-a', true), tagger('-b')], parallel: false },
+        { plugins: [tagger('-c')], parallel: false },
+      ]);
+      expect(p.filtersStreams).toBe(true);
+      const f = p.streamFilter(request());
+      expect(f?.push(text('x'))).toEqual([]);
+      expect(f?.push(text('y'))).toEqual([]);
+      expect(f?.end()).toEqual([text('x-a-b-c'), text('y-a-b-c')]);
+      const single = new Pipeline([{ plugins: [tagger('-b')], parallel: false }]).streamFilter(request());
+      expect(single?.push(text('x'))).toEqual([text('x-b')]);
+      const none = new Pipeline([{ plugins: [probe('p', [])], parallel: false }]);
+      expect(none.filtersStreams).toBe(false);
+      expect(none.streamFilter(request())).toBeUndefined();
     });
 
     it('needs the response content when any plugin says so', () => {

@@ -1,4 +1,4 @@
-import type { ChatResponse } from '../formats/ir';
+import type { ChatResponse, StreamEvent } from '../formats/ir';
 import type {
   EdgeAnswer,
   EdgeRequest,
@@ -8,6 +8,7 @@ import type {
   PreRequestHook,
   ResponseHook,
   Stage,
+  StreamFilter,
 } from './types';
 import { STAGES } from './types';
 
@@ -36,6 +37,7 @@ export class Pipeline {
   /** Some plugin reads `responseContent` in postResponse. */
   readonly needsResponseContent: boolean;
   private readonly inspectors: readonly ResponseHook[];
+  private readonly streamFilters: readonly NonNullable<Plugin['filterStream']>[];
   private readonly edges: readonly NonNullable<Plugin['edge']>[];
   private readonly steps: Readonly<Record<Stage, readonly Step[]>>;
 
@@ -58,6 +60,28 @@ export class Pipeline {
     const all = groups.flatMap((g) => g.plugins);
     this.needsResponseContent = all.some((p) => p.needsResponseContent === true);
     this.inspectors = all.flatMap((p) => (p.inspectResponse ? [p.inspectResponse] : []));
+    this.streamFilters = all.flatMap((p) => (p.filterStream ? [p.filterStream] : []));
+  }
+
+  /** True when some plugin may filter streamed responses (the proxy must decode them). */
+  get filtersStreams(): boolean {
+    return this.streamFilters.length > 0;
+  }
+
+  /** The plugins' filters for one streamed response, chained in plugin order; undefined when none applies. */
+  streamFilter(req: PolicyRequest): StreamFilter | undefined {
+    const chain = this.streamFilters.flatMap((f) => {
+      const filter = f(req);
+      return filter ? [filter] : [];
+    });
+    if (chain.length === 0) return undefined;
+    if (chain.length === 1) return chain[0];
+    return {
+      push: (event) => chain.reduce<StreamEvent[]>((events, f) => events.flatMap((e) => f.push(e)), [event]),
+      // What an earlier filter still held goes through the later ones before they give up theirs.
+      end: () =>
+        chain.reduce<StreamEvent[]>((events, f) => [...events.flatMap((e) => f.push(e)), ...f.end()], []),
+    };
   }
 
   /** True when some plugin inspects whole responses (the proxy must decode them). */

@@ -1,5 +1,5 @@
 import type { RuntimeConsumer, RuntimeGateway } from '../config/snapshot';
-import type { ChatRequest, ChatResponse, Usage } from '../formats/ir';
+import type { ChatRequest, ChatResponse, StreamEvent, Usage } from '../formats/ir';
 import type { Operation } from '../providers/types';
 
 /**
@@ -95,6 +95,17 @@ export type ResponseHook = (
   res: ChatResponse,
 ) => void | ChatResponse | Promise<void | ChatResponse>;
 
+/**
+ * Rewrites a successful streamed chat response event by event, before the client sees it: it may
+ * hold events back and release them later (or at `end`), change them, or throw a GatewayError,
+ * which ends the stream with an error event in the caller's format. One per response.
+ */
+export interface StreamFilter {
+  push(event: StreamEvent): StreamEvent[];
+  /** The upstream stream ended: whatever is still held back. */
+  end(): StreamEvent[];
+}
+
 /** A plugin instance: built once per config snapshot from its compiled config, shared by requests. */
 export interface Plugin {
   readonly name: string;
@@ -105,6 +116,11 @@ export interface Plugin {
   readonly postResponse?: Hook;
   /** Declaring it makes the proxy decode non-streamed chat responses it would otherwise relay. */
   readonly inspectResponse?: ResponseHook;
+  /**
+   * A filter for one streamed chat response (undefined: leave it be). Declaring it makes the proxy
+   * decode streams it would relay as they are, and encode the filtered events in the caller's format.
+   */
+  readonly filterStream?: (req: PolicyRequest) => StreamFilter | undefined;
   /** The proxy assembles `responseContent` for this plugin's postResponse (costs a decode). */
   readonly needsResponseContent?: boolean;
 }

@@ -428,24 +428,33 @@ export function createProxy(deps: ProxyDeps): Proxy {
         headers['content-type'] = SSE_TYPE;
         headers['cache-control'] = 'no-cache';
         const assembler = wantsContent ? new StreamAssembler() : undefined;
+        const filter = policyReq && pipeline?.filtersStreams ? pipeline.streamFilter(policyReq) : undefined;
         const hooks = {
           onUsage: (u: Usage) => {
             usage = u;
           },
           ...(assembler ? { onEvent: (e: StreamEvent) => assembler.push(e) } : {}),
+          ...(filter ? { filter } : {}),
           onError: (err: unknown) => {
             if (clientGone) {
               o.status = 499;
               o.error = 'client_closed';
               return undefined;
             }
+            // A plugin's filter refused the answer (a guard): its own error, in the stream.
+            if (err instanceof GatewayError) {
+              o.error = err.code;
+              return { status: err.status, code: err.code, message: err.message };
+            }
             o.error = 'upstream_stream_error';
             return streamFailure(err, abort.reason === DEADLINE);
           },
         };
-        const events = finalPlan.native
-          ? relayNativeStream(finalPlan, res.body, sent.injectedUsage, hooks)
-          : translateStream(finalPlan, res.body, sendModel, wantsStreamUsage(body), hooks, sent.request);
+        // A filtered stream is decoded and encoded again, even in the caller's own format.
+        const events =
+          finalPlan.native && !filter
+            ? relayNativeStream(finalPlan, res.body, sent.injectedUsage, hooks)
+            : translateStream(finalPlan, res.body, sendModel, wantsStreamUsage(body), hooks, sent.request);
         return x.respondStream(res.status, headers, events, () => {
           cleanup();
           if (clientGone && !o.error) {

@@ -23,6 +23,7 @@ import {
   type FormatEndpoint,
   type ProviderProfile,
 } from '../providers/profiles';
+import type { StreamFilter } from '../policies/types';
 import type { Operation } from '../providers/types';
 import { errors, GatewayError } from './errors';
 import { sseEvents } from './sse';
@@ -225,6 +226,8 @@ export interface StreamHooks {
   onError(err: unknown): ErrorInfo | undefined;
   /** Every event of the response, when a plugin needs the whole response (native streams decode for it). */
   onEvent?(event: StreamEvent): void;
+  /** Plugins' rewriting of the events (translated streams only: a native stream with one is translated). */
+  filter?: StreamFilter;
 }
 
 /** The upstream's stream as whole frames, whatever its framing. */
@@ -253,15 +256,22 @@ export async function* translateStream(
   try {
     for await (const frame of framesOf(plan, source)) {
       let out: Frame[] = [];
-      for (const event of decoder.push(frame) as StreamEvent[]) {
-        if (event.type === 'usage') hooks.onUsage(event.usage);
-        if (event.type === 'start' && !event.model) event.model = model;
-        hooks.onEvent?.(event);
-        out = out.concat(encoder.push(event));
+      for (const decoded of decoder.push(frame) as StreamEvent[]) {
+        if (decoded.type === 'usage') hooks.onUsage(decoded.usage);
+        if (decoded.type === 'start' && !decoded.model) decoded.model = model;
+        for (const event of hooks.filter ? hooks.filter.push(decoded) : [decoded]) {
+          hooks.onEvent?.(event);
+          out = out.concat(encoder.push(event));
+        }
       }
       if (out.length > 0) yield Buffer.from(sseText(out));
     }
-    yield Buffer.from(sseText(encoder.end()));
+    let out: Frame[] = [];
+    for (const event of hooks.filter?.end() ?? []) {
+      hooks.onEvent?.(event);
+      out = out.concat(encoder.push(event));
+    }
+    yield Buffer.from(sseText([...out, ...encoder.end()]));
   } catch (err) {
     const info = hooks.onError(err);
     if (info) yield Buffer.from(sseText(encoder.error(info)));

@@ -294,11 +294,60 @@ describe('responses (applyTo Response)', () => {
     expect(((await openai.json()) as OpenAIError).error.code).toBe('response_blocked');
   });
 
-  it('streams are not inspected (documented): the stream arrives as the model wrote it', async () => {
-    const s = setup({ applyTo: ['Response'] });
-    const res = await s.post('/app/v1/chat/completions', chat('jane@example.com', { stream: true }));
+  /** The text an OpenAI chat stream carries, and whether it ended properly. */
+  const openAIStreamText = (sse: string) =>
+    sse
+      .split('\n')
+      .filter((l) => l.startsWith('data: {'))
+      .map((l) => JSON.parse(l.slice(6)) as { choices?: { delta?: { content?: string } }[] })
+      .map((c) => c.choices?.[0]?.delta?.content ?? '')
+      .join('');
+
+  it('Mask: a streamed answer is masked as it streams (OpenAI, the caller’s own format)', async () => {
+    const s = setup({ action: 'Mask', applyTo: ['Response'] });
+    const res = await s.post('/app/v1/chat/completions', chat(PII, { stream: true }));
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('jane@example.com');
+    const sse = await res.text();
+    expect(openAIStreamText(sse)).toBe('Echo: mail [EMAIL], card [CREDIT_CARD]');
+    expect(sse).not.toContain('jane@example.com');
+    expect(sse).not.toContain('4111');
+    expect(sse.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+
+  it('Mask: a streamed answer translated for an Anthropic caller is masked too', async () => {
+    const s = setup({ action: 'Mask', applyTo: ['Response'] });
+    const res = await s.post('/app/v1/messages', messages(PII, { stream: true }), ANTHROPIC);
+    const sse = await res.text();
+    const text = sse
+      .split('\n')
+      .filter((l) => l.startsWith('data: {'))
+      .map((l) => JSON.parse(l.slice(6)) as { type: string; delta?: { text?: string } })
+      .filter((e) => e.type === 'content_block_delta')
+      .map((e) => e.delta?.text ?? '')
+      .join('');
+    expect(text).toBe('Echo: mail [EMAIL], card [CREDIT_CARD]');
+    expect(sse).toContain('event: message_stop');
+    expect(sse).not.toContain('jane@example.com');
+  });
+
+  it('Reject: a streamed answer holding data ends with a response_blocked error event, never the data', async () => {
+    const s = setup({ applyTo: ['Response'] });
+    const res = await s.post('/app/v1/chat/completions', chat('ssn 123-45-6789', { stream: true }));
+    expect(res.status).toBe(200); // the stream had begun: the refusal is its last event
+    const sse = await res.text();
+    expect(sse).toContain('response_blocked');
+    expect(sse).toContain('SSN in the streamed text');
+    expect(sse).not.toContain('123-45-6789');
+    const anthropic = await s.post('/app/v1/messages', messages(PII, { stream: true }), ANTHROPIC);
+    const events = await anthropic.text();
+    expect(events).toContain('event: error');
+    expect(events).not.toContain('jane@example.com');
+  });
+
+  it('a clean streamed answer arrives whole', async () => {
+    const s = setup({ action: 'Mask', applyTo: ['Response'] });
+    const res = await s.post('/app/v1/chat/completions', chat('nothing to see here', { stream: true }));
+    expect(openAIStreamText(await res.text())).toBe('Echo: nothing to see here');
   });
 
   it('Request and Response together: the prompt is masked, so the echo is too', async () => {

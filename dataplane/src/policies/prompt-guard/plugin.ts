@@ -6,6 +6,7 @@ import { inspectSlots, type GuardSlot } from './decide';
 import { blockedByService, guardUnavailable, promptBlocked, responseBlocked } from './errors';
 import { responseSlots, withTexts } from './response';
 import { createScanner, type Scanner } from './scanner';
+import { guardStream } from './stream';
 import { formatPath, replaceTexts, requestSlots } from './slots';
 import { callWebhook } from './webhook';
 
@@ -15,7 +16,8 @@ export const GUARD_HEADER = 'x-tollgate-guard';
 /**
  * The `promptGuard` plugin. On requests (preRequest) it reads the prompt's texts where the
  * caller's format keeps them; on whole non-streamed chat responses (inspectResponse) the text parts
- * and tool-call arguments. Streamed responses are relayed as they come and not inspected.
+ * and tool-call arguments; on streamed ones (filterStream, see stream.ts) the same, as they stream,
+ * with the built-in detectors and patterns only.
  *
  * Built-in detectors and patterns run first: Reject refuses at once (the webhook is not asked),
  * Mask masks, then the webhook (if any) sees the already masked texts, so it never receives what the
@@ -101,6 +103,8 @@ export function createPromptGuard(config: CompiledPromptGuard, policy: string, l
       req.responseHeaders[GUARD_HEADER] = 'masked';
       return withTexts(res, slots, texts);
     };
+    // The webhook is not asked about streams: it would be asked once per chunk, or hold the stream.
+    plugin.filterStream = () => guardStream(scanner, config.action);
   }
   return plugin;
 }
