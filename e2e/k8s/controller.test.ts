@@ -334,6 +334,10 @@ spec:
   }, 120_000);
 
   it('proxies keep serving while the controller is gone, then pick up what changed meanwhile', async () => {
+    // The previous test's deletion has reached every proxy: the only difference later is ours.
+    const gold = { 'x-tier': 'gold' };
+    for (const p of proxies)
+      await eventually(async () => (await chatAs(p, 'matched', 'sk-rotated-key', gold)) !== 200, 20_000);
     const port = controller.port;
     await controller.stop('SIGKILL');
     expect(await chat(proxies[0] as RunningTollgate, 'sk-rotated-key')).toBe(200);
