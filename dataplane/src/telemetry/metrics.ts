@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 import type { Usage } from '../formats/ir';
+import { ChildCache } from './prom';
 
 export interface ProxyMetrics {
   readonly registry: Registry;
@@ -95,79 +96,48 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     inFlight,
     observeRequest(gateway, consumer, reg, model, status, seconds) {
       const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}\u0000${status}`;
-      const observe =
-        requestChildren.get(key) ??
-        requestChildren.set(key, () => {
-          const labels = { gateway, consumer, registry: reg, model, status: String(status) };
-          const c = requests.labels(labels);
-          const h = duration.labels(labels);
-          return (s: number) => {
-            c.inc();
-            h.observe(s);
-          };
-        });
+      const observe = requestChildren.of(key, () => {
+        const labels = { gateway, consumer, registry: reg, model, status: String(status) };
+        const c = requests.labels(labels);
+        const h = duration.labels(labels);
+        return (s: number) => {
+          c.inc();
+          h.observe(s);
+        };
+      });
       observe(seconds);
     },
     observeUpstream(reg, model, seconds) {
       const key = `${reg}\u0000${model}`;
-      (
-        upstreamChildren.get(key) ??
-        upstreamChildren.set(key, () => upstream.labels({ registry: reg, model }))
-      ).observe(seconds);
+      upstreamChildren.of(key, () => upstream.labels({ registry: reg, model })).observe(seconds);
     },
     observeTokens(gateway, consumer, reg, model, usage) {
       const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}`;
-      const observe =
-        tokenChildren.get(key) ??
-        tokenChildren.set(key, () => {
-          const child = (kind: string) => tokens.labels({ gateway, consumer, registry: reg, model, kind });
-          const input = child('input');
-          const output = child('output');
-          const cached = child('cached_input');
-          const reasoning = child('reasoning');
-          return (u: Usage) => {
-            input.inc(u.inputTokens);
-            output.inc(u.outputTokens);
-            if (u.cachedInputTokens) cached.inc(u.cachedInputTokens);
-            if (u.reasoningTokens) reasoning.inc(u.reasoningTokens);
-          };
-        });
+      const observe = tokenChildren.of(key, () => {
+        const child = (kind: string) => tokens.labels({ gateway, consumer, registry: reg, model, kind });
+        const input = child('input');
+        const output = child('output');
+        const cached = child('cached_input');
+        const reasoning = child('reasoning');
+        return (u: Usage) => {
+          input.inc(u.inputTokens);
+          output.inc(u.outputTokens);
+          if (u.cachedInputTokens) cached.inc(u.cachedInputTokens);
+          if (u.reasoningTokens) reasoning.inc(u.reasoningTokens);
+        };
+      });
       observe(usage);
     },
     observeRateLimit(policy, decision, store) {
       const key = `${policy}\u0000${decision}\u0000${store}`;
-      (
-        rateLimitChildren.get(key) ??
-        rateLimitChildren.set(key, () => rateLimits.labels({ policy, decision, store }))
-      ).inc();
+      rateLimitChildren.of(key, () => rateLimits.labels({ policy, decision, store })).inc();
     },
     countRedisError(reason) {
-      (
-        redisErrorChildren.get(reason) ?? redisErrorChildren.set(reason, () => redisErrors.labels({ reason }))
-      ).inc();
+      redisErrorChildren.of(reason, () => redisErrors.labels({ reason })).inc();
     },
     setConfig(serial, count) {
       configSerial.set(serial);
       configResources.set(count);
     },
   };
-}
-
-/**
- * Labelled children cached by their label values joined into one key: prom-client otherwise hashes
- * the label set on every call, which the request path would pay once per request per metric. The
- * factory runs once per key; a hit allocates nothing.
- */
-class ChildCache<T> {
-  private readonly children = new Map<string, T>();
-
-  get(key: string): T | undefined {
-    return this.children.get(key);
-  }
-
-  set(key: string, make: () => T): T {
-    const child = make();
-    this.children.set(key, child);
-    return child;
-  }
 }

@@ -1,28 +1,19 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { HealthRegistry, type HealthListener } from '../routing/health';
+import { perRegistry } from './prom';
 
 /**
  * Upstream health on /metrics. The gauge is computed at scrape time from the health registry, so
  * the request path pays nothing for it; the counters are bumped by the health listener, which
  * fires on ejections, retries and active probes only (rare events, not per request).
  */
-export function createRoutingMetrics(registry: Registry): RoutingMetrics {
-  // One set per prom registry: two dataplanes sharing one metrics object must not register twice.
-  let made = made_.get(registry);
-  if (!made) {
-    made = makeRoutingMetrics(registry);
-    made_.set(registry, made);
-  }
-  return made;
-}
+export const createRoutingMetrics = perRegistry(makeRoutingMetrics);
 
 interface RoutingMetrics {
   listener: HealthListener;
   /** The health registry the gauge reads at scrape time (the latest one watched). */
   watch(health: HealthRegistry): void;
 }
-
-const made_ = new WeakMap<Registry, RoutingMetrics>();
 
 function makeRoutingMetrics(registry: Registry): RoutingMetrics {
   let watched: HealthRegistry | undefined;

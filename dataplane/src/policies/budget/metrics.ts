@@ -1,17 +1,9 @@
 import { Counter, type Registry } from 'prom-client';
+import { ChildCache, perRegistry } from '../../telemetry/prom';
 import type { BudgetMetrics } from './ledger';
 
-const made = new WeakMap<Registry, BudgetMetrics>();
-
 /** Budget metrics on `registry` (registered once per registry, shared by every caller). */
-export function createBudgetMetrics(registry: Registry): BudgetMetrics {
-  let m = made.get(registry);
-  if (!m) {
-    m = make(registry);
-    made.set(registry, m);
-  }
-  return m;
-}
+export const createBudgetMetrics = perRegistry(make);
 
 function make(registry: Registry): BudgetMetrics {
   const decisions = new Counter({
@@ -32,22 +24,15 @@ function make(registry: Registry): BudgetMetrics {
     labelNames: ['policy'],
     registers: [registry],
   });
-  // Children cached by label values: prom-client would hash the label set on every request.
-  const children = new Map<string, { inc(n?: number): void }>();
-  const child = (key: string, make: () => { inc(n?: number): void }) => {
-    let c = children.get(key);
-    if (!c) {
-      c = make();
-      children.set(key, c);
-    }
-    return c;
-  };
+  const decisionChildren = new ChildCache<ReturnType<typeof decisions.labels>>();
+  const spendChildren = new ChildCache<ReturnType<typeof spend.labels>>();
+  const unpricedChildren = new ChildCache<ReturnType<typeof unpriced.labels>>();
   return {
     observeBudget: (policy, decision, store) =>
-      child(`d\u0000${policy}\u0000${decision}\u0000${store}`, () =>
-        decisions.labels({ policy, decision, store }),
-      ).inc(),
-    addSpend: (policy, usd) => child(`s\u0000${policy}`, () => spend.labels({ policy })).inc(usd),
-    countUnpriced: (policy) => child(`u\u0000${policy}`, () => unpriced.labels({ policy })).inc(),
+      decisionChildren
+        .of(`${policy}\u0000${decision}\u0000${store}`, () => decisions.labels({ policy, decision, store }))
+        .inc(),
+    addSpend: (policy, usd) => spendChildren.of(policy, () => spend.labels({ policy })).inc(usd),
+    countUnpriced: (policy) => unpricedChildren.of(policy, () => unpriced.labels({ policy })).inc(),
   };
 }

@@ -1,17 +1,9 @@
 import { Counter, type Registry } from 'prom-client';
+import { ChildCache, perRegistry } from '../../telemetry/prom';
 import type { TokenLimitMetrics } from './limiter';
 
-const made = new WeakMap<Registry, TokenLimitMetrics>();
-
 /** Token-limit metrics on `registry` (registered once per registry, shared by every caller). */
-export function createTokenLimitMetrics(registry: Registry): TokenLimitMetrics {
-  let m = made.get(registry);
-  if (!m) {
-    m = make(registry);
-    made.set(registry, m);
-  }
-  return m;
-}
+export const createTokenLimitMetrics = perRegistry(make);
 
 function make(registry: Registry): TokenLimitMetrics {
   const decisions = new Counter({
@@ -26,27 +18,16 @@ function make(registry: Registry): TokenLimitMetrics {
     labelNames: ['policy', 'store'],
     registers: [registry],
   });
-  // Children cached by label values: prom-client would hash the label set on every request.
-  const decisionChildren = new Map<string, { inc(): void }>();
-  const tokenChildren = new Map<string, { inc(n: number): void }>();
+  const decisionChildren = new ChildCache<ReturnType<typeof decisions.labels>>();
+  const tokenChildren = new ChildCache<ReturnType<typeof tokens.labels>>();
   return {
     observeTokenLimit(policy, decision, store) {
-      const key = `${policy}\u0000${decision}\u0000${store}`;
-      let child = decisionChildren.get(key);
-      if (!child) {
-        child = decisions.labels({ policy, decision, store });
-        decisionChildren.set(key, child);
-      }
-      child.inc();
+      decisionChildren
+        .of(`${policy}\u0000${decision}\u0000${store}`, () => decisions.labels({ policy, decision, store }))
+        .inc();
     },
     countTokens(policy, n, store) {
-      const key = `${policy}\u0000${store}`;
-      let child = tokenChildren.get(key);
-      if (!child) {
-        child = tokens.labels({ policy, store });
-        tokenChildren.set(key, child);
-      }
-      child.inc(n);
+      tokenChildren.of(`${policy}\u0000${store}`, () => tokens.labels({ policy, store })).inc(n);
     },
   };
 }
