@@ -441,12 +441,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
               o.error = 'client_closed';
               return undefined;
             }
-            // A plugin's filter refused the answer (a guard): its own error, in the stream.
-            if (err instanceof GatewayError) {
-              o.error = err.code;
-              return { status: err.status, code: err.code, message: err.message };
-            }
-            o.error = 'upstream_stream_error';
+            o.error = err instanceof GatewayError ? err.code : 'upstream_stream_error';
             return streamFailure(err, abort.reason === DEADLINE);
           },
         };

@@ -322,6 +322,8 @@ export async function* relayNativeStream(
 
 /** A stream failure as the caller's format says it. */
 export function streamFailure(err: unknown, deadline: boolean): ErrorInfo {
+  // The gateway's own refusal (a plugin's stream filter): said as it is, not as an upstream failure.
+  if (err instanceof GatewayError) return { status: err.status, code: err.code, message: err.message };
   if (deadline)
     return {
       status: 504,
@@ -329,7 +331,7 @@ export function streamFailure(err: unknown, deadline: boolean): ErrorInfo {
       message: 'The upstream stream failed: request deadline exceeded',
     };
   const detail =
-    err instanceof UpstreamFormatError || err instanceof GatewayError
+    err instanceof UpstreamFormatError
       ? err.message
       : err instanceof Error
         ? ((err as { code?: string }).code ?? err.message)
