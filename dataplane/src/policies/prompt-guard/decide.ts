@@ -62,7 +62,7 @@ function scanSlot(scanner: Scanner, slot: GuardSlot, mask: boolean): { names: st
   return { names, text: one(slot.text) };
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch {

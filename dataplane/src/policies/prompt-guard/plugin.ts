@@ -2,7 +2,7 @@ import type { CompiledPromptGuard } from '../../../../protocol/src';
 import type { ChatResponse } from '../../formats/ir';
 import type { Logger } from '../../telemetry/logger';
 import type { Plugin, PolicyRequest } from '../types';
-import { inspectSlots, type GuardSlot } from './decide';
+import { inspectSlots, parseJson, type GuardSlot } from './decide';
 import { blockedByService, guardUnavailable, promptBlocked, responseBlocked } from './errors';
 import { responseSlots, withTexts } from './response';
 import { createScanner, type Scanner } from './scanner';
@@ -111,14 +111,5 @@ export function createPromptGuard(config: CompiledPromptGuard, policy: string, l
 
 /** A webhook's replacement for JSON text (tool-call arguments) must still be JSON. */
 function keepsJson(slots: readonly GuardSlot[], texts: readonly string[]): boolean {
-  return slots.every((s, i) => !s.json || !isJson(s.text) || isJson(texts[i] ?? ''));
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
+  return slots.every((s, i) => !s.json || !parseJson(s.text).ok || parseJson(texts[i] ?? '').ok);
 }
