@@ -1,15 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import OpenAI from 'openai';
-import { startStandalone, type Standalone } from '../cli/src/standalone';
-import { createLogger } from '../dataplane/src';
+import type { Standalone } from '../cli/src/standalone';
 import {
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
 } from '../dataplane/src/testing/mock-openai-upstream';
+import { openAIFor, standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
  * Active health checks through the whole stack: manifests → compile → Tollgate's prober → a real
@@ -140,7 +138,7 @@ describe('active health checks (OpenAI SDK → Tollgate → an upstream that goe
   let backup: MockOpenAIUpstream;
   let front: Switch;
   let tollgate: Standalone;
-  let dir: string;
+  let tg: InProcessTollgate;
   let ops: string;
   let client: OpenAI;
 
@@ -152,29 +150,14 @@ describe('active health checks (OpenAI SDK → Tollgate → an upstream that goe
     primary.behave({ kind: 'ok', reply: 'from primary' });
     backup.behave({ kind: 'ok', reply: 'from backup' });
     front = await startSwitch(primary.port);
-    dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-active-'));
-    await writeFile(path.join(dir, 'all.yaml'), manifests({ primary: front.url, backup: backup.url }));
-    tollgate = await startStandalone({
-      paths: [dir],
-      port: 0,
-      opsPort: 0,
-      watch: false,
-      logger: createLogger({ level: 'silent' }),
-    });
-    ops = `http://127.0.0.1:${tollgate.dataplane.opsPort}`;
-    client = new OpenAI({
-      baseURL: `http://127.0.0.1:${tollgate.dataplane.port}/app/v1`,
-      apiKey: APP_KEY,
-      defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-      maxRetries: 0,
-      timeout: 10_000,
-    });
+    tg = await standaloneOn(manifests({ primary: front.url, backup: backup.url }));
+    ({ tollgate, ops } = tg);
+    client = openAIFor(tg.base, 'app', APP_KEY);
   });
   afterAll(async () => {
-    await tollgate?.close(100);
+    await tg?.stop();
     await front?.close();
     await Promise.all([primary?.close(), backup?.close()]);
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const primaryHealth = async () =>
@@ -264,7 +247,7 @@ describe('active health checks (OpenAI SDK → Tollgate → an upstream that goe
   it('dropping healthCheck.active from the Registry stops the probes and their verdict', async () => {
     await front.down();
     await until(async () => (await primaryHealth())?.healthy === false, MARGIN_MS * 2);
-    await writeFile(path.join(dir, 'all.yaml'), manifests({ primary: front.url, backup: backup.url }, false));
+    await writeFile(tg.file, manifests({ primary: front.url, backup: backup.url }, false));
     expect(await tollgate.reload()).toBe(true);
     const health = await primaryHealth();
     expect(health?.active).toBeUndefined();

@@ -1,16 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import OpenAI from 'openai';
-import { startStandalone, type Standalone } from '../cli/src/standalone';
-import { createLogger } from '../dataplane/src';
 import {
   refusingPort,
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
 } from '../dataplane/src/testing/mock-openai-upstream';
+import { openAIFor, standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
  * Failover through the whole request path: the OpenAI SDK (no retries of its own) → Tollgate on
@@ -211,8 +207,7 @@ describe('failover through Tollgate (OpenAI SDK → gateway → real upstreams)'
   let primary: MockOpenAIUpstream;
   let secondary: MockOpenAIUpstream;
   let scripted: Scripted;
-  let tollgate: Standalone;
-  let dir: string;
+  let tg: InProcessTollgate;
   let ops: string;
   let base: string;
   const clients = {} as Record<keyof typeof KEYS, OpenAI>;
@@ -226,9 +221,7 @@ describe('failover through Tollgate (OpenAI SDK → gateway → real upstreams)'
       startScripted(),
     ]);
     const [dead, dead2] = [await refusingPort(), await refusingPort()];
-    dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-failover-'));
-    await writeFile(
-      path.join(dir, 'all.yaml'),
+    tg = await standaloneOn(
       manifests({
         flaky: flaky.url,
         fallback: fallback.url,
@@ -239,27 +232,12 @@ describe('failover through Tollgate (OpenAI SDK → gateway → real upstreams)'
         secondary: secondary.url,
       }),
     );
-    tollgate = await startStandalone({
-      paths: [dir],
-      port: 0,
-      opsPort: 0,
-      watch: false,
-      logger: createLogger({ level: 'silent' }),
-    });
-    base = `http://127.0.0.1:${tollgate.dataplane.port}`;
-    ops = `http://127.0.0.1:${tollgate.dataplane.opsPort}`;
-    for (const name of Object.keys(KEYS) as (keyof typeof KEYS)[]) {
-      clients[name] = new OpenAI({
-        baseURL: `${base}/${SLUGS[name]}/v1`,
-        apiKey: KEYS[name],
-        defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-        maxRetries: 0,
-        timeout: 10_000,
-      });
-    }
+    ({ base, ops } = tg);
+    for (const name of Object.keys(KEYS) as (keyof typeof KEYS)[])
+      clients[name] = openAIFor(base, SLUGS[name], KEYS[name]);
   });
   afterAll(async () => {
-    await tollgate?.close(100);
+    await tg?.stop();
     await Promise.all([
       flaky?.close(),
       fallback?.close(),
@@ -267,7 +245,6 @@ describe('failover through Tollgate (OpenAI SDK → gateway → real upstreams)'
       secondary?.close(),
       scripted?.close(),
     ]);
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
     flaky.behave({ kind: 'ok', reply: 'from flaky' });

@@ -1,12 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startStandalone, type Standalone } from '../cli/src/standalone';
-import { createLogger } from '../dataplane/src';
+import { standaloneOn, type InProcessTollgate } from './standalone';
 import { startMockAnthropicUpstream } from '../dataplane/src/testing/mock-anthropic-upstream';
 import { startMockBedrockUpstream } from '../dataplane/src/testing/mock-bedrock-upstream';
 import {
@@ -144,7 +139,7 @@ const weather = {
 
 describe('every inbound format × every provider, through the official SDKs', () => {
   let u: Upstreams;
-  let tollgate: Standalone;
+  let tg: InProcessTollgate;
   let openai: OpenAI;
   let anthropic: Anthropic;
 
@@ -177,22 +172,15 @@ describe('every inbound format × every provider, through the official SDKs', ()
       vertexClaude: await startMockAnthropicUpstream({ vertex: true, accessToken: TOKEN }),
       token,
     };
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-providers-'));
-    await writeFile(path.join(dir, 'all.yaml'), manifests(u, serviceAccount.replace(/'/g, "''")));
-    tollgate = await startStandalone({
-      paths: [dir],
-      port: 0,
-      opsPort: 0,
-      logger: createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
-    });
-    const base = `http://127.0.0.1:${tollgate.dataplane.port}/app`;
+    tg = await standaloneOn(manifests(u, serviceAccount.replace(/'/g, "''")));
+    const base = `${tg.base}/app`;
     const defaultHeaders = { 'x-ag-gateway-slug': 'acme' };
     openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: CALLER, maxRetries: 0, defaultHeaders });
     anthropic = new Anthropic({ baseURL: base, apiKey: CALLER, maxRetries: 0, defaultHeaders });
   });
 
   afterAll(async () => {
-    await tollgate?.close();
+    await tg?.stop();
     await Promise.all(Object.values(u ?? {}).map((s) => s.close()));
   });
 
@@ -455,7 +443,7 @@ describe('every inbound format × every provider, through the official SDKs', ()
       messages: [{ role: 'user', content: 'raw' }],
       some_future_field: { kept: true },
     });
-    const res = await fetch(`http://127.0.0.1:${tollgate.dataplane.port}/app/v1/messages`, {
+    const res = await fetch(`${tg.base}/app/v1/messages`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -534,7 +522,7 @@ describe('every inbound format × every provider, through the official SDKs', ()
   });
 
   it('counts tokens per provider in /metrics', async () => {
-    const text = await (await fetch(`http://127.0.0.1:${tollgate.dataplane.opsPort}/metrics`)).text();
+    const text = await (await fetch(`${tg.ops}/metrics`)).text();
     for (const p of ['default/anthropic', 'default/bedrock', 'default/vertex-gemini']) {
       expect(text).toMatch(
         new RegExp(`tollgate_tokens_total\\{[^}]*registry="${p}"[^}]*kind="output"\\} [1-9]`),

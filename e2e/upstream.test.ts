@@ -1,16 +1,14 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
-import { startStandalone, type Standalone } from '../cli/src/standalone';
+import type { Standalone } from '../cli/src/standalone';
 import { createLogger } from '../dataplane/src';
 import {
   refusingPort,
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
 } from '../dataplane/src/testing/mock-openai-upstream';
+import { openAIFor, standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
  * The OpenAI SDK → Tollgate (real sockets) → an OpenAI-wire mock upstream (real sockets), with the
@@ -76,6 +74,7 @@ spec:
 describe('through Tollgate to a real OpenAI-wire upstream', () => {
   let primary: MockOpenAIUpstream;
   let secondary: MockOpenAIUpstream;
+  let tg: InProcessTollgate;
   let tollgate: Standalone;
   let client: OpenAI;
   let base: string;
@@ -84,14 +83,9 @@ describe('through Tollgate to a real OpenAI-wire upstream', () => {
   beforeAll(async () => {
     primary = await startMockOpenAIUpstream({ apiKey: UPSTREAM_KEY });
     secondary = await startMockOpenAIUpstream({ apiKey: UPSTREAM_KEY });
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-upstream-'));
-    await writeFile(path.join(dir, 'all.yaml'), manifests(primary.url, secondary.url, await refusingPort()));
-    tollgate = await startStandalone({
-      paths: [dir],
-      port: 0,
-      opsPort: 0,
-      watch: false,
-      logger: createLogger({
+    tg = await standaloneOn(
+      manifests(primary.url, secondary.url, await refusingPort()),
+      createLogger({
         destination: new Writable({
           write(c, _e, cb) {
             logs.push(String(c));
@@ -99,17 +93,12 @@ describe('through Tollgate to a real OpenAI-wire upstream', () => {
           },
         }),
       }),
-    });
-    base = `http://127.0.0.1:${tollgate.dataplane.port}`;
-    client = new OpenAI({
-      baseURL: `${base}/app/v1`,
-      apiKey: CALLER_KEY,
-      defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-      maxRetries: 0,
-    });
+    );
+    ({ tollgate, base } = tg);
+    client = openAIFor(base, 'app', CALLER_KEY);
   });
   afterAll(async () => {
-    await tollgate?.close(100);
+    await tg?.stop();
     await primary?.close();
     await secondary?.close();
   });
@@ -282,22 +271,15 @@ function rawPost(
 }
 
 describe('the Node front door routes like the Hono app', () => {
+  let tg: InProcessTollgate;
   let tollgate: Standalone;
   beforeAll(async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-routes-'));
-    await writeFile(
-      path.join(dir, 'gw.yaml'),
+    tg = await standaloneOn(
       'apiVersion: tollgate.dev/v1alpha1\nkind: Gateway\nmetadata: {name: g}\nspec: {slug: g}\n',
     );
-    tollgate = await startStandalone({
-      paths: [dir],
-      port: 0,
-      opsPort: 0,
-      watch: false,
-      logger: createLogger({ level: 'silent' }),
-    });
+    tollgate = tg.tollgate;
   });
-  afterAll(() => tollgate.close(100));
+  afterAll(() => tg.stop());
 
   it.each([
     ['GET', '/app/v1/chat/completions', 405, 'method_not_allowed'],

@@ -1,14 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import OpenAI from 'openai';
-import { startStandalone, type Standalone } from '../cli/src/standalone';
-import { createLogger } from '../dataplane/src';
 import {
   refusingPort,
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
 } from '../dataplane/src/testing/mock-openai-upstream';
+import { openAIFor, standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
  * Conditional targets, `@registry/model` pinning and `pool:model` through the whole request path:
@@ -95,8 +91,7 @@ spec:
 
 describe('virtual models through Tollgate (OpenAI SDK → gateway → real upstreams)', () => {
   const mocks = {} as Mocks;
-  let tollgate: Standalone;
-  let dir: string;
+  let tg: InProcessTollgate;
   let ops: string;
   let client: OpenAI;
 
@@ -105,32 +100,14 @@ describe('virtual models through Tollgate (OpenAI SDK → gateway → real upstr
     const started = await Promise.all(names.map(() => startMockOpenAIUpstream({ apiKey: UPSTREAM_KEY })));
     names.forEach((n, i) => (mocks[n] = started[i] as MockOpenAIUpstream));
     const down = `http://127.0.0.1:${await refusingPort()}/v1`;
-    dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-virtual-'));
     const urls = Object.fromEntries(names.map((n) => [n, mocks[n].url]));
-    await writeFile(
-      path.join(dir, 'all.yaml'),
-      manifests({ ...(urls as Record<keyof Mocks, string>), down }),
-    );
-    tollgate = await startStandalone({
-      paths: [dir],
-      port: 0,
-      opsPort: 0,
-      watch: false,
-      logger: createLogger({ level: 'silent' }),
-    });
-    ops = `http://127.0.0.1:${tollgate.dataplane.opsPort}`;
-    client = new OpenAI({
-      baseURL: `http://127.0.0.1:${tollgate.dataplane.port}/app/v1`,
-      apiKey: KEY,
-      defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-      maxRetries: 0,
-      timeout: 10_000,
-    });
+    tg = await standaloneOn(manifests({ ...(urls as Record<keyof Mocks, string>), down }));
+    ops = tg.ops;
+    client = openAIFor(tg.base, 'app', KEY);
   });
   afterAll(async () => {
-    await tollgate?.close(100);
+    await tg?.stop();
     await Promise.all(Object.values(mocks).map((m) => m.close()));
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
     for (const [name, m] of Object.entries(mocks)) {

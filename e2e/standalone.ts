@@ -1,0 +1,48 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { startStandalone, type Standalone } from '../cli/src/standalone';
+import { createLogger, type Logger } from '../dataplane/src/telemetry/logger';
+
+/** Tollgate in the test's own process: standalone mode on one manifest file, ports picked for it. */
+export interface InProcessTollgate {
+  tollgate: Standalone;
+  /** `http://127.0.0.1:{port}` of the proxy, and of its ops server. */
+  base: string;
+  ops: string;
+  /** The manifest file: rewrite it, then `tollgate.reload()`. */
+  file: string;
+  stop(): Promise<void>;
+}
+
+export async function standaloneOn(
+  yaml: string,
+  logger: Logger = createLogger({ level: 'silent' }),
+): Promise<InProcessTollgate> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-e2e-'));
+  const file = path.join(dir, 'all.yaml');
+  await writeFile(file, yaml);
+  const tollgate = await startStandalone({ paths: [dir], port: 0, opsPort: 0, watch: false, logger });
+  return {
+    tollgate,
+    base: `http://127.0.0.1:${tollgate.dataplane.port}`,
+    ops: `http://127.0.0.1:${tollgate.dataplane.opsPort}`,
+    file,
+    async stop() {
+      await tollgate.close(100);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The official OpenAI client for one consumer of gateway `acme`, without retries of its own. */
+export function openAIFor(base: string, consumerSlug: string, apiKey: string): OpenAI {
+  return new OpenAI({
+    baseURL: `${base}/${consumerSlug}/v1`,
+    apiKey,
+    defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
+    maxRetries: 0,
+    timeout: 10_000,
+  });
+}
