@@ -1,6 +1,6 @@
-import { redisReady, startTestRedis, type TestRedis } from '../../testing/redis-server';
+import { redisReplicas } from '../../testing/redis-replicas';
 import { RateLimiter } from '../rate-limit/limiter';
-import { RedisCounterStore } from '../rate-limit/redis-store';
+import type { RedisCounterStore } from '../rate-limit/redis-store';
 import { BudgetLedger } from './ledger';
 import { readSpend } from './redis-spend';
 
@@ -8,35 +8,19 @@ import { readSpend } from './redis-spend';
  * The ledger's sync period against a real redis-server: two ledgers (two replicas) with their own
  * connections and a shared, hand-moved clock for freshness.
  */
-let redis: TestRedis;
-let stores: RedisCounterStore[] = [];
+const replicas = redisReplicas();
 let now = 1_000_000;
 // Keys expire at a real time (Redis clock), a day out.
 const END = Date.now() + 86_400_000;
 const SYNC = 100;
 
 function ledgers(syncMs = SYNC): BudgetLedger[] {
-  return stores.map(
+  return replicas.stores.map(
     (store) => new BudgetLedger(new RateLimiter({ redis: store }), { now: () => now, syncMs }),
   );
 }
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-beforeEach(async () => {
-  stores = [0, 1].map(() => new RedisCounterStore({ url: redis.url, commandTimeoutMs: 200 }));
-  await Promise.all(stores.map((s) => redisReady(s)));
-  await stores[0]?.client.flushall();
-});
-afterEach(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-
-const shared = () => readSpend(stores[0] as RedisCounterStore, 'k');
+const shared = () => readSpend(replicas.stores[0] as RedisCounterStore, 'k');
 
 describe('BudgetLedger with a sync period', () => {
   it('sums charges in-process and writes them in one go; its own checks see them at once', async () => {
@@ -80,7 +64,7 @@ describe('BudgetLedger with a sync period', () => {
     await a?.add('p', 'k', 4n, END);
     await a?.flush();
     expect(await shared()).toBe(7n);
-    const ttl = await stores[0]?.client.pttl('k');
+    const ttl = await replicas.stores[0]?.client.pttl('k');
     expect(ttl).toBeGreaterThan(0);
   });
 

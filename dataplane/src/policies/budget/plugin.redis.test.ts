@@ -1,7 +1,8 @@
 import type { CompiledBudget } from '../../../../protocol/src';
-import { redisReady, startTestRedis, type TestRedis } from '../../testing/redis-server';
+import { redisReady } from '../../testing/redis-server';
+import { redisReplicas } from '../../testing/redis-replicas';
 import { policy, usageProxy } from '../../testing/usage-proxy';
-import { RedisCounterStore } from '../rate-limit/redis-store';
+import type { RedisCounterStore } from '../rate-limit/redis-store';
 import { periodOf } from './period';
 import { addSpend, readSpend } from './redis-spend';
 
@@ -9,8 +10,7 @@ import { addSpend, readSpend } from './redis-spend';
  * Two proxies (two engines, each with its own Redis connection, as two replicas) sharing one real
  * redis-server started for this file. A mock chat costs $0.01 on gpt-up, $0.005 on cheap-up.
  */
-let redis: TestRedis;
-let stores: RedisCounterStore[] = [];
+const replicas = redisReplicas();
 let proxies: ReturnType<typeof usageProxy>[] = [];
 
 const M = 1_000_000;
@@ -28,20 +28,13 @@ const BUDGET: CompiledBudget = {
   prices: [price('gpt-up', 1000), price('cheap-up', 500)],
 };
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-beforeEach(async () => {
-  stores = [0, 1].map(() => new RedisCounterStore({ url: redis.url, commandTimeoutMs: 200 }));
-  proxies = stores.map((store) => usageProxy([policy('spend', { budget: BUDGET })], { redis: store }));
-  await Promise.all(stores.map((s) => redisReady(s)));
-  await stores[0]?.client.flushall();
+beforeEach(() => {
+  proxies = replicas.stores.map((store) =>
+    usageProxy([policy('spend', { budget: BUDGET })], { redis: store }),
+  );
 });
 afterEach(async () => {
   await Promise.all(proxies.map((p) => p.close()));
-});
-afterAll(async () => {
-  await redis?.stop();
 });
 
 /** A chat through proxy `i`, its body read and its cost added; how long it took. */
@@ -78,15 +71,15 @@ it('two replicas share one budget: downgraded past the soft limit, refused past 
   const now = Date.now();
   const day = periodOf('Day', now);
   const key = `tollgate:budget:default/spend:${day.id}:consumer:default/app`;
-  expect(await stores[0]?.client.get(key)).toBe(String(30_000_000_000n));
-  const ttl = (await stores[0]?.client.pttl(key)) ?? 0;
+  expect(await replicas.stores[0]?.client.get(key)).toBe(String(30_000_000_000n));
+  const ttl = (await replicas.stores[0]?.client.pttl(key)) ?? 0;
   expect(ttl).toBeGreaterThan(day.endMs - now);
   expect(ttl).toBeLessThanOrEqual(day.endMs - now + 61_000);
 });
 
 it('Redis killed: each replica goes on from the last total it saw and counts in-process, without waiting', async () => {
   for (const i of [0, 1, 0, 1, 0]) await chat(i);
-  await redis.kill();
+  await replicas.redis.kill();
   try {
     // both replicas last saw $0.03 spent: still refused, with Redis gone
     const app = [await chat(0), await chat(1)];
@@ -107,13 +100,13 @@ it('Redis killed: each replica goes on from the last total it saw and counts in-
       'tollgate_budget_decisions_total{policy="default/spend",decision="allowed",store="local"} 2',
     );
   } finally {
-    await redis.start();
-    await Promise.all(stores.map((s) => redisReady(s)));
+    await replicas.redis.start();
+    await Promise.all(replicas.stores.map((s) => redisReady(s)));
   }
 });
 
 it('an addition past 64 bits saturates rather than failing (the budget is then spent for the period)', async () => {
-  const s = stores[0] as RedisCounterStore;
+  const s = replicas.stores[0] as RedisCounterStore;
   const expireAt = Date.now() + 60_000;
   await s.client.set('test:saturate', '9223372036854775000');
   expect(await addSpend(s, 'test:saturate', 10_000n, expireAt)).toBe(9_223_372_036_854_775_807n);
@@ -126,7 +119,7 @@ it('an addition past 64 bits saturates rather than failing (the budget is then s
 });
 
 it('concurrent additions from two replicas add up exactly, past 2^53 pico-dollars', async () => {
-  const [s0, s1] = stores as [RedisCounterStore, RedisCounterStore];
+  const [s0, s1] = replicas.stores as [RedisCounterStore, RedisCounterStore];
   const expireAt = Date.now() + 60_000;
   const costs = Array.from({ length: 200 }, (_, i) => 100_000_000_000_001n + BigInt(i * 7919));
   await Promise.all(costs.map((c, i) => addSpend(i % 2 === 0 ? s0 : s1, 'test:concurrent', c, expireAt)));

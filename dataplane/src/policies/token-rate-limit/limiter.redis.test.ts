@@ -1,40 +1,25 @@
-import { redisReady, startTestRedis, type TestRedis } from '../../testing/redis-server';
+import { redisReplicas } from '../../testing/redis-replicas';
 import { RateLimiter } from '../rate-limit/limiter';
-import { RedisCounterStore } from '../rate-limit/redis-store';
 import { TokenLimiter } from './limiter';
 
 /**
  * A token window's remembered state against a real redis-server: two limiters (two replicas) with
  * their own connections, and a hand-moved clock for how old a view is.
  */
-let redis: TestRedis;
-let stores: RedisCounterStore[] = [];
+const replicas = redisReplicas();
 let now = 1_000_000;
 const VIEW = 50;
 const RULE = { limit: 100, windowMs: 3_600_000 };
 
 const limiters = (viewMs = VIEW) =>
-  stores.map((store) => new TokenLimiter(new RateLimiter({ redis: store }), { viewMs, now: () => now }));
+  replicas.stores.map(
+    (store) => new TokenLimiter(new RateLimiter({ redis: store }), { viewMs, now: () => now }),
+  );
 const decision = async (l: TokenLimiter | undefined, need: number, key = 'k') => {
   const o = await l?.peek('p', key, RULE, need, 'FailOpen');
   if (o?.kind !== 'decided') throw new Error('no decision');
   return o.decision;
 };
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-beforeEach(async () => {
-  stores = [0, 1].map(() => new RedisCounterStore({ url: redis.url, commandTimeoutMs: 200 }));
-  await Promise.all(stores.map((s) => redisReady(s)));
-  await stores[0]?.client.flushall();
-});
-afterEach(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 
 describe('TokenLimiter views', () => {
   it("a fresh view answers checks it allows; another replica's charges show once it is old", async () => {

@@ -1,13 +1,12 @@
 import type { CompiledTokenRateLimit } from '../../../../protocol/src';
-import { redisReady, startTestRedis, type TestRedis } from '../../testing/redis-server';
+import { redisReplicas } from '../../testing/redis-replicas';
 import { openAIErrorOf, policy, usageProxy } from '../../testing/usage-proxy';
-import { RedisCounterStore } from '../rate-limit/redis-store';
 
 /**
  * Two proxies (two engines, each with its own Redis connection, as two replicas) sharing one real
  * redis-server started for this file. One mock chat of "hello there" uses 8 tokens.
  */
-let redis: TestRedis;
+const replicas = redisReplicas();
 let proxies: ReturnType<typeof usageProxy>[] = [];
 
 const limit = (over: Partial<CompiledTokenRateLimit>): CompiledTokenRateLimit => ({
@@ -25,20 +24,11 @@ const POLICIES = [
   ]),
 ];
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-beforeEach(async () => {
-  const stores = [0, 1].map(() => new RedisCounterStore({ url: redis.url, commandTimeoutMs: 200 }));
-  proxies = stores.map((store) => usageProxy(POLICIES, { redis: store }));
-  await Promise.all(stores.map((s) => redisReady(s)));
-  await stores[0]?.client.flushall();
+beforeEach(() => {
+  proxies = replicas.stores.map((store) => usageProxy(POLICIES, { redis: store }));
 });
 afterEach(async () => {
   await Promise.all(proxies.map((p) => p.close()));
-});
-afterAll(async () => {
-  await redis?.stop();
 });
 
 /** A chat through proxy `i`, its body read and its usage charged; how long it took. */
@@ -73,7 +63,7 @@ it('two replicas share one token budget per window', async () => {
 
 it('Redis killed: FailOpen goes on counting in-process, FailClosed answers 503, nothing hangs; Redis is used again once back', async () => {
   expect((await chat(0)).status).toBe(200);
-  await redis.kill();
+  await replicas.redis.kill();
   // FailOpen: counted afresh in-process, per replica (20 tokens: 8, 8, then 4 left, then refused)
   const open = [];
   for (let n = 0; n < 4; n++) open.push(await chat(0));
@@ -88,7 +78,7 @@ it('Redis killed: FailOpen goes on counting in-process, FailClosed answers 503, 
   expect(JSON.parse(closed.text)).toMatchObject({ error: { code: 'rate_limiter_unavailable' } });
   for (const r of [...open, closed]) expect(r.ms).toBeLessThan(1000);
 
-  await redis.start();
+  await replicas.redis.start();
   const started = Date.now();
   let back: Awaited<ReturnType<typeof chat>> | undefined;
   while (Date.now() - started < 10_000) {
