@@ -4,8 +4,7 @@ import type { ChatResponse } from '../formats/ir';
 import type { PolicyEngine } from '../policies/engine';
 import { Pipeline } from '../policies/pipeline';
 import type { Plugin, PolicyRequest } from '../policies/types';
-import { createMockAdapter } from '../providers/mock';
-import type { ProviderAdapter, UpstreamCall } from '../providers/types';
+import { recordingMock } from '../testing/recording-mock';
 import { createLogger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
 import { consumer, gateway, registry, route } from '../testing/resources';
@@ -33,15 +32,7 @@ function setup(plugin: Plugin) {
       [route('gpt', ['up', 1, 'gpt-up']), route('cheap', ['up', 1, 'cheap-up'])],
     ),
   ]);
-  const mock = createMockAdapter();
-  const calls: UpstreamCall[] = [];
-  const recording: ProviderAdapter = {
-    send: (call) => {
-      calls.push(call);
-      return mock.send(call);
-    },
-    close: () => mock.close(),
-  };
+  const { adapter: recording, calls } = recordingMock();
   const pipeline = new Pipeline([{ plugins: [plugin], parallel: false }]);
   const engine: PolicyEngine = {
     pipelineFor: () => pipeline,

@@ -2,8 +2,7 @@ import { Writable } from 'node:stream';
 import type { CompiledPromptGuard, Resource } from '../../../../protocol/src';
 import { ConfigStore } from '../../config/store';
 import { createProxy } from '../../proxy/app';
-import { createMockAdapter } from '../../providers/mock';
-import type { ProviderAdapter, UpstreamCall } from '../../providers/types';
+import { recordingMock } from '../../testing/recording-mock';
 import { createLogger } from '../../telemetry/logger';
 import { createMetrics } from '../../telemetry/metrics';
 import { startGuardServer, type GuardServer } from '../../testing/guard-server';
@@ -51,15 +50,7 @@ function setup(config: Partial<CompiledPromptGuard>) {
     consumer('app', 'acme', [KEY], [route('gpt', ['up', 1, 'gpt-up']), route('emb', ['up', 1, 'emb-up'])]),
     guardPolicy(config),
   ]);
-  const mock = createMockAdapter();
-  const calls: UpstreamCall[] = [];
-  const recording: ProviderAdapter = {
-    send: (call) => {
-      calls.push(call);
-      return mock.send(call);
-    },
-    close: () => mock.close(),
-  };
+  const { adapter: recording, calls } = recordingMock();
   const logs: string[] = [];
   const logger = createLogger({
     destination: new Writable({
