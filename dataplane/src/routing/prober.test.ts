@@ -85,22 +85,24 @@ async function recorder(): Promise<{
   };
 }
 
+/** One real upstream and one HTTP probe for the whole file; each test starts with the upstream well. */
+let upstream: MockOpenAIUpstream;
+let http_: HttpProbe;
+beforeAll(async () => {
+  upstream = await startMockOpenAIUpstream({ apiKey: KEY });
+  http_ = createHttpProbe();
+});
+afterAll(async () => {
+  await http_.close();
+  await upstream.close();
+});
+beforeEach(() => {
+  upstream.behave({ kind: 'ok' });
+  upstream.requests.length = 0;
+});
+
 describe('HTTP probe', () => {
-  let upstream: MockOpenAIUpstream;
-  let http_: HttpProbe;
   const stop = new AbortController();
-  beforeAll(async () => {
-    upstream = await startMockOpenAIUpstream({ apiKey: KEY });
-    http_ = createHttpProbe();
-  });
-  afterAll(async () => {
-    await http_.close();
-    await upstream.close();
-  });
-  beforeEach(() => {
-    upstream.behave({ kind: 'ok' });
-    upstream.requests.length = 0;
-  });
   /** One probe of `r` with its own settings, `over` applied. */
   const run = (r: Resource<'Registry'>, over: Partial<CompiledActiveHealthCheck> = {}) =>
     http_.probe(r.body, { ...(r.body.healthCheck?.active ?? check()), ...over }, stop.signal);
@@ -240,21 +242,7 @@ describe('which registries are probed', () => {
 });
 
 describe('Prober', () => {
-  let upstream: MockOpenAIUpstream;
-  let http_: HttpProbe;
   let prober: Prober | undefined;
-  beforeAll(async () => {
-    upstream = await startMockOpenAIUpstream({ apiKey: KEY });
-    http_ = createHttpProbe();
-  });
-  afterAll(async () => {
-    await http_.close();
-    await upstream.close();
-  });
-  beforeEach(() => {
-    upstream.behave({ kind: 'ok' });
-    upstream.requests.length = 0;
-  });
   afterEach(() => prober?.close());
 
   const probes = () => upstream.requests.filter((r) => r.method === 'GET').length;
