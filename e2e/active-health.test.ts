@@ -7,7 +7,8 @@ import {
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
 } from '../dataplane/src/testing/mock-openai-upstream';
-import { openAIFor, standaloneOn, type InProcessTollgate } from './standalone';
+import { openAIFor } from './clients';
+import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
  * Active health checks through the whole stack: manifests → compile → Tollgate's prober → a real

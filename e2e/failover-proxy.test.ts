@@ -6,7 +6,8 @@ import {
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
 } from '../dataplane/src/testing/mock-openai-upstream';
-import { openAIFor, standaloneOn, type InProcessTollgate } from './standalone';
+import { openAIFor } from './clients';
+import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
  * Failover through the whole request path: the OpenAI SDK (no retries of its own) → Tollgate on

@@ -5,6 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startGuardServer, type GuardServer } from '../dataplane/src/testing/guard-server';
 import { startTollgate, type RunningTollgate } from './process';
+import { anthropicFor, openAIFor } from './clients';
 import { acmeWithConsumers } from './manifests';
 
 /**
@@ -57,14 +58,11 @@ spec:
 describe('promptGuard with the official SDKs', () => {
   let tg: RunningTollgate;
   let guard: GuardServer;
+  const origin = () => `http://127.0.0.1:${tg.port}`;
   const openai = (consumer: keyof typeof KEYS) =>
-    new OpenAI({
-      baseURL: `http://127.0.0.1:${tg.port}/${consumer}/v1`,
-      apiKey: KEYS[consumer],
-      defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-      maxRetries: 0,
-      timeout: 5000,
-    });
+    openAIFor(origin(), consumer, KEYS[consumer], { timeoutMs: 5000 });
+  const anthropic = (consumer: keyof typeof KEYS) =>
+    anthropicFor(origin(), consumer, KEYS[consumer], { timeoutMs: 5000 });
 
   beforeAll(async () => {
     guard = await startGuardServer();
@@ -112,14 +110,6 @@ describe('promptGuard with the official SDKs', () => {
   });
 
   it('Anthropic SDK: a refused prompt is a BadRequestError, a refused answer an UnprocessableEntityError', async () => {
-    const anthropic = (consumer: keyof typeof KEYS) =>
-      new Anthropic({
-        baseURL: `http://127.0.0.1:${tg.port}/${consumer}`,
-        apiKey: KEYS[consumer],
-        defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-        maxRetries: 0,
-        timeout: 5000,
-      });
     const ask = (consumer: keyof typeof KEYS) =>
       anthropic(consumer)
         .messages.create({
@@ -157,14 +147,7 @@ describe('promptGuard with the official SDKs', () => {
     expect((failure as Error).message).toContain('Email in the streamed text');
     expect(text).not.toContain('jane@');
 
-    const anthropic = new Anthropic({
-      baseURL: `http://127.0.0.1:${tg.port}/outbound`,
-      apiKey: KEYS.outbound,
-      defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-      maxRetries: 0,
-      timeout: 5000,
-    });
-    const events = await anthropic.messages.create({
+    const events = await anthropic('outbound').messages.create({
       model: 'mock-small',
       max_tokens: 50,
       stream: true,

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { anthropicFor, openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 import { startMockAnthropicUpstream } from '../dataplane/src/testing/mock-anthropic-upstream';
 import { startMockBedrockUpstream } from '../dataplane/src/testing/mock-bedrock-upstream';
@@ -173,10 +174,8 @@ describe('every inbound format × every provider, through the official SDKs', ()
       token,
     };
     tg = await standaloneOn(manifests(u, serviceAccount.replace(/'/g, "''")));
-    const base = `${tg.base}/app`;
-    const defaultHeaders = { 'x-ag-gateway-slug': 'acme' };
-    openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: CALLER, maxRetries: 0, defaultHeaders });
-    anthropic = new Anthropic({ baseURL: base, apiKey: CALLER, maxRetries: 0, defaultHeaders });
+    openai = openAIFor(tg.base, 'app', CALLER);
+    anthropic = anthropicFor(tg.base, 'app', CALLER);
   });
 
   afterAll(async () => {

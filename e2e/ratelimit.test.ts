@@ -5,6 +5,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { startTestRedis, type TestRedis } from '../dataplane/src/testing/redis-server';
 import { ROOT, eventually, startTollgate, type RunningTollgate } from './process';
+import { openAIFor } from './clients';
 import { acmeWithConsumers } from './manifests';
 
 /**
@@ -41,13 +42,7 @@ spec:
 `;
 
 const client = (tg: RunningTollgate, consumer: keyof typeof KEYS) =>
-  new OpenAI({
-    baseURL: `http://127.0.0.1:${tg.port}/${consumer}/v1`,
-    apiKey: KEYS[consumer],
-    defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-    maxRetries: 0,
-    timeout: 5000,
-  });
+  openAIFor(`http://127.0.0.1:${tg.port}`, consumer, KEYS[consumer], { timeoutMs: 5000 });
 
 /** One chat completion: its status, headers and how long it took. Never waits more than 5 s. */
 async function ask(tg: RunningTollgate, consumer: keyof typeof KEYS) {

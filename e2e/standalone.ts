@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import OpenAI from 'openai';
 import { startStandalone, type Standalone } from '../cli/src/standalone';
 import { createLogger, type Logger } from '../dataplane/src/telemetry/logger';
 
@@ -34,15 +33,4 @@ export async function standaloneOn(
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** The official OpenAI client for one consumer of gateway `acme`, without retries of its own. */
-export function openAIFor(base: string, consumerSlug: string, apiKey: string): OpenAI {
-  return new OpenAI({
-    baseURL: `${base}/${consumerSlug}/v1`,
-    apiKey,
-    defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-    maxRetries: 0,
-    timeout: 10_000,
-  });
 }

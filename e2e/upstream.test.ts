@@ -8,7 +8,8 @@ import {
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
 } from '../dataplane/src/testing/mock-openai-upstream';
-import { openAIFor, standaloneOn, type InProcessTollgate } from './standalone';
+import { openAIFor } from './clients';
+import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
  * The OpenAI SDK → Tollgate (real sockets) → an OpenAI-wire mock upstream (real sockets), with the

@@ -5,6 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startTestRedis, type TestRedis } from '../dataplane/src/testing/redis-server';
 import { eventually, startTollgate, type RunningTollgate } from './process';
+import { anthropicFor, openAIFor } from './clients';
 import { acmeWithConsumers } from './manifests';
 
 /**
@@ -50,22 +51,10 @@ spec:
 `;
 
 const openai = (tg: RunningTollgate, consumer: keyof typeof KEYS) =>
-  new OpenAI({
-    baseURL: `http://127.0.0.1:${tg.port}/${consumer}/v1`,
-    apiKey: KEYS[consumer],
-    defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-    maxRetries: 0,
-    timeout: 5000,
-  });
+  openAIFor(`http://127.0.0.1:${tg.port}`, consumer, KEYS[consumer], { timeoutMs: 5000 });
 
 const anthropic = (tg: RunningTollgate) =>
-  new Anthropic({
-    baseURL: `http://127.0.0.1:${tg.port}/spend`,
-    apiKey: KEYS.spend,
-    defaultHeaders: { 'X-AG-Gateway-Slug': 'acme' },
-    maxRetries: 0,
-    timeout: 5000,
-  });
+  anthropicFor(`http://127.0.0.1:${tg.port}`, 'spend', KEYS.spend, { timeoutMs: 5000 });
 
 const HELLO = [{ role: 'user' as const, content: 'hello there' }];
 

@@ -4,7 +4,8 @@ import {
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
 } from '../dataplane/src/testing/mock-openai-upstream';
-import { openAIFor, standaloneOn, type InProcessTollgate } from './standalone';
+import { openAIFor } from './clients';
+import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
  * Conditional targets, `@registry/model` pinning and `pool:model` through the whole request path:
