@@ -66,7 +66,7 @@ const bodies = {
         ],
       },
     ],
-    retry: { attempts: 3, perTryTimeoutMs: 10_000, backoffMs: 25, on: ['ConnectError', 'Timeout'] },
+    retry: { attempts: 3, perTryTimeoutMs: 10_000, backoffMs: 25, retryOn: ['ConnectError', 'Timeout'] },
   } satisfies CompiledConsumer,
   Policy: {
     source,

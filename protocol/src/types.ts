@@ -170,8 +170,8 @@ export interface CompiledRetry {
   perTryTimeoutMs?: number;
   /** Base of the jittered exponential backoff before trying the same upstream again. */
   backoffMs: number;
-  /** Empty: never retry. */
-  on: RetryOn[];
+  /** Empty: never retry. (Named as in the Consumer CRD, where `on` would be YAML 1.1's true.) */
+  retryOn: RetryOn[];
 }
 
 export interface CompiledConsumer {

@@ -140,7 +140,7 @@ describe('enum lists of the TypeScript API match the CRDs', () => {
   it.each([
     ['Registry', 'provider', PROVIDERS],
     ['Consumer', 'routes[].strategy', LB_STRATEGIES],
-    ['Consumer', 'retry.on[]', RETRY_ON],
+    ['Consumer', 'retry.retryOn[]', RETRY_ON],
     ['Policy', 'plugins.rateLimit.key', LIMIT_KEYS],
     ['Policy', 'plugins.tokenRateLimit.key', LIMIT_KEYS],
     ['Policy', 'plugins.rateLimit.algorithm', RATE_LIMIT_ALGORITHMS],

@@ -111,7 +111,7 @@ export async function dispatch(
     const outcome = await tryOnce(next, attempt, policy.perTryTimeoutMs, ctx, send, health);
     const kind = outcome.failure;
     const retryable =
-      kind !== undefined && policy.on.includes(kind) && attempt < policy.attempts && !ctx.signal.aborted;
+      kind !== undefined && policy.retryOn.includes(kind) && attempt < policy.attempts && !ctx.signal.aborted;
     if (!retryable) return finish(outcome, attempt);
     last = outcome;
   }
