@@ -64,6 +64,7 @@ const bodies = {
             ],
           },
         ],
+        unresolved: [{ registry: 'ns/typo', reason: 'RefNotFound' }],
       },
     ],
     retry: { attempts: 3, perTryTimeoutMs: 10_000, backoffMs: 25, retryOn: ['ConnectError', 'Timeout'] },

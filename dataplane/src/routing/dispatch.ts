@@ -85,7 +85,8 @@ export async function dispatch(
   const requested = ctx.model ?? route.model;
   const { groups, eligible } = candidatesOf(route, requested, health, ctx);
   if (groups.length === 0) {
-    if (route.targets.length === 0) throw errors.noUpstream(requested);
+    if (route.targets.length === 0)
+      throw errors.noUpstream(requested, { consumer: consumer.config.slug, unresolved: route.unresolved });
     throw eligible ? errors.unknownModel(requested) : noEligibleTarget(requested);
   }
   const tried = new Set<Candidate>();
