@@ -451,7 +451,11 @@ function fixture(
           },
         ],
         {
-          retry: { attempts: 3, backoffMs: 1, retryOn: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] },
+          retry: {
+            attempts: 3,
+            backoffMs: 1,
+            retryOn: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'],
+          },
         },
       ),
     ],
