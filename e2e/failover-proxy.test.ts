@@ -196,7 +196,7 @@ ${consumer(
         - {registryRef: {name: primary}}
         - {registryRef: {name: secondary}}`,
 )}
-${consumer('connectOnly', `{attempts: 3, perTryTimeout: ${PER_TRY_MS}ms, backoff: 10ms, on: [ConnectError]}`, failoverRoutes)}
+${consumer('connectOnly', `{attempts: 3, perTryTimeout: ${PER_TRY_MS}ms, backoff: 10ms, retryOn: [ConnectError]}`, failoverRoutes)}
 ${consumer('once', `{attempts: 1, perTryTimeout: ${PER_TRY_MS}ms}`, failoverRoutes)}
 ${consumer('noPerTry', '{attempts: 3, backoff: 10ms}', failoverRoutes)}
 `;
@@ -343,7 +343,7 @@ describe('failover through Tollgate (OpenAI SDK → gateway → real upstreams)'
     });
   });
 
-  describe('retry.on: [ConnectError] only', () => {
+  describe('retry.retryOn: [ConnectError] only', () => {
     it('a 500 is not retried: the client gets the upstream 500, the fallback gets nothing', async () => {
       flaky.behave({ kind: 'status', status: 500 });
       const r = await timed(() => ask(clients.connectOnly, 'fo'));

@@ -107,7 +107,7 @@ function setup(options: { first?: string; retry?: { perTryTimeoutMs?: number; at
           retry: {
             attempts: options.retry?.attempts ?? 3,
             backoffMs: 10,
-            on: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'],
+            retryOn: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'],
             ...(options.retry?.perTryTimeoutMs ? { perTryTimeoutMs: options.retry.perTryTimeoutMs } : {}),
           },
         },

@@ -62,18 +62,24 @@ export function parseRunFlags(argv: string[], env: NodeJS.ProcessEnv): RunFlags 
   };
 }
 
-export function parseFileFlags(argv: string[]): { files: string[]; output: 'yaml' | 'json' } {
+/** `validate` and `compile`; only `compile` takes `--allow-errors` (print and exit 0 despite errors). */
+export function parseFileFlags(
+  argv: string[],
+  command: 'validate' | 'compile' = 'validate',
+): { files: string[]; output: 'yaml' | 'json'; allowErrors: boolean } {
   const { values } = parseArgs({
     args: argv,
     allowPositionals: false,
     options: {
       file: { type: 'string', short: 'f', multiple: true },
       output: { type: 'string', short: 'o', default: 'yaml' },
+      ...(command === 'compile' ? { 'allow-errors': { type: 'boolean' } as const } : {}),
     },
   });
   if (values.output !== 'yaml' && values.output !== 'json')
     throw new UsageError('--output must be yaml or json');
-  return { files: requireFiles(values.file), output: values.output };
+  const allowErrors = (values as { 'allow-errors'?: boolean })['allow-errors'] ?? false;
+  return { files: requireFiles(values.file), output: values.output, allowErrors };
 }
 
 function requireFiles(files: string[] | undefined): string[] {

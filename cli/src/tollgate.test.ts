@@ -6,6 +6,11 @@ import { parseDataplaneFlags, parseRunFlags, UsageError } from './args';
 import { main } from './tollgate';
 
 const QUICKSTART = path.resolve(__dirname, '../../examples/quickstart');
+/** A Consumer whose route names a Registry that does not exist. */
+const DANGLING = path.resolve(
+  __dirname,
+  '../../controller/src/compile/testdata/03-dangling-registry/input.yaml',
+);
 
 async function run(argv: string[]) {
   let out = '';
@@ -66,6 +71,38 @@ describe('tollgate compile', () => {
   it('prints JSON with -o json', async () => {
     const r = await run(['compile', '-f', QUICKSTART, '-o', 'json']);
     expect(JSON.parse(r.out)).toHaveProperty('statuses');
+  });
+
+  it('exits 1 where validate does, naming each problem, and prints no config', async () => {
+    const validated = await run(['validate', '-f', DANGLING]);
+    const r = await run(['compile', '-f', DANGLING]);
+    expect(validated.code).toBe(1);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(validated.err);
+    expect(r.err).toContain(
+      "Consumer default/c: ResolvedRefs=False (RefNotFound): spec.routes[0].targets[1].registryRef: Registry 'absent' not found",
+    );
+    expect(r.err).toContain('1 problem(s); pass --allow-errors to print the compiled config anyway');
+  });
+
+  it('with --allow-errors prints the config, problems on stderr, and exits 0', async () => {
+    const r = await run(['compile', '-f', DANGLING, '--allow-errors', '-o', 'json']);
+    expect(r.code).toBe(0);
+    const view = JSON.parse(r.out) as {
+      resources: { kind: string }[];
+      statuses: { conditions: { status: string }[] }[];
+    };
+    expect(view.resources.map((x) => x.kind)).toEqual(['Gateway', 'Registry', 'Consumer']);
+    expect(view.statuses.flatMap((s) => s.conditions).filter((c) => c.status === 'False')).toHaveLength(1);
+    expect(r.err).toContain('ResolvedRefs=False (RefNotFound)');
+    expect(r.err).not.toContain('--allow-errors');
+  });
+
+  it("--allow-errors is compile's alone: validate refuses it as a usage error", async () => {
+    const r = await run(['validate', '-f', DANGLING, '--allow-errors']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("Unknown option '--allow-errors'");
   });
 });
 

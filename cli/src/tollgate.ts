@@ -17,8 +17,9 @@ Usage:
   tollgate dataplane --discovery <host:port> [flags]
                                            serve config streamed by the controller
   tollgate validate -f <file|dir>...       check manifests offline; exit 1 on any error
-  tollgate compile -f <file|dir>... [-o yaml|json]
-                                           print the compiled config (secrets redacted)
+  tollgate compile -f <file|dir>... [-o yaml|json] [--allow-errors]
+                                           print the compiled config (secrets redacted); exit 1
+                                           on any error, as validate, unless --allow-errors
 
 Flags of run (each also read from the environment variable named):
   --host <addr>          listen address              TOLLGATE_HOST          (127.0.0.1)
@@ -184,25 +185,35 @@ function untilSignal(logger: Logger, stop: () => Promise<void>, graceMs: number)
   });
 }
 
-async function validate(argv: string[], io: IO): Promise<number> {
-  const { files } = parseFileFlags(argv);
-  const result = await buildConfig(files);
+/** Prints every condition that is not True, one line each, to stderr; returns how many. */
+function reportProblems(statuses: Awaited<ReturnType<typeof buildConfig>>['statuses'], io: IO): number {
   let failed = 0;
-  for (const s of result.statuses) {
+  for (const s of statuses) {
     for (const c of s.conditions) {
       if (c.status === 'True') continue;
       failed++;
       io.err(`${s.kind} ${s.namespace}/${s.name}: ${c.type}=${c.status} (${c.reason}): ${c.message}\n`);
     }
   }
-  if (failed > 0) return 1;
+  return failed;
+}
+
+async function validate(argv: string[], io: IO): Promise<number> {
+  const { files } = parseFileFlags(argv);
+  const result = await buildConfig(files);
+  if (reportProblems(result.statuses, io) > 0) return 1;
   io.out(`ok: ${result.statuses.length} objects valid, ${result.resources.length} resources compiled\n`);
   return 0;
 }
 
 async function compileCommand(argv: string[], io: IO): Promise<number> {
-  const { files, output } = parseFileFlags(argv);
+  const { files, output, allowErrors } = parseFileFlags(argv, 'compile');
   const result = await buildConfig(files);
+  const problems = reportProblems(result.statuses, io);
+  if (problems > 0 && !allowErrors) {
+    io.err(`tollgate: ${problems} problem(s); pass --allow-errors to print the compiled config anyway\n`);
+    return 1;
+  }
   const view = {
     resources: result.resources.map(redactResource),
     fleets: result.fleets,

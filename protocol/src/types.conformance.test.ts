@@ -64,9 +64,10 @@ const bodies = {
             ],
           },
         ],
+        unresolved: [{ registry: 'ns/typo', reason: 'RefNotFound' }],
       },
     ],
-    retry: { attempts: 3, perTryTimeoutMs: 10_000, backoffMs: 25, on: ['ConnectError', 'Timeout'] },
+    retry: { attempts: 3, perTryTimeoutMs: 10_000, backoffMs: 25, retryOn: ['ConnectError', 'Timeout'] },
   } satisfies CompiledConsumer,
   Policy: {
     source,

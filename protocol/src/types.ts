@@ -148,6 +148,18 @@ export interface CompiledRoute {
   strategy: CompiledStrategy;
   /** May be empty when every target's reference failed to resolve: requests get 503. */
   targets: CompiledTarget[];
+  /**
+   * The targets left out because their Registry reference did not resolve (the Consumer's
+   * ResolvedRefs=False): a request the route cannot serve is told which ones. Absent when none.
+   */
+  unresolved?: UnresolvedTarget[];
+}
+
+/** A route target whose Registry does not exist (RefNotFound) or is not accepted (RefNotAccepted). */
+export interface UnresolvedTarget {
+  /** Registry resource name `{namespace}/{name}`. */
+  registry: string;
+  reason: 'RefNotFound' | 'RefNotAccepted';
 }
 
 /**
@@ -170,8 +182,8 @@ export interface CompiledRetry {
   perTryTimeoutMs?: number;
   /** Base of the jittered exponential backoff before trying the same upstream again. */
   backoffMs: number;
-  /** Empty: never retry. */
-  on: RetryOn[];
+  /** Empty: never retry. (Named as in the Consumer CRD, where `on` would be YAML 1.1's true.) */
+  retryOn: RetryOn[];
 }
 
 export interface CompiledConsumer {

@@ -14,10 +14,10 @@ import {
   type Kind,
 } from './v1alpha1';
 
-/** What `kubectl get` shows per kind besides Accepted, Programmed and Age. */
+/** What `kubectl get` shows per kind besides Ready, Reason and Age (and the conditions with -o wide). */
 const EXPECTED_NAMES: Record<Kind, { shortName: string; columns: string[] }> = {
   Gateway: { shortName: 'tgw', columns: ['Slug', 'Fleet'] },
-  Registry: { shortName: 'treg', columns: ['Provider'] },
+  Registry: { shortName: 'treg', columns: ['Provider', 'Base URL'] },
   Consumer: { shortName: 'tcon', columns: ['Gateway', 'Slug'] },
   Policy: { shortName: 'tpol', columns: ['Targets'] },
 };
@@ -90,14 +90,34 @@ describe.each(KINDS)('%s CRD', (kind) => {
     expect(crd.spec.names.shortNames).toEqual([EXPECTED_NAMES[kind].shortName]);
     expect(crd.spec.names.categories).toEqual(['tollgate']);
     expect(v?.subresources?.status).toEqual({});
-    expect(v?.additionalPrinterColumns?.map((c) => c.name)).toEqual(
-      expect.arrayContaining([...EXPECTED_NAMES[kind].columns, 'Accepted', 'Programmed', 'Age']),
-    );
+    expect(v?.additionalPrinterColumns?.map((c) => c.name)).toEqual([
+      ...EXPECTED_NAMES[kind].columns,
+      'Ready',
+      'Reason',
+      'Accepted',
+      'ResolvedRefs',
+      'Programmed',
+      'Age',
+    ]);
+    const condition = (type: string, field = 'status') => `.status.conditions[?(@.type=="${type}")].${field}`;
+    // Ready (every condition True) and its reason by default; each condition with -o wide.
     expect(v?.additionalPrinterColumns).toContainEqual({
-      name: 'Programmed',
+      name: 'Ready',
       type: 'string',
-      jsonPath: '.status.conditions[?(@.type=="Programmed")].status',
+      jsonPath: condition('Ready'),
     });
+    expect(v?.additionalPrinterColumns).toContainEqual({
+      name: 'Reason',
+      type: 'string',
+      jsonPath: condition('Ready', 'reason'),
+    });
+    for (const type of ['Accepted', 'ResolvedRefs', 'Programmed'])
+      expect(v?.additionalPrinterColumns).toContainEqual({
+        name: type,
+        type: 'string',
+        jsonPath: condition(type),
+        priority: 1,
+      });
   });
 
   it('shares one status schema (conditions + observedGeneration) with the other kinds', () => {
@@ -140,7 +160,7 @@ describe('enum lists of the TypeScript API match the CRDs', () => {
   it.each([
     ['Registry', 'provider', PROVIDERS],
     ['Consumer', 'routes[].strategy', LB_STRATEGIES],
-    ['Consumer', 'retry.on[]', RETRY_ON],
+    ['Consumer', 'retry.retryOn[]', RETRY_ON],
     ['Policy', 'plugins.rateLimit.key', LIMIT_KEYS],
     ['Policy', 'plugins.tokenRateLimit.key', LIMIT_KEYS],
     ['Policy', 'plugins.rateLimit.algorithm', RATE_LIMIT_ALGORITHMS],

@@ -185,8 +185,8 @@ export interface RetryPolicy {
   perTryTimeout?: Duration;
   /** Base of the jittered exponential backoff before the same upstream is tried again (default 25ms). */
   backoff?: Duration;
-  /** Failures that trigger a retry or fallback (default all four). */
-  on?: RetryOn[];
+  /** Failures that trigger a retry or fallback (default all four). Not `on`: YAML 1.1 reads that as true. */
+  retryOn?: RetryOn[];
 }
 
 export interface ModelRoute {

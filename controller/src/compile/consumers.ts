@@ -20,7 +20,8 @@ export interface ConsumerDraft {
 
 /**
  * A consumer needs an accepted gateway. A missing key Secret drops that key; a missing registry
- * drops that target (a route left with none answers 503). Slugs are unique per gateway, older wins.
+ * drops that target, listed in the route's `unresolved` (a route left with none answers 503 naming
+ * them). Slugs are unique per gateway, older wins.
  */
 export function compileConsumers(
   consumers: readonly Consumer[],
@@ -103,6 +104,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
     if (!LB_STRATEGIES.includes(strategy))
       status.reject('Invalid', `${at}.strategy: '${String(strategy)}' is not a strategy`);
     const targets: CompiledRoute['targets'] = [];
+    const unresolved: NonNullable<CompiledRoute['unresolved']> = [];
     let total = 0;
     for (const [j, t] of (route.targets ?? []).entries()) {
       const tat = `${at}.targets[${j}]`;
@@ -118,6 +120,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
         const reason = registry === 'rejected' ? 'RefNotAccepted' : 'RefNotFound';
         const what = reason === 'RefNotFound' ? 'not found' : 'is not usable (see its conditions)';
         status.unresolvedRef(reason, `${tat}.registryRef: Registry '${t.registryRef?.name}' ${what}`);
+        unresolved.push({ registry: registryName, reason });
         continue;
       }
       const upstream = t.model ?? (route.model === '*' ? undefined : route.model);
@@ -141,7 +144,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
     if ((route.targets ?? []).length === 0)
       status.reject('Invalid', `${at}.targets: at least one target is required`);
     else if (total <= 0) status.reject('Invalid', `${at}.targets: weights must add up to more than 0`);
-    routes.push({ model: route.model, strategy, targets });
+    routes.push({ model: route.model, strategy, targets, ...(unresolved.length > 0 ? { unresolved } : {}) });
   }
 
   const retry = compileRetry(status, spec.retry);

@@ -19,13 +19,13 @@ export function compileRetry(status: StatusBuilder, spec: RetryPolicy | undefine
     spec?.perTryTimeout === undefined
       ? undefined
       : duration(status, 'spec.retry.perTryTimeout', spec.perTryTimeout, 1);
-  const on: RetryOn[] = [];
-  for (const kind of spec?.on ?? RETRY_ON) {
+  const retryOn: RetryOn[] = [];
+  for (const kind of spec?.retryOn ?? RETRY_ON) {
     if (!(RETRY_ON as readonly string[]).includes(kind))
-      status.reject('Invalid', `spec.retry.on: '${String(kind)}' is not one of ${RETRY_ON.join(', ')}`);
-    else if (!on.includes(kind)) on.push(kind);
+      status.reject('Invalid', `spec.retry.retryOn: '${String(kind)}' is not one of ${RETRY_ON.join(', ')}`);
+    else if (!retryOn.includes(kind)) retryOn.push(kind);
   }
   // Canonical order: equal policies compile to equal bytes whatever order the user wrote.
-  on.sort((a, b) => RETRY_ON.indexOf(a) - RETRY_ON.indexOf(b));
-  return { attempts, ...(perTryTimeoutMs !== undefined ? { perTryTimeoutMs } : {}), backoffMs, on };
+  retryOn.sort((a, b) => RETRY_ON.indexOf(a) - RETRY_ON.indexOf(b));
+  return { attempts, ...(perTryTimeoutMs !== undefined ? { perTryTimeoutMs } : {}), backoffMs, retryOn };
 }

@@ -43,6 +43,7 @@ async function setup() {
 }
 
 const programmed = (status: Status | undefined) => status?.conditions?.find((c) => c.type === 'Programmed');
+const ready = (status: Status | undefined) => status?.conditions?.find((c) => c.type === 'Ready');
 const proxy: StreamInfo = { id: 1, node: { id: 'proxy-a', cluster: 'default' }, fleet: 'default' };
 
 function ackEverything(controller: Controller, resources: AnyResource[]) {
@@ -62,15 +63,19 @@ describe('Controller', () => {
       'Consumer/default/my-app',
     ]);
     expect(writes).toHaveLength(3);
-    for (const w of writes)
+    for (const w of writes) {
       expect(programmed(w.status)).toMatchObject({ status: 'False', reason: 'NoProxies' });
+      expect(ready(w.status)).toMatchObject({ status: 'False', reason: 'NoProxies' });
+    }
 
     controller.hooks.onOpen(proxy);
     ackEverything(controller, served[0] ?? []);
     await controller.flush();
     expect(writes).toHaveLength(6);
-    for (const w of writes.slice(3))
+    for (const w of writes.slice(3)) {
       expect(programmed(w.status)).toMatchObject({ status: 'True', observedGeneration: 1 });
+      expect(ready(w.status)).toMatchObject({ status: 'True', reason: 'Ready', observedGeneration: 1 });
+    }
 
     // Nothing changed: nothing is written again.
     controller.refreshStatus();

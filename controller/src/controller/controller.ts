@@ -4,6 +4,7 @@ import { Compiler, type CompileResult, type CompileStats } from '../compile';
 import type { NackReport, StreamInfo } from '../discovery/server';
 import { Debouncer, type DebounceOptions } from './debounce';
 import { AckTracker, programmedConditions, type ReplicaReport } from './programmed';
+import { readyCondition } from './ready';
 import { nextStatus } from './status';
 import { ObjectStore, type WatchedObject } from './store';
 
@@ -224,7 +225,13 @@ export class Controller {
       const obj = this.store.get(s.kind, s.namespace, s.name);
       const p = programmed.get(key);
       if (!obj || obj.kind === 'Secret' || !p) continue;
-      const next = nextStatus(obj.status, [...s.conditions, p], s.generation, now);
+      const desired = [...s.conditions, p];
+      const next = nextStatus(
+        obj.status,
+        [...desired, readyCondition(desired, s.generation)],
+        s.generation,
+        now,
+      );
       if (!next) continue;
       const json = JSON.stringify(next.conditions?.map((c) => ({ ...c, lastTransitionTime: undefined })));
       const last = this.written.get(key);

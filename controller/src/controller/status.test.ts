@@ -33,12 +33,12 @@ describe('nextStatus', () => {
       2,
       T0,
     );
-    const current = { ...first, conditions: [...(first?.conditions ?? []), cond('Ready', 'True')] };
+    const current = { ...first, conditions: [...(first?.conditions ?? []), cond('Healthy', 'True')] };
     const next = nextStatus(current, [cond('Accepted', 'True'), cond('Programmed', 'True')], 2, T1);
     const byType = new Map(next?.conditions?.map((c) => [c.type, c]));
     expect(byType.get('Accepted')?.lastTransitionTime).toBe(T0);
     expect(byType.get('Programmed')).toMatchObject({ status: 'True', lastTransitionTime: T1 });
-    expect(byType.get('Ready')).toEqual(cond('Ready', 'True'));
+    expect(byType.get('Healthy')).toEqual(cond('Healthy', 'True'));
   });
 
   it('writes when only observedGeneration or a message changed', () => {

@@ -1,6 +1,6 @@
 import type { Condition, Status } from '../api/v1alpha1';
 
-const OURS = new Set(['Accepted', 'ResolvedRefs', 'Programmed']);
+const OURS = new Set(['Accepted', 'ResolvedRefs', 'Programmed', 'Ready']);
 
 /**
  * The status to write, or undefined when the object already says this. Conditions of other types

@@ -33,7 +33,7 @@ export interface CustomResourceDefinition {
       storage: boolean;
       schema: { openAPIV3Schema: KubeSchema };
       subresources?: { status?: object };
-      additionalPrinterColumns?: { name: string; type: string; jsonPath: string }[];
+      additionalPrinterColumns?: { name: string; type: string; jsonPath: string; priority?: number }[];
     }[];
   };
 }

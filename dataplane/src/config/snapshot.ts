@@ -88,6 +88,8 @@ export interface RuntimeRoute {
    * `@registry/model` and `pool:model` requests: only the lowest group with an eligible target.
    */
   readonly fallback: boolean;
+  /** Targets compile left out because their Registry did not resolve: named in the 503. */
+  readonly unresolved?: CompiledRoute['unresolved'];
 }
 
 export function buildSnapshot(resources: readonly AnyResource[], serial: number): Snapshot {
@@ -203,6 +205,7 @@ function buildRoute(route: CompiledRoute, registries: ReadonlyMap<string, Compil
     strategy: route.strategy,
     groups: groupByPriority(targets),
     fallback: true,
+    ...(route.unresolved ? { unresolved: route.unresolved } : {}),
   };
 }
 

@@ -1,3 +1,17 @@
+import type { UnresolvedTarget } from '../../../protocol/src';
+
+/**
+ * What an operator needs to fix a route whose targets did not resolve, e.g. "model 'x' of consumer
+ * 'y' routes to Registry 'default/typo' which does not exist (ResolvedRefs=False)".
+ */
+function danglingRefs(model: string, consumer: string, unresolved: readonly UnresolvedTarget[]): string {
+  const refs = unresolved.map(
+    (u) =>
+      `Registry '${u.registry}' which ${u.reason === 'RefNotFound' ? 'does not exist' : 'is not accepted'}`,
+  );
+  return `model '${model}' of consumer '${consumer}' routes to ${refs.join(' and ')} (ResolvedRefs=False)`;
+}
+
 /**
  * Errors the gateway itself answers with. They carry what every format needs (status, code,
  * message, param); the inbound format's codec renders them, with the error type its API uses for
@@ -68,8 +82,14 @@ export const errors = {
     ),
   upstreamFailed: (detail: string) =>
     new GatewayError(502, 'upstream_error', `The upstream provider failed: ${detail}`),
-  noUpstream: (model: string) =>
-    new GatewayError(503, 'no_upstream_available', `No upstream is available for model '${model}'.`),
+  noUpstream: (model: string, refs?: { consumer: string; unresolved?: readonly UnresolvedTarget[] }) =>
+    new GatewayError(
+      503,
+      'no_upstream_available',
+      refs?.unresolved?.length
+        ? `No upstream is available for model '${model}': ${danglingRefs(model, refs.consumer, refs.unresolved)}.`
+        : `No upstream is available for model '${model}'.`,
+    ),
   upstreamTimeout: () =>
     new GatewayError(504, 'upstream_timeout', 'The upstream provider did not answer in time.'),
   internal: () => new GatewayError(500, 'internal_error', 'The gateway failed to handle this request.'),

@@ -179,7 +179,7 @@ describe('dispatch', () => {
       [{ registry: 'a' }, { registry: 'b' }],
       { a: [status(503)], b: [status(503)] },
       {
-        retry: { on: ['ConnectError'] },
+        retry: { retryOn: ['ConnectError'] },
       },
     );
     const r = await h.run();
@@ -451,7 +451,11 @@ function fixture(
           },
         ],
         {
-          retry: { attempts: 3, backoffMs: 1, on: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] },
+          retry: {
+            attempts: 3,
+            backoffMs: 1,
+            retryOn: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'],
+          },
         },
       ),
     ],

@@ -85,7 +85,8 @@ export async function dispatch(
   const requested = ctx.model ?? route.model;
   const { groups, eligible } = candidatesOf(route, requested, health, ctx);
   if (groups.length === 0) {
-    if (route.targets.length === 0) throw errors.noUpstream(requested);
+    if (route.targets.length === 0)
+      throw errors.noUpstream(requested, { consumer: consumer.config.slug, unresolved: route.unresolved });
     throw eligible ? errors.unknownModel(requested) : noEligibleTarget(requested);
   }
   const tried = new Set<Candidate>();
@@ -111,7 +112,7 @@ export async function dispatch(
     const outcome = await tryOnce(next, attempt, policy.perTryTimeoutMs, ctx, send, health);
     const kind = outcome.failure;
     const retryable =
-      kind !== undefined && policy.on.includes(kind) && attempt < policy.attempts && !ctx.signal.aborted;
+      kind !== undefined && policy.retryOn.includes(kind) && attempt < policy.attempts && !ctx.signal.aborted;
     if (!retryable) return finish(outcome, attempt);
     last = outcome;
   }

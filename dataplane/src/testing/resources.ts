@@ -64,7 +64,11 @@ export function consumer(
       slug: name,
       apiKeyHashes: keys.map(sha256),
       routes,
-      retry: { attempts: 3, backoffMs: 25, on: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] },
+      retry: {
+        attempts: 3,
+        backoffMs: 25,
+        retryOn: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'],
+      },
       ...body,
     },
   };

@@ -33,7 +33,7 @@ export function routeOf(
   const retry: CompiledConsumer['retry'] = {
     attempts: 3,
     backoffMs: 1,
-    on: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'],
+    retryOn: ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'],
     ...options.retry,
   };
   const snapshot = buildSnapshot(

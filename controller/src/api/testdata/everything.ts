@@ -134,7 +134,7 @@ export const consumer = {
         ],
       },
     ],
-    retry: { attempts: 4, perTryTimeout: '20s', backoff: '50ms', on: ['ConnectError', 'RateLimited'] },
+    retry: { attempts: 4, perTryTimeout: '20s', backoff: '50ms', retryOn: ['ConnectError', 'RateLimited'] },
     mcp: { tools: [{ registryRef: { name: 'tools' }, allow: ['search'] }] },
   },
 } satisfies Consumer;
