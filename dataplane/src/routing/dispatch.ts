@@ -86,7 +86,7 @@ export async function dispatch(
   const { groups, eligible } = candidatesOf(route, requested, health, ctx);
   if (groups.length === 0) {
     if (route.targets.length === 0) throw errors.noUpstream(requested);
-    throw eligible ? errors.unknownModel(requested) : noEligibleTarget(requested);
+    throw eligible ? errors.unknownModel(requested, consumer.modelIds) : noEligibleTarget(requested);
   }
   const tried = new Set<Candidate>();
   let last: Outcome | undefined;
