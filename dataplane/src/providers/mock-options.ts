@@ -20,7 +20,8 @@ export function splitMockOptions(body: Json): { body: Json; options: MockOptions
   const rest: Json = { ...body };
   for (const f of UNTRANSLATED_FIELDS) delete rest[f];
   const n = typeof body.n === 'number' && Number.isInteger(body.n) && body.n > 1 ? Math.min(body.n, 128) : 1;
-  const top = typeof body.top_logprobs === 'number' ? Math.max(0, Math.min(20, Math.floor(body.top_logprobs))) : 0;
+  const top =
+    typeof body.top_logprobs === 'number' ? Math.max(0, Math.min(20, Math.floor(body.top_logprobs))) : 0;
   return { body: rest, options: { n, logprobs: body.logprobs === true, topLogprobs: top } };
 }
 

@@ -134,7 +134,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
       : webExchange(c.req.raw);
 
   // The routes of ENDPOINTS, under `/{consumer}` and, key-only, without it.
-  const addressOf = (c: Context<Env>): Address => ({ consumer: c.req.param('consumer'), id: c.req.param('id') });
+  const addressOf = (c: Context<Env>): Address => ({
+    consumer: c.req.param('consumer'),
+    id: c.req.param('id'),
+  });
   for (const ep of ENDPOINTS) {
     for (const path of [`/:consumer${ep.rest}`, ep.rest]) {
       app.on(ep.method, path, (c) => handle(exchangeOf(c), ep, addressOf(c), c.req.path));

@@ -48,7 +48,7 @@ export const errors = {
       by.slug !== undefined
         ? `No gateway has the slug '${by.slug}' (from the X-AG-Gateway-Slug header).`
         : `No gateway matches this request${by.host ? `: the Host '${by.host}' is not a gateway hostname` : ''}. ` +
-          'Set the X-AG-Gateway-Slug header, use a gateway hostname, or call /v1/... with the API key alone.',
+            'Set the X-AG-Gateway-Slug header, use a gateway hostname, or call /v1/... with the API key alone.',
     ),
   /** Key-only addressing: the key names a consumer of another gateway than the request does. */
   keyNotForGateway: (slug: string) =>
@@ -108,7 +108,11 @@ export const errors = {
 const LISTED_MODELS = 10;
 function modelHint(known: readonly string[]): string {
   if (known.length === 0) return 'GET /v1/models lists the models you can use.';
-  const shown = known.slice(0, LISTED_MODELS).map((m) => `'${m}'`).join(', ');
-  const more = known.length > LISTED_MODELS ? ` and ${known.length - LISTED_MODELS} more (GET /v1/models)` : '';
+  const shown = known
+    .slice(0, LISTED_MODELS)
+    .map((m) => `'${m}'`)
+    .join(', ');
+  const more =
+    known.length > LISTED_MODELS ? ` and ${known.length - LISTED_MODELS} more (GET /v1/models)` : '';
   return `Models you can use: ${shown}${more}.`;
 }

@@ -7,7 +7,8 @@ import { GatewayError } from './errors';
  * Anthropic's when the caller sends `anthropic-version` (Anthropic's SDK always does).
  */
 export function modelsAnswer(consumer: RuntimeConsumer, id: string | undefined, anthropic: boolean): object {
-  if (id === undefined) return anthropic ? anthropicModelList(consumer.modelIds) : modelList(consumer.modelIds);
+  if (id === undefined)
+    return anthropic ? anthropicModelList(consumer.modelIds) : modelList(consumer.modelIds);
   if (!consumer.modelIds.includes(id)) {
     throw new GatewayError(
       404,

@@ -100,12 +100,13 @@ export async function startMockAnthropicUpstream(
 
     const path = (req.url ?? '').replace(/\?.*$/, '');
     let model: string | undefined;
+    const counting = !options.vertex && path === `${prefix}/v1/messages/count_tokens`;
     if (options.vertex) {
       const m = path.startsWith(prefix) ? VERTEX_PATH.exec(path.slice(prefix.length)) : null;
       if (req.method !== 'POST' || !m) return fail(404, `Not Found: ${req.method} ${path}`);
       model = decodeURIComponent(m[3] ?? '');
     } else {
-      if (req.method !== 'POST' || path !== `${prefix}/v1/messages`)
+      if (req.method !== 'POST' || (path !== `${prefix}/v1/messages` && !counting))
         return fail(404, `Not Found: ${req.method} ${path}`);
       if (!req.headers['anthropic-version']) return fail(400, 'anthropic-version: header is required');
     }
@@ -119,6 +120,9 @@ export async function startMockAnthropicUpstream(
       return fail(400, 'There was an issue with your request body: invalid JSON');
     }
     if (!isObject(body)) return fail(400, 'request body must be a JSON object');
+    // Token counting takes a Messages request without max_tokens and answers its input tokens:
+    // what the same request's usage would report.
+    if (counting) body = { max_tokens: 1, ...body, stream: false };
     if (body.max_tokens === undefined) return fail(400, 'max_tokens: Field required');
     if (model !== undefined) {
       if (body.anthropic_version !== VERTEX_ANTHROPIC_VERSION)
@@ -135,6 +139,7 @@ export async function startMockAnthropicUpstream(
       throw e;
     }
     const reply = scenarioReply(chat, `msg_mock_${n}`, b.kind === 'ok' ? b.reply : undefined);
+    if (counting) return send(200, { input_tokens: reply.usage?.inputTokens ?? 0 });
     if (!chat.stream) return send(200, anthropic.encodeResponse(reply));
 
     const encoder = anthropic.streamEncoder({ includeUsage: true });
