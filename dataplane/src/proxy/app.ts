@@ -214,14 +214,14 @@ export function createProxy(deps: ProxyDeps): Proxy {
     metrics.inFlight.inc();
     const o = newOutcome(x, path);
     try {
+      // A preflight carries no API key, so key-only addressing has no consumer (and no CORS policy).
+      if (consumerSlug === undefined) throw errors.preflightWithoutConsumer(path);
       const gateway = findGateway(
         store.current,
         x.header('x-ag-gateway-slug'),
         x.header('host') ?? x.urlHost,
       );
       o.gateway = gateway.config.slug;
-      // A preflight carries no API key, so key-only addressing has no consumer (and no CORS policy).
-      if (consumerSlug === undefined) throw errors.preflightWithoutConsumer(path);
       const consumer = findConsumer(gateway, consumerSlug);
       o.consumer = consumer.config.slug;
       const responseHeaders: Record<string, string> = {};
