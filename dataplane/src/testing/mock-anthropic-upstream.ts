@@ -119,10 +119,10 @@ export async function startMockAnthropicUpstream(
     } catch {
       return fail(400, 'There was an issue with your request body: invalid JSON');
     }
-    if (!isObject(body)) return fail(400, 'request body must be a JSON object');
     // Token counting takes a Messages request without max_tokens and answers its input tokens:
     // what the same request's usage would report.
-    if (counting) body = { max_tokens: 1, ...body, stream: false };
+    if (counting && isObject(body)) body = { max_tokens: 1, ...body, stream: false };
+    if (!isObject(body)) return fail(400, 'request body must be a JSON object');
     if (body.max_tokens === undefined) return fail(400, 'max_tokens: Field required');
     if (model !== undefined) {
       if (body.anthropic_version !== VERTEX_ANTHROPIC_VERSION)
