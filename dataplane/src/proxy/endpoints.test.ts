@@ -135,6 +135,10 @@ describe('front-door parity on the new routes', () => {
     ['wrong method, key-only', 'GET', '/v1/chat/completions', { authorization: 'Bearer sk-app' }, undefined],
     ['key-only preflight', 'OPTIONS', '/v1/chat/completions', { origin: 'https://x.example' }, undefined],
     ['unknown URL', 'POST', '/chat/completions', { authorization: 'Bearer sk-app' }, chat],
+    ['empty consumer segment', 'POST', '//v1/chat/completions', { authorization: 'Bearer sk-app' }, chat],
+    ['trailing slash', 'POST', '/v1/chat/completions/', { authorization: 'Bearer sk-app' }, chat],
+    ['models/{id} with a slash', 'GET', '/v1/models/a/b', { authorization: 'Bearer sk-app' }, undefined],
+    ['models/{id} escaped', 'GET', '/v1/models/m%31', { authorization: 'Bearer sk-app' }, undefined],
   ];
 
   it.each(cases)('%s', async (_name, method, path, headers, body) => {
