@@ -42,7 +42,7 @@ export interface KeyAddressed {
 /**
  * Key-only addressing (`/v1/...`, no consumer in the path): the key's digest names the one
  * consumer holding it, and with it the gateway. One map lookup; matching the full digest is the
- * authentication. When the request also names a gateway (X-AG-Gateway-Slug, or a Host that is a
+ * authentication (a lookup's timing can at most hint at digests, which reveal no key). When the request also names a gateway (X-AG-Gateway-Slug, or a Host that is a
  * gateway hostname) it must be the key's; a HostOnly gateway is reached through its hostnames only.
  */
 export function findByKey(

@@ -46,7 +46,8 @@ const VERTEX_PATH =
 /**
  * A real HTTP server on 127.0.0.1 speaking Anthropic's Messages API (or Vertex AI's Claude
  * endpoints): it checks what Anthropic checks (key, version, JSON body, max_tokens), answers the
- * deterministic scenario reply through the anthropic-messages codec, and fails on demand like the
+ * deterministic scenario reply through the anthropic-messages codec, counts input tokens at
+ * `/v1/messages/count_tokens` (what that reply's usage reports), and fails on demand like the
  * OpenAI mock.
  */
 export async function startMockAnthropicUpstream(
