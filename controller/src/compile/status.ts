@@ -21,6 +21,8 @@ interface Problem {
 export class StatusBuilder {
   private readonly rejected: Problem[] = [];
   private readonly unresolved: Problem[] = [];
+  /** Warnings that do not reject: they follow the Accepted condition's message. */
+  private readonly notes: string[] = [];
   private built: ObjectStatus | undefined;
 
   constructor(
@@ -62,6 +64,15 @@ export class StatusBuilder {
     return copy;
   }
 
+  /** A copy whose Accepted message also carries `note`, leaving a kept status as it was. */
+  notedCopy(note: string): StatusBuilder {
+    const copy = new StatusBuilder(this.kind, this.meta);
+    copy.rejected.push(...this.rejected);
+    copy.unresolved.push(...this.unresolved);
+    copy.notes.push(...this.notes, note);
+    return copy;
+  }
+
   build(): ObjectStatus {
     this.built ??= this.buildNow();
     return this.built;
@@ -81,7 +92,7 @@ export class StatusBuilder {
       name: this.meta.name,
       generation: this.generation,
       conditions: [
-        cond('Accepted', this.rejected, 'Accepted', `${this.kind} is valid`),
+        cond('Accepted', this.rejected, 'Accepted', [`${this.kind} is valid`, ...this.notes].join('; ')),
         cond('ResolvedRefs', this.unresolved, 'ResolvedRefs', 'all references resolved'),
       ],
     };

@@ -107,6 +107,10 @@ export function createHttpAdapter(): ProviderAdapter {
 }
 
 function pathOf(profile: ProviderProfile, call: UpstreamCall): string {
+  if (call.countTokens) {
+    if (!profile.countTokens) throw new UpstreamError('protocol', 'this provider does not count tokens');
+    return profile.countTokens(call.model, false, call.registry);
+  }
   if (call.operation === 'embeddings') {
     if (!profile.embeddings) throw new UpstreamError('protocol', 'this provider does not serve embeddings');
     return profile.embeddings(call.model, false, call.registry);

@@ -4,7 +4,7 @@
  */
 
 /** A deterministic token estimate: about four characters a token, at least one. */
-function countTokens(text: string): number {
+export function countTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
@@ -33,7 +33,12 @@ export function embeddingList(model: string, inputs: string[], dimensions?: numb
 }
 
 export function modelList(ids: readonly string[], ownedBy = 'tollgate') {
-  return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: ownedBy })) };
+  return { object: 'list', data: ids.map((id) => modelObject(id, ownedBy)) };
+}
+
+/** One model, as `GET /v1/models/{id}` (the SDK's `models.retrieve`) answers it. */
+export function modelObject(id: string, ownedBy = 'tollgate') {
+  return { id, object: 'model', created: 0, owned_by: ownedBy };
 }
 
 /** OpenAI's error body: the one shape every error the gateway or a mock answers with. */

@@ -21,6 +21,8 @@ export interface UpstreamCall {
   requestId: string;
   /** Caller headers the upstream should see on the native path (e.g. anthropic-version, anthropic-beta). */
   forwardHeaders?: Record<string, string>;
+  /** Count the request's input tokens (the profile's `countTokens` endpoint) instead of answering it. */
+  countTokens?: boolean;
   /** Fires when the caller leaves or the gateway's deadline passes. */
   signal: CallAbort;
 }

@@ -7,7 +7,7 @@ import { FORMATS, type FormatName } from '../formats';
 import type { StreamEvent, Usage } from '../formats/ir';
 import { sseText } from '../formats/wire';
 import { wantsStreamUsage } from '../formats/openai-chat';
-import type { RuntimeTarget } from '../config/snapshot';
+import type { RuntimeConsumer, RuntimeGateway, RuntimeTarget } from '../config/snapshot';
 import { dispatch, type Attempt } from '../routing/dispatch';
 import { HealthRegistry } from '../routing/health';
 import type { ConfigStore } from '../config/store';
@@ -17,7 +17,6 @@ import { createEmbedder, registryIn } from '../policies/semantic-cache/embedder'
 import type { Pipeline } from '../policies/pipeline';
 import type { PolicyAnswer, PolicyRequest } from '../policies/types';
 import { eventsOf, StreamAssembler } from '../formats/assemble';
-import { modelList } from '../providers/openai-wire';
 import { PROFILES } from '../providers/profiles';
 import { CallAbort } from '../providers/abort';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
@@ -28,7 +27,19 @@ import { readBody, parseJsonObject } from './body';
 import { GatewayError, errors } from './errors';
 import { nodeExchange, webExchange, type Exchange } from './exchange';
 import { ProxyPolicyRequest } from './policy-request';
-import { authenticate, findConsumer, findGateway, findRoute, presentedKey, upstreamModel } from './resolve';
+import { countingTarget, checkCountRequest, countTokensWith } from './count-tokens';
+import { ENDPOINTS, matchPath, type Endpoint } from './endpoints';
+import { modelsAnswer } from './models';
+import {
+  authenticate,
+  findByKey,
+  findConsumer,
+  findGateway,
+  findRoute,
+  presentedKey,
+  upstreamModel,
+  type KeyAddressed,
+} from './resolve';
 import {
   INBOUND_FORMAT,
   nativeBody,
@@ -79,15 +90,11 @@ interface Outcome {
   error?: string;
 }
 
-/** The proxy's routes: `/{consumer}` + `rest`. One table for both front doors below. */
-const ENDPOINTS: { rest: string; method: 'GET' | 'POST'; op: Operation }[] = [
-  { rest: '/v1/chat/completions', method: 'POST', op: 'chat.completions' },
-  { rest: '/v1/messages', method: 'POST', op: 'messages' },
-  { rest: '/v1/responses', method: 'POST', op: 'responses' },
-  { rest: '/v1/embeddings', method: 'POST', op: 'embeddings' },
-  { rest: '/v1/models', method: 'GET', op: 'models' },
-];
-const BY_REST = new Map(ENDPOINTS.map((e) => [e.rest, e]));
+/** Where a request is addressed: the consumer slug in its path (none: key-only) and the `:id`. */
+interface Address {
+  consumer: string | undefined;
+  id: string | undefined;
+}
 
 export interface Proxy {
   /** The Hono app: `app.request()` in tests, `app.fetch` on any web-standard runtime. */
@@ -126,11 +133,17 @@ export function createProxy(deps: ProxyDeps): Proxy {
       ? nodeExchange(c.env.incoming as HttpBindings['incoming'], c.env.outgoing as HttpBindings['outgoing'])
       : webExchange(c.req.raw);
 
+  // The routes of ENDPOINTS, under `/{consumer}` and, key-only, without it.
+  const addressOf = (c: Context<Env>): Address => ({
+    consumer: c.req.param('consumer'),
+    id: c.req.param('id'),
+  });
   for (const ep of ENDPOINTS) {
-    const path = `/:consumer${ep.rest}`;
-    app.on(ep.method, path, (c) => handle(exchangeOf(c), ep.op, c.req.param('consumer') ?? '', c.req.path));
-    app.options(path, (c) => preflight(exchangeOf(c), c.req.param('consumer') ?? '', c.req.path, ep.op));
-    app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path), ep.op));
+    for (const path of [`/:consumer${ep.rest}`, ep.rest]) {
+      app.on(ep.method, path, (c) => handle(exchangeOf(c), ep, addressOf(c), c.req.path));
+      app.options(path, (c) => preflight(exchangeOf(c), addressOf(c).consumer, c.req.path, ep.op));
+      app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path), ep.op));
+    }
   }
   app.notFound((c) => refuse(exchangeOf(c), errors.unknownEndpoint(c.req.method, c.req.path)));
   app.onError((err, c) => {
@@ -169,23 +182,23 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const slash = path.indexOf('/', 1);
-    const ep = slash > 1 ? BY_REST.get(path.slice(slash)) : undefined;
+    const matched = matchPath(path);
     const x = nodeExchange(req, res);
     const method = req.method ?? 'GET';
-    if (!ep) {
+    if (!matched) {
       refuse(x, errors.unknownEndpoint(method, path));
       return;
     }
+    const { ep } = matched;
     if (method === 'OPTIONS') {
-      preflight(x, path.slice(1, slash), path, ep.op);
+      preflight(x, matched.consumer, path, ep.op);
       return;
     }
     if (method !== ep.method) {
       refuse(x, errors.methodNotAllowed(method, path), ep.op);
       return;
     }
-    handle(x, ep.op, path.slice(1, slash), path).catch((err: unknown) => {
+    handle(x, ep, matched, path).catch((err: unknown) => {
       logger.error({ err, path }, 'unhandled error');
       if (!res.headersSent) refuse(x, errors.internal(), ep.op);
       else res.destroy();
@@ -196,11 +209,13 @@ export function createProxy(deps: ProxyDeps): Proxy {
    * OPTIONS on an endpoint: answered at the edge, before authentication (a browser's preflight
    * carries no credentials), by the consumer's plugins (CORS); 405 when none answers.
    */
-  function preflight(x: Exchange, consumerSlug: string, path: string, op: Operation): Response {
+  function preflight(x: Exchange, consumerSlug: string | undefined, path: string, op: Operation): Response {
     const start = performance.now();
     metrics.inFlight.inc();
     const o = newOutcome(x, path);
     try {
+      // A preflight carries no API key, so key-only addressing has no consumer (and no CORS policy).
+      if (consumerSlug === undefined) throw errors.preflightWithoutConsumer(path);
       const gateway = findGateway(
         store.current,
         x.header('x-ag-gateway-slug'),
@@ -230,7 +245,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
     }
   }
 
-  async function handle(x: Exchange, op: Operation, consumerSlug: string, path: string): Promise<Response> {
+  async function handle(x: Exchange, ep: Endpoint, address: Address, path: string): Promise<Response> {
+    const op = ep.op;
     const start = performance.now();
     metrics.inFlight.inc();
     const o = newOutcome(x, path);
@@ -244,9 +260,15 @@ export function createProxy(deps: ProxyDeps): Proxy {
     let pipeline: Pipeline | undefined;
     let preq: ProxyPolicyRequest | undefined;
     try {
-      const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
+      const host = x.header('host') ?? x.urlHost;
+      // Key-only addressing: the key finds (and authenticates) the consumer, and with it the gateway.
+      const byKey: KeyAddressed | undefined =
+        address.consumer === undefined
+          ? findByKey(snapshot, presentedKey(x), x.header('x-ag-gateway-slug'), host)
+          : undefined;
+      const gateway = byKey?.consumer.gateway ?? findGateway(snapshot, x.header('x-ag-gateway-slug'), host);
       o.gateway = gateway.config.slug;
-      const consumer = findConsumer(gateway, consumerSlug);
+      const consumer = byKey?.consumer ?? findConsumer(gateway, address.consumer ?? '');
       o.consumer = consumer.config.slug;
       const plugins = policies.pipelineFor(consumer.plugins);
       if (!plugins.empty) {
@@ -254,14 +276,15 @@ export function createProxy(deps: ProxyDeps): Proxy {
         extra = {};
         plugins.edge({ method: x.method, header: (n) => x.header(n), responseHeaders: extra });
       }
-      const keyDigest = authenticate(consumer, presentedKey(x));
-      if (op === 'models') {
+      const keyDigest = byKey?.digest ?? authenticate(consumer, presentedKey(x));
+      if (op === 'models' || ep.kind === 'countTokens') {
         if (pipeline?.runs('preRequest')) {
+          // A token count generates nothing: policies see it as they see a model list.
           const req = new ProxyPolicyRequest(
             x,
             extra ?? {},
             o.requestId,
-            op,
+            'models',
             gateway,
             consumer,
             keyDigest,
@@ -269,12 +292,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
           );
           await pipeline.run('preRequest', req);
         }
+        if (ep.kind === 'countTokens') return await counted(x, o, start, gateway, consumer, extra);
+        const list = modelsAnswer(consumer, address.id, Boolean(x.header('anthropic-version')));
         o.status = 200;
         finish(o, start);
-        // Anthropic's SDK lists models with its own shape; it always sends anthropic-version.
-        const list = x.header('anthropic-version')
-          ? anthropicModelList(consumer.modelIds)
-          : modelList(consumer.modelIds);
         return x.respond(
           200,
           { 'content-type': JSON_TYPE, ...extra, 'x-request-id': o.requestId },
@@ -499,7 +520,62 @@ export function createProxy(deps: ProxyDeps): Proxy {
       o.status = clientGone ? 499 : e.status;
       o.error = clientGone ? 'client_closed' : e.code;
       finish(o, start);
-      return errorResponse(x, e, o.requestId, extra, op);
+      return errorResponse(x, e, o.requestId, extra, errorOp(op, x));
+    }
+  }
+
+  /**
+   * `POST …/v1/messages/count_tokens`: counted by the route's upstream where it offers counting,
+   * estimated otherwise (see count-tokens.ts); errors in Anthropic's format, through `handle`.
+   */
+  async function counted(
+    x: Exchange,
+    o: Outcome,
+    start: number,
+    gateway: RuntimeGateway,
+    consumer: RuntimeConsumer,
+    extra: Record<string, string> | undefined,
+  ): Promise<Response> {
+    const contentType = x.header('content-type');
+    if (contentType && !contentType.toLowerCase().includes('json')) throw errors.unsupportedMediaType();
+    const raw = await readBody(x.body, x.header('content-length'), consumer.maxRequestBodyBytes);
+    const body = parseJsonObject(raw);
+    const model = checkCountRequest(body);
+    const route = findRoute(consumer, model);
+    o.model = route.model;
+    const target = countingTarget(route);
+    if (!target) throw errors.noUpstream(model);
+    o.registry = target.registryName;
+    const abort = new CallAbort();
+    x.onClientGone(() => abort.abort());
+    const timer = setTimeout(() => abort.abort(DEADLINE), gateway.config.limits.requestTimeoutMs);
+    try {
+      const answer = await countTokensWith({
+        target,
+        requested: model,
+        body,
+        adapter: adapters[target.registry.provider],
+        requestId: o.requestId,
+        forwardHeaders: forwardedHeaders(x, 'anthropic-messages').forwardHeaders ?? {},
+        signal: abort,
+      });
+      o.upstreamModel = answer.model;
+      o.status = answer.status;
+      finish(o, start);
+      return x.respond(
+        answer.status,
+        {
+          ...answer.headers,
+          ...extra,
+          'x-request-id': o.requestId,
+          'x-selected-provider': target.registry.provider,
+          'x-selected-registry': target.registryName,
+          'x-selected-model': answer.model,
+        },
+        answer.body,
+      );
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -630,6 +706,11 @@ function errorResponse(
   );
 }
 
+/** The Anthropic SDK lists and retrieves models with `anthropic-version`: its errors then come in its format. */
+function errorOp(op: Operation, x: Exchange): Operation {
+  return op === 'models' && x.header('anthropic-version') ? 'messages' : op;
+}
+
 /** An error in the caller's format: its inbound API's, OpenAI's where the endpoint has no other. */
 function errorBodyFor(op: Operation | undefined, e: GatewayError): string {
   const format = FORMATS[(op && INBOUND_FORMAT[op]) ?? 'openai-chat'];
@@ -657,16 +738,6 @@ function forwardedHeaders(x: Exchange, format: FormatName): { forwardHeaders?: R
   if (version) out['anthropic-version'] = version;
   if (beta) out['anthropic-beta'] = beta;
   return { forwardHeaders: out };
-}
-
-/** Anthropic's model list shape (GET /v1/models with anthropic-version). */
-function anthropicModelList(ids: readonly string[]) {
-  return {
-    data: ids.map((id) => ({ type: 'model', id, display_name: id, created_at: '1970-01-01T00:00:00Z' })),
-    has_more: false,
-    first_id: ids[0] ?? null,
-    last_id: ids[ids.length - 1] ?? null,
-  };
 }
 
 function newOutcome(x: Exchange, path: string): Outcome {

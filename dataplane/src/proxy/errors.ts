@@ -54,22 +54,51 @@ export const errors = {
       'api_key_not_allowed',
       `This API key is not allowed to use consumer '${consumer}'.`,
     ),
-  unknownGateway: () =>
+  /** `slug`: the X-AG-Gateway-Slug the caller sent; `host`: the Host when no slug decided. */
+  unknownGateway: (by: { slug?: string; host?: string } = {}) =>
     new GatewayError(
       404,
       'gateway_not_found',
-      'No gateway matches this request: set the X-AG-Gateway-Slug header or use a gateway hostname.',
+      by.slug !== undefined
+        ? `No gateway has the slug '${by.slug}' (from the X-AG-Gateway-Slug header).`
+        : `No gateway matches this request${by.host ? `: the Host '${by.host}' is not a gateway hostname` : ''}. ` +
+            'Set the X-AG-Gateway-Slug header, use a gateway hostname, or call /v1/... with the API key alone.',
+    ),
+  /** Key-only addressing: the key names a consumer of another gateway than the request does. */
+  keyNotForGateway: (slug: string) =>
+    new GatewayError(403, 'api_key_not_allowed', `This API key does not belong to gateway '${slug}'.`),
+  /** Key-only addressing with a key held by several consumers (`owners`: `gateway/consumer` slugs). */
+  sharedKey: (owners: readonly string[]) =>
+    new GatewayError(
+      400,
+      'ambiguous_api_key',
+      `This API key belongs to ${owners.length} consumers (${owners.join(', ')}), so it cannot choose one ` +
+        'alone: call /{consumer}/v1/... with the X-AG-Gateway-Slug header instead, or give each consumer its own key.',
+    ),
+  preflightWithoutConsumer: (path: string) =>
+    new GatewayError(
+      404,
+      'consumer_not_found',
+      `A CORS preflight carries no API key, so ${path} cannot find its consumer: browsers call /{consumer}${path}.`,
     ),
   unknownConsumer: (slug: string) =>
     new GatewayError(404, 'consumer_not_found', `Consumer '${slug}' does not exist.`),
-  unknownModel: (model: string) =>
+  /** `known`: the consumer's model names; up to ten are listed. */
+  unknownModel: (model: string, known: readonly string[] = []) =>
     new GatewayError(
       404,
       'model_not_found',
-      `The model '${model}' does not exist or you do not have access to it.`,
+      `The model '${model}' does not exist or you do not have access to it. ${modelHint(known)}`,
     ),
   unknownEndpoint: (method: string, path: string) =>
-    new GatewayError(404, 'unknown_url', `Unknown request URL: ${method} ${path}.`),
+    new GatewayError(
+      404,
+      'unknown_url',
+      `Unknown request URL: ${method} ${path}. Endpoints are /{consumer}/v1/chat/completions, ` +
+        '/{consumer}/v1/messages, /{consumer}/v1/responses, /{consumer}/v1/embeddings and ' +
+        '/{consumer}/v1/models (with the X-AG-Gateway-Slug header or a gateway hostname), ' +
+        "or the same without '/{consumer}' (/v1/chat/completions, ...) when the API key belongs to one consumer.",
+    ),
   methodNotAllowed: (method: string, path: string) =>
     new GatewayError(405, 'method_not_allowed', `Method ${method} is not allowed for ${path}.`),
   bodyTooLarge: (limit: number) =>
@@ -94,3 +123,16 @@ export const errors = {
     new GatewayError(504, 'upstream_timeout', 'The upstream provider did not answer in time.'),
   internal: () => new GatewayError(500, 'internal_error', 'The gateway failed to handle this request.'),
 };
+
+/** Names a few of the models a consumer may use, or where to find them. */
+const LISTED_MODELS = 10;
+function modelHint(known: readonly string[]): string {
+  if (known.length === 0) return 'GET /v1/models lists the models you can use.';
+  const shown = known
+    .slice(0, LISTED_MODELS)
+    .map((m) => `'${m}'`)
+    .join(', ');
+  const more =
+    known.length > LISTED_MODELS ? ` and ${known.length - LISTED_MODELS} more (GET /v1/models)` : '';
+  return `Models you can use: ${shown}${more}.`;
+}

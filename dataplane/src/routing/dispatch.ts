@@ -87,7 +87,7 @@ export async function dispatch(
   if (groups.length === 0) {
     if (route.targets.length === 0)
       throw errors.noUpstream(requested, { consumer: consumer.config.slug, unresolved: route.unresolved });
-    throw eligible ? errors.unknownModel(requested) : noEligibleTarget(requested);
+    throw eligible ? errors.unknownModel(requested, consumer.modelIds) : noEligibleTarget(requested);
   }
   const tried = new Set<Candidate>();
   let last: Outcome | undefined;
