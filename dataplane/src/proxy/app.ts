@@ -246,6 +246,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
     try {
       const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
       o.gateway = gateway.config.slug;
+      // The deadline covers the whole request, reading its body included.
+      const deadlineAt = start + gateway.config.limits.requestTimeoutMs;
       const consumer = findConsumer(gateway, consumerSlug);
       o.consumer = consumer.config.slug;
       const plugins = policies.pipelineFor(consumer.plugins);
@@ -284,7 +286,12 @@ export function createProxy(deps: ProxyDeps): Proxy {
 
       const contentType = x.header('content-type');
       if (contentType && !contentType.toLowerCase().includes('json')) throw errors.unsupportedMediaType();
-      let raw: Buffer = await readBody(x.body, x.header('content-length'), consumer.maxRequestBodyBytes);
+      let raw: Buffer = await readBody(
+        x.body,
+        x.header('content-length'),
+        consumer.maxRequestBodyBytes,
+        deadlineAt - performance.now(),
+      );
       let body = parseJsonObject(raw);
       let { model, stream } = checkRequest(op, body);
       if (pipeline) {
@@ -308,7 +315,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
         clientGone = true;
         abort.abort();
       });
-      const timeoutMs = gateway.config.limits.requestTimeoutMs;
+      const timeoutMs = Math.max(0, deadlineAt - performance.now());
       timer = setTimeout(() => abort.abort(DEADLINE), timeoutMs);
       /** What the latest try sent: the response is read with the plan of the target that answered. */
       let plan: Plan | undefined;
@@ -363,6 +370,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
             model,
             headers: x,
             body,
+            ...(logger.isLevelEnabled('debug') ? { debug: { logger, requestId: o.requestId } } : {}),
           },
           sendTo,
           health,
@@ -631,7 +639,7 @@ function errorResponse(
 }
 
 /** An error in the caller's format: its inbound API's, OpenAI's where the endpoint has no other. */
-function errorBodyFor(op: Operation | undefined, e: GatewayError): string {
+export function errorBodyFor(op: Operation | undefined, e: GatewayError): string {
   const format = FORMATS[(op && INBOUND_FORMAT[op]) ?? 'openai-chat'];
   return JSON.stringify(
     format.encodeError({
