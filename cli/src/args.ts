@@ -118,7 +118,8 @@ export function port(flag: string, raw: string | undefined, fallback: number): n
 function positiveInteger(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number >= 1, got '${raw}'`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} must be a whole number >= 1, got '${raw}'`);
   return n;
 }
 

@@ -68,7 +68,11 @@ export const errors = {
     ),
   /** The client went away before its request was complete: recorded (status 499), never answered. */
   clientClosed: () =>
-    new GatewayError(499, 'client_closed', 'The client closed the connection before the request was complete.'),
+    new GatewayError(
+      499,
+      'client_closed',
+      'The client closed the connection before the request was complete.',
+    ),
   bodyTooLarge: (limit: number) =>
     new GatewayError(413, 'request_too_large', `Request body exceeds the limit of ${limit} bytes.`),
   unsupportedMediaType: () =>
@@ -78,19 +82,13 @@ export const errors = {
       'Request body must be JSON (Content-Type: application/json).',
     ),
   expectationFailed: () =>
-    new GatewayError(
-      417,
-      'expectation_failed',
-      "The Expect header can only be '100-continue'.",
-      { connection: 'close' },
-    ),
+    new GatewayError(417, 'expectation_failed', "The Expect header can only be '100-continue'.", {
+      connection: 'close',
+    }),
   headersTooLarge: (limit: number) =>
-    new GatewayError(
-      431,
-      'headers_too_large',
-      `The request headers exceed the limit of ${limit} bytes.`,
-      { connection: 'close' },
-    ),
+    new GatewayError(431, 'headers_too_large', `The request headers exceed the limit of ${limit} bytes.`, {
+      connection: 'close',
+    }),
   /** Bytes that are not a valid HTTP request: `detail` is the parser's reason, never the bytes. */
   malformedRequest: (detail: string) =>
     new GatewayError(400, 'malformed_request', `The request is not valid HTTP: ${detail}.`, {

@@ -175,7 +175,11 @@ export async function dispatch(
 /** What went wrong with a try, for a debug line: the kind, and the status or error message. */
 function describeFailure(o: Outcome): string {
   const detail =
-    o.kind === 'response' ? `HTTP ${o.response.status}` : o.error instanceof Error ? o.error.message : 'error';
+    o.kind === 'response'
+      ? `HTTP ${o.response.status}`
+      : o.error instanceof Error
+        ? o.error.message
+        : 'error';
   return `${o.failure ?? 'failure'} (${detail})`;
 }
 
