@@ -1,8 +1,7 @@
-import { Writable } from 'node:stream';
 import type { AnyResource } from '../../protocol/src';
 import { ConfigStore } from './config/store';
 import { startDataplane, type Dataplane } from './server';
-import { createLogger } from './telemetry/logger';
+import { capturedLogger, isDebugLine } from './testing/log-capture';
 import { consumer, gateway, registry, route } from './testing/resources';
 
 /** `--log-level debug` says what the proxy decided: config applied, routing, retries, refusals. */
@@ -30,13 +29,7 @@ const limitPolicy: AnyResource = {
 } as AnyResource;
 
 async function started(level: string): Promise<{ dataplane: Dataplane; lines: Record<string, unknown>[] }> {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-      cb();
-    },
-  });
+  const { logger, lines } = capturedLogger(level);
   const store = new ConfigStore();
   store.replaceAll(base);
   store.markSynced();
@@ -44,7 +37,7 @@ async function started(level: string): Promise<{ dataplane: Dataplane; lines: Re
     port: 0,
     opsPort: 0,
     store,
-    logger: createLogger({ level, destination }),
+    logger,
   });
   return { dataplane, lines };
 }
@@ -66,8 +59,6 @@ async function ask(d: Dataplane, messages: number): Promise<number> {
   return res.status;
 }
 
-const isDebug = (l: Record<string, unknown>) => l.level === 20 || l.level === 'debug';
-
 describe('debug logging', () => {
   let d: Dataplane;
   let lines: Record<string, unknown>[];
@@ -76,7 +67,7 @@ describe('debug logging', () => {
   });
   afterAll(() => d.close(0));
 
-  const debugLine = (msg: string) => lines.find((l) => isDebug(l) && l.msg === msg);
+  const debugLine = (msg: string) => lines.find((l) => isDebugLine(l) && l.msg === msg);
 
   it('says what a config change added, changed and removed', () => {
     const changedBad = { ...base[1], version: 'v-bad-2' } as AnyResource;
@@ -130,7 +121,7 @@ it('at info level, writes no debug line', async () => {
     dataplane.store.replaceAll([...base, limitPolicy]);
     expect(await ask(dataplane, 1)).toBe(200);
     expect(await ask(dataplane, 2)).toBe(413);
-    expect(lines.filter(isDebug)).toEqual([]);
+    expect(lines.filter(isDebugLine)).toEqual([]);
     expect(lines.filter((l) => l.msg === 'request')).toHaveLength(2);
   } finally {
     await dataplane.close(0);

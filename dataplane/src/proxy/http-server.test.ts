@@ -1,8 +1,7 @@
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { ConfigStore } from '../config/store';
 import { startDataplane, type Dataplane } from '../server';
-import { createLogger } from '../telemetry/logger';
+import { capturedLogger, isErrorLine } from '../testing/log-capture';
 import { consumer, gateway, registry, route } from '../testing/resources';
 import { clientErrorAnswer, type HttpLimits } from './http-server';
 
@@ -31,21 +30,9 @@ interface Proxy {
 }
 
 async function proxy(http: Partial<HttpLimits> = {}): Promise<Proxy> {
-  const logs: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line));
-      cb();
-    },
-  });
-  const dataplane = await startDataplane({
-    port: 0,
-    opsPort: 0,
-    store: store(),
-    logger: createLogger({ level: 'info', destination }),
-    http,
-  });
-  return { dataplane, logs };
+  const { logger, lines } = capturedLogger('info');
+  const dataplane = await startDataplane({ port: 0, opsPort: 0, store: store(), logger, http });
+  return { dataplane, logs: lines };
 }
 
 /** An open connection: what it received so far, and whether (and when) the server closed it. */
@@ -241,22 +228,20 @@ describe('the proxy server', () => {
     const c = await (
       await new Raw(p.dataplane.port).connected()
     )
-      .send(head('/app/v1/chat/completions', 'Content-Length: 100\r\n') + '{"model":')
+      .send(
+        head('/app/v1/chat/completions', 'X-Request-Id: hang-up\r\nContent-Length: 100\r\n') + '{"model":',
+      )
       .untilClosed(50);
     c.destroy();
     const until = Date.now() + 3_000;
     const mine = () => p.logs.slice(before);
-    while (!mine().some((l) => l.msg === 'request') && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 10));
-    const access = mine().find((l) => l.msg === 'request');
+    const isAccess = (l: Record<string, unknown>) => l.msg === 'request' && l.requestId === 'hang-up';
+    while (!mine().some(isAccess) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    const access = mine().find(isAccess);
     expect(access).toMatchObject({ status: 499, error: 'client_closed' });
     expect(mine().filter(isErrorLine)).toEqual([]);
   });
 });
-
-function isErrorLine(l: Record<string, unknown>): boolean {
-  return (typeof l.level === 'number' && l.level >= 50) || l.level === 'error' || l.level === 'fatal';
-}
 
 describe('the connection cap', () => {
   let p: Proxy;
@@ -273,6 +258,9 @@ describe('the connection cap', () => {
     expect(extra.closedAt).toBeDefined();
     expect(extra.text).toBe('');
     for (const h of held) expect(h.closedAt).toBeUndefined();
+    expect(p.logs).toContainEqual(
+      expect.objectContaining({ msg: 'connection cap reached: dropping', maxConnections: 3, dropped: 1 }),
+    );
 
     held[0]?.destroy();
     await new Promise((r) => setTimeout(r, 100));
