@@ -26,13 +26,16 @@ export interface DiscoveryClientOptions {
 }
 
 /**
- * Stream retry delays: from 10 ms, doubling, capped at 500 ms with jitter in the upper half
- * (250–500 ms). The gRPC channel under the stream reconnects on twice that cap (grpc-js: 1 s ±20%):
- * while it waits, a stream retry fails at once without touching the network, so a controller that
- * is down sees about one connection attempt a second from each proxy, and a restarted one is found
- * within about 1.7 s however long it was away (the channel's next attempt, then the stream's).
+ * Reconnect delays: from 10 ms, doubling, capped at 1 s, jittered (nextBackoff), for every attempt
+ * that reaches the controller: the gRPC channel's connections (grpc-js adds ±20%) and streams the
+ * controller refuses (e.g. while it syncs). While the channel is not connected a stream retry fails
+ * locally, without touching the network, so it is retried on a shorter cap (LOCAL_RETRY_MAX_MS) and
+ * the stream starts right after the channel's next connection. A controller that is down sees about
+ * one connection attempt a second from each proxy; a restarted one is found within about 1.5 s,
+ * however long it was away.
  */
-export const DEFAULT_BACKOFF = { initialMs: 10, maxMs: 500 };
+export const DEFAULT_BACKOFF = { initialMs: 10, maxMs: 1_000 };
+const LOCAL_RETRY_MAX_MS = 250;
 
 type Call = grpc.ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
 
@@ -79,9 +82,9 @@ export class DiscoveryClient {
     const Ctor = pkg.envoy.service.discovery.v3.AggregatedDiscoveryService;
     this.client = new Ctor(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
       // The channel's own reconnect backoff (grpc-js defaults: 1 s growing to 120 s) would hide a
-      // restarted controller long after our stream retries: capped low too, at twice their cap.
+      // restarted controller long after our stream retries: it follows our schedule.
       'grpc.initial_reconnect_backoff_ms': this.backoff.initialMs,
-      'grpc.max_reconnect_backoff_ms': this.backoff.maxMs * 2,
+      'grpc.max_reconnect_backoff_ms': this.backoff.maxMs,
     }) as unknown as typeof this.client;
     for (const kind of RESOURCE_KINDS) this.held.set(TYPE_URLS[kind], new Map());
   }
@@ -121,7 +124,10 @@ export class DiscoveryClient {
     const retry = (why: string) => {
       if (this.call !== call || this.stopped) return;
       this.call = undefined;
-      this.delayMs = nextBackoff(this.delayMs, this.backoff.initialMs, this.backoff.maxMs);
+      // Connected: the controller itself refused or ended the stream. Not connected: a local failure.
+      const connected = this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
+      const maxMs = connected ? this.backoff.maxMs : Math.min(this.backoff.maxMs, LOCAL_RETRY_MAX_MS);
+      this.delayMs = nextBackoff(this.delayMs, this.backoff.initialMs, maxMs);
       if (!this.lost) {
         this.lost = true;
         this.options.logger.warn(
