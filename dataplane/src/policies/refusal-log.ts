@@ -1,3 +1,4 @@
+import { GatewayError } from '../proxy/errors';
 import type { Logger } from '../telemetry/logger';
 import type { Plugin, PolicyRequest } from './types';
 
@@ -12,11 +13,13 @@ type AnyHook = (req: PolicyRequest, ...rest: never[]) => unknown;
 export function withRefusalLog(plugin: Plugin, policy: string, logger: Logger | undefined): Plugin {
   if (!logger?.isLevelEnabled('debug')) return plugin;
   const refused = (stage: Stage, req: PolicyRequest, err: unknown): never => {
-    const { status, code } = err as { status?: number; code?: string };
-    logger.debug(
-      { requestId: req.requestId, policy, plugin: plugin.name, stage, status, code },
-      'policy refused the request',
-    );
+    // A refusal is a GatewayError; anything else is a failure, logged where it is handled.
+    if (err instanceof GatewayError) {
+      logger.debug(
+        { requestId: req.requestId, policy, plugin: plugin.name, stage, status: err.status, code: err.code },
+        'policy refused the request',
+      );
+    }
     throw err;
   };
   function logged<F extends AnyHook>(stage: Stage, hook: F | undefined): F | undefined {
