@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_HTTP_LIMITS } from '../../dataplane/src/proxy/http-server';
 
 /** Every server flag has an environment variable; the flag wins. */
 export const DEFAULTS = { host: '127.0.0.1', port: 8081, opsPort: 9091, gracePeriodSeconds: 10 };
@@ -12,6 +13,8 @@ export interface ServeFlags {
   logLevel: string | undefined;
   /** Redis for shared rate-limit counters; undefined: in-process counters. */
   redisUrl: string | undefined;
+  /** Open connections the proxy port accepts at most. */
+  maxConnections: number;
 }
 
 export interface RunFlags extends ServeFlags {
@@ -29,6 +32,7 @@ const SERVE_OPTIONS = {
   'grace-period': { type: 'string' },
   'log-level': { type: 'string' },
   'redis-url': { type: 'string' },
+  'max-connections': { type: 'string' },
 } as const;
 
 type ServeValues = { [K in keyof typeof SERVE_OPTIONS]?: string };
@@ -40,6 +44,11 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
     opsPort: port('--ops-port', values['ops-port'] ?? env.TOLLGATE_OPS_PORT, DEFAULTS.opsPort),
     ...lifecycleFlags(values, env),
     redisUrl: redisUrl(values['redis-url'] ?? env.TOLLGATE_REDIS_URL),
+    maxConnections: positiveInteger(
+      '--max-connections',
+      values['max-connections'] ?? env.TOLLGATE_MAX_CONNECTIONS,
+      DEFAULT_HTTP_LIMITS.maxConnections,
+    ),
   };
 }
 
@@ -108,6 +117,15 @@ export function port(flag: string, raw: string | undefined, fallback: number): n
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new UsageError(`${flag} must be a port number, got '${raw}'`);
+  return n;
+}
+
+/** A whole number of at least 1. */
+function positiveInteger(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} must be a whole number >= 1, got '${raw}'`);
   return n;
 }
 

@@ -29,9 +29,10 @@ Flags of run (each also read from the environment variable named):
   --grace-period <s>     shutdown grace in seconds   TOLLGATE_GRACE_PERIOD  (10)
   --log-level <level>    pino level                  TOLLGATE_LOG_LEVEL     (info)
   --redis-url <url>      shared limits and budgets   TOLLGATE_REDIS_URL     (in-process)
+  --max-connections <n>  open proxy connections cap  TOLLGATE_MAX_CONNECTIONS (10000)
   --no-watch             do not reload on file changes
 
-Flags of dataplane (besides --host, --port, --ops-port, --grace-period, --log-level):
+Flags of dataplane (besides --host, --port, --ops-port, --grace-period, --log-level, --max-connections):
   --discovery <host:port>  controller discovery address  TOLLGATE_DISCOVERY     (required)
   --fleet <name>           the fleet this proxy serves   TOLLGATE_FLEET         (default)
   --node-id <id>           this proxy's id               TOLLGATE_NODE_ID       ($HOSTNAME)
@@ -140,7 +141,14 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
 
 /** What `run` and `dataplane` pass to the proxy alike. */
 function dataplaneOptions(flags: ServeFlags, logger: Logger): DataplaneOptions {
-  return { host: flags.host, port: flags.port, opsPort: flags.opsPort, logger, redisUrl: flags.redisUrl };
+  return {
+    host: flags.host,
+    port: flags.port,
+    opsPort: flags.opsPort,
+    logger,
+    redisUrl: flags.redisUrl,
+    http: { maxConnections: flags.maxConnections },
+  };
 }
 
 async function controller(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -268,6 +268,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
           : undefined;
       const gateway = byKey?.consumer.gateway ?? findGateway(snapshot, x.header('x-ag-gateway-slug'), host);
       o.gateway = gateway.config.slug;
+      // The deadline covers the whole request, reading its body included.
+      const deadlineAt = start + gateway.config.limits.requestTimeoutMs;
       const consumer = byKey?.consumer ?? findConsumer(gateway, address.consumer ?? '');
       o.consumer = consumer.config.slug;
       const plugins = policies.pipelineFor(consumer.plugins);
@@ -305,7 +307,12 @@ export function createProxy(deps: ProxyDeps): Proxy {
 
       const contentType = x.header('content-type');
       if (contentType && !contentType.toLowerCase().includes('json')) throw errors.unsupportedMediaType();
-      let raw: Buffer = await readBody(x.body, x.header('content-length'), consumer.maxRequestBodyBytes);
+      let raw: Buffer = await readBody(
+        x.body,
+        x.header('content-length'),
+        consumer.maxRequestBodyBytes,
+        deadlineAt - performance.now(),
+      );
       let body = parseJsonObject(raw);
       let { model, stream } = checkRequest(op, body);
       if (pipeline) {
@@ -329,7 +336,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
         clientGone = true;
         abort.abort();
       });
-      const timeoutMs = gateway.config.limits.requestTimeoutMs;
+      const timeoutMs = Math.max(0, deadlineAt - performance.now());
       timer = setTimeout(() => abort.abort(DEADLINE), timeoutMs);
       /** What the latest try sent: the response is read with the plan of the target that answered. */
       let plan: Plan | undefined;
@@ -384,6 +391,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
             model,
             headers: x,
             body,
+            ...(logger.isLevelEnabled('debug') ? { debug: { logger, requestId: o.requestId } } : {}),
           },
           sendTo,
           health,
@@ -538,7 +546,14 @@ export function createProxy(deps: ProxyDeps): Proxy {
   ): Promise<Response> {
     const contentType = x.header('content-type');
     if (contentType && !contentType.toLowerCase().includes('json')) throw errors.unsupportedMediaType();
-    const raw = await readBody(x.body, x.header('content-length'), consumer.maxRequestBodyBytes);
+    // The deadline covers the whole request, reading its body included (as in `handle`).
+    const deadlineAt = start + gateway.config.limits.requestTimeoutMs;
+    const raw = await readBody(
+      x.body,
+      x.header('content-length'),
+      consumer.maxRequestBodyBytes,
+      deadlineAt - performance.now(),
+    );
     const body = parseJsonObject(raw);
     const model = checkCountRequest(body);
     const route = findRoute(consumer, model);
@@ -548,7 +563,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     o.registry = target.registryName;
     const abort = new CallAbort();
     x.onClientGone(() => abort.abort());
-    const timer = setTimeout(() => abort.abort(DEADLINE), gateway.config.limits.requestTimeoutMs);
+    const timer = setTimeout(() => abort.abort(DEADLINE), Math.max(0, deadlineAt - performance.now()));
     try {
       const answer = await countTokensWith({
         target,
@@ -712,7 +727,7 @@ function errorOp(op: Operation, x: Exchange): Operation {
 }
 
 /** An error in the caller's format: its inbound API's, OpenAI's where the endpoint has no other. */
-function errorBodyFor(op: Operation | undefined, e: GatewayError): string {
+export function errorBodyFor(op: Operation | undefined, e: GatewayError): string {
   const format = FORMATS[(op && INBOUND_FORMAT[op]) ?? 'openai-chat'];
   return JSON.stringify(
     format.encodeError({

@@ -101,6 +101,21 @@ export const errors = {
     ),
   methodNotAllowed: (method: string, path: string) =>
     new GatewayError(405, 'method_not_allowed', `Method ${method} is not allowed for ${path}.`),
+  /** The request (headers or body) did not arrive in time; the connection is closed after the answer. */
+  requestTimeout: () =>
+    new GatewayError(
+      408,
+      'request_timeout',
+      'The request was not received in time: its body (or headers) stopped arriving before the deadline.',
+      { connection: 'close' },
+    ),
+  /** The client went away before its request was complete: recorded (status 499), never answered. */
+  clientClosed: () =>
+    new GatewayError(
+      499,
+      'client_closed',
+      'The client closed the connection before the request was complete.',
+    ),
   bodyTooLarge: (limit: number) =>
     new GatewayError(413, 'request_too_large', `Request body exceeds the limit of ${limit} bytes.`),
   unsupportedMediaType: () =>
@@ -109,6 +124,19 @@ export const errors = {
       'unsupported_media_type',
       'Request body must be JSON (Content-Type: application/json).',
     ),
+  expectationFailed: () =>
+    new GatewayError(417, 'expectation_failed', "The Expect header can only be '100-continue'.", {
+      connection: 'close',
+    }),
+  headersTooLarge: (limit: number) =>
+    new GatewayError(431, 'headers_too_large', `The request headers exceed the limit of ${limit} bytes.`, {
+      connection: 'close',
+    }),
+  /** Bytes that are not a valid HTTP request: `detail` is the parser's reason, never the bytes. */
+  malformedRequest: (detail: string) =>
+    new GatewayError(400, 'malformed_request', `The request is not valid HTTP: ${detail}.`, {
+      connection: 'close',
+    }),
   upstreamFailed: (detail: string) =>
     new GatewayError(502, 'upstream_error', `The upstream provider failed: ${detail}`),
   noUpstream: (model: string, refs?: { consumer: string; unresolved?: readonly UnresolvedTarget[] }) =>
