@@ -109,9 +109,14 @@ export class DiscoveryClient {
         this.options.backoff?.initialMs ?? 10,
         this.options.backoff?.maxMs ?? 15_000,
       );
+      const store = this.options.store;
       this.options.logger.warn(
         { why, retryInMs: this.delayMs },
-        'discovery stream lost; serving the last good config',
+        store.ready
+          ? 'discovery stream lost; serving the last good config'
+          : store.current.serial === 0
+            ? 'discovery stream lost; no config received yet, requests get 503 not_ready'
+            : 'discovery stream lost before the first full config; serving what has arrived',
       );
       this.timer = setTimeout(() => this.connect(), this.delayMs);
       this.timer.unref();

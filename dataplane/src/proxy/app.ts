@@ -138,6 +138,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
     return refuse(webExchange(c.req.raw), errors.internal());
   });
 
+  /** Before its first config a proxy knows no gateway at all: that is 503 not_ready, not a 404. */
+  function neverConfigured(): boolean {
+    return !store.ready && store.current.serial === 0;
+  }
+
   function refuse(x: Exchange, e: GatewayError, op?: Operation): Response {
     return errorResponse(x, e, requestIdOf(x), undefined, op);
   }
@@ -201,6 +206,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     metrics.inFlight.inc();
     const o = newOutcome(x, path);
     try {
+      if (neverConfigured()) throw errors.notReady();
       const gateway = findGateway(
         store.current,
         x.header('x-ag-gateway-slug'),
@@ -244,6 +250,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     let pipeline: Pipeline | undefined;
     let preq: ProxyPolicyRequest | undefined;
     try {
+      if (neverConfigured()) throw errors.notReady();
       const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
       o.gateway = gateway.config.slug;
       const consumer = findConsumer(gateway, consumerSlug);
