@@ -305,6 +305,10 @@ describe('controller on a real API server', () => {
         "generation 3 is not accepted; generation 2 is served in its place (acknowledged by 2 proxies of fleet 'default')",
       20_000,
     );
+    const metrics = await (await fetch(`http://127.0.0.1:${controller.opsPort}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^tollgate_controller_objects_not_accepted\{kind="Consumer",served="previous"\} 1$/m,
+    );
     // Fixed: the new generation is served and programmed.
     const fix = JSON.stringify([{ op: 'remove', path: '/spec/routes/0/targets/0/model' }]);
     expect(kubectl(['patch', 'consumer', 'my-app', '--type', 'json', '-p', fix]).code).toBe(0);
@@ -316,6 +320,8 @@ describe('controller on a real API server', () => {
       );
     }, 20_000);
     for (const p of proxies) expect(await chat(p, 'sk-rotated-key')).toBe(200);
+    const after = await (await fetch(`http://127.0.0.1:${controller.opsPort}/metrics`)).text();
+    expect(after).not.toMatch(/^tollgate_controller_objects_not_accepted\{.*served="previous"/m);
   }, 60_000);
 
   it('a proxy one release behind NACKs what it cannot read: a Warning Event and Programmed=False once, no re-send loop, the rest keeps serving', async () => {
