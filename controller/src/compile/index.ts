@@ -107,13 +107,13 @@ export class Compiler {
       secret: (namespace, ref, field) => secrets.lookup(namespace, ref, field),
     };
 
-    const g = compileGateways(gateways, (x) => this.gateways.get(x, refs));
+    const g = this.gateways.pass(gateways, refs, compileGateways);
     gatewayState = state(g.accepted, knownGateways);
-    const r = compileRegistries(registries, (x) => this.registries.get(x, refs));
+    const r = this.registries.pass(registries, refs, compileRegistries);
     registryOf = (name) => r.usable.get(name) ?? (r.known.has(name) ? 'rejected' : 'missing');
-    const c = compileConsumers(consumers, (x) => this.consumers.get(x, refs));
+    const c = this.consumers.pass(consumers, refs, compileConsumers);
     consumerState = state(c.emitted, knownConsumers);
-    const p = compilePolicies(policies, (x) => this.policies.get(x, refs));
+    const p = this.policies.pass(policies, refs, compilePolicies);
 
     const resources: AnyResource[] = [];
     const fleets = new Map<string, Set<string>>();

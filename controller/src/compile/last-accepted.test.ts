@@ -138,4 +138,67 @@ describe('Compiler: the last accepted generation stays served', () => {
     expect(consumerBody(r)).toBeUndefined();
     expect(statusOf(r, 'Consumer')?.servedGeneration).toBeUndefined();
   });
+
+  describe('a new generation that loses a conflict', () => {
+    /** Another Consumer of the same gateway with slug `other`; it wins conflicts (same age, first by name). */
+    const older = {
+      ...goodConsumer(1),
+      metadata: { name: 'aaa', namespace: 'default', generation: 1 },
+    } as TollgateObject;
+    (older.spec as { slug: string }).slug = 'other';
+    const base: CompileInput = { ...quickstart, objects: [...quickstart.objects, older] };
+    const renamed = (generation: number, slug: string) =>
+      edited('Consumer', generation, (spec: { slug: string }) => ({ ...spec, slug }));
+    const appBody = (r: CompileResult) =>
+      r.resources.find((x) => x.name === 'default/app')?.body as CompiledConsumer | undefined;
+    const appStatus = (r: CompileResult) => r.statuses.find((x) => x.name === 'app');
+
+    it("serves the previous generation when the new one takes an older object's slug", () => {
+      const compiler = new Compiler();
+      compiler.compile(base);
+      const r = compiler.compile(withObject(renamed(2, 'other'), base));
+      expect(appBody(r)?.slug).toBe('my-app');
+      expect(appBody(r)?.source.generation).toBe(1);
+      expect(appStatus(r)?.servedGeneration).toBe(1);
+      expect(appStatus(r)?.conditions[0]).toMatchObject({ status: 'False', reason: 'SlugConflict' });
+      expect(appStatus(r)?.conditions[0]?.message).toMatch(
+        /already used .* \(generation 1, the last accepted, is still served\)$/,
+      );
+      // The older object keeps its slug; a fresh compile would serve only it.
+      expect(r.resources.find((x) => x.name === 'default/aaa')).toBeDefined();
+      expect(appBody(compile(withObject(renamed(2, 'other'), base)))).toBeUndefined();
+    });
+
+    it('never takes a conflicting generation for the last accepted one', () => {
+      const compiler = new Compiler();
+      compiler.compile(base);
+      compiler.compile(withObject(renamed(2, 'other'), base));
+      const r = compiler.compile(withObject(badConsumer(3), base));
+      expect(appBody(r)?.source.generation).toBe(1);
+      expect(appStatus(r)?.servedGeneration).toBe(1);
+    });
+
+    it('serves nothing when the previous generation loses a conflict too', () => {
+      const compiler = new Compiler();
+      compiler.compile(base);
+      // The winning Consumer moves onto app's slug while app is edited: app's generation 1 has
+      // that slug too, so it loses as well, and nothing of app is served.
+      const olderMoved = {
+        ...older,
+        metadata: { ...older.metadata, generation: 2 },
+        spec: { ...(older.spec as object), slug: 'my-app' },
+      } as TollgateObject;
+      const r = compiler.compile({
+        ...quickstart,
+        objects: [
+          ...quickstart.objects.filter((o) => o.kind !== 'Consumer'),
+          olderMoved,
+          renamed(2, 'my-app'),
+        ],
+      });
+      expect(r.resources.find((x) => x.name === 'default/aaa')).toBeDefined();
+      expect(appBody(r)).toBeUndefined();
+      expect(appStatus(r)?.servedGeneration).toBeUndefined();
+    });
+  });
 });
