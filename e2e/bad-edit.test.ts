@@ -130,4 +130,13 @@ describe('standalone: a bad edit keeps the last accepted version of that object'
     expect(err.status).toBe(404);
     expect(err.code).toBe('consumer_not_found');
   });
+
+  it('a reference that does not resolve counts as a failed reload too', async () => {
+    const before = await failures();
+    await writeFile(consumerFile, consumer('chat').replace('{name: mock}', '{name: mokc}'));
+    expect(await tg.tollgate.reload()).toBe(true);
+    expect(await failures()).toBe(before + 1);
+    const warning = logs.lines().find((l) => l.condition === 'ResolvedRefs' && l.reason === 'RefNotFound');
+    expect(warning?.msg).toMatch(/Registry 'mokc' not found/);
+  });
 });

@@ -77,7 +77,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     for (const s of result.statuses) {
       for (const c of s.conditions) {
         if (c.status === 'True') continue;
-        if (c.type === 'Accepted') clean = false;
+        clean = false;
         logger.warn(
           { kind: s.kind, namespace: s.namespace, name: s.name, condition: c.type, reason: c.reason },
           c.message,
