@@ -47,7 +47,7 @@ export class ManifestHistory {
       const before = previous?.object.metadata.generation ?? 0;
       const generation = previous && previous.source === source ? before : before + 1;
       const numbered = { ...object, metadata: { ...object.metadata, generation } } as Loaded;
-      seen.set(key, { object: numbered, file: loaded.files.get(key), source });
+      seen.set(key, { object: numbered, file: loaded.files?.get(key), source });
     }
     for (const [key, previous] of this.last) {
       if (seen.has(key)) continue;

@@ -25,7 +25,7 @@ export interface LoadResult {
   secrets: Secret[];
   errors: ManifestError[];
   /** The file each loaded object came from, by `{kind}/{namespace}/{name}`. */
-  files: Map<string, string>;
+  files?: Map<string, string>;
 }
 
 export function formatManifestError(e: ManifestError): string {
@@ -81,7 +81,8 @@ export async function manifestFiles(paths: readonly string[]): Promise<string[]>
  * A bad document is reported and left out; the others load.
  */
 export async function loadManifests(paths: readonly string[]): Promise<LoadResult> {
-  const result: LoadResult = { objects: [], secrets: [], errors: [], files: new Map() };
+  const origins = new Map<string, string>();
+  const result: LoadResult = { objects: [], secrets: [], errors: [], files: origins };
   const seen = new Map<string, string>();
   let files: string[];
   try {
@@ -138,7 +139,7 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadResul
           `duplicate ${loaded.kind} ${meta.namespace}/${meta.name} (first in ${first})`,
         );
       seen.set(key, `${file} (document ${document})`);
-      result.files.set(key, file);
+      origins.set(key, file);
       if (loaded.kind === 'Secret') result.secrets.push(loaded);
       else result.objects.push(loaded);
     });
