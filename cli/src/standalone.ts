@@ -5,6 +5,8 @@ import { Compiler, type CompileResult } from '../../controller/src/compile';
 import { formatManifestError, loadManifests, manifestFiles } from '../../controller/src/manifests/load';
 import { resourceKey, type AnyResource } from '../../protocol/src';
 import { startDataplane, type Dataplane, type DataplaneOptions } from '../../dataplane/src';
+import { ManifestHistory } from './manifest-history';
+import { reloadMetrics } from './reload-metrics';
 
 /**
  * Standalone mode: the controller's compile feeding the dataplane's config store in one process,
@@ -52,22 +54,41 @@ export function selectFleet(result: CompileResult, fleet: string | undefined): A
 
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
   const compiler = new Compiler();
-  const initial = await buildConfig(options.paths, compiler);
+  const history = new ManifestHistory();
+  const first = history.next(await loadManifests(options.paths));
+  // Nothing was served before: a first load with errors is refused whole, as `validate` would.
+  if (first.errors.length > 0) throw new ManifestLoadError(first.errors.map(formatManifestError));
+  const initial = compiler.compile(first.input);
   const dataplane = await startDataplane(options);
   const { logger, store } = dataplane;
+  const metrics = reloadMetrics(dataplane.metrics.registry);
   let fingerprint = '';
 
-  const apply = (result: CompileResult): boolean => {
+  /** Logs what was left out and counts the load; true when nothing was. */
+  const report = (result: CompileResult, kept: readonly string[]): boolean => {
+    let clean = kept.length === 0;
+    for (const key of kept) {
+      const [kind, namespace, name] = key.split('/');
+      logger.warn(
+        { kind, namespace, name },
+        `${key}: its file has errors; the version loaded before is still served`,
+      );
+    }
     for (const s of result.statuses) {
       for (const c of s.conditions) {
-        if (c.status !== 'True') {
-          logger.warn(
-            { kind: s.kind, namespace: s.namespace, name: s.name, condition: c.type, reason: c.reason },
-            c.message,
-          );
-        }
+        if (c.status === 'True') continue;
+        clean = false;
+        logger.warn(
+          { kind: s.kind, namespace: s.namespace, name: s.name, condition: c.type, reason: c.reason },
+          c.message,
+        );
       }
     }
+    if (clean) metrics.succeeded(new Date());
+    else metrics.failed();
+    return clean;
+  };
+  const apply = (result: CompileResult): boolean => {
     const resources = selectFleet(result, options.fleet);
     const next = resources.map((r) => `${resourceKey(r)}@${r.version}`).join(',');
     if (next === fingerprint) return false;
@@ -76,6 +97,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     logger.info({ serial: snapshot.serial, resources: resources.length }, 'config applied');
     return true;
   };
+  report(initial, []);
   apply(initial);
   store.markSynced();
 
@@ -83,11 +105,20 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const reload = (): Promise<boolean> => {
     reloading = reloading.then(async () => {
       try {
-        return apply(await buildConfig(options.paths, compiler));
+        const revision = history.next(await loadManifests(options.paths));
+        if (revision.errors.length > 0) {
+          // Per object: what the broken files held before stays; every other edit applies.
+          logger.error(
+            { problems: revision.errors.map(formatManifestError), kept: revision.kept },
+            'manifests have errors; the objects they held keep their previous version, other changes apply',
+          );
+        }
+        const result = compiler.compile(revision.input);
+        report(result, revision.kept);
+        return apply(result);
       } catch (err) {
-        // A broken edit never replaces a working config.
-        const problems = err instanceof ManifestLoadError ? err.problems : [String(err)];
-        logger.error({ problems }, 'manifests rejected; keeping the last good config');
+        metrics.failed();
+        logger.error({ err: String(err) }, 'reload failed; the config in use is unchanged');
         return false;
       }
     });

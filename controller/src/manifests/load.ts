@@ -24,6 +24,8 @@ export interface LoadResult {
   objects: TollgateObject[];
   secrets: Secret[];
   errors: ManifestError[];
+  /** The file each loaded object came from, by `{kind}/{namespace}/{name}`. */
+  files?: Map<string, string>;
 }
 
 export function formatManifestError(e: ManifestError): string {
@@ -79,7 +81,8 @@ export async function manifestFiles(paths: readonly string[]): Promise<string[]>
  * A bad document is reported and left out; the others load.
  */
 export async function loadManifests(paths: readonly string[]): Promise<LoadResult> {
-  const result: LoadResult = { objects: [], secrets: [], errors: [] };
+  const origins = new Map<string, string>();
+  const result: LoadResult = { objects: [], secrets: [], errors: [], files: origins };
   const seen = new Map<string, string>();
   let files: string[];
   try {
@@ -136,6 +139,7 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadResul
           `duplicate ${loaded.kind} ${meta.namespace}/${meta.name} (first in ${first})`,
         );
       seen.set(key, `${file} (document ${document})`);
+      origins.set(key, file);
       if (loaded.kind === 'Secret') result.secrets.push(loaded);
       else result.objects.push(loaded);
     });

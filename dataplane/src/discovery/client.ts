@@ -130,9 +130,14 @@ export class DiscoveryClient {
       this.delayMs = nextBackoff(this.delayMs, this.backoff.initialMs, maxMs);
       if (!this.lost) {
         this.lost = true;
+        const store = this.options.store;
         this.options.logger.warn(
           { why, retryInMs: this.delayMs },
-          'discovery stream lost; serving the last good config',
+          store.ready
+            ? 'discovery stream lost; serving the last good config'
+            : store.current.serial === 0
+              ? 'discovery stream lost; no config received yet, requests get 503 not_ready'
+              : 'discovery stream lost before the first full config; serving what has arrived',
         );
       } else if (this.options.logger.isLevelEnabled('debug')) {
         this.options.logger.debug({ why, retryInMs: this.delayMs }, 'discovery reconnect failed');

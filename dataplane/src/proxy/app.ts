@@ -151,6 +151,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
     return refuse(webExchange(c.req.raw), errors.internal());
   });
 
+  /** Before its first config a proxy knows no gateway at all: that is 503 not_ready, not a 404. */
+  function neverConfigured(): boolean {
+    return !store.ready && store.current.serial === 0;
+  }
+
   function refuse(x: Exchange, e: GatewayError, op?: Operation): Response {
     return errorResponse(x, e, requestIdOf(x), undefined, op);
   }
@@ -214,6 +219,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     metrics.inFlight.inc();
     const o = newOutcome(x, path);
     try {
+      if (neverConfigured()) throw errors.notReady();
       // A preflight carries no API key, so key-only addressing has no consumer (and no CORS policy).
       if (consumerSlug === undefined) throw errors.preflightWithoutConsumer(path);
       const gateway = findGateway(
@@ -260,6 +266,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     let pipeline: Pipeline | undefined;
     let preq: ProxyPolicyRequest | undefined;
     try {
+      if (neverConfigured()) throw errors.notReady();
       const host = x.header('host') ?? x.urlHost;
       // Key-only addressing: the key finds (and authenticates) the consumer, and with it the gateway.
       const byKey: KeyAddressed | undefined =

@@ -150,6 +150,10 @@ export const errors = {
   upstreamTimeout: () =>
     new GatewayError(504, 'upstream_timeout', 'The upstream provider did not answer in time.'),
   internal: () => new GatewayError(500, 'internal_error', 'The gateway failed to handle this request.'),
+  notReady: () =>
+    new GatewayError(503, 'not_ready', 'The gateway has not received its configuration yet; retry shortly.', {
+      'retry-after': '1',
+    }),
 };
 
 /** Names a few of the models a consumer may use, or where to find them. */
