@@ -2,9 +2,16 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Compiler, type CompileResult } from '../../controller/src/compile';
-import { formatManifestError, loadManifests, manifestFiles } from '../../controller/src/manifests/load';
+import {
+  formatManifestError,
+  formatSkipped,
+  loadManifests,
+  manifestFiles,
+  STDIN,
+} from '../../controller/src/manifests/load';
 import { resourceKey, type AnyResource } from '../../protocol/src';
 import { startDataplane, type Dataplane, type DataplaneOptions } from '../../dataplane/src';
+import { expandSecretRefs } from './secret-refs';
 
 /**
  * Standalone mode: the controller's compile feeding the dataplane's config store in one process,
@@ -34,14 +41,21 @@ export class ManifestLoadError extends Error {
   }
 }
 
+/** A compile of the manifests, and a notice for each document of another API that was left out. */
+export type BuiltConfig = CompileResult & { skipped: string[] };
+
 /**
- * Load, validate and compile; throws ManifestLoadError listing every schema error. A reload passes
- * the compiler it kept, so objects whose files did not change are not compiled again.
+ * Load, validate, expand `${env:…}` / `${file:…}` Secret values (secret-refs.ts) and compile;
+ * throws ManifestLoadError listing every schema error. A reload passes the compiler it kept, so
+ * objects whose files did not change are not compiled again.
  */
-export async function buildConfig(paths: string[], compiler = new Compiler()): Promise<CompileResult> {
+export async function buildConfig(paths: string[], compiler = new Compiler()): Promise<BuiltConfig> {
   const loaded = await loadManifests(paths);
-  if (loaded.errors.length > 0) throw new ManifestLoadError(loaded.errors.map(formatManifestError));
-  return compiler.compile({ objects: loaded.objects, secrets: loaded.secrets });
+  const secrets = expandSecretRefs(loaded.secrets);
+  const problems = [...loaded.errors.map(formatManifestError), ...secrets.errors];
+  if (problems.length > 0) throw new ManifestLoadError(problems);
+  const result = compiler.compile({ objects: loaded.objects, secrets: secrets.secrets });
+  return { ...result, skipped: loaded.skipped.map(formatSkipped) };
 }
 
 export function selectFleet(result: CompileResult, fleet: string | undefined): AnyResource[] {
@@ -55,6 +69,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const initial = await buildConfig(options.paths, compiler);
   const dataplane = await startDataplane(options);
   const { logger, store } = dataplane;
+  for (const notice of initial.skipped) logger.info(notice);
   let fingerprint = '';
 
   const apply = (result: CompileResult): boolean => {
@@ -125,6 +140,7 @@ async function watchPaths(
   };
   const dirs = new Map<string, ((name: string) => boolean) | undefined>();
   for (const p of paths) {
+    if (p === STDIN) continue; // read once
     const abs = path.resolve(p);
     if ((await stat(abs)).isDirectory()) {
       dirs.set(abs, undefined);
