@@ -30,19 +30,23 @@ export async function startTollgate(
     command = 'run',
     timeoutMs = 15_000,
     cli = CLI,
+    stdin,
   }: {
     command?: 'run' | 'dataplane' | 'controller';
     timeoutMs?: number;
     /** Another build's entry point (a proxy of another release in a version-skew test). */
     cli?: string;
+    /** Written to the process's standard input (`-f -`), which is then closed. */
+    stdin?: string;
   } = {},
 ): Promise<RunningTollgate> {
   const ports = command === 'controller' ? ['--discovery-port', '0'] : ['--port', '0'];
   const proc = spawn(process.execPath, [cli, command, ...ports, '--ops-port', '0', ...args], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info' },
   });
+  if (stdin !== undefined) proc.stdin?.end(stdin);
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));

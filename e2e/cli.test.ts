@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { openAIFor } from './clients';
+import { CLI, eventually, ROOT, startTollgate } from './process';
+
+/** The built CLI (`npm run build` first), run to its end. */
+function runCli(
+  args: string[],
+  input?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.once('error', reject);
+    proc.once('close', (code) => resolve({ code, stdout, stderr }));
+    proc.stdin.end(input ?? '');
+  });
+}
+
+async function quickstartYaml(): Promise<string> {
+  const files = ['gateway.yaml', 'registry.yaml', 'consumer.yaml'];
+  const texts = await Promise.all(
+    files.map((f) => readFile(path.join(ROOT, 'examples/quickstart', f), 'utf8')),
+  );
+  return texts.join('\n---\n');
+}
+
+describe('-f - reads the manifests from standard input', () => {
+  it('validate', async () => {
+    const r = await runCli(['validate', '-f', '-'], await quickstartYaml());
+    expect(r).toMatchObject({ code: 0, stdout: 'ok: 3 objects valid, 3 resources compiled\n' });
+  });
+
+  it('names <stdin> in errors', async () => {
+    const r = await runCli(
+      ['validate', '-f', '-'],
+      'apiVersion: tollgate.dev/v1alpha1\nkind: Gateway\nmetadata: {name: g}\n',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('<stdin> (document 1): spec: ');
+  });
+
+  it('run serves them (read once, nothing to watch)', async () => {
+    const tg = await startTollgate(['-f', '-'], { stdin: await quickstartYaml() });
+    try {
+      const client = openAIFor(`http://127.0.0.1:${tg.port}`, 'my-app', 'sk-tollgate-demo-key', {
+        gateway: 'demo',
+      });
+      const reply = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'from stdin' }],
+      });
+      expect(reply.choices[0]?.message.content).toBeTruthy();
+    } finally {
+      expect(await tg.stop()).toBe(0);
+    }
+  });
+});
+
+describe('tollgate run on the quickstart', () => {
+  it('logs JSON with level names and ISO times, then a listening banner whose curl command works', async () => {
+    const tg = await startTollgate(['-f', path.join(ROOT, 'examples/quickstart')]);
+    try {
+      const prefix = `listening on http://127.0.0.1:${tg.port} — try: `;
+      await eventually(() => tg.logs.some((l) => String(l.msg).startsWith(prefix)));
+      for (const line of tg.logs) {
+        expect(['debug', 'info', 'warn', 'error']).toContain(line.level);
+        expect(line.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      }
+      const banner = String(tg.logs.find((l) => String(l.msg).startsWith(prefix))?.msg);
+      expect(banner).not.toContain('\n');
+      expect(banner).not.toContain('sk-tollgate-demo-key');
+      const command = banner.slice(prefix.length).replace(/ {2}\(TOLLGATE_API_KEY: .*\)$/, '');
+      expect(command).toMatch(/^curl /);
+      const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        const sh = spawn('sh', ['-c', command], {
+          env: { ...process.env, TOLLGATE_API_KEY: 'sk-tollgate-demo-key' },
+        });
+        let out = '';
+        sh.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        sh.once('close', (code) => resolve({ code, out }));
+      });
+      expect(r.code).toBe(0);
+      const body = JSON.parse(r.out) as { object: string; choices: { message: { content: string } }[] };
+      expect(body.object).toBe('chat.completion');
+      expect(body.choices[0]?.message.content).toBeTruthy();
+    } finally {
+      await tg.stop();
+    }
+  });
+
+  it('a port in use is an error with a hint about --port', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const r = await runCli([
+        'run',
+        '-f',
+        path.join(ROOT, 'examples/quickstart'),
+        '--port',
+        String(port),
+        '--ops-port',
+        '0',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `tollgate run: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`,
+      );
+      expect(r.stderr).toContain(
+        'hint: another process (another tollgate?) listens there; stop it or choose free ports with --port / --ops-port',
+      );
+    } finally {
+      busy.close();
+    }
+  });
+});
