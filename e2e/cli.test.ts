@@ -1,27 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { openAIFor } from './clients';
-import { CLI, eventually, ROOT, startTollgate } from './process';
-
-/** The built CLI (`npm run build` first), run to its end. */
-function runCli(
-  args: string[],
-  input?: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    proc.once('error', reject);
-    proc.once('close', (code) => resolve({ code, stdout, stderr }));
-    proc.stdin.end(input ?? '');
-  });
-}
+import { eventually, ROOT, runToEnd, startTollgate } from './process';
 
 async function quickstartYaml(): Promise<string> {
   const files = ['gateway.yaml', 'registry.yaml', 'consumer.yaml'];
@@ -33,15 +14,14 @@ async function quickstartYaml(): Promise<string> {
 
 describe('-f - reads the manifests from standard input', () => {
   it('validate', async () => {
-    const r = await runCli(['validate', '-f', '-'], await quickstartYaml());
+    const r = await runToEnd(['validate', '-f', '-'], { input: await quickstartYaml() });
     expect(r).toMatchObject({ code: 0, stdout: 'ok: 3 objects valid, 3 resources compiled\n' });
   });
 
   it('names <stdin> in errors', async () => {
-    const r = await runCli(
-      ['validate', '-f', '-'],
-      'apiVersion: tollgate.dev/v1alpha1\nkind: Gateway\nmetadata: {name: g}\n',
-    );
+    const r = await runToEnd(['validate', '-f', '-'], {
+      input: 'apiVersion: tollgate.dev/v1alpha1\nkind: Gateway\nmetadata: {name: g}\n',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('<stdin> (document 1): spec: ');
   });
@@ -78,16 +58,12 @@ describe('tollgate run on the quickstart', () => {
       expect(banner).not.toContain('sk-tollgate-demo-key');
       const command = banner.slice(prefix.length).replace(/ {2}\(TOLLGATE_API_KEY: .*\)$/, '');
       expect(command).toMatch(/^curl /);
-      const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-        const sh = spawn('sh', ['-c', command], {
-          env: { ...process.env, TOLLGATE_API_KEY: 'sk-tollgate-demo-key' },
-        });
-        let out = '';
-        sh.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        sh.once('close', (code) => resolve({ code, out }));
+      const r = await runToEnd(['-c', command], {
+        command: 'sh',
+        env: { ...process.env, TOLLGATE_API_KEY: 'sk-tollgate-demo-key' },
       });
       expect(r.code).toBe(0);
-      const body = JSON.parse(r.out) as { object: string; choices: { message: { content: string } }[] };
+      const body = JSON.parse(r.stdout) as { object: string; choices: { message: { content: string } }[] };
       expect(body.object).toBe('chat.completion');
       expect(body.choices[0]?.message.content).toBeTruthy();
     } finally {
@@ -100,7 +76,7 @@ describe('tollgate run on the quickstart', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const port = (busy.address() as AddressInfo).port;
     try {
-      const r = await runCli([
+      const r = await runToEnd([
         'run',
         '-f',
         path.join(ROOT, 'examples/quickstart'),

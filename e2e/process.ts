@@ -103,3 +103,21 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Runs a command to its end (the built CLI by default), feeding it `input` on standard input. */
+export function runToEnd(
+  args: string[],
+  o: { command?: string; input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [command, argv] = o.command === undefined ? [process.execPath, [CLI, ...args]] : [o.command, args];
+  return new Promise((resolve, reject) => {
+    const proc = spawn(command, argv, { cwd: o.cwd ?? ROOT, env: o.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.once('error', reject);
+    proc.once('close', (code) => resolve({ code, stdout, stderr }));
+    proc.stdin?.end(o.input ?? '');
+  });
+}
