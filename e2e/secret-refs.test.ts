@@ -2,10 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { ManifestLoadError } from '../cli/src/standalone';
+import { buildConfig, ManifestLoadError } from '../cli/src/standalone';
 import { createLogger } from '../dataplane/src';
 import { startMockOpenAIUpstream } from '../dataplane/src/testing/mock-openai-upstream';
 import { openAIFor } from './clients';
+import { ROOT } from './process';
 import { standaloneOn } from './standalone';
 
 /**
@@ -103,4 +104,17 @@ describe('Secret values from the environment or a file (standalone)', () => {
       'Secret default/upstream stringData.apiKey: environment variable TOLLGATE_E2E_UPSTREAM_KEY is not set',
     );
   });
+});
+
+it('examples/openai takes its key from $OPENAI_API_KEY', async () => {
+  const previous = process.env.OPENAI_API_KEY;
+  process.env.OPENAI_API_KEY = 'sk-example-from-env';
+  try {
+    const built = await buildConfig([path.join(ROOT, 'examples/openai')]);
+    const registry = built.resources.find((r) => r.kind === 'Registry' && r.name === 'default/openai');
+    expect(registry?.kind === 'Registry' && registry.body.apiKey).toBe('sk-example-from-env');
+  } finally {
+    if (previous === undefined) delete process.env.OPENAI_API_KEY;
+    else process.env.OPENAI_API_KEY = previous;
+  }
 });
