@@ -26,9 +26,12 @@ describe('-f - reads the manifests from standard input', () => {
     expect(r.stderr).toContain('<stdin> (document 1): spec: ');
   });
 
-  it('run serves them (read once, nothing to watch)', async () => {
-    const tg = await startTollgate(['-f', '-'], { stdin: await quickstartYaml() });
+  it('run serves them (read once, nothing to watch), noting the documents it skips', async () => {
+    const configMap = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n';
+    const tg = await startTollgate(['-f', '-'], { stdin: `${await quickstartYaml()}\n---\n${configMap}` });
     try {
+      const notice = '<stdin> (document 5): skipped v1 ConfigMap settings: not a Tollgate kind';
+      await eventually(() => tg.logs.some((l) => l.msg === notice));
       const client = openAIFor(`http://127.0.0.1:${tg.port}`, 'my-app', 'sk-tollgate-demo-key', {
         gateway: 'demo',
       });

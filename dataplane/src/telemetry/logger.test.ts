@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from './logger';
+import { createLogger, isoTimestamp } from './logger';
 import { formatPretty, prettyDestination } from './pretty';
 
 function capture(): { destination: Writable; lines: string[] } {
@@ -38,6 +38,17 @@ describe('JSON log lines', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 'error', msg: 'shown' });
   });
+});
+
+describe('isoTimestamp', () => {
+  it.each([0, 5, 50, 999, 1000, 1_767_225_599_999, 1_767_225_600_000, 1_767_225_600_042, 1_767_225_600_507])(
+    '%i ms is the ISO-8601 time of Date, across seconds and in any order',
+    (ms) => {
+      expect(isoTimestamp(ms)).toBe(`,"time":"${new Date(ms).toISOString()}"`);
+      expect(isoTimestamp(ms + 1001)).toBe(`,"time":"${new Date(ms + 1001).toISOString()}"`);
+      expect(isoTimestamp(ms)).toBe(`,"time":"${new Date(ms).toISOString()}"`);
+    },
+  );
 });
 
 describe('pretty output', () => {
