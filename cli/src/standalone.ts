@@ -35,7 +35,11 @@ export interface Standalone {
 }
 
 export class ManifestLoadError extends Error {
-  constructor(readonly problems: string[]) {
+  /** `notes`: documents of other APIs that were skipped, worth telling beside the errors. */
+  constructor(
+    readonly problems: string[],
+    readonly notes: string[] = [],
+  ) {
     super(`the manifests have ${problems.length} error(s):\n  ${problems.join('\n  ')}`);
     this.name = 'ManifestLoadError';
   }
@@ -53,9 +57,10 @@ export async function buildConfig(paths: string[], compiler = new Compiler()): P
   const loaded = await loadManifests(paths);
   const secrets = expandSecretRefs(loaded.secrets);
   const problems = [...loaded.errors.map(formatManifestError), ...secrets.errors];
-  if (problems.length > 0) throw new ManifestLoadError(problems);
+  const skipped = loaded.skipped.map(formatSkipped);
+  if (problems.length > 0) throw new ManifestLoadError(problems, skipped);
   const result = compiler.compile({ objects: loaded.objects, secrets: secrets.secrets });
-  return { ...result, skipped: loaded.skipped.map(formatSkipped) };
+  return { ...result, skipped };
 }
 
 export function selectFleet(result: CompileResult, fleet: string | undefined): AnyResource[] {

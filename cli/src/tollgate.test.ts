@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -180,6 +180,14 @@ describe('manifests of other APIs', () => {
       out: 'ok: 3 objects valid, 3 resources compiled\n',
       err: `${notes.join('\n')}\n`,
     });
+    await writeFile(
+      path.join(dir, 'broken.yaml'),
+      'apiVersion: tollgate.dev/v1alpha1\nkind: Gateway\nmetadata: {name: g}\n',
+    );
+    const failed = await run(['validate', '-f', dir]);
+    expect(failed.code).toBe(1);
+    expect(failed.err.startsWith(`${notes.join('\n')}\ntollgate: the manifests have 1 error`)).toBe(true);
+    await rm(path.join(dir, 'broken.yaml'));
     const compiled = await run(['compile', '-f', dir, '-o', 'json']);
     expect(compiled.err).toBe(`${notes.join('\n')}\n`);
     expect((JSON.parse(compiled.out) as { resources: unknown[] }).resources).toHaveLength(3);

@@ -70,6 +70,7 @@ function wantsHelp(argv: string[]): boolean {
 
 function reportError(command: Command, err: unknown, io: IO): number {
   if (err instanceof ManifestLoadError) {
+    for (const note of err.notes) io.err(`note: ${note}\n`);
     io.err(`tollgate: ${err.message}\n`);
     return 1;
   }
@@ -231,7 +232,7 @@ async function compileCommand(argv: string[], io: IO): Promise<number> {
 
 /** Documents of other APIs left out of `-f`: said on stderr, so stdout stays the command's output. */
 function noteSkipped(result: BuiltConfig, io: IO): void {
-  for (const notice of result.skipped) io.err(`note: ${notice}\n`);
+  for (const note of result.skipped) io.err(`note: ${note}\n`);
 }
 
 if (require.main === module) {
