@@ -25,7 +25,7 @@ export interface RunFlags extends ServeFlags {
 
 export class UsageError extends Error {}
 
-const SERVE_OPTIONS = {
+export const SERVE_OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   'ops-port': { type: 'string' },
@@ -52,17 +52,15 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
   };
 }
 
+export const RUN_OPTIONS = {
+  ...SERVE_OPTIONS,
+  file: { type: 'string', short: 'f', multiple: true },
+  fleet: { type: 'string' },
+  'no-watch': { type: 'boolean' },
+} as const;
+
 export function parseRunFlags(argv: string[], env: NodeJS.ProcessEnv): RunFlags {
-  const { values } = parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
-      ...SERVE_OPTIONS,
-      file: { type: 'string', short: 'f', multiple: true },
-      fleet: { type: 'string' },
-      'no-watch': { type: 'boolean' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, allowPositionals: false, options: RUN_OPTIONS });
   return {
     ...serveFlags(values, env),
     files: requireFiles(values.file),
@@ -162,20 +160,18 @@ export interface DataplaneFlags extends ServeFlags {
   tokenFile: string | undefined;
 }
 
+export const DATAPLANE_OPTIONS = {
+  ...SERVE_OPTIONS,
+  discovery: { type: 'string' },
+  fleet: { type: 'string' },
+  'node-id': { type: 'string' },
+  'discovery-ca': { type: 'string' },
+  'token-file': { type: 'string' },
+} as const;
+
 /** `tollgate dataplane`: the proxy fed by the controller's discovery stream instead of files. */
 export function parseDataplaneFlags(argv: string[], env: NodeJS.ProcessEnv): DataplaneFlags {
-  const { values } = parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
-      ...SERVE_OPTIONS,
-      discovery: { type: 'string' },
-      fleet: { type: 'string' },
-      'node-id': { type: 'string' },
-      'discovery-ca': { type: 'string' },
-      'token-file': { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, allowPositionals: false, options: DATAPLANE_OPTIONS });
   const discovery = values.discovery ?? env.TOLLGATE_DISCOVERY;
   if (!discovery) throw new UsageError('--discovery <host:port> (or TOLLGATE_DISCOVERY) is required');
   return {

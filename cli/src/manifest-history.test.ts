@@ -25,6 +25,7 @@ function load(objects: [TollgateObject | Secret, string][], broken: string[] = [
     secrets: all.filter((o): o is Secret => o.kind === 'Secret'),
     errors: broken.map((file) => ({ file, document: 1, path: 'spec', message: 'bad' })),
     files: new Map(objects.map(([o, file]) => [`${o.kind}/default/${o.metadata.name}`, file])),
+    skipped: [],
   };
 }
 const generations = (h: ManifestHistory, l: LoadResult) =>

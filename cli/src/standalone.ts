@@ -2,11 +2,20 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Compiler, type CompileResult } from '../../controller/src/compile';
-import { formatManifestError, loadManifests, manifestFiles } from '../../controller/src/manifests/load';
+import {
+  formatManifestError,
+  formatSkipped,
+  loadManifests,
+  manifestFiles,
+  STDIN,
+  type LoadResult,
+} from '../../controller/src/manifests/load';
+import type { Secret } from '../../controller/src/api/v1alpha1';
 import { resourceKey, type AnyResource } from '../../protocol/src';
 import { startDataplane, type Dataplane, type DataplaneOptions } from '../../dataplane/src';
 import { ManifestHistory } from './manifest-history';
 import { reloadMetrics } from './reload-metrics';
+import { expandSecretRefs } from './secret-refs';
 
 /**
  * Standalone mode: the controller's compile feeding the dataplane's config store in one process,
@@ -30,20 +39,53 @@ export interface Standalone {
 }
 
 export class ManifestLoadError extends Error {
-  constructor(readonly problems: string[]) {
+  /** `notes`: documents of other APIs that were skipped, worth telling beside the errors. */
+  constructor(
+    readonly problems: string[],
+    readonly notes: string[] = [],
+  ) {
     super(`the manifests have ${problems.length} error(s):\n  ${problems.join('\n  ')}`);
     this.name = 'ManifestLoadError';
   }
 }
 
+/** A compile of the manifests, and a notice for each document of another API that was left out. */
+export type BuiltConfig = CompileResult & { skipped: string[] };
+
 /**
- * Load, validate and compile; throws ManifestLoadError listing every schema error. A reload passes
- * the compiler it kept, so objects whose files did not change are not compiled again.
+ * Load, validate, expand `${env:…}` / `${file:…}` Secret values (secret-refs.ts) and compile;
+ * throws ManifestLoadError listing every schema error. A reload passes the compiler it kept, so
+ * objects whose files did not change are not compiled again.
  */
-export async function buildConfig(paths: string[], compiler = new Compiler()): Promise<CompileResult> {
+export async function buildConfig(paths: string[], compiler = new Compiler()): Promise<BuiltConfig> {
   const loaded = await loadManifests(paths);
-  if (loaded.errors.length > 0) throw new ManifestLoadError(loaded.errors.map(formatManifestError));
-  return compiler.compile({ objects: loaded.objects, secrets: loaded.secrets });
+  const secrets = expandSecretRefs(loaded.secrets);
+  const problems = [...loaded.errors.map(formatManifestError), ...secrets.errors];
+  const skipped = loaded.skipped.map(formatSkipped);
+  if (problems.length > 0) throw new ManifestLoadError(problems, skipped);
+  const result = compiler.compile({ objects: loaded.objects, secrets: secrets.secrets });
+  return { ...result, skipped };
+}
+
+/**
+ * The manifests with `${env:…}` / `${file:…}` Secret values expanded. A Secret that cannot be
+ * expanded does not load and is an error of its file, so a reload keeps its previous version.
+ */
+async function loadExpanded(paths: string[]): Promise<LoadResult> {
+  const loaded = await loadManifests(paths);
+  const errors = [...loaded.errors];
+  const secrets: Secret[] = [];
+  for (const secret of loaded.secrets) {
+    const expanded = expandSecretRefs([secret]);
+    if (expanded.errors.length === 0) {
+      secrets.push(...expanded.secrets);
+      continue;
+    }
+    const key = `Secret/${secret.metadata.namespace ?? 'default'}/${secret.metadata.name}`;
+    const file = loaded.files?.get(key) ?? paths.join(', ');
+    for (const message of expanded.errors) errors.push({ file, document: 0, path: '', message });
+  }
+  return { ...loaded, secrets, errors };
 }
 
 export function selectFleet(result: CompileResult, fleet: string | undefined): AnyResource[] {
@@ -55,13 +97,17 @@ export function selectFleet(result: CompileResult, fleet: string | undefined): A
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
   const compiler = new Compiler();
   const history = new ManifestHistory();
-  const first = history.next(await loadManifests(options.paths));
+  const loaded = await loadExpanded(options.paths);
+  const first = { ...history.next(loaded), skipped: loaded.skipped.map(formatSkipped) };
   // Nothing was served before: a first load with errors is refused whole, as `validate` would.
-  if (first.errors.length > 0) throw new ManifestLoadError(first.errors.map(formatManifestError));
+  if (first.errors.length > 0) {
+    throw new ManifestLoadError(first.errors.map(formatManifestError), first.skipped);
+  }
   const initial = compiler.compile(first.input);
   const dataplane = await startDataplane(options);
   const { logger, store } = dataplane;
   const metrics = reloadMetrics(dataplane.metrics.registry);
+  for (const notice of first.skipped) logger.info(notice);
   let fingerprint = '';
 
   /** Logs what was left out and counts the load; true when nothing was. */
@@ -105,7 +151,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const reload = (): Promise<boolean> => {
     reloading = reloading.then(async () => {
       try {
-        const revision = history.next(await loadManifests(options.paths));
+        const revision = history.next(await loadExpanded(options.paths));
         if (revision.errors.length > 0) {
           // Per object: what the broken files held before stays; every other edit applies.
           logger.error(
@@ -156,6 +202,7 @@ async function watchPaths(
   };
   const dirs = new Map<string, ((name: string) => boolean) | undefined>();
   for (const p of paths) {
+    if (p === STDIN) continue; // read once
     const abs = path.resolve(p);
     if ((await stat(abs)).isDirectory()) {
       dirs.set(abs, undefined);
