@@ -70,6 +70,12 @@ export const errors = {
     new GatewayError(502, 'upstream_error', `The upstream provider failed: ${detail}`),
   noUpstream: (model: string) =>
     new GatewayError(503, 'no_upstream_available', `No upstream is available for model '${model}'.`),
+  shuttingDown: () =>
+    new GatewayError(
+      503,
+      'gateway_shutting_down',
+      'The gateway is shutting down: this request was cut before it completed. Retry it.',
+    ),
   upstreamTimeout: () =>
     new GatewayError(504, 'upstream_timeout', 'The upstream provider did not answer in time.'),
   internal: () => new GatewayError(500, 'internal_error', 'The gateway failed to handle this request.'),

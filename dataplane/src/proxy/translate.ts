@@ -14,6 +14,7 @@ import type {
 import { TranslationError } from '../formats/ir';
 import { parseSseEvent, sseText, UpstreamFormatError } from '../formats/wire';
 import { decodeEventStream } from '../providers/aws/eventstream';
+import { describeFailure } from '../providers/failure';
 import {
   MOCK_PROFILE,
   applyQuirks,
@@ -26,6 +27,7 @@ import {
 import type { StreamFilter } from '../policies/types';
 import type { Operation } from '../providers/types';
 import { errors, GatewayError } from './errors';
+import { readableEvent, readableResponse } from './readable';
 import { sseEvents } from './sse';
 
 /** The wire format of each inbound chat API. */
@@ -151,9 +153,11 @@ export function responseBody(
     if (decode) {
       const parsed = tryJson(payload);
       const response = parsed === undefined ? undefined : decodeUpstream(plan, parsed);
-      if (response) return { body: payload, usage: response.usage, response };
+      if (!response) throw unreadable(plan);
+      return { body: payload, usage: response.usage, response };
     }
-    // Only the usage object is parsed, not the whole body: the native path stays a relay.
+    // Checked and relayed, not parsed: only the usage object is, and the native path stays a relay.
+    if (!readableResponse(payload, plan.upstream.name)) throw unreadable(plan);
     const usage = usageObject(payload);
     return { body: payload, usage: usage === undefined ? undefined : plan.upstream.usageOf({ usage }) };
   }
@@ -174,6 +178,11 @@ export function responseBody(
   }
   if (!res.model) res.model = model;
   return { body: JSON.stringify(plan.inbound.encodeResponse(res, request)), usage: res.usage, response: res };
+}
+
+/** 502: an upstream 200 whose body the caller could not read (not JSON, cut short, not the format's shape). */
+function unreadable(plan: Plan): GatewayError {
+  return errors.upstreamFailed(`the upstream answered with a body that is not a readable ${plan.upstream.name} response`);
 }
 
 /** A native body decoded for inspection; undefined when it is not the format's response after all. */
@@ -294,6 +303,8 @@ export async function* relayNativeStream(
   let decoder = onEvent ? plan.upstream.streamDecoder() : undefined;
   try {
     for await (const event of sseEvents(source)) {
+      // An event the caller could not read ends the stream with an error event, as translated ones do.
+      if (!readableEvent(event)) throw new UpstreamFormatError(`malformed stream event: ${preview(event)}`);
       if (decoder && onEvent) {
         try {
           const frame = parseSseEvent(event.toString('utf8'));
@@ -330,11 +341,11 @@ export function streamFailure(err: unknown, deadline: boolean): ErrorInfo {
       code: 'upstream_timeout',
       message: 'The upstream stream failed: request deadline exceeded',
     };
-  const detail =
-    err instanceof UpstreamFormatError
-      ? err.message
-      : err instanceof Error
-        ? ((err as { code?: string }).code ?? err.message)
-        : String(err);
+  const detail = err instanceof UpstreamFormatError ? err.message : describeFailure(err).message;
   return { status: 502, code: 'upstream_stream_error', message: `The upstream stream failed: ${detail}` };
+}
+
+/** The start of an event, for an error message. */
+function preview(event: Buffer): string {
+  return event.subarray(0, 80).toString('utf8').trim();
 }
