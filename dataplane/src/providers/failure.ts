@@ -20,19 +20,27 @@ export function describeFailure(err: unknown, host?: string): FailureWords {
   if (isParserError(err)) return { message: 'the upstream answered with a response that is not valid HTTP', code };
   if (code !== undefined)
     return { message: `a network error on the connection to the upstream${at ? ` ${at}` : ''}`, code };
-  return { message: err instanceof Error ? err.message : String(err), code };
+  return { message: messageOf(err), code };
 }
 
 type Coded = Error & { code: string; hostname?: unknown; address?: unknown; port?: unknown };
 
-/** The first error with a string code along the `cause` chain (wrappers put the system error there). */
+/**
+ * The first error with a string code along the `cause` chain (wrappers put the system error there).
+ * Read by shape, not `instanceof Error`: Node's own errors may come from another realm.
+ */
 function codedError(err: unknown): Coded | undefined {
   let e: unknown = err;
-  for (let depth = 0; depth < 4 && e instanceof Error; depth++) {
+  for (let depth = 0; depth < 4 && typeof e === 'object' && e !== null; depth++) {
     if (typeof (e as { code?: unknown }).code === 'string') return e as Coded;
-    e = e.cause;
+    e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+function messageOf(err: unknown): string {
+  const m = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
+  return typeof m === 'string' ? m : String(err);
 }
 
 function hostOf(e: Coded | undefined): string | undefined {
