@@ -162,7 +162,11 @@ describe('upstream faults through Tollgate', () => {
     });
 
     it('native responses: {"output":"nope"} → 502', async () => {
-      oai.behave({ kind: 'raw', contentType: 'application/json', body: '{"object":"response","output":"nope"}' });
+      oai.behave({
+        kind: 'raw',
+        contentType: 'application/json',
+        body: '{"object":"response","output":"nope"}',
+      });
       const err = await thrown(() => openai.responses.create({ model: 'gpt-openai', input: 'Hello' }));
       expect((err as OpenAIError).status).toBe(502);
     });
@@ -175,7 +179,11 @@ describe('upstream faults through Tollgate', () => {
       oai.behave({ kind: 'raw', contentType: 'application/json', body });
       const res = await fetch(`${tg.base}/app/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-ag-gateway-slug': 'acme', authorization: `Bearer ${CALLER_KEY}` },
+        headers: {
+          'content-type': 'application/json',
+          'x-ag-gateway-slug': 'acme',
+          authorization: `Bearer ${CALLER_KEY}`,
+        },
         body: JSON.stringify({ model: 'gpt', messages: hello }),
       });
       expect(res.status).toBe(200);
@@ -201,7 +209,15 @@ describe('upstream faults through Tollgate', () => {
     it('native messages stream: an unreadable event → an Anthropic error event the SDK raises', async () => {
       const start = {
         type: 'message_start',
-        message: { id: 'msg_f', type: 'message', role: 'assistant', model: 'claude', content: [], stop_reason: null, usage: { input_tokens: 1, output_tokens: 0 } },
+        message: {
+          id: 'msg_f',
+          type: 'message',
+          role: 'assistant',
+          model: 'claude',
+          content: [],
+          stop_reason: null,
+          usage: { input_tokens: 1, output_tokens: 0 },
+        },
       };
       anth.behave({
         kind: 'raw',
@@ -239,7 +255,9 @@ describe('upstream faults through Tollgate', () => {
 
     it('Messages (translated to an OpenAI-wire upstream): the re-encoded error message', async () => {
       oai.behave({ kind: 'status', status: 400, echoCredential: true });
-      const err = await thrown(() => anthropic.messages.create({ model: 'gpt', max_tokens: 16, messages: hello }));
+      const err = await thrown(() =>
+        anthropic.messages.create({ model: 'gpt', max_tokens: 16, messages: hello }),
+      );
       expect((err as AnthropicError).status).toBe(400);
       clean(JSON.stringify((err as AnthropicError).error));
     });
@@ -264,10 +282,19 @@ describe('upstream faults through Tollgate', () => {
     });
 
     it('an error body that is not JSON, relayed as it is', async () => {
-      oai.behave({ kind: 'raw', status: 400, contentType: 'text/plain', body: `bad request for key ${UPSTREAM_KEY}` });
+      oai.behave({
+        kind: 'raw',
+        status: 400,
+        contentType: 'text/plain',
+        body: `bad request for key ${UPSTREAM_KEY}`,
+      });
       const res = await fetch(`${tg.base}/app/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-ag-gateway-slug': 'acme', authorization: `Bearer ${CALLER_KEY}` },
+        headers: {
+          'content-type': 'application/json',
+          'x-ag-gateway-slug': 'acme',
+          authorization: `Bearer ${CALLER_KEY}`,
+        },
         body: JSON.stringify({ model: 'gpt', messages: hello }),
       });
       expect(res.status).toBe(400);
@@ -308,7 +335,9 @@ describe('upstream faults through Tollgate', () => {
     });
 
     it('a host that does not resolve', async () => {
-      const err = await thrown(() => anthropic.messages.create({ model: 'nodns', max_tokens: 8, messages: hello }));
+      const err = await thrown(() =>
+        anthropic.messages.create({ model: 'nodns', max_tokens: 8, messages: hello }),
+      );
       expect((err as AnthropicError).status).toBe(502);
       const message = String((err as Error).message);
       expect(message).toMatch(/DNS lookup (failed )?for host no-such-host\.invalid/);

@@ -1,4 +1,8 @@
-import { refusingPort, startMockOpenAIUpstream, type MockOpenAIUpstream } from '../testing/mock-openai-upstream';
+import {
+  refusingPort,
+  startMockOpenAIUpstream,
+  type MockOpenAIUpstream,
+} from '../testing/mock-openai-upstream';
 import { registry } from '../testing/resources';
 import { CallAbort } from './abort';
 import { createHttpAdapter } from './http';
@@ -22,7 +26,8 @@ describe('upstream connection failures in words', () => {
     const err = await adapter
       .send({
         operation: 'chat.completions',
-        registry: registry('r', { baseUrl, timeouts: { connectMs: 2000, requestMs: 2000, idleMs: 2000 } }).body,
+        registry: registry('r', { baseUrl, timeouts: { connectMs: 2000, requestMs: 2000, idleMs: 2000 } })
+          .body,
         model: 'm',
         format: 'openai-chat',
         body: { model: 'm', messages: [{ role: 'user', content: 'x' }] },

@@ -17,7 +17,8 @@ export function describeFailure(err: unknown, host?: string): FailureWords {
   const at = host ?? hostOf(found);
   const words = code === undefined ? undefined : wordsFor(code, at, found);
   if (words) return { message: words, code };
-  if (isParserError(err)) return { message: 'the upstream answered with a response that is not valid HTTP', code };
+  if (isParserError(err))
+    return { message: 'the upstream answered with a response that is not valid HTTP', code };
   if (code !== undefined)
     return { message: `a network error on the connection to the upstream${at ? ` ${at}` : ''}`, code };
   return { message: messageOf(err), code };

@@ -513,7 +513,9 @@ export function createProxy(deps: ProxyDeps): Proxy {
       } else if (res.status < 300) {
         // Embeddings: OpenAI's shape from every provider that serves them (usage.prompt_tokens).
         if (!readableResponse(payload, undefined))
-          throw errors.upstreamFailed('the upstream answered with a body that is not a readable embeddings list');
+          throw errors.upstreamFailed(
+            'the upstream answered with a body that is not a readable embeddings list',
+          );
         const u = usageObject(payload);
         usage = u === undefined ? undefined : FORMATS['openai-chat'].usageOf({ usage: u });
       }

@@ -10,10 +10,16 @@ describe('scrubbing registry credentials from relayed text', () => {
     const privateKey = '-----BEGIN PRIVATE KEY-----\nMIIEvAIBADANBg\n-----END PRIVATE KEY-----\n';
     expect(needlesOf(reg({ apiKey: 'sk-live-123456' }))).toEqual(['sk-live-123456']);
     const aws = needlesOf(
-      reg({ bedrock: { region: 'us-east-1', accessKeyId: 'AKIDEXAMPLE1', secretAccessKey: 'wJal/K7MD+ENG' } }),
+      reg({
+        bedrock: { region: 'us-east-1', accessKeyId: 'AKIDEXAMPLE1', secretAccessKey: 'wJal/K7MD+ENG' },
+      }),
     );
     expect(aws).toEqual(expect.arrayContaining(['AKIDEXAMPLE1', 'wJal/K7MD+ENG', 'wJal\\/K7MD+ENG']));
-    const sa = JSON.stringify({ type: 'service_account', private_key: privateKey, private_key_id: 'abcdef0123456789' });
+    const sa = JSON.stringify({
+      type: 'service_account',
+      private_key: privateKey,
+      private_key_id: 'abcdef0123456789',
+    });
     const vertex = needlesOf(reg({ provider: 'vertex', apiKey: sa }));
     expect(vertex).toEqual(
       expect.arrayContaining([sa, privateKey, JSON.stringify(privateKey).slice(1, -1), 'abcdef0123456789']),
@@ -37,9 +43,20 @@ describe('scrubbing registry credentials from relayed text', () => {
     expect(Buffer.from(s.chunk(Buffer.from('{"m":"Bearer sk-upstream-secret"}'))).toString()).toBe(
       '{"m":"Bearer [redacted]"}',
     );
-    const e = new GatewayError(502, 'upstream_error', 'failed for sk-upstream-secret', { 'retry-after': '1' }, 'p');
+    const e = new GatewayError(
+      502,
+      'upstream_error',
+      'failed for sk-upstream-secret',
+      { 'retry-after': '1' },
+      'p',
+    );
     const scrubbed = s.error(e);
-    expect(scrubbed).toMatchObject({ status: 502, code: 'upstream_error', param: 'p', message: 'failed for [redacted]' });
+    expect(scrubbed).toMatchObject({
+      status: 502,
+      code: 'upstream_error',
+      param: 'p',
+      message: 'failed for [redacted]',
+    });
     expect(scrubbed.headers).toEqual({ 'retry-after': '1' });
     const plain = new GatewayError(502, 'upstream_error', 'nothing secret');
     expect(s.error(plain)).toBe(plain);

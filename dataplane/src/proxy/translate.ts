@@ -182,7 +182,9 @@ export function responseBody(
 
 /** 502: an upstream 200 whose body the caller could not read (not JSON, cut short, not the format's shape). */
 function unreadable(plan: Plan): GatewayError {
-  return errors.upstreamFailed(`the upstream answered with a body that is not a readable ${plan.upstream.name} response`);
+  return errors.upstreamFailed(
+    `the upstream answered with a body that is not a readable ${plan.upstream.name} response`,
+  );
 }
 
 /** A native body decoded for inspection; undefined when it is not the format's response after all. */

@@ -124,6 +124,7 @@ export async function writeStream(
 ) {
   const delay = b.kind === 'ok' ? (b.chunkDelayMs ?? 0) : 0;
   for (const [i, piece] of pieces.entries()) {
+    if (res.destroyed) return; // the client (the gateway) left: stop writing
     if (b.kind === 'dieMidStream' && i === b.afterChunks) {
       // let what was written reach the client first
       await new Promise((r) => setTimeout(r, 50));
