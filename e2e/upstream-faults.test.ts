@@ -302,6 +302,34 @@ describe('upstream faults through Tollgate', () => {
       expect(text).toBe('bad request for key [redacted]');
     });
 
+    it('a credential where an error message cuts the upstream text: no half of it either', async () => {
+      const keyStart = UPSTREAM_KEY.slice(0, 10);
+      // the translated error quotes the first 200 characters of a body that is not JSON
+      oai.behave({
+        kind: 'raw',
+        status: 400,
+        contentType: 'text/plain',
+        body: `${'x'.repeat(185)}${UPSTREAM_KEY}`,
+      });
+      const body = await thrown(() =>
+        anthropic.messages.create({ model: 'gpt', max_tokens: 16, messages: hello }),
+      );
+      expect((body as AnthropicError).status).toBe(400);
+      expect(JSON.stringify((body as AnthropicError).error)).not.toContain(keyStart);
+      // a stream error quotes the first 80 characters of the event it could not read
+      oai.behave({
+        kind: 'raw',
+        contentType: SSE,
+        body: `${chunk('Hi')}data: ${'y'.repeat(60)}${UPSTREAM_KEY}\n\n`,
+      });
+      const stream = await openai.chat.completions.create({ model: 'gpt', messages: hello, stream: true });
+      const event = await thrown(async () => {
+        for await (const _ of stream) void _;
+      });
+      expect((event as OpenAIError).message).toContain('malformed stream event');
+      expect((event as OpenAIError).message).not.toContain(keyStart);
+    });
+
     it('a stream error event (native and translated)', async () => {
       const body = `${chunk('Hi')}data: {"error":{"message":"the key ${UPSTREAM_KEY} was revoked","type":"invalid_request_error"}}\n\n`;
       oai.behave({ kind: 'raw', contentType: SSE, body });

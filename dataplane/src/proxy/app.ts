@@ -257,7 +257,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       clearTimeout(timer);
       live.delete(abort);
     };
-    /** The registries this request reached: their credentials are scrubbed from what goes back. */
+    /** The registries this request reached: their credentials are scrubbed from what comes back. */
     const tried: CompiledRegistry[] = [];
     /** Headers the plugins add to every response from here on, errors included. */
     let extra: Record<string, string> | undefined;
@@ -397,6 +397,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
       }
       o.upstreamMs = Math.round((performance.now() - t0) * 10) / 10;
       metrics.observeUpstream(o.registry, o.model, o.upstreamMs / 1000);
+      /** Takes the credentials of the registries tried out of the upstream's text, before anything reads it. */
+      const scrub = scrubberFor(tried);
 
       if (res.status === 401 || res.status === 403) {
         // The upstream refused *our* credential: not the caller's fault, and not theirs to see.
@@ -458,6 +460,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
           },
           ...(assembler ? { onEvent: (e: StreamEvent) => assembler.push(e) } : {}),
           ...(filter ? { filter } : {}),
+          ...(scrub ? { scrub } : {}),
           onError: (err: unknown) => {
             if (clientGone) {
               o.status = 499;
@@ -475,8 +478,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
           finalPlan.native && !filter
             ? relayNativeStream(finalPlan, res.body, sent.injectedUsage, hooks)
             : translateStream(finalPlan, res.body, sendModel, wantsStreamUsage(body), hooks, sent.request);
-        const scrub = scrubberFor(tried);
-        return x.respondStream(res.status, headers, scrub ? scrub.stream(events) : events, () => {
+        return x.respondStream(res.status, headers, events, () => {
           cleanup();
           if (clientGone && !o.error) {
             o.status = 499;
@@ -488,10 +490,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
           completed?.();
         });
       }
-      const payload = await collect(res.body).catch((err: unknown) => {
+      const received = await collect(res.body).catch((err: unknown) => {
         o.upstreamError = upstreamCode(err);
         throw upstreamFailure(err, abort);
       });
+      const payload = scrub ? scrub.bytes(received) : received;
       cleanup();
       let out: Buffer | string = payload;
       if (finalPlan) {
@@ -521,12 +524,12 @@ export function createProxy(deps: ProxyDeps): Proxy {
       }
       recordUsage();
       finish(o, start);
-      const scrub = scrubberFor(tried);
-      const response = x.respond(res.status, responseHeaders(), scrub ? scrub.body(out) : out);
+      const response = x.respond(res.status, responseHeaders(), out);
       completed?.();
       return response;
     } catch (err) {
       cleanup();
+      // Errors built from upstream text (a token endpoint's answer, a decoder's complaint) included.
       const scrub = scrubberFor(tried);
       const e = scrub ? scrub.error(toGatewayError(err, logger)) : toGatewayError(err, logger);
       o.status = clientGone ? 499 : e.status;

@@ -34,13 +34,13 @@ describe('scrubbing registry credentials from relayed text', () => {
     expect(scrubberFor([])).toBeUndefined();
   });
 
-  it('replaces every occurrence in text, bytes, errors and streams; returns clean input itself', async () => {
+  it('replaces every occurrence in text, bytes and error messages; returns clean input itself', () => {
     const s = scrubberFor([reg({ apiKey: 'sk-upstream-secret' })]);
     if (!s) throw new Error('expected a scrubber');
     expect(s.text('bad key sk-upstream-secret (sk-upstream-secret)')).toBe('bad key [redacted] ([redacted])');
     const clean = Buffer.from('{"choices":[]}');
-    expect(s.chunk(clean)).toBe(clean);
-    expect(Buffer.from(s.chunk(Buffer.from('{"m":"Bearer sk-upstream-secret"}'))).toString()).toBe(
+    expect(s.bytes(clean)).toBe(clean);
+    expect(s.bytes(Buffer.from('{"m":"Bearer sk-upstream-secret"}')).toString()).toBe(
       '{"m":"Bearer [redacted]"}',
     );
     const e = new GatewayError(
@@ -60,13 +60,6 @@ describe('scrubbing registry credentials from relayed text', () => {
     expect(scrubbed.headers).toEqual({ 'retry-after': '1' });
     const plain = new GatewayError(502, 'upstream_error', 'nothing secret');
     expect(s.error(plain)).toBe(plain);
-    async function* events() {
-      yield Buffer.from('data: {"a":1}\n\n');
-      yield Buffer.from('data: {"error":{"message":"key sk-upstream-secret"}}\n\n');
-    }
-    const out: string[] = [];
-    for await (const c of s.stream(events())) out.push(Buffer.from(c).toString());
-    expect(out).toEqual(['data: {"a":1}\n\n', 'data: {"error":{"message":"key [redacted]"}}\n\n']);
   });
 
   it('scrubs the credentials of every registry a request tried', () => {

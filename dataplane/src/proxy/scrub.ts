@@ -8,15 +8,17 @@ import { GatewayError } from './errors';
 export const MIN_SECRET_LENGTH = 8;
 
 /**
- * Removes a registry's credentials from the upstream text the gateway relays: an upstream that
- * echoes the key it was sent ("Incorrect API key: sk-…") must not hand it to the caller. A pass
- * over text that holds no credential costs one `indexOf` per credential and copies nothing.
+ * Removes a registry's credentials from upstream text: an upstream that echoes the key it was sent
+ * ("Incorrect API key: sk-…") must not hand it to the caller. Applied to whole units before the
+ * gateway reads or cuts them (a whole body, a whole stream event, an error message), so a message
+ * quoting the first 80 characters of an event cannot keep half a key. A pass over text that holds
+ * no credential costs one `indexOf` per credential and copies nothing.
  */
 export class Scrubber {
-  private readonly bytes: Buffer[];
+  private readonly needleBytes: Buffer[];
 
   constructor(private readonly needles: readonly string[]) {
-    this.bytes = needles.map((n) => Buffer.from(n));
+    this.needleBytes = needles.map((n) => Buffer.from(n));
   }
 
   text(s: string): string {
@@ -26,25 +28,15 @@ export class Scrubber {
   }
 
   /** `b` itself when it holds no credential. */
-  chunk(b: Uint8Array): Uint8Array {
-    const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-    for (const n of this.bytes) if (buf.includes(n)) return Buffer.from(this.text(buf.toString('utf8')));
+  bytes(b: Buffer): Buffer {
+    for (const n of this.needleBytes) if (b.includes(n)) return Buffer.from(this.text(b.toString('utf8')));
     return b;
-  }
-
-  body(b: Buffer | string): Buffer | string {
-    return typeof b === 'string' ? this.text(b) : (this.chunk(b) as Buffer);
   }
 
   /** The same error, its message scrubbed (the error itself when there was nothing to remove). */
   error(e: GatewayError): GatewayError {
     const message = this.text(e.message);
     return message === e.message ? e : new GatewayError(e.status, e.code, message, e.headers, e.param);
-  }
-
-  /** Each chunk scrubbed: the relays yield whole SSE events, so a credential never straddles two. */
-  async *stream(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const chunk of source) yield this.chunk(chunk);
   }
 }
 

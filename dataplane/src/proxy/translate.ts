@@ -28,6 +28,7 @@ import type { StreamFilter } from '../policies/types';
 import type { Operation } from '../providers/types';
 import { errors, GatewayError } from './errors';
 import { readableEvent, readableResponse } from './readable';
+import type { Scrubber } from './scrub';
 import { sseEvents } from './sse';
 
 /** The wire format of each inbound chat API. */
@@ -239,18 +240,37 @@ export interface StreamHooks {
   onEvent?(event: StreamEvent): void;
   /** Plugins' rewriting of the events (translated streams only: a native stream with one is translated). */
   filter?: StreamFilter;
+  /** Takes the registry's credentials out of each whole upstream event before it is read or relayed. */
+  scrub?: Scrubber;
 }
 
 /** The upstream's stream as whole frames, whatever its framing. */
-async function* framesOf(plan: Plan, source: AsyncIterable<Uint8Array>): AsyncGenerator<Frame> {
+async function* framesOf(
+  plan: Plan,
+  source: AsyncIterable<Uint8Array>,
+  scrub: Scrubber | undefined,
+): AsyncGenerator<Frame> {
   if (plan.profile.framing === 'aws-eventstream') {
-    yield* decodeEventStream(source);
+    for await (const frame of decodeEventStream(source))
+      yield scrub ? { ...frame, data: scrub.text(frame.data) } : frame;
     return;
   }
-  for await (const event of sseEvents(source)) {
+  for await (const event of upstreamEvents(source, scrub)) {
     const frame = parseSseEvent(event.toString('utf8'));
     if (frame) yield frame;
   }
+}
+
+/** Whole SSE events, scrubbed when the registry has credentials (a whole event never splits one). */
+function upstreamEvents(
+  source: AsyncIterable<Uint8Array>,
+  scrub: Scrubber | undefined,
+): AsyncIterable<Buffer> {
+  const events = sseEvents(source);
+  if (!scrub) return events;
+  return (async function* () {
+    for await (const event of events) yield scrub.bytes(event);
+  })();
 }
 
 /** A translated stream: upstream frames → neutral events → the caller's frames, event by event. */
@@ -265,7 +285,7 @@ export async function* translateStream(
   const decoder = plan.upstream.streamDecoder();
   const encoder = plan.inbound.streamEncoder(request ? { includeUsage, request } : { includeUsage });
   try {
-    for await (const frame of framesOf(plan, source)) {
+    for await (const frame of framesOf(plan, source, hooks.scrub)) {
       let out: Frame[] = [];
       for (const decoded of decoder.push(frame) as StreamEvent[]) {
         if (decoded.type === 'usage') hooks.onUsage(decoded.usage);
@@ -304,7 +324,7 @@ export async function* relayNativeStream(
   // Decoding is for the plugins only: a frame it cannot read stops it, never the relay.
   let decoder = onEvent ? plan.upstream.streamDecoder() : undefined;
   try {
-    for await (const event of sseEvents(source)) {
+    for await (const event of upstreamEvents(source, hooks.scrub)) {
       // An event the caller could not read ends the stream with an error event, as translated ones do.
       if (!readableEvent(event)) throw new UpstreamFormatError(`malformed stream event: ${preview(event)}`);
       if (decoder && onEvent) {
