@@ -393,14 +393,17 @@ describe('upstream faults through Tollgate', () => {
 });
 
 describe('a shutdown whose grace period ends while streams are open', () => {
-  it('ends each open stream with an error event in its caller’s format, then closes', async () => {
+  it('ends each open stream with an error event in its caller’s format (a request not answered yet: 503), then closes', async () => {
     const oai = await startMockOpenAIUpstream({ apiKey: UPSTREAM_KEY });
     const anth = await startMockAnthropicUpstream({ apiKey: ANTHROPIC_KEY });
+    const hanging = await startMockOpenAIUpstream();
     // a long reply, slowly: both streams are still open when the grace period ends
     const slow = { kind: 'ok' as const, reply: 'word '.repeat(50).trim(), chunkDelayMs: 200 };
     oai.behave(slow);
     anth.behave(slow);
-    const tg = await standaloneOn(manifests(oai.url, anth.url, await refusingPort()));
+    hanging.behave({ kind: 'hang' });
+    // the `down` route goes to the hanging upstream here
+    const tg = await standaloneOn(manifests(oai.url, anth.url, hanging.port));
     try {
       const openai = openAIFor(tg.base, 'app', CALLER_KEY);
       const anthropic = anthropicFor(tg.base, 'app', CALLER_KEY);
@@ -410,6 +413,8 @@ describe('a shutdown whose grace period ends while streams are open', () => {
       const messages = anthropic.messages.stream({ model: 'claude', max_tokens: 64, messages: hello });
       const firstText = new Promise<void>((resolve) => messages.once('text', () => resolve()));
       await firstText;
+      const unanswered = thrown(() => openai.chat.completions.create({ model: 'down', messages: hello }));
+      while (hanging.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
 
       const started = Date.now();
       const stopping = tg.tollgate.close(100);
@@ -417,6 +422,7 @@ describe('a shutdown whose grace period ends while streams are open', () => {
         for (let r = await chatIt.next(); !r.done; r = await chatIt.next()) void r;
       });
       const messagesErr = await thrown(() => messages.finalMessage());
+      const unansweredErr = await unanswered;
       await stopping;
 
       expect(chatErr).toBeInstanceOf(OpenAI.APIError);
@@ -425,12 +431,16 @@ describe('a shutdown whose grace period ends while streams are open', () => {
       expect(messagesErr).toBeInstanceOf(Anthropic.APIError);
       expect(String((messagesErr as Error).message)).toContain('The gateway is shutting down');
       expect(String((messagesErr as Error).message)).toContain('overloaded_error');
+      expect(unansweredErr).toBeInstanceOf(OpenAI.APIError);
+      expect((unansweredErr as OpenAIError).status).toBe(503);
+      expect((unansweredErr as OpenAIError).code).toBe('gateway_shutting_down');
       // the grace period, then the error events: not the whole 10 s reply
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await tg.stop();
       await oai.close();
       await anth.close();
+      await hanging.close();
     }
   });
 });
