@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
@@ -12,6 +15,7 @@ import {
   type MockOpenAIUpstream,
 } from '../dataplane/src/testing/mock-openai-upstream';
 import { anthropicFor, openAIFor } from './clients';
+import { startTollgate } from './process';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -441,6 +445,34 @@ describe('a shutdown whose grace period ends while streams are open', () => {
       await oai.close();
       await anth.close();
       await hanging.close();
+    }
+  });
+
+  it('the CLI on SIGTERM (--grace-period 0.2): an open stream ends with an error event, the process exits 0', async () => {
+    const oai = await startMockOpenAIUpstream({ apiKey: UPSTREAM_KEY });
+    oai.behave({ kind: 'ok', reply: 'word '.repeat(50).trim(), chunkDelayMs: 200 });
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-sigterm-'));
+    await writeFile(path.join(dir, 'all.yaml'), manifests(oai.url, oai.url, await refusingPort()));
+    const tg = await startTollgate(['-f', dir, '--no-watch', '--grace-period', '0.2']);
+    try {
+      const openai = openAIFor(`http://127.0.0.1:${tg.port}`, 'app', CALLER_KEY);
+      const stream = await openai.chat.completions.create({ model: 'gpt', messages: hello, stream: true });
+      const it = stream[Symbol.asyncIterator]();
+      await it.next(); // the stream is open
+      const exited = tg.stop('SIGTERM');
+      const err = await thrown(async () => {
+        for (let r = await it.next(); !r.done; r = await it.next()) void r;
+      });
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect((err as OpenAIError).code).toBe('gateway_shutting_down');
+      expect(await exited).toBe(0);
+      expect(tg.logs).toContainEqual(
+        expect.objectContaining({ msg: 'request', error: 'gateway_shutting_down' }),
+      );
+    } finally {
+      await tg.stop('SIGKILL');
+      await oai.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
