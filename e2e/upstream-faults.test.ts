@@ -155,6 +155,19 @@ describe('upstream faults through Tollgate', () => {
       expect((err as OpenAIError).message).toContain('not a readable');
     });
 
+    it('native chat: a 200 that is an error after all → 502 with the upstream’s message', async () => {
+      oai.behave({
+        kind: 'raw',
+        contentType: 'application/json',
+        body: '{"error":{"message":"provider overloaded, try later","code":502}}',
+      });
+      const err = await thrown(() => openai.chat.completions.create({ model: 'gpt', messages: hello }));
+      expect((err as OpenAIError).status).toBe(502);
+      expect((err as OpenAIError).message).toBe(
+        '502 The upstream provider failed: the upstream answered 200 with an error: provider overloaded, try later',
+      );
+    });
+
     it('native messages: a body that is not JSON → 502 in Anthropic’s format', async () => {
       anth.behave({ kind: 'raw', contentType: 'application/json', body: '<html>oops</html>' });
       const err = await thrown(() =>

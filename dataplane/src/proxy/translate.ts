@@ -154,11 +154,11 @@ export function responseBody(
     if (decode) {
       const parsed = tryJson(payload);
       const response = parsed === undefined ? undefined : decodeUpstream(plan, parsed);
-      if (!response) throw unreadable(plan);
+      if (!response) throw unreadable(plan, parsed);
       return { body: payload, usage: response.usage, response };
     }
     // Checked and relayed, not parsed: only the usage object is, and the native path stays a relay.
-    if (!readableResponse(payload, plan.upstream.name)) throw unreadable(plan);
+    if (!readableResponse(payload, plan.upstream.name)) throw unreadable(plan, tryJson(payload));
     const usage = usageObject(payload);
     return { body: payload, usage: usage === undefined ? undefined : plan.upstream.usageOf({ usage }) };
   }
@@ -181,10 +181,16 @@ export function responseBody(
   return { body: JSON.stringify(plan.inbound.encodeResponse(res, request)), usage: res.usage, response: res };
 }
 
-/** 502: an upstream 200 whose body the caller could not read (not JSON, cut short, not the format's shape). */
-function unreadable(plan: Plan): GatewayError {
+/**
+ * 502: an upstream 200 whose body the caller could not read (not JSON, cut short, not the format's
+ * shape), with the upstream's own error message when the body is an error after all.
+ */
+function unreadable(plan: Plan, parsed: unknown): GatewayError {
+  const message = parsed === undefined ? undefined : plan.upstream.decodeErrorMessage(parsed);
   return errors.upstreamFailed(
-    `the upstream answered with a body that is not a readable ${plan.upstream.name} response`,
+    message === undefined
+      ? `the upstream answered with a body that is not a readable ${plan.upstream.name} response`
+      : `the upstream answered 200 with an error: ${message}`,
   );
 }
 
