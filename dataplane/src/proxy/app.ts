@@ -21,6 +21,7 @@ import { modelList } from '../providers/openai-wire';
 import { PROFILES } from '../providers/profiles';
 import { CallAbort } from '../providers/abort';
 import { describeFailure } from '../providers/failure';
+import { isTimeoutError } from '../providers/http';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
 import type { Logger } from '../telemetry/logger';
@@ -645,11 +646,12 @@ function upstreamFailure(err: unknown, signal: CallAbort): GatewayError {
   if (signal.reason === DEADLINE) return errors.upstreamTimeout();
   if (signal.reason === SHUTDOWN) return errors.shuttingDown();
   if (err instanceof UpstreamError) {
-    return err.kind === 'timeout' ? errors.upstreamTimeout() : errors.upstreamFailed(err.message);
+    return err.kind === 'timeout' ? errors.upstreamTimeout(err.message) : errors.upstreamFailed(err.message);
   }
   if (err instanceof GatewayError) return err;
   // A failure reading the body (the adapter returned at the headers): in words, as the adapter's.
-  return errors.upstreamFailed(describeFailure(err).message);
+  const { message } = describeFailure(err);
+  return isTimeoutError(err) ? errors.upstreamTimeout(message) : errors.upstreamFailed(message);
 }
 
 /** The raw code of an upstream failure, for the access log. */

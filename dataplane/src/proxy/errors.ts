@@ -76,7 +76,13 @@ export const errors = {
       'gateway_shutting_down',
       'The gateway is shutting down: this request was cut before it completed. Retry it.',
     ),
-  upstreamTimeout: () =>
-    new GatewayError(504, 'upstream_timeout', 'The upstream provider did not answer in time.'),
+  upstreamTimeout: (detail?: string) =>
+    new GatewayError(
+      504,
+      'upstream_timeout',
+      detail === undefined
+        ? 'The upstream provider did not answer in time.'
+        : `The upstream provider did not answer in time: ${detail}.`,
+    ),
   internal: () => new GatewayError(500, 'internal_error', 'The gateway failed to handle this request.'),
 };
