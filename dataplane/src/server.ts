@@ -160,7 +160,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       accepting = false;
       unwatchProbes();
       prober.close();
-      await closeServer(proxyServer, graceMs);
+      await closeServer(proxyServer, graceMs, proxy.shutdown);
       await closeServer(opsServer, 0);
       await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
       await probes.close();
@@ -191,16 +191,32 @@ function listen(server: Server, hostname: string, port: number): Promise<Server>
   });
 }
 
-/** Stops accepting, lets open requests finish for `graceMs`, then cuts what is left. */
-function closeServer(server: Server, graceMs: number): Promise<void> {
+/**
+ * How long the requests `onGraceEnd` ended get to write their last words (a stream's error event,
+ * a 503) before the sockets are cut.
+ */
+const LAST_WORDS_MS = 250;
+
+/**
+ * Stops accepting, lets open requests finish for `graceMs`; then `onGraceEnd` ends what is left in
+ * the callers' formats, and what still has not finished LAST_WORDS_MS later is cut.
+ */
+function closeServer(server: Server, graceMs: number, onGraceEnd?: () => void): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    let cut: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      if (!onGraceEnd) return server.closeAllConnections();
+      onGraceEnd();
+      cut = setTimeout(() => server.closeAllConnections(), LAST_WORDS_MS);
+      cut.unref();
+    }, graceMs);
     // Keep-alive sockets that finish their request during the grace period are closed as they idle.
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     timer.unref();
     sweep.unref();
     server.close(() => {
       clearTimeout(timer);
+      clearTimeout(cut);
       clearInterval(sweep);
       resolve();
     });

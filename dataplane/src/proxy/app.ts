@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpBindings } from '@hono/node-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
-import type { CompiledProvider } from '../../../protocol/src';
+import type { CompiledProvider, CompiledRegistry } from '../../../protocol/src';
 import { FORMATS, type FormatName } from '../formats';
 import type { StreamEvent, Usage } from '../formats/ir';
 import { sseText } from '../formats/wire';
@@ -19,6 +19,8 @@ import type { PolicyAnswer, PolicyRequest } from '../policies/types';
 import { eventsOf, StreamAssembler } from '../formats/assemble';
 import { PROFILES } from '../providers/profiles';
 import { CallAbort } from '../providers/abort';
+import { describeFailure } from '../providers/failure';
+import { isTimeoutError } from '../providers/http';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
 import type { Logger } from '../telemetry/logger';
@@ -40,6 +42,8 @@ import {
   upstreamModel,
   type KeyAddressed,
 } from './resolve';
+import { readableResponse } from './readable';
+import { scrubberFor } from './scrub';
 import {
   INBOUND_FORMAT,
   nativeBody,
@@ -88,6 +92,8 @@ interface Outcome {
   status: number;
   upstreamMs?: number;
   error?: string;
+  /** The raw code of an upstream failure (`ECONNRESET`, …): logged, never sent to the caller. */
+  upstreamError?: string;
 }
 
 /** Where a request is addressed: the consumer slug in its path (none: key-only) and the `:id`. */
@@ -104,6 +110,12 @@ export interface Proxy {
    * Request/Response adaptation, which costs a measurable share of throughput (see bench/README.md).
    */
   listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Ends every request still waiting on an upstream: a stream with an error event in the caller's
+   * format saying the gateway is shutting down, a request not yet answered with 503. For the end
+   * of a shutdown's grace period, before the sockets are closed.
+   */
+  shutdown(): void;
 }
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
@@ -112,6 +124,7 @@ const SSE_TYPE = 'text/event-stream; charset=utf-8';
 
 /** Why a request's controller was aborted. */
 const DEADLINE = Symbol('deadline');
+const SHUTDOWN = Symbol('shutdown');
 
 export function createProxy(deps: ProxyDeps): Proxy {
   const { store, adapters, metrics, logger } = deps;
@@ -127,6 +140,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
   policies.prepare(store.current);
   store.onChange((s) => policies.prepare(s));
   const app = new Hono<Env>();
+  /** The requests that have called an upstream and are not done: what a shutdown must end. */
+  const live = new Set<CallAbort>();
 
   const exchangeOf = (c: Context<Env>): Exchange =>
     c.env?.incoming && c.env.outgoing
@@ -178,6 +193,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
         durationMs: Math.round(seconds * 1e4) / 10,
         upstreamMs: o.upstreamMs,
         error: o.error,
+        upstreamError: o.upstreamError,
       },
       'request',
     );
@@ -260,7 +276,12 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const abort = new CallAbort();
     let clientGone = false;
     let timer: NodeJS.Timeout | undefined;
-    const cleanup = () => clearTimeout(timer);
+    const cleanup = () => {
+      clearTimeout(timer);
+      live.delete(abort);
+    };
+    /** The registries this request reached: their credentials are scrubbed from what comes back. */
+    const tried: CompiledRegistry[] = [];
     /** Headers the plugins add to every response from here on, errors included. */
     let extra: Record<string, string> | undefined;
     let pipeline: Pipeline | undefined;
@@ -345,6 +366,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       });
       const timeoutMs = Math.max(0, deadlineAt - performance.now());
       timer = setTimeout(() => abort.abort(DEADLINE), timeoutMs);
+      live.add(abort);
       /** What the latest try sent: the response is read with the plan of the target that answered. */
       let plan: Plan | undefined;
       let prepared: UpstreamBody | undefined;
@@ -352,6 +374,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       const sendTo = async (a: Attempt, signal: CallAbort): Promise<UpstreamResponse> => {
         const target = a.target;
         o.registry = target.registryName;
+        if (!tried.includes(target.registry)) tried.push(target.registry);
         sendModel = upstreamModel(target, model);
         o.upstreamModel = sendModel;
         const adapter = adapters[target.registry.provider];
@@ -406,10 +429,13 @@ export function createProxy(deps: ProxyDeps): Proxy {
         res = result.response;
         target = result.target;
       } catch (err) {
+        o.upstreamError = upstreamCode(err);
         throw upstreamFailure(err, abort);
       }
       o.upstreamMs = Math.round((performance.now() - t0) * 10) / 10;
       metrics.observeUpstream(o.registry, o.model, o.upstreamMs / 1000);
+      /** Takes the credentials of the registries tried out of the upstream's text, before anything reads it. */
+      const scrub = scrubberFor(tried);
 
       if (res.status === 401 || res.status === 403) {
         // The upstream refused *our* credential: not the caller's fault, and not theirs to see.
@@ -471,14 +497,17 @@ export function createProxy(deps: ProxyDeps): Proxy {
           },
           ...(assembler ? { onEvent: (e: StreamEvent) => assembler.push(e) } : {}),
           ...(filter ? { filter } : {}),
+          ...(scrub ? { scrub } : {}),
           onError: (err: unknown) => {
             if (clientGone) {
               o.status = 499;
               o.error = 'client_closed';
               return undefined;
             }
-            o.error = err instanceof GatewayError ? err.code : 'upstream_stream_error';
-            return streamFailure(err, abort.reason === DEADLINE);
+            const cause = abort.reason === SHUTDOWN ? errors.shuttingDown() : err;
+            o.error = cause instanceof GatewayError ? cause.code : 'upstream_stream_error';
+            o.upstreamError = upstreamCode(err);
+            return streamFailure(cause, abort.reason === DEADLINE);
           },
         };
         // A filtered stream is decoded and encoded again, even in the caller's own format.
@@ -498,9 +527,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
           completed?.();
         });
       }
-      const payload = await collect(res.body).catch((err: unknown) => {
+      const received = await collect(res.body).catch((err: unknown) => {
+        o.upstreamError = upstreamCode(err);
         throw upstreamFailure(err, abort);
       });
+      const payload = scrub ? scrub.bytes(received) : received;
       cleanup();
       let out: Buffer | string = payload;
       if (finalPlan) {
@@ -521,6 +552,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
         }
       } else if (res.status < 300) {
         // Embeddings: OpenAI's shape from every provider that serves them (usage.prompt_tokens).
+        if (!readableResponse(payload, undefined))
+          throw errors.upstreamFailed(
+            'the upstream answered with a body that is not a readable embeddings list',
+          );
         const u = usageObject(payload);
         usage = u === undefined ? undefined : FORMATS['openai-chat'].usageOf({ usage: u });
       }
@@ -531,7 +566,9 @@ export function createProxy(deps: ProxyDeps): Proxy {
       return response;
     } catch (err) {
       cleanup();
-      const e = toGatewayError(err, logger);
+      // Errors built from upstream text (a token endpoint's answer, a decoder's complaint) included.
+      const scrub = scrubberFor(tried);
+      const e = scrub ? scrub.error(toGatewayError(err, logger)) : toGatewayError(err, logger);
       o.status = clientGone ? 499 : e.status;
       o.error = clientGone ? 'client_closed' : e.code;
       finish(o, start);
@@ -666,7 +703,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
     };
   }
 
-  return { app, listener };
+  function shutdown(): void {
+    for (const abort of live) abort.abort(SHUTDOWN);
+  }
+
+  return { app, listener, shutdown };
 }
 
 function checkRequest(op: Operation, body: Record<string, unknown>): { model: string; stream: boolean } {
@@ -701,11 +742,19 @@ function checkRequest(op: Operation, body: Record<string, unknown>): { model: st
 
 function upstreamFailure(err: unknown, signal: CallAbort): GatewayError {
   if (signal.reason === DEADLINE) return errors.upstreamTimeout();
+  if (signal.reason === SHUTDOWN) return errors.shuttingDown();
   if (err instanceof UpstreamError) {
-    return err.kind === 'timeout' ? errors.upstreamTimeout() : errors.upstreamFailed(err.message);
+    return err.kind === 'timeout' ? errors.upstreamTimeout(err.message) : errors.upstreamFailed(err.message);
   }
   if (err instanceof GatewayError) return err;
-  return errors.upstreamFailed(err instanceof Error ? err.message : String(err));
+  // A failure reading the body (the adapter returned at the headers): in words, as the adapter's.
+  const { message } = describeFailure(err);
+  return isTimeoutError(err) ? errors.upstreamTimeout(message) : errors.upstreamFailed(message);
+}
+
+/** The raw code of an upstream failure, for the access log. */
+function upstreamCode(err: unknown): string | undefined {
+  return err instanceof UpstreamError ? err.code : describeFailure(err).code;
 }
 
 function toGatewayError(err: unknown, logger: Logger): GatewayError {

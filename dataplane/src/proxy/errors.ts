@@ -147,8 +147,20 @@ export const errors = {
         ? `No upstream is available for model '${model}': ${danglingRefs(model, refs.consumer, refs.unresolved)}.`
         : `No upstream is available for model '${model}'.`,
     ),
-  upstreamTimeout: () =>
-    new GatewayError(504, 'upstream_timeout', 'The upstream provider did not answer in time.'),
+  shuttingDown: () =>
+    new GatewayError(
+      503,
+      'gateway_shutting_down',
+      'The gateway is shutting down: this request was cut before it completed. Retry it.',
+    ),
+  upstreamTimeout: (detail?: string) =>
+    new GatewayError(
+      504,
+      'upstream_timeout',
+      detail === undefined
+        ? 'The upstream provider did not answer in time.'
+        : `The upstream provider did not answer in time: ${detail}.`,
+    ),
   internal: () => new GatewayError(500, 'internal_error', 'The gateway failed to handle this request.'),
   notReady: () =>
     new GatewayError(503, 'not_ready', 'The gateway has not received its configuration yet; retry shortly.', {

@@ -88,12 +88,15 @@ export async function startMockAnthropicUpstream(
     }
 
     if (!(await answerAsBehaved(b))) return; // hang: accept, never answer
-    if (b.kind === 'status')
+    if (b.kind === 'status') {
+      const presented = options.vertex ? req.headers.authorization : req.headers['x-api-key'];
+      const echo = b.echoCredential ? ` for the credential '${String(presented)}'` : '';
       return fail(
         b.status,
-        `mock upstream answered ${b.status}`,
+        `mock upstream answered ${b.status}${echo}`,
         b.retryAfter ? { 'retry-after': b.retryAfter } : {},
       );
+    }
     if (b.kind === 'malformed') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end('{"id": "msg_broken", "type": "message", "content": [');
