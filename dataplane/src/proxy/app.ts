@@ -28,6 +28,7 @@ import { readBody, parseJsonObject } from './body';
 import { GatewayError, errors } from './errors';
 import { nodeExchange, webExchange, type Exchange } from './exchange';
 import { ProxyPolicyRequest } from './policy-request';
+import { checkModelName, checkTokenLimits } from './request-checks';
 import { authenticate, findConsumer, findGateway, findRoute, presentedKey, upstreamModel } from './resolve';
 import {
   INBOUND_FORMAT,
@@ -576,6 +577,7 @@ function checkRequest(op: Operation, body: Record<string, unknown>): { model: st
   if (typeof model !== 'string' || model.length === 0) {
     throw errors.badRequest("'model' is required and must be a non-empty string.", 'invalid_model');
   }
+  checkModelName(model);
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
     throw errors.badRequest("'stream' must be a boolean.", 'invalid_type');
   }
@@ -598,6 +600,7 @@ function checkRequest(op: Operation, body: Record<string, unknown>): { model: st
       throw errors.badRequest("'input' is required and must be a string or an array.", 'invalid_input');
     }
   }
+  checkTokenLimits(op, body);
   return { model, stream: stream === true };
 }
 

@@ -1,3 +1,5 @@
+import { tooDeepMessage } from '../formats/depth';
+
 /**
  * Errors the gateway itself answers with. They carry what every format needs (status, code,
  * message, param); the inbound format's codec renders them, with the error type its API uses for
@@ -27,6 +29,7 @@ export const errors = {
       'invalid_json',
       'We could not parse the JSON body of your request. Send a valid JSON object.',
     ),
+  jsonTooDeep: () => new GatewayError(400, 'json_too_deep', tooDeepMessage('The JSON body of your request')),
   missingKey: () =>
     new GatewayError(
       401,
