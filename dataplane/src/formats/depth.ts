@@ -50,9 +50,9 @@ function closingQuote(text: string, open: number): number {
   return -1;
 }
 
-/** The message of the 400 for JSON nested too deep, naming what. */
+/** The message of the 400 for JSON nested too deep; `what` in lower case ("the JSON body"). */
 export function tooDeepMessage(what: string, limit: number = MAX_JSON_DEPTH): string {
-  return `${what} nests arrays and objects more than ${limit} levels deep.`;
+  return `Arrays and objects in ${what} are nested more than ${limit} levels deep.`;
 }
 
 /**

@@ -29,7 +29,7 @@ export const errors = {
       'invalid_json',
       'We could not parse the JSON body of your request. Send a valid JSON object.',
     ),
-  jsonTooDeep: () => new GatewayError(400, 'json_too_deep', tooDeepMessage('The JSON body of your request')),
+  jsonTooDeep: () => new GatewayError(400, 'json_too_deep', tooDeepMessage('the JSON body of your request')),
   missingKey: () =>
     new GatewayError(
       401,

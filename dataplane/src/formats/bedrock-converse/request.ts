@@ -358,6 +358,6 @@ function parseArguments(text: string, param: string): unknown {
   } catch {
     throw new TranslationError('Tool call arguments must be JSON to be sent to Bedrock Converse.', param);
   }
-  refuseDeepJson(text, 'Tool call arguments', param);
+  refuseDeepJson(text, 'tool call arguments', param);
   return v;
 }
