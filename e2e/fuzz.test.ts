@@ -60,13 +60,19 @@ function formatProblem(c: FuzzCase, text: string): string | undefined {
 }
 
 async function send(c: FuzzCase): Promise<Outcome> {
-  const res = await fetch(`http://127.0.0.1:${tg.port}/app/v1/${c.path}`, {
-    method: c.method,
-    headers: { ...APP_HEADERS, ...c.headers },
-    ...(c.body ? { body: c.body } : {}),
-  }).catch((err: unknown) => err as Error);
-  if (res instanceof Error) return { c, status: 0, problem: `request failed: ${res.message}` };
-  const text = await res.text().catch((err: unknown) => `<body failed: ${String(err)}>`);
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(`http://127.0.0.1:${tg.port}/app/v1/${c.path}`, {
+      method: c.method,
+      headers: { ...APP_HEADERS, ...c.headers },
+      ...(c.body ? { body: c.body } : {}),
+    });
+    text = await res.text();
+  } catch (err) {
+    // (fetch's errors come from another realm than jest's: no instanceof)
+    return { c, status: 0, problem: `request failed: ${String(err)}` };
+  }
   if (res.status >= 500) return { c, status: res.status, problem: `${res.status}: ${text.slice(0, 200)}` };
   if (res.status >= 400) {
     const problem = formatProblem(c, text);
