@@ -22,6 +22,7 @@ const CLOSE_OBJECT = 0x7d;
  * not count.
  */
 export function jsonDepthExceeds(text: string, limit: number = MAX_JSON_DEPTH): boolean {
+  if (fewOpeners(text, limit)) return false; // most bodies: a few native searches, no scan
   let depth = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -36,6 +37,17 @@ export function jsonDepthExceeds(text: string, limit: number = MAX_JSON_DEPTH): 
     }
   }
   return false;
+}
+
+/** Whether `text` has at most `limit` opening brackets (in strings or not): then it cannot nest deeper. */
+function fewOpeners(text: string, limit: number): boolean {
+  let count = 0;
+  for (const opener of ['[', '{']) {
+    for (let i = text.indexOf(opener); i !== -1; i = text.indexOf(opener, i + 1)) {
+      if (++count > limit) return false;
+    }
+  }
+  return true;
 }
 
 /** The index of the quote closing the string opened at `open`; -1 when there is none. */
