@@ -137,7 +137,7 @@ function junk(r: Rand, depth = 0): string {
     case 3:
       return depth > 2 ? '[]' : `[${junk(r, depth + 1)},${junk(r, depth + 1)}]`;
     case 4:
-      return depth > 2 ? '{}' : `{"${text(r).replace(/["\\\u0000-\u001f]/g, '')}":${junk(r, depth + 1)}}`;
+      return depth > 2 ? '{}' : `{${json(text(r))}:${junk(r, depth + 1)}}`;
     case 5:
       return nested(pick(r, DEPTHS), r);
     case 6:

@@ -12,7 +12,8 @@ import { startTollgate, type RunningTollgate } from './process';
 /**
  * A bounded fuzz campaign against `tollgate run` (the built CLI: `npm run build` first) over every
  * endpoint, native and translated routes, with a fixed seed: no 5xx for what the client caused, no
- * crash, RSS bounded, and every 4xx with an error body in the caller's format.
+ * crash, RSS bounded, and every 4xx with an error body in the caller's format. About 35 s on a
+ * loaded 2-core machine (no timing assertion: shared CI machines vary).
  */
 const SEED = 12;
 const CASES = 3000;
@@ -89,7 +90,6 @@ it(`${CASES} fuzzed requests (seed ${SEED}): no 5xx, no crash, errors in the cal
   // Warm up first: what a cold process allocates once is not growth.
   await inParallel(cases.slice(0, 200), CONCURRENCY, send);
   const before = await rssBytes(pid);
-  const started = Date.now();
   const outcomes = await inParallel(cases, CONCURRENCY, async (c, i) => {
     if (i % 200 === 0) target.forget();
     return send(c);
@@ -104,7 +104,6 @@ it(`${CASES} fuzzed requests (seed ${SEED}): no 5xx, no crash, errors in the cal
   // The campaign reached both sides: answers served and refusals of each kind.
   const statuses = new Set(outcomes.map((o) => o.status));
   for (const s of [200, 400, 404, 405, 413, 415]) expect(statuses).toContain(s);
-  expect(Date.now() - started).toBeLessThan(60_000);
   // The gateway logged no failure of its own.
   expect(
     tg.logs.filter((l) => l.msg === 'unexpected error in pipeline' || l.msg === 'unhandled error'),
