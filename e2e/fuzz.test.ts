@@ -18,8 +18,11 @@ import { startTollgate, type RunningTollgate } from './process';
 const SEED = 12;
 const CASES = 3000;
 const CONCURRENCY = 8;
-/** The proxy may grow this much over the campaign (the 2,000 50 KB model names of issue 12 took 163 MB). */
-const RSS_GROWTH_LIMIT = 96 * 1024 * 1024;
+/**
+ * The proxy may grow this much over the campaign: its heap breathes with the 1 MB bodies (60–70 MB
+ * seen, flat over 9,000 requests); e2e/memory.test.ts holds the tight bound on what names retain.
+ */
+const RSS_GROWTH_LIMIT = 128 * 1024 * 1024;
 
 let target: HardeningTarget;
 let tg: RunningTollgate;
