@@ -304,6 +304,18 @@ export function fuzzCases(r: Rand, count: number): FuzzCase[] {
       ]);
       labels.push(`content-type ${headers['content-type']}`);
     }
+    if (r() < 0.05) {
+      // Header values a client can send (visible ASCII and Latin-1): echoed or forwarded ones stay safe.
+      const value =
+        Array.from({ length: 1 + Math.floor(r() * 300) }, () =>
+          String.fromCharCode(pick(r, [0x20 + Math.floor(r() * 0x5f), 0xa0 + Math.floor(r() * 0x60)])),
+        )
+          .join('')
+          .trim() || 'x';
+      const name = pick(r, ['x-request-id', 'anthropic-version', 'anthropic-beta', 'origin']);
+      headers[name] = value;
+      labels.push(`odd ${name}`);
+    }
     cases.push({ path: endpoint, method: 'POST', endpoint, headers, body, label: labels.join(', ') });
   }
   return cases;

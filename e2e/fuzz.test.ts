@@ -114,4 +114,4 @@ it(`${CASES} fuzzed requests (seed ${SEED}): no 5xx, no crash, errors in the cal
   // Still serving.
   const ok = await send({ path: 'models', method: 'GET', endpoint: 'models', headers: {}, label: 'after' });
   expect(ok.status).toBe(200);
-}, 120_000);
+}, 180_000);
