@@ -38,7 +38,10 @@ export class ManifestLoadError extends Error {
  * Load, validate and compile; throws ManifestLoadError listing every schema error. A reload passes
  * the compiler it kept, so objects whose files did not change are not compiled again.
  */
-export async function buildConfig(paths: string[], compiler = new Compiler()): Promise<CompileResult> {
+export async function buildConfig(
+  paths: string[],
+  compiler = new Compiler({ standalone: true }),
+): Promise<CompileResult> {
   const loaded = await loadManifests(paths);
   if (loaded.errors.length > 0) throw new ManifestLoadError(loaded.errors.map(formatManifestError));
   return compiler.compile({ objects: loaded.objects, secrets: loaded.secrets });
@@ -51,7 +54,7 @@ export function selectFleet(result: CompileResult, fleet: string | undefined): A
 }
 
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
-  const compiler = new Compiler();
+  const compiler = new Compiler({ standalone: true });
   const initial = await buildConfig(options.paths, compiler);
   const dataplane = await startDataplane(options);
   const { logger, store } = dataplane;

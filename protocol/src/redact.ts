@@ -8,8 +8,16 @@ import type { AnyResource } from './types';
 export function redactResource(r: AnyResource): unknown {
   switch (r.kind) {
     case 'Registry': {
-      const { apiKey, ...rest } = r.body;
-      return { ...r, body: apiKey === undefined ? rest : { ...rest, apiKey: '[redacted]' } };
+      const { apiKey, mcp, ...rest } = r.body;
+      const body: Record<string, unknown> = apiKey === undefined ? rest : { ...rest, apiKey: '[redacted]' };
+      if (mcp) body.mcp = { ...mcp, headers: redactValues(mcp.headers) };
+      return { ...r, body };
+    }
+    case 'Gateway': {
+      const { mcp } = r.body;
+      if (!mcp) return r;
+      const sessionKeys = mcp.sessionKeys.map((k) => ({ id: k.id, key: '[redacted]' }));
+      return { ...r, body: { ...r.body, mcp: { ...mcp, sessionKeys } } };
     }
     case 'Consumer': {
       const { apiKeyHashes, ...rest } = r.body;
@@ -18,4 +26,8 @@ export function redactResource(r: AnyResource): unknown {
     default:
       return r;
   }
+}
+
+function redactValues(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(values).map((k) => [k, '[redacted]']));
 }

@@ -10,6 +10,7 @@ import type { Consumer, Gateway, Policy, Registry, Secret, TollgateObject } from
 import { nsName } from './common';
 import { compileConsumer, compileConsumers } from './consumers';
 import { compileGateway, compileGateways } from './gateways';
+import type { CompileOptions } from './mcp';
 import { Memo, type MemoStats, type RefState, type Refs } from './memo';
 import { compilePolicies, compilePolicy } from './policies';
 import { compileRegistries, compileRegistry } from './registries';
@@ -18,6 +19,7 @@ import type { ObjectStatus } from './status';
 
 export type { ObjectStatus } from './status';
 export type { MemoStats } from './memo';
+export type { CompileOptions } from './mcp';
 
 /**
  * compile: resources in, proxy config out. A pure function — no I/O, no clock, no randomness — so the
@@ -60,10 +62,14 @@ export type CompileStats = Record<TollgateObject['kind'], MemoStats>;
  */
 export class Compiler {
   private readonly gateways = new Memo(compileGateway);
-  private readonly registries = new Memo(compileRegistry);
+  private readonly registries: Memo<Registry, ReturnType<typeof compileRegistry>>;
   private readonly consumers = new Memo(compileConsumer);
   private readonly policies = new Memo(compilePolicy);
   private last: CompileStats | undefined;
+
+  constructor(options: CompileOptions = {}) {
+    this.registries = new Memo((r: Registry, refs: Refs) => compileRegistry(r, refs, options));
+  }
 
   /** The last compile's counts (tests, logs). */
   get stats(): CompileStats | undefined {
@@ -108,7 +114,11 @@ export class Compiler {
     gatewayState = state(g.accepted, knownGateways);
     const r = compileRegistries(registries, (x) => this.registries.get(x, refs));
     registryOf = (name) => r.usable.get(name) ?? (r.known.has(name) ? 'rejected' : 'missing');
-    const c = compileConsumers(consumers, (x) => this.consumers.get(x, refs));
+    const c = compileConsumers(
+      consumers,
+      (x) => this.consumers.get(x, refs),
+      (name) => g.accepted.get(name),
+    );
     consumerState = state(c.emitted, knownConsumers);
     const p = compilePolicies(policies, (x) => this.policies.get(x, refs));
 
@@ -130,12 +140,14 @@ export class Compiler {
     for (const [name, body] of c.emitted) {
       const fleet = g.accepted.get(body.gateway)?.fleet ?? 'default';
       addTo(fleet, emit('Consumer', name, body));
-      for (const route of body.routes) {
-        for (const t of route.targets) {
-          const set = registryFleets.get(t.registry) ?? new Set<string>();
-          set.add(fleet);
-          registryFleets.set(t.registry, set);
-        }
+      const used = [
+        ...body.routes.flatMap((route) => route.targets.map((t) => t.registry)),
+        ...(body.mcp?.servers.map((s) => s.registry) ?? []),
+      ];
+      for (const registry of used) {
+        const set = registryFleets.get(registry) ?? new Set<string>();
+        set.add(fleet);
+        registryFleets.set(registry, set);
       }
     }
     for (const [name, body] of r.usable) {
@@ -174,8 +186,8 @@ export class Compiler {
 }
 
 /** Resources in, proxy config out, in one go (tests, tools): a fresh `Compiler` with nothing kept. */
-export function compile(input: CompileInput): CompileResult {
-  return new Compiler().compile(input);
+export function compile(input: CompileInput, options: CompileOptions = {}): CompileResult {
+  return new Compiler(options).compile(input);
 }
 
 /** Bodies are never changed once compiled, and a kept body is the same object: hash each once. */
