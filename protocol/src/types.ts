@@ -221,7 +221,7 @@ export interface CompiledConsumer {
   mcp?: CompiledConsumerMcp;
 }
 
-/** Glob patterns (`*` any run, `?` one character) over the names the consumer sees. */
+/** Glob patterns (`*` any run, `?` one character) over prefixed names (before `exposeAs`). */
 export interface CompiledMcpFilter {
   /** Empty: everything. */
   allow: string[];
@@ -241,7 +241,7 @@ export interface CompiledConsumerMcp {
   resources: CompiledMcpFilter;
   /** Prefixed tool name → the name the consumer sees instead. */
   exposeAs: Record<string, string>;
-  /** Tools (globs over the names the consumer sees) whose calls need approval: refused until approvals exist. */
+  /** Tools (globs over prefixed names) whose calls need approval: refused until approvals exist. */
   requireApproval: string[];
   onServerDown: FailureMode;
 }

@@ -22,6 +22,7 @@ import { PROFILES } from '../providers/profiles';
 import { CallAbort } from '../providers/abort';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
+import { createMcpEndpoint } from '../mcp/endpoint';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import { readBody, parseJsonObject } from './body';
@@ -88,6 +89,7 @@ const ENDPOINTS: { rest: string; method: 'GET' | 'POST'; op: Operation }[] = [
   { rest: '/v1/models', method: 'GET', op: 'models' },
 ];
 const BY_REST = new Map(ENDPOINTS.map((e) => [e.rest, e]));
+const MCP_PATH = '/mcp';
 
 export interface Proxy {
   /** The Hono app: `app.request()` in tests, `app.fetch` on any web-standard runtime. */
@@ -120,6 +122,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
   policies.prepare(store.current);
   store.onChange((s) => policies.prepare(s));
   const app = new Hono<Env>();
+  // /{consumer}/mcp: the MCP gateway (dataplane/src/mcp), same discovery and keys, own transport.
+  const mcp = createMcpEndpoint({ store, logger });
 
   const exchangeOf = (c: Context<Env>): Exchange =>
     c.env?.incoming && c.env.outgoing
@@ -132,6 +136,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     app.options(path, (c) => preflight(exchangeOf(c), c.req.param('consumer') ?? '', c.req.path, ep.op));
     app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path), ep.op));
   }
+  app.all(`/:consumer${MCP_PATH}`, (c) => mcp.handle(exchangeOf(c), c.req.param('consumer') ?? ''));
   app.notFound((c) => refuse(exchangeOf(c), errors.unknownEndpoint(c.req.method, c.req.path)));
   app.onError((err, c) => {
     logger.error({ err, path: c.req.path }, 'unhandled error');
@@ -173,6 +178,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const ep = slash > 1 ? BY_REST.get(path.slice(slash)) : undefined;
     const x = nodeExchange(req, res);
     const method = req.method ?? 'GET';
+    if (slash > 1 && path.slice(slash) === MCP_PATH) {
+      mcp.handle(x, path.slice(1, slash)).catch(() => res.destroy());
+      return;
+    }
     if (!ep) {
       refuse(x, errors.unknownEndpoint(method, path));
       return;
