@@ -5,6 +5,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { sealSession, sessionKeysOf, type SessionClaims } from '../dataplane/src/mcp/session';
 import {
   startFilesServer,
+  startPagedServer,
   startWeatherServer,
   type TestMcpServer,
 } from '../dataplane/src/testing/mcp-servers';
@@ -19,7 +20,7 @@ jest.setTimeout(30_000);
 
 const SESSION_SECRET = 'mcp-e2e-session-key-0123456789abcdef';
 
-function manifests(weather: string, files: string, flaky: string): string {
+function manifests(weather: string, files: string, flaky: string, paged: string): string {
   const consumer = (name: string, servers: string, extra = '') => `---
 apiVersion: tollgate.dev/v1alpha1
 kind: Consumer
@@ -40,7 +41,8 @@ stringData: {session: ${SESSION_SECRET}}
 apiVersion: v1
 kind: Secret
 metadata: {name: keys}
-stringData: {assistant: key-assistant, open: key-open, closed: key-closed, solo: key-solo, ghostly: key-ghostly}
+stringData:
+  {assistant: key-assistant, open: key-open, closed: key-closed, solo: key-solo, ghostly: key-ghostly, hasty: key-hasty, pages: key-pages}
 ---
 apiVersion: tollgate.dev/v1alpha1
 kind: Gateway
@@ -66,6 +68,16 @@ spec: {provider: mcp, mcp: {url: "${flaky}"}, timeouts: {connect: 1s, request: 2
 ---
 apiVersion: tollgate.dev/v1alpha1
 kind: Registry
+metadata: {name: paged}
+spec: {provider: mcp, mcp: {url: "${paged}"}}
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Registry
+metadata: {name: slow}
+spec: {provider: mcp, mcp: {url: "${weather}"}, timeouts: {request: 300ms, idle: 300ms}}
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Registry
 metadata: {name: ghost}
 spec: {provider: mcp, mcp: {url: "http://127.0.0.1:1/mcp"}, timeouts: {connect: 1s}}
 ${consumer(
@@ -83,30 +95,34 @@ ${consumer(
   '    onServerDown: FailClosed',
 )}
 ${consumer('ghostly', '[{registryRef: {name: weather}, prefix: weather}, {registryRef: {name: ghost}, prefix: ghost}]', '    onServerDown: FailClosed')}
-${consumer('solo', '[{registryRef: {name: files}}]')}`;
+${consumer('solo', '[{registryRef: {name: files}}]')}
+${consumer('hasty', '[{registryRef: {name: slow}, prefix: slow}]')}
+${consumer('pages', '[{registryRef: {name: paged}, prefix: p}, {registryRef: {name: files}, prefix: files}]')}`;
 }
 
 let weather: TestMcpServer;
 let files: TestMcpServer;
 let flaky: TestMcpServer;
+let paged: TestMcpServer;
 let replicaA: InProcessTollgate;
 let replicaB: InProcessTollgate;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  [weather, files, flaky] = await Promise.all([
+  [weather, files, flaky, paged] = await Promise.all([
     startWeatherServer(),
     startFilesServer(),
     startFilesServer('flaky'),
+    startPagedServer(),
   ]);
-  const yaml = manifests(weather.url, files.url, flaky.url);
+  const yaml = manifests(weather.url, files.url, flaky.url, paged.url);
   [replicaA, replicaB] = await Promise.all([standaloneOn(yaml), standaloneOn(yaml)]);
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   await Promise.all([replicaA?.stop(), replicaB?.stop()]);
-  await Promise.all([weather?.close(), files?.close(), flaky?.close()]);
+  await Promise.all([weather?.close(), files?.close(), flaky?.close(), paged?.close()]);
 });
 
 const headersFor = (consumer: string) => ({
@@ -173,6 +189,7 @@ describe('MCP gateway: one endpoint for two servers', () => {
       'files_write_file',
       'forecast',
       'weather_count_slowly',
+      'weather_sleep',
     ]);
     expect(tools.find((t) => t.name === 'files_read_file')?.inputSchema).toMatchObject({
       properties: { path: { type: 'string' } },
@@ -215,6 +232,39 @@ describe('MCP gateway: one endpoint for two servers', () => {
     expect(read.contents).toEqual([{ uri: 'weather+weather://cities/paris', text: 'Paris: 21C' }]);
   });
 
+  it('lists resource templates with prefixes and reads through them', async () => {
+    const { client } = await connect(replicaA, 'assistant');
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['weather+weather://cities/{city}']);
+    const read = await client.readResource({ uri: 'weather+weather://cities/rome' });
+    expect(read.contents).toEqual([{ uri: 'weather+weather://cities/rome', text: 'rome: 18C' }]);
+  });
+
+  it("completes a prompt's argument at the owning server", async () => {
+    const { client } = await connect(replicaA, 'assistant');
+    const done = await client.complete({
+      ref: { type: 'ref/prompt', name: 'weather_daily_brief' },
+      argument: { name: 'city', value: 'P' },
+    });
+    expect(done.completion.values).toEqual(['Paris', 'Prague']);
+  });
+
+  it('pages through each server with its own cursor', async () => {
+    const { client } = await connect(replicaA, 'pages');
+    const seen: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor === undefined ? {} : { cursor });
+      seen.push(page.tools.map((t) => t.name).sort());
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && seen.length < 10);
+    expect(seen).toEqual([
+      ['files_read_file', 'files_write_file', 'p_page_1', 'p_page_2'],
+      ['p_page_3', 'p_page_4'],
+      ['p_page_5'],
+    ]);
+  });
+
   it('passes names unchanged for a single server without a prefix', async () => {
     const { client } = await connect(replicaA, 'solo');
     const { tools } = await client.listTools();
@@ -254,6 +304,13 @@ describe('MCP gateway: tool RBAC', () => {
 });
 
 describe('MCP gateway: a server down', () => {
+  it('answers a call that outlasts the timeouts with a JSON-RPC timeout error', async () => {
+    const { client } = await connect(replicaA, 'hasty');
+    await expect(client.callTool({ name: 'slow_sleep', arguments: { ms: 1500 } })).rejects.toThrow(
+      /did not answer in time/,
+    );
+  });
+
   it('FailClosed refuses initialize when a server is unreachable', async () => {
     const client = new Client({ name: 'e2e', version: '1.0.0' });
     await expect(client.connect(transportFor(replicaA, 'ghostly'))).rejects.toThrow(/unreachable/);
@@ -269,6 +326,7 @@ describe('MCP gateway: a server down', () => {
       'weather_count_slowly',
       'weather_delete_city',
       'weather_get_forecast',
+      'weather_sleep',
     ]);
     await expect(closed.client.listTools()).rejects.toThrow(/flaky/);
     await expect(open.client.callTool({ name: 'flaky_read_file', arguments: { path: '/' } })).rejects.toThrow(

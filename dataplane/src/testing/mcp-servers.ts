@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 /**
@@ -20,8 +22,9 @@ export interface TestMcpServer {
 }
 
 /**
- * "weather": stateful (session ids), tools get_forecast, count_slowly (progress notifications)
- * and delete_city, a prompt daily_brief, a resource weather://cities/paris.
+ * "weather": stateful (session ids), tools get_forecast, count_slowly (progress notifications),
+ * sleep and delete_city, a prompt daily_brief (its city argument completes), a resource
+ * weather://cities/paris and a template weather://cities/{city}.
  */
 export function startWeatherServer(): Promise<TestMcpServer> {
   return start('weather', true, (server, hit) => {
@@ -50,13 +53,27 @@ export function startWeatherServer(): Promise<TestMcpServer> {
         return { content: [{ type: 'text', text: `counted to ${n}` }] };
       },
     );
+    server.registerTool(
+      'sleep',
+      { description: 'Answers after ms', inputSchema: { ms: z.number() } },
+      async ({ ms }) => {
+        hit('sleep');
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return { content: [{ type: 'text', text: 'awake' }] };
+      },
+    );
     server.registerTool('delete_city', { description: 'Deletes a city' }, () => {
       hit('delete_city');
       return { content: [{ type: 'text', text: 'deleted' }] };
     });
     server.registerPrompt(
       'daily_brief',
-      { description: 'A weather brief', argsSchema: { city: z.string() } },
+      {
+        description: 'A weather brief',
+        argsSchema: {
+          city: completable(z.string(), (v) => ['Paris', 'Prague', 'Oslo'].filter((c) => c.startsWith(v))),
+        },
+      },
       ({ city }) => ({
         messages: [{ role: 'user', content: { type: 'text', text: `Brief me on ${city}` } }],
       }),
@@ -64,6 +81,30 @@ export function startWeatherServer(): Promise<TestMcpServer> {
     server.registerResource('paris', 'weather://cities/paris', { mimeType: 'text/plain' }, (uri) => ({
       contents: [{ uri: uri.href, text: 'Paris: 21C' }],
     }));
+    server.registerResource(
+      'city',
+      new ResourceTemplate('weather://cities/{city}', { list: undefined }),
+      { mimeType: 'text/plain' },
+      (uri, { city }) => ({ contents: [{ uri: uri.href, text: `${String(city)}: 18C` }] }),
+    );
+  });
+}
+
+/** "paged": stateless, lists its tools page_1 to page_5 two per page (cursors "2", "4"). */
+export function startPagedServer(): Promise<TestMcpServer> {
+  return start('paged', false, (server, hit) => {
+    const all = [1, 2, 3, 4, 5].map((i) => ({ name: `page_${i}`, inputSchema: { type: 'object' as const } }));
+    server.server.registerCapabilities({ tools: {} });
+    server.server.setRequestHandler(ListToolsRequestSchema, (req) => {
+      hit('tools/list');
+      const from = Number(req.params?.cursor ?? 0);
+      const next = from + 2 < all.length ? { nextCursor: String(from + 2) } : {};
+      return { tools: all.slice(from, from + 2), ...next };
+    });
+    server.server.setRequestHandler(CallToolRequestSchema, (req) => {
+      hit(req.params.name);
+      return { content: [{ type: 'text', text: req.params.name }] };
+    });
   });
 }
 
