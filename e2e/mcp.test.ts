@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  LATEST_PROTOCOL_VERSION,
+} from '@modelcontextprotocol/sdk/types.js';
 import { sealSession, sessionKeysOf, type SessionClaims } from '../dataplane/src/mcp/session';
 import {
   startFilesServer,
@@ -188,6 +192,8 @@ describe('MCP gateway: one endpoint for two servers', () => {
       'files_read_file',
       'files_write_file',
       'forecast',
+      'weather_ask_model',
+      'weather_ask_user',
       'weather_count_slowly',
       'weather_sleep',
     ]);
@@ -279,6 +285,39 @@ describe('MCP gateway: one endpoint for two servers', () => {
   });
 });
 
+describe('MCP gateway: requests from a server to the client', () => {
+  async function connectAnswering(): Promise<Client> {
+    const client = new Client(
+      { name: 'e2e', version: '1.0.0' },
+      { capabilities: { sampling: {}, elicitation: {} } },
+    );
+    clients.push(client);
+    client.setRequestHandler(CreateMessageRequestSchema, () => ({
+      role: 'assistant',
+      content: { type: 'text', text: 'hi from the client' },
+      model: 'test-model',
+    }));
+    client.setRequestHandler(ElicitRequestSchema, (req) => ({
+      action: 'accept',
+      content: { city: req.params.message === 'Which city?' ? 'Lisbon' : '?' },
+    }));
+    await client.connect(transportFor(replicaA, 'assistant'));
+    return client;
+  }
+
+  it('relays sampling during a tool call and routes the answer back to the server', async () => {
+    const client = await connectAnswering();
+    const r = await client.callTool({ name: 'weather_ask_model', arguments: {} });
+    expect(r.content).toEqual([{ type: 'text', text: 'the model said: hi from the client' }]);
+  });
+
+  it('relays elicitation during a tool call', async () => {
+    const client = await connectAnswering();
+    const r = await client.callTool({ name: 'weather_ask_user', arguments: {} });
+    expect(r.content).toEqual([{ type: 'text', text: 'accept: Lisbon' }]);
+  });
+});
+
 describe('MCP gateway: tool RBAC', () => {
   it.each([
     ['a denied tool', 'weather_delete_city', 'delete_city'],
@@ -323,6 +362,8 @@ describe('MCP gateway: a server down', () => {
     await flaky.close();
     const { tools } = await open.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
+      'weather_ask_model',
+      'weather_ask_user',
       'weather_count_slowly',
       'weather_delete_city',
       'weather_get_forecast',

@@ -11,7 +11,14 @@ import type { Logger } from '../telemetry/logger';
 import { IdleSessions } from './idle';
 import { initializeAll } from './initialize';
 import { MCP_ERRORS, McpError, errorMessage, sseFrame, type JsonRpcRequest, type RequestId } from './jsonrpc';
-import { answer, notifyAll, SessionGone, type MuxContext, type SessionServer } from './multiplex';
+import {
+  answer,
+  answerServer,
+  notifyAll,
+  SessionGone,
+  type MuxContext,
+  type SessionServer,
+} from './multiplex';
 import { McpNames } from './names';
 import { openSession, sealSession, sessionKeysOf, type SessionClaims } from './session';
 import { McpUpstreams, type McpRegistry } from './upstream';
@@ -185,6 +192,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     try {
       if (!isRequest) {
         if (method !== undefined && RELAYED_NOTIFICATIONS.has(method)) await notifyAll(message, ctx);
+        else if (method === undefined) await answerServer(message, ctx);
         done();
         call.line.status = 202;
         return x.respond(202, {}, '');
@@ -287,6 +295,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       onServerDown: call.mcp.onServerDown,
       upstreams,
       signal: call.signal,
+      clientStreams: (x.header('accept') ?? '').includes('text/event-stream'),
     };
   }
 

@@ -29,7 +29,7 @@ export interface Initialized {
 
 /**
  * Initializes every server of the consumer with the client's own request (version negotiated by
- * the gateway; the client's capabilities minus those the gateway does not relay yet) and merges
+ * the gateway) and merges
  * their answers into one: capabilities united, instructions joined under each server's prefix. A
  * server that cannot be reached is left out (FailOpen) or fails the initialize (FailClosed); none
  * reachable fails it either way.
@@ -42,12 +42,9 @@ export async function initializeAll(
   signal: AbortSignal,
 ): Promise<Initialized> {
   const protocolVersion = negotiateVersion(req.params.protocolVersion);
-  const clientCaps = isObject(req.params.capabilities) ? { ...req.params.capabilities } : {};
-  // Server-to-client requests are not relayed yet: servers must not count on them.
-  delete clientCaps.sampling;
-  delete clientCaps.elicitation;
-  delete clientCaps.roots;
-  const params = { ...req.params, protocolVersion, capabilities: clientCaps };
+  // The client's capabilities pass as they are: requests a server makes while answering one of the
+  // client's (sampling, elicitation, roots) are relayed on that answer's stream.
+  const params = { ...req.params, protocolVersion };
   const outcomes = await Promise.all(
     servers.map(async ({ named, registry }): Promise<ServerHello | Error> => {
       if (!registry)

@@ -31,6 +31,8 @@ export interface MuxContext {
   onServerDown: FailureMode;
   upstreams: McpUpstreams;
   signal: AbortSignal;
+  /** Whether the client takes an SSE answer, on which a server's own requests can reach it. */
+  clientStreams: boolean;
 }
 
 /** What the endpoint answers: one message, or a stream of notifications ending in the response. */
@@ -290,7 +292,8 @@ async function* relay(
       }
       if (typeof m.method !== 'string') continue;
       if (m.id !== undefined) {
-        void refuseServerRequest(s, m, ctx);
+        if (ctx.clientStreams) yield { ...m, id: relayedId(s.named.registry, m.id as RequestId) };
+        else void refuseServerRequest(s, m, ctx);
         continue;
       }
       yield mapNotification(m, s.named, ctx.names);
@@ -324,15 +327,15 @@ function mapNotification(m: Json, server: NamedServer, names: McpNames): Json {
 }
 
 /**
- * Requests from a server to the client (sampling, elicitation, roots) are not relayed yet: the
- * server gets a JSON-RPC error at once rather than waiting for its timeout.
+ * A server's request that cannot reach the client (its answer is not a stream the client takes):
+ * the server gets a JSON-RPC error at once rather than waiting for its timeout.
  */
 async function refuseServerRequest(s: UsableServer, m: Json, ctx: MuxContext): Promise<void> {
   const id = m.id as RequestId;
   const refusal = errorMessage(
     id,
     MCP_ERRORS.MethodNotFound,
-    `The gateway does not relay ${String(m.method)} yet`,
+    `${String(m.method)} cannot reach the client: it did not accept a streamed answer`,
   );
   try {
     const reply = await ctx.upstreams.post(s.registry, refusal, upstreamRef(s), ctx.signal);
@@ -356,6 +359,38 @@ function label(s: SessionServer): string {
 
 function wire(req: JsonRpcRequest): Json {
   return { jsonrpc: '2.0', id: req.id, method: req.method, params: req.params };
+}
+
+/**
+ * A server's request relayed to the client gets an id naming its server, so the client's answer —
+ * a POST to any replica — finds its way back with no state: `tg/{registry}/{original id as JSON}`.
+ */
+const RELAYED_ID = /^tg\/([^/]+\/[^/]+)\/(.+)$/s;
+
+export function relayedId(registry: string, id: RequestId): string {
+  return `tg/${registry}/${JSON.stringify(id)}`;
+}
+
+/** The client's answer to a relayed request, delivered to the server that asked, with its own id. */
+export async function answerServer(message: Json, ctx: MuxContext): Promise<boolean> {
+  const match = typeof message.id === 'string' ? RELAYED_ID.exec(message.id) : null;
+  if (!match) return false;
+  const s = usable(ctx).find((x) => x.named.registry === match[1]);
+  let id: unknown;
+  try {
+    id = JSON.parse(match[2] ?? '');
+  } catch {
+    return false;
+  }
+  if (!s || (typeof id !== 'string' && typeof id !== 'number')) return false;
+  try {
+    const reply = await ctx.upstreams.post(s.registry, { ...message, id }, upstreamRef(s), ctx.signal);
+    for await (const _ of reply.messages);
+  } catch (err) {
+    if (err instanceof McpUpstreamError && err.kind === 'session-gone') throw new SessionGone(err.message);
+    return false;
+  }
+  return true;
 }
 
 /** Cursor: base64url JSON of [registry, that server's cursor] pairs, for the servers with more. */

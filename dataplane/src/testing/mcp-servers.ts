@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
+  ListToolsRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 /**
@@ -23,7 +28,7 @@ export interface TestMcpServer {
 
 /**
  * "weather": stateful (session ids), tools get_forecast, count_slowly (progress notifications),
- * sleep and delete_city, a prompt daily_brief (its city argument completes), a resource
+ * sleep, ask_model (sampling), ask_user (elicitation) and delete_city, a prompt daily_brief (its city argument completes), a resource
  * weather://cities/paris and a template weather://cities/{city}.
  */
 export function startWeatherServer(): Promise<TestMcpServer> {
@@ -62,6 +67,35 @@ export function startWeatherServer(): Promise<TestMcpServer> {
         return { content: [{ type: 'text', text: 'awake' }] };
       },
     );
+    server.registerTool('ask_model', { description: "Asks the client's model (sampling)" }, async (extra) => {
+      hit('ask_model');
+      const answer = await extra.sendRequest(
+        {
+          method: 'sampling/createMessage',
+          params: {
+            messages: [{ role: 'user', content: { type: 'text', text: 'Say hi' } }],
+            maxTokens: 10,
+          },
+        },
+        CreateMessageResultSchema,
+      );
+      const text = answer.content.type === 'text' ? answer.content.text : '';
+      return { content: [{ type: 'text', text: `the model said: ${text}` }] };
+    });
+    server.registerTool('ask_user', { description: 'Asks the user (elicitation)' }, async (extra) => {
+      hit('ask_user');
+      const answer = await extra.sendRequest(
+        {
+          method: 'elicitation/create',
+          params: {
+            message: 'Which city?',
+            requestedSchema: { type: 'object', properties: { city: { type: 'string' } } },
+          },
+        },
+        ElicitResultSchema,
+      );
+      return { content: [{ type: 'text', text: `${answer.action}: ${String(answer.content?.city)}` }] };
+    });
     server.registerTool('delete_city', { description: 'Deletes a city' }, () => {
       hit('delete_city');
       return { content: [{ type: 'text', text: 'deleted' }] };
