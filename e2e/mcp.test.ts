@@ -318,6 +318,22 @@ describe('MCP gateway: requests from a server to the client', () => {
   });
 });
 
+describe('MCP gateway: cancellation', () => {
+  it("forwards the client's cancellation to the servers", async () => {
+    const { client } = await connect(replicaA, 'assistant');
+    const abort = new AbortController();
+    const call = client.callTool({ name: 'weather_sleep', arguments: { ms: 3000 } }, undefined, {
+      signal: abort.signal,
+    });
+    setTimeout(() => abort.abort('changed my mind'), 200);
+    await expect(call).rejects.toThrow();
+    const deadline = Date.now() + 2000;
+    while (!weather.notifications.includes('notifications/cancelled') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(weather.notifications).toContain('notifications/cancelled');
+  });
+});
+
 describe('MCP gateway: tool RBAC', () => {
   it.each([
     ['a denied tool', 'weather_delete_city', 'delete_city'],

@@ -20,6 +20,8 @@ export interface TestMcpServer {
   url: string;
   /** Calls per tool name; initialize requests; DELETEs; the session ids requests carried. */
   hits: Map<string, number>;
+  /** Methods of the notifications received, in order. */
+  notifications: string[];
   initializes: number;
   deletes: number;
   sessionIds: Set<string>;
@@ -176,6 +178,7 @@ async function start(
   const hit = (tool: string) => hits.set(tool, (hits.get(tool) ?? 0) + 1);
   const state = { initializes: 0, deletes: 0 };
   const sessionIds = new Set<string>();
+  const notifications: string[] = [];
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const make = () => {
     const server = new McpServer({ name, version: '1.0.0' });
@@ -190,6 +193,8 @@ async function start(
       if (typeof sid === 'string') sessionIds.add(sid);
       if (req.method === 'DELETE') state.deletes++;
       if (isInitialize(body)) state.initializes++;
+      const note = body as { method?: unknown; id?: unknown } | undefined;
+      if (typeof note?.method === 'string' && note.id === undefined) notifications.push(note.method);
       if (!stateful) {
         const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
         await make().connect(transport);
@@ -222,6 +227,7 @@ async function start(
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     hits,
+    notifications,
     get initializes() {
       return state.initializes;
     },
