@@ -13,6 +13,7 @@ import { consumer, gateway, registry } from '../testing/resources';
  */
 let files: TestMcpServer;
 let app: ReturnType<typeof createProxy>['app'];
+const metrics = createMetrics({ defaultMetrics: false });
 
 beforeAll(async () => {
   files = await startFilesServer();
@@ -46,7 +47,7 @@ beforeAll(async () => {
   ({ app } = createProxy({
     store,
     adapters: {},
-    metrics: createMetrics({ defaultMetrics: false }),
+    metrics,
     logger: createLogger({ level: 'silent' }),
   }));
 });
@@ -131,5 +132,12 @@ describe('MCP endpoint on the Hono app', () => {
     const session = init.headers.get('mcp-session-id') ?? '';
     const res = await post({ jsonrpc: '2.0', id: 5, method: 'tasks/list', params: {} }, session);
     expect(await res.json()).toMatchObject({ id: 5, error: { code: -32601 } });
+  });
+
+  it('counts MCP messages by method and result, unknown methods as other', async () => {
+    const text = await metrics.registry.getSingleMetricAsString('tollgate_mcp_requests_total');
+    expect(text).toContain('gateway="agents",consumer="app",method="tools/list",result="ok"} ');
+    expect(text).toContain('method="other",result="error"} 1');
+    expect(text).not.toContain('tasks/list');
   });
 });

@@ -7,8 +7,10 @@ import { readBody } from '../proxy/body';
 import { GatewayError } from '../proxy/errors';
 import type { Exchange } from '../proxy/exchange';
 import { authenticate, findConsumer, findGateway, presentedKey } from '../proxy/resolve';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../telemetry/logger';
 import { IdleSessions } from './idle';
+import { mcpMetrics } from './metrics';
 import { initializeAll } from './initialize';
 import { MCP_ERRORS, McpError, errorMessage, sseFrame, type JsonRpcRequest, type RequestId } from './jsonrpc';
 import {
@@ -39,6 +41,8 @@ export interface McpEndpoint {
 export interface McpEndpointDeps {
   store: ConfigStore;
   logger: Logger;
+  /** The proxy's prom registry: `tollgate_mcp_requests_total` registers on it. */
+  metrics?: Registry;
   now?: () => number;
   upstreams?: McpUpstreams;
   idle?: IdleSessions;
@@ -59,6 +63,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
   const upstreams = deps.upstreams ?? new McpUpstreams();
   const idle = deps.idle ?? new IdleSessions();
   const namesOf = new WeakMap<CompiledConsumerMcp, McpNames>();
+  const counters = deps.metrics ? mcpMetrics(deps.metrics) : undefined;
 
   function names(mcp: CompiledConsumerMcp): McpNames {
     let n = namesOf.get(mcp);
@@ -78,15 +83,22 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       deadline.abort();
     });
     let call: Call | undefined;
+    // Metric labels: config names only (the URL's slug is the caller's until it names a consumer).
+    const known = { gateway: '', consumer: '' };
     const log = (status: number) => {
       line.status = status;
       line.durationMs = Math.round((performance.now() - start) * 10) / 10;
       logger.info(line, 'mcp request');
+      const result = status >= 400 ? 'rejected' : line.error !== undefined ? 'error' : 'ok';
+      const method = x.method === 'POST' ? (line.rpc as string | undefined) : x.method;
+      counters?.observe(known.gateway, known.consumer, method, result);
     };
     try {
       const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
       line.gateway = gateway.config.slug;
       const consumer = findConsumer(gateway, consumerSlug);
+      known.gateway = gateway.config.slug;
+      known.consumer = consumer.config.slug;
       authenticate(consumer, presentedKey(x));
       const mcp = consumer.config.mcp;
       if (!mcp)

@@ -123,7 +123,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
   store.onChange((s) => policies.prepare(s));
   const app = new Hono<Env>();
   // /{consumer}/mcp: the MCP gateway (dataplane/src/mcp), same discovery and keys, own transport.
-  const mcp = createMcpEndpoint({ store, logger });
+  const mcp = createMcpEndpoint({ store, logger, metrics: metrics.registry });
 
   const exchangeOf = (c: Context<Env>): Exchange =>
     c.env?.incoming && c.env.outgoing
