@@ -5,6 +5,7 @@ import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   LATEST_PROTOCOL_VERSION,
+  ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { sealSession, sessionKeysOf, type SessionClaims } from '../dataplane/src/mcp/session';
 import {
@@ -192,6 +193,7 @@ describe('MCP gateway: one endpoint for two servers', () => {
       'files_read_file',
       'files_write_file',
       'forecast',
+      'weather_add_tool',
       'weather_ask_model',
       'weather_ask_user',
       'weather_count_slowly',
@@ -318,6 +320,36 @@ describe('MCP gateway: requests from a server to the client', () => {
   });
 });
 
+describe('MCP gateway: the server-to-client stream (GET)', () => {
+  it("delivers a server's unsolicited notification (tools/list_changed) on the client's GET stream", async () => {
+    const listener = new Client({ name: 'e2e', version: '1.0.0' });
+    clients.push(listener);
+    let changed = 0;
+    listener.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changed++;
+    });
+    const getsBefore = weather.gets;
+    const transport = transportFor(replicaB, 'assistant');
+    await listener.connect(transport);
+    const until = async (ok: () => boolean) => {
+      const deadline = Date.now() + 3000;
+      while (!ok() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    // The SDK client opens its GET stream on its own after initialize; wait until it reached the server.
+    await until(() => weather.gets > getsBefore);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The change is caused through the other replica: the stream on replica B still carries it.
+    const other = new Client({ name: 'e2e', version: '1.0.0' });
+    clients.push(other);
+    await other.connect(transportFor(replicaA, 'assistant', transport.sessionId));
+    await other.callTool({ name: 'weather_add_tool', arguments: {} });
+    await until(() => changed > 0);
+    expect(changed).toBeGreaterThan(0);
+    const { tools } = await listener.listTools();
+    expect(tools.some((t) => t.name.startsWith('weather_added_'))).toBe(true);
+  });
+});
+
 describe('MCP gateway: cancellation', () => {
   it("forwards the client's cancellation to the servers", async () => {
     const { client } = await connect(replicaA, 'assistant');
@@ -378,6 +410,7 @@ describe('MCP gateway: a server down', () => {
     await flaky.close();
     const { tools } = await open.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
+      'weather_add_tool',
       'weather_ask_model',
       'weather_ask_user',
       'weather_count_slowly',
@@ -446,8 +479,11 @@ describe('MCP gateway: session tokens', () => {
     });
   });
 
-  it('answers GET (no server-to-client stream yet) with 405', async () => {
-    const res = await fetch(`${replicaA.base}/assistant/mcp`, { headers: headersFor('assistant') });
+  it('answers GET with 405 when no server of the session offers a stream (stateless servers)', async () => {
+    const { sessionId } = await connect(replicaA, 'solo');
+    const res = await fetch(`${replicaA.base}/solo/mcp`, {
+      headers: { ...headersFor('solo'), accept: 'text/event-stream', 'mcp-session-id': sessionId },
+    });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST, DELETE');
   });

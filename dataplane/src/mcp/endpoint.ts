@@ -16,6 +16,7 @@ import { MCP_ERRORS, McpError, errorMessage, sseFrame, type JsonRpcRequest, type
 import {
   answer,
   answerServer,
+  listenAll,
   notifyAll,
   SessionGone,
   type MuxContext,
@@ -29,8 +30,8 @@ import { McpUpstreams, type McpRegistry } from './upstream';
  * `/{consumer}/mcp`: MCP's Streamable HTTP transport in front of the consumer's servers, with the
  * gateway discovery and API keys of LLM traffic. POST carries one JSON-RPC message (answered with
  * JSON, or with an SSE stream when the owning server streams and the client accepts it); DELETE
- * ends the session at every server; GET (the server-to-client stream) is answered 405, which the
- * transport allows. Every failure is a JSON-RPC error body, with the HTTP status the transport
+ * ends the session at every server; GET merges the servers' own server-to-client streams (405 when
+ * none offers one, which the transport allows). Every failure is a JSON-RPC error body, with the HTTP status the transport
  * prescribes (400 bad header or message, 404 unknown session, 401/403 credentials), never 500.
  */
 export interface McpEndpoint {
@@ -127,10 +128,14 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       else if (x.method === 'DELETE') {
         response = await end(call);
         release();
+      } else if (x.method === 'GET') {
+        // A listening stream lives as long as the client wants it: no request deadline.
+        release();
+        response = await listen(call);
       } else {
         throw new McpError(
           MCP_ERRORS.InvalidRequest,
-          `Method ${x.method} is not allowed on /mcp; use POST or DELETE.`,
+          `Method ${x.method} is not allowed on /mcp; use POST, GET or DELETE.`,
           405,
         );
       }
@@ -142,7 +147,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       line.error = e.message;
       log(e.httpStatus);
       const headers: Record<string, string> = { ...JSON_HEADERS };
-      if (e.httpStatus === 405) headers.allow = 'POST, DELETE';
+      if (e.httpStatus === 405) headers.allow = x.method === 'GET' ? 'POST, DELETE' : 'GET, POST, DELETE';
       // An error about the request itself answers it (HTTP 200, its id); one about the transport does not.
       const id = e.httpStatus === 200 ? (call?.id ?? null) : null;
       return x.respond(e.httpStatus, headers, JSON.stringify(errorMessage(id, e.code, e.message)));
@@ -243,6 +248,44 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       const e = asMcpError(err, logger);
       yield Buffer.from(sseFrame(errorMessage(req.id, e.code, e.message)));
     }
+  }
+
+  /** GET: the servers' own streams of the session, merged; 405 when none offers one. */
+  async function listen(call: Call): Promise<Response> {
+    if (!(call.x.header('accept') ?? '').includes('text/event-stream'))
+      throw new McpError(
+        MCP_ERRORS.InvalidRequest,
+        'Not Acceptable: GET needs Accept: text/event-stream',
+        406,
+      );
+    const ctx = openContext(call);
+    let stream: AsyncIterable<Json> | undefined;
+    try {
+      stream = await listenAll(ctx);
+    } catch (err) {
+      if (err instanceof SessionGone) {
+        idle.end(String(call.x.header('mcp-session-id')));
+        throw new McpError(MCP_ERRORS.InvalidRequest, `Session not found: ${err.message}`, 404);
+      }
+      throw err;
+    }
+    if (!stream) {
+      throw new McpError(
+        MCP_ERRORS.InvalidRequest,
+        'No server of this session offers a server-to-client stream.',
+        405,
+      );
+    }
+    call.line.status = 200;
+    const source = stream;
+    return call.x.respondStream(
+      200,
+      SSE_HEADERS,
+      (async function* () {
+        for await (const m of source) yield Buffer.from(sseFrame(m));
+      })(),
+      () => undefined,
+    );
   }
 
   /** DELETE: the session ends at every server that keeps one, and on this replica. */

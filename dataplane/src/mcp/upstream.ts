@@ -94,6 +94,39 @@ export class McpUpstreams {
     return { sessionId, streamed: false, messages: iterate(messages) };
   }
 
+  /**
+   * Opens the server's own server-to-client stream (GET) of a session; undefined when it offers
+   * none (405, stateless servers) or cannot be reached: the client's stream goes on without it.
+   */
+  async listen(
+    registry: McpRegistry,
+    session: UpstreamSessionRef,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<Json> | undefined> {
+    if (session.sessionId === undefined) return undefined;
+    const { origin, path } = this.urlOf(registry.mcp.url);
+    const headers = this.headers(registry, session);
+    headers.accept = 'text/event-stream';
+    try {
+      const res = await this.poolFor(origin, registry).request({ path, method: 'GET', headers, signal });
+      if (res.statusCode === 404) {
+        await res.body.dump();
+        throw new McpUpstreamError('session-gone', `${nameOf(registry)} no longer knows the session`);
+      }
+      if (
+        res.statusCode !== 200 ||
+        !String(res.headers['content-type'] ?? '').startsWith('text/event-stream')
+      ) {
+        await res.body.dump();
+        return undefined;
+      }
+      return sseMessages(res.body, registry);
+    } catch (err) {
+      if (err instanceof McpUpstreamError && err.kind === 'session-gone') throw err;
+      return undefined;
+    }
+  }
+
   /** Ends an upstream session; failures are the server's business (it expires the session itself). */
   async delete(registry: McpRegistry, session: UpstreamSessionRef, signal: AbortSignal): Promise<number> {
     if (session.sessionId === undefined) return 0;

@@ -24,16 +24,19 @@ export interface TestMcpServer {
   notifications: string[];
   initializes: number;
   deletes: number;
+  /** GET requests (server-to-client streams opened). */
+  gets: number;
   sessionIds: Set<string>;
   close(): Promise<void>;
 }
 
 /**
  * "weather": stateful (session ids), tools get_forecast, count_slowly (progress notifications),
- * sleep, ask_model (sampling), ask_user (elicitation) and delete_city, a prompt daily_brief (its city argument completes), a resource
+ * sleep, ask_model (sampling), ask_user (elicitation), add_tool (list_changed) and delete_city, a prompt daily_brief (its city argument completes), a resource
  * weather://cities/paris and a template weather://cities/{city}.
  */
 export function startWeatherServer(): Promise<TestMcpServer> {
+  let added = 0;
   return start('weather', true, (server, hit) => {
     server.registerTool(
       'get_forecast',
@@ -97,6 +100,13 @@ export function startWeatherServer(): Promise<TestMcpServer> {
         ElicitResultSchema,
       );
       return { content: [{ type: 'text', text: `${answer.action}: ${String(answer.content?.city)}` }] };
+    });
+    server.registerTool('add_tool', { description: 'Adds a tool (tools/list_changed)' }, () => {
+      hit('add_tool');
+      server.registerTool(`added_${(added += 1)}`, { description: 'Added at run time' }, () => ({
+        content: [{ type: 'text', text: 'added' }],
+      }));
+      return { content: [{ type: 'text', text: 'added a tool' }] };
     });
     server.registerTool('delete_city', { description: 'Deletes a city' }, () => {
       hit('delete_city');
@@ -176,7 +186,7 @@ async function start(
 ): Promise<TestMcpServer> {
   const hits = new Map<string, number>();
   const hit = (tool: string) => hits.set(tool, (hits.get(tool) ?? 0) + 1);
-  const state = { initializes: 0, deletes: 0 };
+  const state = { initializes: 0, deletes: 0, gets: 0 };
   const sessionIds = new Set<string>();
   const notifications: string[] = [];
   const transports = new Map<string, StreamableHTTPServerTransport>();
@@ -192,6 +202,7 @@ async function start(
       const sid = req.headers['mcp-session-id'];
       if (typeof sid === 'string') sessionIds.add(sid);
       if (req.method === 'DELETE') state.deletes++;
+      if (req.method === 'GET') state.gets++;
       if (isInitialize(body)) state.initializes++;
       const note = body as { method?: unknown; id?: unknown } | undefined;
       if (typeof note?.method === 'string' && note.id === undefined) notifications.push(note.method);
@@ -233,6 +244,9 @@ async function start(
     },
     get deletes() {
       return state.deletes;
+    },
+    get gets() {
+      return state.gets;
     },
     sessionIds,
     async close() {
