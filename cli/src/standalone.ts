@@ -57,7 +57,10 @@ export type BuiltConfig = CompileResult & { skipped: string[] };
  * throws ManifestLoadError listing every schema error. A reload passes the compiler it kept, so
  * objects whose files did not change are not compiled again.
  */
-export async function buildConfig(paths: string[], compiler = new Compiler()): Promise<BuiltConfig> {
+export async function buildConfig(
+  paths: string[],
+  compiler = new Compiler({ standalone: true }),
+): Promise<BuiltConfig> {
   const loaded = await loadManifests(paths);
   const secrets = expandSecretRefs(loaded.secrets);
   const problems = [...loaded.errors.map(formatManifestError), ...secrets.errors];
@@ -95,7 +98,7 @@ export function selectFleet(result: CompileResult, fleet: string | undefined): A
 }
 
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
-  const compiler = new Compiler();
+  const compiler = new Compiler({ standalone: true });
   const history = new ManifestHistory();
   const loaded = await loadExpanded(options.paths);
   const first = { ...history.next(loaded), skipped: loaded.skipped.map(formatSkipped) };

@@ -11,7 +11,7 @@ export const REDACTED = '[redacted]';
 export function redactResource(r: AnyResource): unknown {
   switch (r.kind) {
     case 'Registry': {
-      const { apiKey, bedrock, ...rest } = r.body;
+      const { apiKey, bedrock, mcp, ...rest } = r.body;
       const body: Record<string, unknown> = apiKey === undefined ? rest : { ...rest, apiKey: REDACTED };
       if (bedrock) {
         const { secretAccessKey, sessionToken, ...keep } = bedrock;
@@ -21,7 +21,14 @@ export function redactResource(r: AnyResource): unknown {
           ...(sessionToken === undefined ? {} : { sessionToken: REDACTED }),
         };
       }
+      if (mcp) body.mcp = { ...mcp, headers: redactValues(mcp.headers) };
       return { ...r, body };
+    }
+    case 'Gateway': {
+      const { mcp } = r.body;
+      if (!mcp) return r;
+      const sessionKeys = mcp.sessionKeys.map((k) => ({ id: k.id, key: REDACTED }));
+      return { ...r, body: { ...r.body, mcp: { ...mcp, sessionKeys } } };
     }
     case 'Consumer': {
       const { apiKeyHashes, ...rest } = r.body;
@@ -43,5 +50,10 @@ export function registrySecrets(r: CompiledRegistry): string[] {
   if (b?.accessKeyId) out.push(b.accessKeyId);
   if (b?.secretAccessKey) out.push(b.secretAccessKey);
   if (b?.sessionToken) out.push(b.sessionToken);
+  if (r.mcp) out.push(...Object.values(r.mcp.headers));
   return out;
+}
+
+function redactValues(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(values).map((k) => [k, REDACTED]));
 }

@@ -19,6 +19,11 @@ const bodies = {
     discovery: 'HostOnly',
     fleet: 'edge',
     limits: { maxRequestBodyBytes: 10, requestTimeoutMs: 1000 },
+    mcp: {
+      sessionKeys: [{ id: 'k1', key: Buffer.alloc(32, 1).toString('base64') }],
+      sessionTtlMs: 86_400_000,
+      idleTimeoutMs: 3_600_000,
+    },
   } satisfies CompiledGateway,
   Registry: {
     source,
@@ -42,6 +47,7 @@ const bodies = {
       },
     },
     mock: { latencyMs: 0, chunkDelayMs: 0, failureRate: 0.5, failureStatus: 503, reply: 'r' },
+    mcp: { transport: 'StreamableHTTP', url: 'https://tools.example.com/mcp', headers: { 'x-team': 'a' } },
   } satisfies CompiledRegistry,
   Consumer: {
     source,
@@ -68,6 +74,18 @@ const bodies = {
       },
     ],
     retry: { attempts: 3, perTryTimeoutMs: 10_000, backoffMs: 25, retryOn: ['ConnectError', 'Timeout'] },
+    mcp: {
+      servers: [
+        { registry: 'ns/weather', prefix: 'weather' },
+        { registry: 'ns/files', prefix: 'files' },
+      ],
+      tools: { allow: ['weather_*'], deny: ['*_delete'] },
+      prompts: { allow: ['*'], deny: ['files_*'] },
+      resources: { allow: ['weather+*'], deny: ['weather+secret:*'] },
+      exposeAs: { weather_get_forecast: 'forecast' },
+      requireApproval: ['files_write'],
+      onServerDown: 'FailClosed',
+    },
   } satisfies CompiledConsumer,
   Policy: {
     source,
@@ -158,7 +176,8 @@ function leaves(node: JsonSchema, at: string): string[] {
 }
 function valueLeaves(v: unknown, at: string): string[] {
   if (Array.isArray(v)) return v.flatMap((x) => valueLeaves(x, `${at}[]`));
-  if (v && typeof v === 'object' && Object.keys(v).length > 0 && !at.endsWith('.aliases')) {
+  const maps = ['.aliases', '.headers', '.exposeAs'];
+  if (v && typeof v === 'object' && Object.keys(v).length > 0 && !maps.some((m) => at.endsWith(m))) {
     return Object.entries(v).flatMap(([k, x]) => valueLeaves(x, `${at}.${k}`));
   }
   return [at];
@@ -288,6 +307,17 @@ describe('protocol schema', () => {
         },
       },
       'body/routes/0/targets/0/match/0: must match exactly one schema in oneOf',
+    ],
+    [
+      'an MCP session key that is not 32 bytes',
+      {
+        ...resources[0],
+        body: {
+          ...bodies.Gateway,
+          mcp: { ...bodies.Gateway.mcp, sessionKeys: [{ id: 'k', key: 'c2hvcnQ=' }] },
+        },
+      },
+      'body/mcp/sessionKeys/0/key: must match pattern',
     ],
     [
       'a prompt guard with nothing to look for',

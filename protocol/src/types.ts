@@ -36,6 +36,20 @@ export interface CompiledGateway {
   discovery: 'HeaderThenHost' | 'HostOnly';
   fleet: string;
   limits: { maxRequestBodyBytes: number; requestTimeoutMs: number };
+  /** Present when the Gateway configures MCP session keys; without it, /{consumer}/mcp is refused. */
+  mcp?: CompiledGatewayMcp;
+}
+
+/**
+ * The keys that seal MCP session ids (AES-256-GCM). `key` is 32 bytes, base64, derived by compile
+ * (HKDF-SHA256) from the Secret's value; the first key seals, every key opens.
+ */
+export interface CompiledGatewayMcp {
+  sessionKeys: { id: string; key: string }[];
+  /** Absolute session lifetime from initialize. */
+  sessionTtlMs: number;
+  /** Idle limit, enforced by each proxy for the sessions it has served (see dataplane/src/mcp). */
+  idleTimeoutMs: number;
 }
 
 export type CompiledProvider =
@@ -53,7 +67,8 @@ export type CompiledProvider =
 
 export interface CompiledRegistry {
   source: SourceRef;
-  provider: CompiledProvider;
+  /** A model provider (served at /{consumer}/v1/...), or `mcp`: an MCP server (see `mcp`). */
+  provider: CompiledProvider | 'mcp';
   /** Without a trailing slash; e.g. https://api.openai.com/v1. Empty for `mock`. */
   baseUrl: string;
   /**
@@ -83,6 +98,25 @@ export interface CompiledRegistry {
     failureStatus: number;
     reply?: string;
   };
+  /** Provider `mcp` only: the MCP server (baseUrl is empty then). */
+  mcp?: CompiledMcpServer;
+}
+
+/**
+ * An MCP server reached over Streamable HTTP. `headers` (lower-case names, values resolved from
+ * Secrets) are sent with every request; the registry's `apiKey`, when set, as Authorization Bearer.
+ */
+export interface CompiledMcpServer {
+  transport: 'StreamableHTTP';
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** A registry that serves models: what a consumer's route targets are (compile guarantees it). */
+export type ModelRegistry = CompiledRegistry & { provider: CompiledProvider };
+
+export function isModelRegistry(r: CompiledRegistry): r is ModelRegistry {
+  return r.provider !== 'mcp';
 }
 
 export interface CompiledHealthCheck {
@@ -195,6 +229,33 @@ export interface CompiledConsumer {
   apiKeyHashes: string[];
   routes: CompiledRoute[];
   retry: CompiledRetry;
+  /** The MCP servers this consumer reaches at /{slug}/mcp; absent: none. */
+  mcp?: CompiledConsumerMcp;
+}
+
+/** Glob patterns (`*` any run, `?` one character) over prefixed names (before `exposeAs`). */
+export interface CompiledMcpFilter {
+  /** Empty: everything. */
+  allow: string[];
+  deny: string[];
+}
+
+export interface CompiledConsumerMcp {
+  /**
+   * Registry resource names (provider mcp) and their unique prefixes (empty when every reference
+   * failed to resolve: no server is reached); `prefix` is empty only when
+   * there is exactly one server. Tool and prompt names are `{prefix}_{name}`, resource URIs and
+   * URI templates `{prefix}+{uri}`.
+   */
+  servers: { registry: string; prefix: string }[];
+  tools: CompiledMcpFilter;
+  prompts: CompiledMcpFilter;
+  resources: CompiledMcpFilter;
+  /** Prefixed tool name → the name the consumer sees instead. */
+  exposeAs: Record<string, string>;
+  /** Tools (globs over prefixed names) whose calls need approval: refused until approvals exist. */
+  requireApproval: string[];
+  onServerDown: FailureMode;
 }
 
 export type RateLimitKey = 'Consumer' | 'Gateway' | 'APIKey' | 'ClientIP' | 'Header';

@@ -52,6 +52,15 @@ export interface GatewaySpec {
   fleet?: string;
   telemetry?: { exporters?: TelemetryExporter[] };
   defaults?: GatewayDefaults;
+  /** The MCP endpoint's settings: the keys that seal session ids, and their lifetimes. */
+  mcp?: {
+    /** The first seals new sessions; all open sessions sealed earlier. */
+    sessionKeys: { id: string; secretRef: SecretKeyRef }[];
+    /** Absolute session lifetime from initialize (default 24h). */
+    sessionTtl?: Duration;
+    /** Sessions unused this long are refused by a proxy that saw them (default 1h). */
+    idleTimeout?: Duration;
+  };
 }
 
 export interface TelemetryExporter {
@@ -81,6 +90,7 @@ export const PROVIDERS = [
   'deepseek',
   'openai-compatible',
   'mcp',
+  'a2a',
   'mock',
 ] as const;
 export type ProviderType = (typeof PROVIDERS)[number];
@@ -128,6 +138,30 @@ export interface RegistrySpec {
   };
   /** Settings of the built-in `mock` provider. */
   mock?: MockSettings;
+  /** The MCP server of provider `mcp`. */
+  mcp?: McpServerSettings;
+}
+
+export const MCP_TRANSPORTS = ['StreamableHTTP', 'SSE', 'Stdio'] as const;
+export type McpTransport = (typeof MCP_TRANSPORTS)[number];
+
+/** A literal value or a Secret's. */
+export interface NamedValue {
+  name: string;
+  value?: string;
+  secretRef?: SecretKeyRef;
+}
+
+export interface McpServerSettings {
+  /** Default StreamableHTTP. */
+  transport?: McpTransport;
+  /** StreamableHTTP and SSE: the server's MCP endpoint. */
+  url?: string;
+  headers?: NamedValue[];
+  /** Stdio: the command, its arguments and environment. */
+  command?: string;
+  args?: string[];
+  env?: NamedValue[];
 }
 
 export interface RegistryModel {
@@ -169,10 +203,27 @@ export interface ConsumerSpec {
     apiKeys?: { secretRef: SecretKeyRef }[];
     jwt?: { issuer: string; jwksUri: string; audiences?: string[] }[];
   };
-  routes: ModelRoute[];
+  /** Required unless `mcp` is set. */
+  routes?: ModelRoute[];
   /** When and how often a failed upstream call is tried again, on the same or the next target. */
   retry?: RetryPolicy;
-  mcp?: { tools?: { registryRef: LocalRef; allow?: string[] }[] };
+  mcp?: ConsumerMcp;
+}
+
+/** Glob patterns: allow (all when unset), then deny. */
+export interface McpFilter {
+  allow?: string[];
+  deny?: string[];
+}
+
+export interface ConsumerMcp {
+  servers: { registryRef: LocalRef; prefix?: string }[];
+  tools?: McpFilter;
+  prompts?: McpFilter;
+  resources?: McpFilter;
+  exposeAs?: { tool: string; as: string }[];
+  requireApproval?: string[];
+  onServerDown?: 'FailOpen' | 'FailClosed';
 }
 
 export const RETRY_ON = ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] as const;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { CompiledConsumer, CompiledRoute } from '../../../protocol/src';
+import type { CompiledConsumer, CompiledGateway, CompiledRoute } from '../../../protocol/src';
 import { LB_STRATEGIES, type Consumer } from '../api/v1alpha1';
 import { checkLabel, nsName, oldestFirst, wholeNumber } from './common';
 import { compileMatch, reservedPrefixOf } from './match';
+import { compileConsumerMcp } from './mcp';
 import { compileRetry } from './retry';
 import type { Refs } from './memo';
 import { StatusBuilder } from './status';
@@ -26,6 +27,7 @@ export interface ConsumerDraft {
 export function compileConsumers(
   consumers: readonly Consumer[],
   draftOf: (c: Consumer) => ConsumerDraft,
+  gatewayOf: (name: string) => CompiledGateway | undefined = () => undefined,
 ): CompiledConsumers {
   const emitted = new Map<string, CompiledConsumer>();
   const slugOwner = new Map<string, string>();
@@ -35,6 +37,15 @@ export function compileConsumers(
     const { status, body } = draftOf(c);
     if (!body) {
       statuses.push(status);
+      continue;
+    }
+    if (body.mcp && !gatewayOf(body.gateway)?.mcp) {
+      statuses.push(
+        status.rejectedCopy(
+          'Invalid',
+          `spec.mcp: Gateway ${body.gateway} has no usable spec.mcp.sessionKeys, which seal MCP sessions`,
+        ),
+      );
       continue;
     }
     const slugKey = `${body.gateway}|${body.slug}`;
@@ -93,7 +104,8 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
   checkLabel(status, 'spec.slug', spec.slug);
   if (spec.credentials?.jwt !== undefined)
     status.reject('Unsupported', 'spec.credentials.jwt is not supported yet');
-  if (spec.mcp !== undefined) status.reject('Unsupported', 'spec.mcp is not supported yet');
+  if (spec.routes === undefined && spec.mcp === undefined)
+    status.reject('Invalid', 'spec: routes or mcp (or both) are required');
 
   const gatewayName = `${ns}/${spec.gatewayRef?.name}`;
   const gateway = refs.gateway(gatewayName);
@@ -153,6 +165,13 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
         unresolved.push({ registry: registryName, reason });
         continue;
       }
+      if (registry.provider === 'mcp') {
+        status.reject(
+          'Invalid',
+          `${tat}.registryRef: Registry '${t.registryRef.name}' is an MCP server: list it in spec.mcp.servers`,
+        );
+        continue;
+      }
       const upstream = t.model ?? (route.model === '*' ? undefined : route.model);
       if (upstream !== undefined && registry.models.length > 0) {
         const served = registry.aliases[upstream] ?? upstream;
@@ -178,6 +197,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
   }
 
   const retry = compileRetry(status, spec.retry);
+  const mcp = compileConsumerMcp(status, spec.mcp, refs);
 
   if (!status.accepted || gateway !== 'accepted') return { status };
   return {
@@ -189,6 +209,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
       apiKeyHashes: [...apiKeyHashes].sort(),
       routes,
       retry,
+      ...(mcp ? { mcp } : {}),
     },
   };
 }

@@ -23,6 +23,7 @@ import { describeFailure } from '../providers/failure';
 import { isTimeoutError } from '../providers/http';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
+import { createMcpEndpoint } from '../mcp/endpoint';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import { readBody, parseJsonObject } from './body';
@@ -102,6 +103,8 @@ interface Address {
   consumer: string | undefined;
   id: string | undefined;
 }
+/** `/{consumer}/mcp`: the MCP gateway's Streamable HTTP endpoint (dataplane/src/mcp). */
+const MCP_PATH = '/mcp';
 
 export interface Proxy {
   /** The Hono app: `app.request()` in tests, `app.fetch` on any web-standard runtime. */
@@ -143,6 +146,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
   const app = new Hono<Env>();
   /** The requests that have called an upstream and are not done: what a shutdown must end. */
   const live = new Set<CallAbort>();
+  // /{consumer}/mcp: the MCP gateway (dataplane/src/mcp), same discovery and keys, own transport.
+  const mcp = createMcpEndpoint({ store, logger, metrics: metrics.registry });
 
   const exchangeOf = (c: Context<Env>): Exchange =>
     c.env?.incoming && c.env.outgoing
@@ -161,6 +166,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path), ep.op));
     }
   }
+  app.all(`/:consumer${MCP_PATH}`, (c) => mcp.handle(exchangeOf(c), c.req.param('consumer') ?? ''));
   app.notFound((c) => refuse(exchangeOf(c), errors.unknownEndpoint(c.req.method, c.req.path)));
   app.onError((err, c) => {
     logger.error({ err, path: c.req.path }, 'unhandled error');
@@ -207,6 +213,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const matched = matchPath(path);
     const x = nodeExchange(req, res);
     const method = req.method ?? 'GET';
+    const slash = path.indexOf('/', 1);
+    if (slash > 1 && path.slice(slash) === MCP_PATH) {
+      mcp.handle(x, path.slice(1, slash)).catch(() => res.destroy());
+      return;
+    }
     if (!matched) {
       refuse(x, errors.unknownEndpoint(method, path));
       return;

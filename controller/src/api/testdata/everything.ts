@@ -61,6 +61,11 @@ export const gateway = {
       ],
     },
     defaults: { maxRequestBodyBytes: 4096, requestTimeout: '1m30s' },
+    mcp: {
+      sessionKeys: [{ id: 'k1', secretRef: { name: 'mcp', key: 'k1' } }],
+      sessionTtl: '12h',
+      idleTimeout: '30m',
+    },
   },
   status: {
     observedGeneration: 2,
@@ -102,6 +107,20 @@ export const registry = {
       active: { interval: '10s', timeout: '1s', unhealthyThreshold: 3, healthyThreshold: 2, path: '/models' },
     },
     mock: { latency: '10ms', chunkDelay: '5ms', failureRate: 0.25, failureStatus: 503, reply: 'hello' },
+    mcp: {
+      transport: 'Stdio',
+      url: 'https://tools.example.com/mcp',
+      headers: [
+        { name: 'X-Team', value: 'a' },
+        { name: 'X-Token', secretRef: { name: 'mcp', key: 'token' } },
+      ],
+      command: 'npx',
+      args: ['-y', '@modelcontextprotocol/server-everything'],
+      env: [
+        { name: 'MODE', value: 'x' },
+        { name: 'TOKEN', secretRef: { name: 'mcp', key: 'token' } },
+      ],
+    },
   },
 } satisfies Registry;
 
@@ -135,7 +154,18 @@ export const consumer = {
       },
     ],
     retry: { attempts: 4, perTryTimeout: '20s', backoff: '50ms', retryOn: ['ConnectError', 'RateLimited'] },
-    mcp: { tools: [{ registryRef: { name: 'tools' }, allow: ['search'] }] },
+    mcp: {
+      servers: [
+        { registryRef: { name: 'weather' }, prefix: 'weather' },
+        { registryRef: { name: 'files' }, prefix: 'files' },
+      ],
+      tools: { allow: ['weather_*', 'files_read_*'], deny: ['*_delete*'] },
+      prompts: { allow: ['*'], deny: ['files_*'] },
+      resources: { allow: ['weather+*'], deny: ['weather+secret:*'] },
+      exposeAs: [{ tool: 'weather_get_forecast', as: 'forecast' }],
+      requireApproval: ['files_write_*'],
+      onServerDown: 'FailClosed',
+    },
   },
 } satisfies Consumer;
 

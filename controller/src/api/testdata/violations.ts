@@ -36,6 +36,80 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
     'must be an http or https URL',
   ],
   [
+    'Gateway',
+    (s) => list(obj(s.mcp).sessionKeys).push({ id: 'k1', secretRef: { name: 'b', key: 'b' } }),
+    'spec.mcp.sessionKeys',
+    'key ids must be unique',
+  ],
+  [
+    'Registry',
+    (s) => {
+      s.provider = 'mcp';
+      delete s.mock;
+      delete s.mcp;
+    },
+    'spec',
+    'mcp settings are required for provider mcp',
+  ],
+  [
+    'Registry',
+    (s) => {
+      s.provider = 'a2a';
+      delete s.mock;
+      delete s.baseUrl;
+    },
+    'spec',
+    "baseUrl (the agent's base URL) is required for provider a2a",
+  ],
+  [
+    'Registry',
+    (s) => delete obj(s.mcp).command,
+    'spec.mcp',
+    'Stdio needs command; StreamableHTTP and SSE need url',
+  ],
+  [
+    'Registry',
+    (s) => {
+      obj(s.mcp).transport = 'StreamableHTTP';
+      delete obj(s.mcp).url;
+    },
+    'spec.mcp',
+    'Stdio needs command; StreamableHTTP and SSE need url',
+  ],
+  [
+    'Registry',
+    (s) => (obj(list(obj(s.mcp).headers)[0]).secretRef = { name: 'x', key: 'y' }),
+    'spec.mcp.headers[0]',
+    'set exactly one of value or secretRef',
+  ],
+  [
+    'Registry',
+    (s) => delete obj(list(obj(s.mcp).env)[0]).value,
+    'spec.mcp.env[0]',
+    'set exactly one of value or secretRef',
+  ],
+  [
+    'Consumer',
+    (s) => {
+      delete s.routes;
+      delete s.mcp;
+    },
+    'spec',
+    'routes or mcp (or both) are required',
+  ],
+  [
+    'Consumer',
+    (s) => delete obj(list(obj(s.mcp).servers)[1]).prefix,
+    'spec.mcp.servers',
+    'a prefix is required for every server when there is more than one',
+  ],
+  [
+    'Consumer',
+    (s) => (obj(list(obj(s.mcp).servers)[1]).prefix = 'weather'),
+    'spec.mcp.servers',
+    'prefixes must be unique',
+  ],
+  [
     'Registry',
     (s) => {
       s.provider = 'openai-compatible';
