@@ -62,7 +62,7 @@ const INSTRUCTIONS: readonly RegExp[] = [
   ),
   // "send the conversation history to", "pass the api keys to"
   new RegExp(
-    `\\b(?:send|forward|post|upload|leak|exfiltrate|email)${S}(?:(?:the|your|all|any)${S}){0,2}(?:conversation|chat${S}history|previous${S}messages|system${S}prompt|credentials|secrets|passwords?|api${S}keys?|access${S}tokens?|private${S}keys?|environment${S}variables)\\b`,
+    `\\b(?:send|forward|post|upload|leak|exfiltrate|email)${S}(?:(?:the|your|all|any)${S})?(?:(?:the|your|all|any)${S})?(?:conversation|chat${S}history|previous${S}messages|system${S}prompt|credentials|secrets|passwords?|api${S}keys?|access${S}tokens?|private${S}keys?|environment${S}variables)\\b`,
     'giu',
   ),
   // Tool shadowing: "all emails must be sent to …"
@@ -88,7 +88,7 @@ const INSTRUCTION_TAG =
 const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u{E0000}-\u{E007F}]+/gu;
 const ZWJ = '\u200D';
 /** A zero-width joiner inside an emoji sequence (👩‍💻) is how emoji are written, not hidden text. */
-const EMOJI_BEFORE = /\p{Extended_Pictographic}[\u{1F3FB}-\u{1F3FF}\uFE0F]?$/u;
+const EMOJI_BEFORE = /\p{Extended_Pictographic}(?:[\u{1F3FB}-\u{1F3FF}]|\uFE0F)?$/u;
 const EMOJI_AFTER = /^\p{Extended_Pictographic}/u;
 
 /** The host of a URL (userinfo, port, path dropped by the code that reads the group). */
@@ -98,6 +98,16 @@ const EXAMPLE_HOSTS = /(?:^|\.)(?:example\.(?:com|org|net)|example|invalid|test|
 
 /** 48+ base64 (or base64url) characters mixing upper case, lower case and digits: an encoded payload. */
 const BLOB = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{48,}={0,2}/gu;
+
+/** Every pattern the detectors run (for the regex-safety test). */
+export const DETECTOR_PATTERNS: readonly RegExp[] = [
+  ...INSTRUCTIONS,
+  SENSITIVE_PATH,
+  INSTRUCTION_TAG,
+  INVISIBLE,
+  URL_PATTERN,
+  BLOB,
+];
 
 /** Every hit of every detector in `text`, in detector order then text order. */
 export function detectHidden(text: string, options: DetectorOptions): Hit[] {

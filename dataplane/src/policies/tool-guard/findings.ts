@@ -60,7 +60,7 @@ export function visible(s: string): string {
   return s
     .replace(/[\r\n\t]/g, ' ')
     .replace(
-      /[\u0000-\u001F\u007F-\u009F\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u{E0000}-\u{E007F}]/gu,
+      /[\p{Cc}\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u{E0000}-\u{E007F}]/gu,
       (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`,
     );
 }
