@@ -209,6 +209,26 @@ describe('ToolGuard: hidden instructions', () => {
     );
   });
 
+  it('Enforce: a tool blocked for its description is not pinned, so its fixed version is allowed', () => {
+    const fixed = tool('util_fetch', 'Fetches a page.');
+    const { guard, names } = guardOf();
+    expect(names(guard.inspect([poisoned]).allowed)).toEqual([]);
+    expect(names(guard.inspect([fixed]).allowed)).toEqual(['util_fetch']);
+    // Pinned now: the poisoned version back is a rug pull as well.
+    expect(guard.inspect([poisoned]).findings.map((f) => f.kind)).toEqual([
+      'rugPull',
+      'sensitivePath',
+      'instructionTag',
+    ]);
+  });
+
+  it('Observe: a flagged tool is pinned as it is', () => {
+    const fixed = tool('util_fetch', 'Fetches a page.');
+    const { guard } = guardOf({ mode: 'Observe' });
+    guard.inspect([poisoned]);
+    expect(guard.inspect([fixed]).findings.map((f) => f.kind)).toEqual(['rugPull']);
+  });
+
   it('looks into input-schema descriptions and shows hidden characters in excerpts', () => {
     const sneaky = tool('util_note', 'Takes a note', {
       inputSchema: {

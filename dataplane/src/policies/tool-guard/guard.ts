@@ -109,8 +109,6 @@ export class ToolGuard {
       return { findings: [f], blockedBy: this.enforcing ? f : undefined };
     }
     const findings: Finding[] = [];
-    const pinFinding = this.checkPin(tool.name, fp, scope);
-    if (pinFinding) findings.push({ ...pinFinding, tool: tool.name, fingerprint: fp, count: 1, action });
     // A declared fingerprint is one an operator reviewed: its hidden-instruction findings are reported, never blocking.
     const trusted = this.declared.get(tool.name) === fp;
     if (this.config.detectHiddenInstructions) {
@@ -118,13 +116,19 @@ export class ToolGuard {
         findings.push({ ...hit, tool: tool.name, fingerprint: fp, action: trusted ? 'reported' : action });
       }
     }
+    // A tool blocked for its description is not pinned: a server that fixes it is not then a rug pull.
+    const poisoned = findings.some((f) => f.action === 'blocked');
+    const pinFinding = this.checkPin(tool.name, fp, scope, !poisoned);
+    if (pinFinding) findings.unshift({ ...pinFinding, tool: tool.name, fingerprint: fp, count: 1, action });
     return { findings, blockedBy: findings.find((f) => f.action === 'blocked') };
   }
 
+  /** The pin finding of a tool, if any; a FirstSeen tool seen for the first time is pinned when `pin`. */
   private checkPin(
     name: string,
     fp: string,
     scope: string,
+    pin: boolean,
   ): Pick<Finding, 'kind' | 'where' | 'excerpt'> | undefined {
     const declared = this.declared.get(name);
     if (this.config.pin === 'Declared' || declared !== undefined) {
@@ -134,7 +138,7 @@ export class ToolGuard {
     const key = keyOf(scope, name);
     const pinned = this.pins.get(key);
     if (pinned === undefined) {
-      return this.pins.pin(key, fp)
+      return !pin || this.pins.pin(key, fp)
         ? undefined
         : { kind: 'pinLimit', where: 'fingerprint', excerpt: `${this.pins.max} tools pinned` };
     }
