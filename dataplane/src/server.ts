@@ -14,6 +14,8 @@ import { TokenLimiter } from './policies/token-rate-limit/limiter';
 import { createTokenLimitMetrics } from './policies/token-rate-limit/metrics';
 import { createEmbedder, registryIn } from './policies/semantic-cache/embedder';
 import { createSemanticCacheMetrics } from './policies/semantic-cache/metrics';
+import { createToolGuardMetrics } from './policies/tool-guard/metrics';
+import { ToolGuardState } from './policies/tool-guard/state';
 import { SemanticCacheState } from './policies/semantic-cache/state';
 import { createProxy, type AdapterSet } from './proxy/app';
 import { createProxyServer, DEFAULT_HTTP_LIMITS, type HttpLimits } from './proxy/http-server';
@@ -119,6 +121,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     // semanticCache embeds through this proxy's own adapters, with the Registries of its current config.
     embedder: createEmbedder({ registry: registryIn(store), adapters }),
     semanticCache: new SemanticCacheState({ metrics: createSemanticCacheMetrics(metrics.registry) }),
+    toolGuard: new ToolGuardState({ metrics: createToolGuardMetrics(metrics.registry), logger }),
   });
 
   store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));

@@ -145,6 +145,13 @@ const bodies = {
         ttlMs: 3_600_000,
         scope: 'Gateway',
       },
+      toolGuard: {
+        mode: 'Enforce',
+        pin: 'FirstSeen',
+        pinned: [{ tool: 'fs_read_file', sha256: 'a'.repeat(64) }],
+        detectHiddenInstructions: true,
+        allowUrlHosts: ['*.example.com', 'docs.example.org'],
+      },
     },
   } satisfies CompiledPolicy,
 };
@@ -331,6 +338,33 @@ describe('protocol schema', () => {
         },
       },
       'body/plugins/promptGuard: must match a schema in anyOf',
+    ],
+    [
+      'a tool guard that declares no fingerprint',
+      {
+        ...resources[3],
+        body: {
+          ...bodies.Policy,
+          plugins: { toolGuard: { ...bodies.Policy.plugins.toolGuard, pin: 'Declared', pinned: [] } },
+        },
+      },
+      'body/plugins/toolGuard/pinned: must NOT have fewer than 1 items',
+    ],
+    [
+      'a tool guard fingerprint in upper case',
+      {
+        ...resources[3],
+        body: {
+          ...bodies.Policy,
+          plugins: {
+            toolGuard: {
+              ...bodies.Policy.plugins.toolGuard,
+              pinned: [{ tool: 't', sha256: 'A'.repeat(64) }],
+            },
+          },
+        },
+      },
+      'body/plugins/toolGuard/pinned/0/sha256: must match pattern',
     ],
   ])('rejects %s with a readable error', (_name, value, message) => {
     const r = validateResource(value);

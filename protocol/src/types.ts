@@ -380,6 +380,26 @@ export interface CompiledPromptGuard {
 }
 
 /**
+ * Guards the tools MCP servers offer: each tool's definition is fingerprinted (SHA-256 of its
+ * canonical JSON) and pinned, a tool that changes later ("rug pull") is blocked (Enforce) or reported
+ * (Observe), and descriptions carrying hidden instructions for the model are flagged.
+ */
+export interface CompiledToolGuard {
+  mode: 'Enforce' | 'Observe';
+  /**
+   * FirstSeen: the first definition a proxy sees of a tool is pinned for the life of the process
+   * (per replica; `pinned` entries are pinned from the start). Declared: only the `pinned` fingerprints
+   * are allowed.
+   */
+  pin: 'FirstSeen' | 'Declared';
+  /** Tool names as the client sees them (server prefix included), unique, sorted; at least one under Declared. */
+  pinned: { tool: string; sha256: string }[];
+  detectHiddenInstructions: boolean;
+  /** Lower-case host names (a `*.` prefix covers subdomains) that URLs in descriptions may point at; unique, sorted. */
+  allowUrlHosts: string[];
+}
+
+/**
  * The plugins the proxy implements, normalised by compile (defaults applied, durations in ms).
  * Plugins the CRD models but the proxy does not implement yet are refused by compile, never sent.
  */
@@ -391,6 +411,7 @@ export interface CompiledPolicyPlugins {
   cors?: CompiledCors;
   promptGuard?: CompiledPromptGuard;
   semanticCache?: CompiledSemanticCache;
+  toolGuard?: CompiledToolGuard;
 }
 
 export type PluginName = keyof CompiledPolicyPlugins;

@@ -279,6 +279,7 @@ export const POLICY_PLUGINS = [
   'cors',
   'promptGuard',
   'semanticCache',
+  'toolGuard',
 ] as const;
 export const LIMIT_KEYS = ['Consumer', 'Gateway', 'APIKey', 'ClientIP', 'Header'] as const;
 export type LimitKey = (typeof LIMIT_KEYS)[number];
@@ -340,6 +341,13 @@ export interface PolicyPlugins {
     threshold?: number;
     ttl?: Duration;
     scope?: 'Consumer' | 'Gateway';
+  };
+  toolGuard?: {
+    mode?: 'Enforce' | 'Observe';
+    pin?: 'FirstSeen' | 'Declared';
+    pinned?: { tool: string; sha256: string }[];
+    detectHiddenInstructions?: boolean;
+    allowUrlHosts?: string[];
   };
 }
 

@@ -224,6 +224,13 @@ export const policy = {
         ttl: '1h',
         scope: 'Gateway',
       },
+      toolGuard: {
+        mode: 'Observe',
+        pin: 'Declared',
+        pinned: [{ tool: 'fs_read_file', sha256: 'a'.repeat(64) }],
+        detectHiddenInstructions: false,
+        allowUrlHosts: ['docs.example.org', '*.internal.example.com'],
+      },
     },
   },
 } satisfies Policy;

@@ -253,5 +253,11 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
     'spec.plugins.promptGuard.webhook.url',
     'must be an http or https URL',
   ],
+  [
+    'Policy',
+    (s) => delete obj(obj(s.plugins).toolGuard).pinned,
+    'spec.plugins.toolGuard',
+    'pinned must list at least one tool when pin is Declared',
+  ],
 ];
 
