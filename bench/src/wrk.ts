@@ -30,6 +30,8 @@ export interface WrkResult {
     p99: number;
     p999: number;
   };
+  /** The latency histogram as wrk hands it to done() (corrected), flat [µs, count, µs, count, …]; null when too large. */
+  histogram: number[] | null;
 }
 
 export interface WrkRun {
@@ -73,17 +75,86 @@ export function parseWrkOutput(stdout: string): WrkResult {
     bytes: num(raw, 'bytes', ''),
     errors: pick(e, ['connect', 'read', 'write', 'status', 'timeout'] as const, 'errors.'),
     latencyUs: pick(l, ['min', 'mean', 'max', 'stdev', 'p50', 'p90', 'p99', 'p999'] as const, 'latencyUs.'),
+    histogram: parseHistogram((raw as { histogram?: unknown }).histogram),
   };
 }
 
-/** One wrk run as a bench row: req/s over wrk's own measured duration, latencies in ms. */
-export function toMeasurement(target: string, r: WrkResult): Measurement {
+function parseHistogram(h: unknown): number[] | null {
+  if (h === null || h === undefined) return null;
+  if (!Array.isArray(h) || h.length % 2 !== 0 || !h.every((x) => Number.isInteger(x) && (x as number) >= 0))
+    throw new Error('wrk output: histogram is not a flat list of [µs, count] pairs');
+  return h as number[];
+}
+
+/**
+ * Undoes wrk 4's `stats_correct`, which runs before done(): with `e` = runtime / (requests per
+ * connection), every recorded value n >= 2e adds its count again at n − e, n − 2e, … while above e.
+ * Additions to a bin m come only from bins m + k·e (k >= 1), so walking the bins downwards, each
+ * bin's recorded count is its corrected count minus the recorded counts already found above it in
+ * its residue class mod e. Returns the recorded histogram as [µs, count] pairs, ascending.
+ */
+export function uncorrectHistogram(
+  flat: readonly number[],
+  run: { durationUs: number; requests: number; connections: number },
+): [number, number][] {
+  const pairs: [number, number][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] as number, flat[i + 1] as number]);
+  pairs.sort((a, b) => a[0] - b[0]);
+  const perConnection = Math.floor(run.requests / run.connections);
+  if (perConnection === 0) return pairs;
+  const e = Math.floor(run.durationUs / perConnection);
+  if (e <= 0) return pairs;
+  const above = new Map<number, number>();
+  const out: [number, number][] = [];
+  for (let i = pairs.length - 1; i >= 0; i--) {
+    const [m, corrected] = pairs[i] as [number, number];
+    const recorded = m > e ? corrected - (above.get(m % e) ?? 0) : corrected;
+    if (recorded < 0) throw new Error(`wrk histogram does not undo: bin ${m} µs goes negative`);
+    above.set(m % e, (above.get(m % e) ?? 0) + recorded);
+    if (recorded > 0) out.push([m, recorded]);
+  }
+  return out.reverse();
+}
+
+/** Percentiles as wrk computes them (rank = round(p/100 · count + 0.5)), over [µs, count] pairs ascending. */
+export function histogramStats(pairs: readonly [number, number][]): {
+  count: number;
+  meanUs: number;
+  maxUs: number;
+  percentileUs(p: number): number;
+} {
+  const count = pairs.reduce((n, [, c]) => n + c, 0);
+  const sum = pairs.reduce((n, [v, c]) => n + v * c, 0);
+  return {
+    count,
+    meanUs: count > 0 ? sum / count : NaN,
+    maxUs: pairs.length > 0 ? (pairs[pairs.length - 1] as [number, number])[0] : NaN,
+    percentileUs(p) {
+      const rank = Math.round((p / 100) * count + 0.5);
+      let total = 0;
+      for (const [v, c] of pairs) {
+        total += c;
+        if (total >= rank) return v;
+      }
+      return NaN;
+    },
+  };
+}
+
+/**
+ * One wrk run as a bench row: req/s over wrk's own measured duration, latencies in ms — the recorded
+ * ones (wrk's correction undone) when the histogram came back, wrk's corrected percentiles otherwise.
+ */
+export function toMeasurement(target: string, r: WrkResult, connections: number): Measurement {
   const { connect, read, write, timeout, status } = r.errors;
+  const recorded = r.histogram
+    ? histogramStats(uncorrectHistogram(r.histogram, { ...r, connections }))
+    : undefined;
   return {
     target,
     requestsPerSec: r.durationUs > 0 ? r.requests / (r.durationUs / 1e6) : 0,
-    p50Ms: r.latencyUs.p50 / 1000,
-    p99Ms: r.latencyUs.p99 / 1000,
+    p50Ms: (recorded ? recorded.percentileUs(50) : r.latencyUs.p50) / 1000,
+    p99Ms: (recorded ? recorded.percentileUs(99) : r.latencyUs.p99) / 1000,
     requests: r.requests,
     errors: connect + read + write + timeout,
     // wrk counts a status above 399 as a status error

@@ -33,15 +33,30 @@ if delay_ms > 0 then
   end
 end
 
+-- wrk 4 "corrects" the latency histogram before done() (stats_correct: every sample above twice the
+-- mean interval per connection is back-filled with synthetic samples); the histogram goes out whole,
+-- bin by bin, so the harness can undo that and report the latencies wrk recorded.
+local MAX_BINS = 20000
+
 function done(summary, latency, requests)
   local e = summary.errors
+  local bins = {}
+  local n = #latency
+  if n <= MAX_BINS then
+    for i = 1, n do
+      local value, count = latency(i)
+      bins[#bins + 1] = string.format("%d,%d", value, count)
+    end
+  end
   local out = string.format(
     '{"durationUs":%d,"requests":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-    '"latencyUs":{"min":%d,"mean":%.2f,"max":%d,"stdev":%.2f,"p50":%d,"p90":%d,"p99":%d,"p999":%d}}',
+    '"latencyUs":{"min":%d,"mean":%.2f,"max":%d,"stdev":%.2f,"p50":%d,"p90":%d,"p99":%d,"p999":%d},' ..
+    '"histogram":%s}',
     summary.duration, summary.requests, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency.min, latency.mean, latency.max, latency.stdev,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9),
+    n <= MAX_BINS and ("[" .. table.concat(bins, ",") .. "]") or "null")
   io.write("WRK_JSON " .. out .. "\n")
 end
