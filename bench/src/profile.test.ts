@@ -17,6 +17,13 @@ function profileOf(samples: number[]): CpuProfile {
       // the same function reached by another path in the call tree
       { id: 5, callFrame: frame('handle', 'file:///repo/dataplane/src/proxy/app.js', 41) },
       { id: 6, callFrame: frame('', 'node:internal/stream_base_commons', 120) },
+      {
+        id: 7,
+        callFrame: frame('observe', 'file:///elsewhere/node_modules/prom-client/lib/histogram.js', 9),
+      },
+      { id: 8, callFrame: frame('asJson', 'file:///repo/node_modules/pino/lib/tools.js', 143) },
+      { id: 9, callFrame: frame('labels', 'file:///repo/node_modules/prom-client/lib/util.js', 3) },
+      { id: 10, callFrame: frame('emit', 'node:events', 470) },
     ],
     startTime: 10_000,
     endTime: 10_000 + samples.length * 1000,
@@ -56,9 +63,23 @@ describe('cpu profile self time', () => {
       ['(anonymous)', 1],
     ]);
   });
+  it('names dependencies from node_modules/ on and adds self time up by module', () => {
+    const samples = [7, 9, 9, 8, 6, 10, 3, 4];
+    const s = selfTime(profileOf(samples), { top: 20, root: '/repo' });
+    const busy = samples.length;
+    expect(s.items.find((i) => i.name === 'observe')?.file).toBe('node_modules/prom-client/lib/histogram.js');
+    expect(s.modules).toEqual([
+      { module: 'prom-client', samples: 3, percent: (3 / busy) * 100 },
+      { module: 'node: (JS internals)', samples: 2, percent: (2 / busy) * 100 },
+      { module: '(garbage collector)', samples: 1, percent: (1 / busy) * 100 },
+      { module: 'dataplane/src/proxy/app.js', samples: 1, percent: (1 / busy) * 100 },
+      { module: 'pino', samples: 1, percent: (1 / busy) * 100 },
+    ]);
+    expect(formatSelfTime(s)).toContain('| `prom-client` | 37.5 % |');
+  });
   it('refuses a profile that does not hold together', () => {
-    const p = profileOf([3, 9]);
-    expect(() => selfTime(p, { top: 5 })).toThrow('unknown node 9');
+    const p = profileOf([3, 99]);
+    expect(() => selfTime(p, { top: 5 })).toThrow('unknown node 99');
     expect(() => selfTime({ ...p, timeDeltas: [1] }, { top: 5 })).toThrow('differ in length');
   });
   it('formats a markdown table', () => {

@@ -27,6 +27,8 @@ export interface SelfTimeSummary {
   samples: number;
   idleSamples: number;
   items: SelfTimeItem[];
+  /** The same self time by where the code lives: an npm package, a source file, Node's JS internals, or V8/native entries by name. */
+  modules: { module: string; samples: number; percent: number }[];
 }
 
 /**
@@ -66,17 +68,33 @@ export function selfTime(
     counts.set(key, entry);
   }
   const busy = total - idle;
+  const perModule = new Map<string, number>();
+  for (const e of counts.values()) perModule.set(moduleOf(e), (perModule.get(moduleOf(e)) ?? 0) + e.samples);
+  const modules = [...perModule]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, opts.top)
+    .map(([module, samples]) => ({ module, samples, percent: busy > 0 ? (samples / busy) * 100 : 0 }));
   const items = [...counts.values()]
     .sort((a, b) => b.samples - a.samples || a.name.localeCompare(b.name))
     .slice(0, opts.top)
     .map((e) => ({ ...e, percent: busy > 0 ? (e.samples / busy) * 100 : 0 }));
-  return { samples: total, idleSamples: idle, items };
+  return { samples: total, idleSamples: idle, items, modules };
 }
 
+/** A file under the root relative to it; a dependency from its node_modules/ on, wherever that lives. */
 function shortFile(url: string, root: string | undefined): string {
   const file = url.startsWith('file://') ? decodeURIComponent(url.slice('file://'.length)) : url;
+  const nm = file.lastIndexOf('/node_modules/');
+  if (nm >= 0) return file.slice(nm + 1);
   if (root && file.startsWith(root + path.sep)) return file.slice(root.length + 1);
   return file;
+}
+
+function moduleOf(e: { name: string; file: string }): string {
+  if (e.file === '') return e.name;
+  if (e.file.startsWith('node:')) return 'node: (JS internals)';
+  const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(e.file);
+  return m ? (m[1] as string) : e.file;
 }
 
 /** The summary as a Markdown table (rank, % of busy samples, function, file:line). */
@@ -92,5 +110,9 @@ export function formatSelfTime(s: SelfTimeSummary): string {
     '| # | self | function | file |',
     '|---|---|---|---|',
     ...rows,
+    '',
+    '| by module | self |',
+    '|---|---|',
+    ...s.modules.map((m) => `| \`${m.module}\` | ${m.percent.toFixed(1)} % |`),
   ].join('\n');
 }

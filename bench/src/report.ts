@@ -44,7 +44,7 @@ export interface BenchOptions {
 
 /** Full run: 5 interleaved rounds of 5 s. `--quick` shortens what it can to finish in about 2 minutes. */
 const FULL = { duration: 5, rounds: 5, warmup: 2, memory: 60 };
-const QUICK = { duration: 2, rounds: 2, warmup: 1, memory: 10 };
+const QUICK = { duration: 2, rounds: 2, warmup: 0, memory: 5 };
 
 export function parseBenchArgs(argv: string[], known: readonly string[]): BenchOptions {
   const { values } = parseArgs({
