@@ -3,6 +3,7 @@ import {
   formatTable,
   medianRound,
   pacingDelayMs,
+  roundRatioRange,
   parseBenchArgs,
   percentile,
   ratio,
@@ -145,5 +146,11 @@ describe('bench report helpers', () => {
     expect(lines[2]).toMatch(/^added p50\s+0\.10 ms\s+<= 0\.15 ms\s+yes$/);
     expect(lines[3]).toMatch(/^RSS idle\s+117 MB\s+<= 70 MB\s+no$/);
     expect(lines[4]).toMatch(/^no target\s+1\.50 ms\s*$/);
+  });
+  it('gives the spread of a ratio over the interleaved rounds', () => {
+    const perRound = { tollgate: [400, 450, 390], passthrough: [1000, 1000, 1000], other: [1] };
+    expect(roundRatioRange(perRound, 'tollgate/passthrough')).toEqual({ min: 0.39, max: 0.45 });
+    expect(roundRatioRange(perRound, 'tollgate/missing')).toBeUndefined();
+    expect(roundRatioRange(perRound, 'tollgate/other')).toBeUndefined();
   });
 });

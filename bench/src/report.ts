@@ -179,3 +179,19 @@ export function formatHeadlines(rows: readonly Headline[]): string {
     c.map((x, i) => (i === 0 ? x.padEnd(widths[i] ?? 0) : x.padStart(widths[i] ?? 0))).join('  ');
   return [fmt(head), ...cells.map(fmt)].join('\n');
 }
+
+/**
+ * The spread of a ratio `a/b` over the rounds: each round's req/s of target a over target b's in the
+ * same round (the rounds interleave the targets). Undefined when either target has no rounds.
+ */
+export function roundRatioRange(
+  perRound: Record<string, readonly number[]>,
+  key: string,
+): { min: number; max: number } | undefined {
+  const [a, b] = key.split('/');
+  const xs = perRound[a ?? ''];
+  const ys = perRound[b ?? ''];
+  if (!xs || !ys || xs.length === 0 || xs.length !== ys.length) return undefined;
+  const rs = xs.map((x, i) => ratio(x, ys[i] as number));
+  return { min: Math.min(...rs), max: Math.max(...rs) };
+}

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { redisServerAvailable, startTestRedis } from '../../dataplane/src/testing/redis-server';
 import { killChildren, ROOT, startChild, startTollgate, writeBenchConfig } from './processes';
 import { printProfile, runProfile } from './profile-run';
-import { formatHeadlines, formatTable, parseBenchArgs, type Headline, type Measurement } from './report';
+import {
+  formatHeadlines,
+  formatTable,
+  parseBenchArgs,
+  roundRatioRange,
+  type Headline,
+  type Measurement,
+} from './report';
 import { runScenario, SCENARIOS, type Context } from './scenarios';
 import { UPSTREAM_KEY, type Ports } from './targets';
 import { WRK_INSTALL_HINT, wrkInstalled } from './wrk';
@@ -55,15 +62,27 @@ async function main() {
   const shared = await startTollgate(tg);
   const ports: Ports = { upstream: upstreamPort, passthrough: passPort, tollgate: shared.port };
   const ctx: Context = { opts, ports, startFresh: () => startTollgate(tg) };
-  const results: Record<string, { rows: Measurement[]; ratios: Record<string, number> }> = {};
+  const results: Record<
+    string,
+    { rows: Measurement[]; ratios: Record<string, number> } & Record<string, unknown>
+  > = {};
   const headlines: Headline[] = [];
   let failed = false;
   for (const name of opts.scenarios) {
-    const { rows, summary } = await runScenario(name, SCENARIOS[name] as (typeof SCENARIOS)[string], ctx);
-    results[name] = { rows, ratios: summary.ratios, ...summary.extra };
+    const { rows, summary, perRound } = await runScenario(
+      name,
+      SCENARIOS[name] as (typeof SCENARIOS)[string],
+      ctx,
+    );
+    const spread = (k: string) => (perRound ? roundRatioRange(perRound, k) : undefined);
+    const ratioRounds = Object.fromEntries(Object.keys(summary.ratios).map((k) => [k, spread(k)]));
+    results[name] = { rows, ratios: summary.ratios, ratioRounds, perRound, ...summary.extra };
     headlines.push(...summary.headlines);
     console.log(`\n${formatTable(name, rows)}`);
-    const ratios = Object.entries(summary.ratios).map(([k, v]) => `${k} = ${v}`);
+    const ratios = Object.entries(summary.ratios).map(([k, v]) => {
+      const r = spread(k);
+      return `${k} = ${v}${r ? ` (rounds ${r.min}–${r.max})` : ''}`;
+    });
     if (ratios.length > 0) console.log(ratios.join('   '));
     for (const line of summary.lines) console.log(line);
     for (const r of rows) {

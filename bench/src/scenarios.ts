@@ -41,6 +41,8 @@ export interface Summary {
 export interface ScenarioResult {
   rows: Measurement[];
   summary: Summary;
+  /** Each target's req/s round by round (scenarios measured in rounds). */
+  perRound?: Record<string, number[]>;
 }
 
 export interface Context {
@@ -383,5 +385,8 @@ export async function runScenario(name: string, s: Scenario, ctx: Context): Prom
     };
   });
   const by = (n: string) => rows.find((r) => r.target === n) as Measurement;
-  return { rows, summary: s.summarize(by) };
+  const perRound = Object.fromEntries(
+    [...perTarget].map(([n, all]) => [n, all.map((r) => r.requestsPerSec)]),
+  );
+  return { rows, summary: s.summarize(by), perRound };
 }
