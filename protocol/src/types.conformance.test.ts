@@ -42,6 +42,7 @@ const bodies = {
       },
     },
     mock: { latencyMs: 0, chunkDelayMs: 0, failureRate: 0.5, failureStatus: 503, reply: 'r' },
+    a2a: { cardPath: '/.well-known/agent-card.json', cardCacheTtlMs: 30_000, headers: { 'x-team': 'a' } },
   } satisfies CompiledRegistry,
   Consumer: {
     source,
@@ -68,6 +69,7 @@ const bodies = {
       },
     ],
     retry: { attempts: 3, perTryTimeoutMs: 10_000, backoffMs: 25, retryOn: ['ConnectError', 'Timeout'] },
+    a2a: { agents: [{ name: 'helper', registry: 'ns/agent' }] },
   } satisfies CompiledConsumer,
   Policy: {
     source,
@@ -158,7 +160,8 @@ function leaves(node: JsonSchema, at: string): string[] {
 }
 function valueLeaves(v: unknown, at: string): string[] {
   if (Array.isArray(v)) return v.flatMap((x) => valueLeaves(x, `${at}[]`));
-  if (v && typeof v === 'object' && Object.keys(v).length > 0 && !at.endsWith('.aliases')) {
+  const maps = ['.aliases', '.headers'];
+  if (v && typeof v === 'object' && Object.keys(v).length > 0 && !maps.some((m) => at.endsWith(m))) {
     return Object.entries(v).flatMap(([k, x]) => valueLeaves(x, `${at}.${k}`));
   }
   return [at];

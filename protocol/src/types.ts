@@ -53,7 +53,8 @@ export type CompiledProvider =
 
 export interface CompiledRegistry {
   source: SourceRef;
-  provider: CompiledProvider;
+  /** A model provider (served at /{consumer}/v1/...), or `a2a`: an A2A agent (see `a2a`). */
+  provider: CompiledProvider | 'a2a';
   /** Without a trailing slash; e.g. https://api.openai.com/v1. Empty for `mock`. */
   baseUrl: string;
   /**
@@ -83,6 +84,27 @@ export interface CompiledRegistry {
     failureStatus: number;
     reply?: string;
   };
+  /** Provider `a2a` only: the agent's card and headers (JSON-RPC goes to baseUrl). */
+  a2a?: CompiledA2AAgent;
+}
+
+/**
+ * An A2A agent: JSON-RPC requests are POSTed to the registry's baseUrl, its card is read from
+ * `baseUrl + cardPath` and kept `cardCacheTtlMs` per proxy. `headers` (lower-case names, values
+ * resolved from Secrets) go with every request; the registry's `apiKey`, when set, as Authorization
+ * Bearer.
+ */
+export interface CompiledA2AAgent {
+  cardPath: string;
+  cardCacheTtlMs: number;
+  headers: Record<string, string>;
+}
+
+/** A registry that serves models: what a consumer's route targets are (compile guarantees it). */
+export type ModelRegistry = CompiledRegistry & { provider: CompiledProvider };
+
+export function isModelRegistry(r: CompiledRegistry): r is ModelRegistry {
+  return r.provider !== 'a2a';
 }
 
 export interface CompiledHealthCheck {
@@ -195,6 +217,16 @@ export interface CompiledConsumer {
   apiKeyHashes: string[];
   routes: CompiledRoute[];
   retry: CompiledRetry;
+  /** The A2A agents this consumer reaches at /{slug}/a2a/{name}; absent: none. */
+  a2a?: CompiledConsumerA2A;
+}
+
+export interface CompiledConsumerA2A {
+  /**
+   * Resolved agents only (each a Registry of provider a2a), sorted by name, names unique. May be
+   * empty when every reference failed to resolve (the Consumer's ResolvedRefs=False).
+   */
+  agents: { name: string; registry: string }[];
 }
 
 export type RateLimitKey = 'Consumer' | 'Gateway' | 'APIKey' | 'ClientIP' | 'Header';

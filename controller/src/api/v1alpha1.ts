@@ -81,6 +81,7 @@ export const PROVIDERS = [
   'deepseek',
   'openai-compatible',
   'mcp',
+  'a2a',
   'mock',
 ] as const;
 export type ProviderType = (typeof PROVIDERS)[number];
@@ -128,6 +129,17 @@ export interface RegistrySpec {
   };
   /** Settings of the built-in `mock` provider. */
   mock?: MockSettings;
+  /** The A2A agent behind provider `a2a`: JSON-RPC at baseUrl, its card at baseUrl + cardPath. */
+  a2a?: A2AAgentSettings;
+}
+
+export interface A2AAgentSettings {
+  /** Path of the agent card below baseUrl (default /.well-known/agent-card.json). */
+  cardPath?: string;
+  /** How long a proxy keeps a fetched card (default 30s). */
+  cardCacheTtl?: Duration;
+  /** Extra request headers, each a literal value or a Secret's (exactly one of them). */
+  headers?: { name: string; value?: string; secretRef?: SecretKeyRef }[];
 }
 
 export interface RegistryModel {
@@ -173,6 +185,15 @@ export interface ConsumerSpec {
   /** When and how often a failed upstream call is tried again, on the same or the next target. */
   retry?: RetryPolicy;
   mcp?: { tools?: { registryRef: LocalRef; allow?: string[] }[] };
+  /** The A2A agents this consumer reaches at /{slug}/a2a/{name}. */
+  a2a?: { agents?: ConsumerAgent[] };
+}
+
+export interface ConsumerAgent {
+  /** A Registry of provider a2a. */
+  registryRef: LocalRef;
+  /** The `{agent}` path segment (default the Registry's name). */
+  name?: string;
 }
 
 export const RETRY_ON = ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] as const;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CompiledConsumer, CompiledRoute } from '../../../protocol/src';
 import { LB_STRATEGIES, type Consumer } from '../api/v1alpha1';
+import { compileConsumerA2A } from './a2a';
 import { checkLabel, nsName, oldestFirst, wholeNumber } from './common';
 import { compileMatch, reservedPrefixOf } from './match';
 import { compileRetry } from './retry';
@@ -123,6 +124,13 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
         unresolved.push({ registry: registryName, reason });
         continue;
       }
+      if (registry.provider === 'a2a') {
+        status.reject(
+          'Invalid',
+          `${tat}.registryRef: Registry '${t.registryRef.name}' is an A2A agent: list it in spec.a2a.agents`,
+        );
+        continue;
+      }
       const upstream = t.model ?? (route.model === '*' ? undefined : route.model);
       if (upstream !== undefined && registry.models.length > 0) {
         const served = registry.aliases[upstream] ?? upstream;
@@ -148,6 +156,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
   }
 
   const retry = compileRetry(status, spec.retry);
+  const a2a = compileConsumerA2A(status, spec.a2a, refs);
 
   if (!status.accepted || gateway !== 'accepted') return { status };
   return {
@@ -159,6 +168,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
       apiKeyHashes: [...apiKeyHashes].sort(),
       routes,
       retry,
+      ...(a2a ? { a2a } : {}),
     },
   };
 }

@@ -130,12 +130,14 @@ export class Compiler {
     for (const [name, body] of c.emitted) {
       const fleet = g.accepted.get(body.gateway)?.fleet ?? 'default';
       addTo(fleet, emit('Consumer', name, body));
-      for (const route of body.routes) {
-        for (const t of route.targets) {
-          const set = registryFleets.get(t.registry) ?? new Set<string>();
-          set.add(fleet);
-          registryFleets.set(t.registry, set);
-        }
+      const used = [
+        ...body.routes.flatMap((route) => route.targets.map((t) => t.registry)),
+        ...(body.a2a?.agents.map((a) => a.registry) ?? []),
+      ];
+      for (const registry of used) {
+        const set = registryFleets.get(registry) ?? new Set<string>();
+        set.add(fleet);
+        registryFleets.set(registry, set);
       }
     }
     for (const [name, body] of r.usable) {

@@ -7,14 +7,13 @@ import {
   type SecretKeyRef,
 } from '../api/v1alpha1';
 import { durationMs, nsName } from './common';
+import { compileA2AAgent } from './a2a';
 import { compileHealthCheck } from './health';
 import type { Refs } from './memo';
 import { StatusBuilder } from './status';
 
 /** Providers this release implements: the CRD's enum but for mcp, which is modelled but refused. */
-export const SUPPORTED_PROVIDERS: readonly CompiledProvider[] = PROVIDERS.filter(
-  (p): p is CompiledProvider & ProviderType => p !== 'mcp',
-);
+export const SUPPORTED_PROVIDERS: readonly ProviderType[] = PROVIDERS.filter((p) => p !== 'mcp');
 
 /** Each provider's public endpoint; `{region}`/`{location}` come from the provider's settings. */
 const DEFAULT_BASE_URL: Partial<Record<CompiledProvider, string>> = {
@@ -74,9 +73,11 @@ export function compileRegistries(
 export function compileRegistry(r: Registry, refs: Pick<Refs, 'secret'>): RegistryDraft {
   const status = new StatusBuilder('Registry', r.metadata);
   const spec = r.spec ?? ({} as Registry['spec']);
+  // The model-provider checks below see a2a as a provider with no defaults and no requirements.
   const provider = spec.provider as CompiledProvider;
+  const isA2A = spec.provider === 'a2a';
 
-  if (!SUPPORTED_PROVIDERS.includes(provider)) {
+  if (!SUPPORTED_PROVIDERS.includes(spec.provider)) {
     // Provider-specific checks would only add noise to an unsupported provider's condition.
     status.reject('Unsupported', `spec.provider: '${String(spec.provider)}' is not supported yet`);
   }
@@ -84,6 +85,7 @@ export function compileRegistry(r: Registry, refs: Pick<Refs, 'secret'>): Regist
     provider,
     azureApiVersion: spec.azure?.apiVersion ?? AZURE_API_VERSION,
   });
+  const a2a = compileA2AAgent(status, spec, refs);
   if (spec.mock !== undefined && provider !== 'mock') {
     status.reject('Invalid', "spec.mock: only allowed when spec.provider is 'mock'");
   }
@@ -110,7 +112,7 @@ export function compileRegistry(r: Registry, refs: Pick<Refs, 'secret'>): Regist
     );
   }
 
-  const supported = SUPPORTED_PROVIDERS.includes(provider);
+  const supported = SUPPORTED_PROVIDERS.includes(spec.provider);
   let baseUrl = spec.baseUrl ?? defaultBaseUrl(provider, spec) ?? '';
   if (provider === 'mock' || !supported) baseUrl = '';
   else if (!baseUrl) status.reject('Invalid', `spec.baseUrl: required for provider '${provider}'`);
@@ -208,7 +210,7 @@ export function compileRegistry(r: Registry, refs: Pick<Refs, 'secret'>): Regist
     status,
     body: {
       source: { namespace: status.namespace, name: r.metadata.name, generation: status.generation },
-      provider,
+      provider: isA2A ? 'a2a' : provider,
       baseUrl,
       ...(apiKey !== undefined ? { apiKey } : {}),
       ...(provider === 'azure-openai'
@@ -223,6 +225,7 @@ export function compileRegistry(r: Registry, refs: Pick<Refs, 'secret'>): Regist
       timeouts,
       healthCheck,
       ...(mock ? { mock } : {}),
+      ...(a2a ? { a2a } : {}),
     },
   };
 }

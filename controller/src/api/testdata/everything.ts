@@ -102,6 +102,14 @@ export const registry = {
       active: { interval: '10s', timeout: '1s', unhealthyThreshold: 3, healthyThreshold: 2, path: '/models' },
     },
     mock: { latency: '10ms', chunkDelay: '5ms', failureRate: 0.25, failureStatus: 503, reply: 'hello' },
+    a2a: {
+      cardPath: '/.well-known/agent-card.json',
+      cardCacheTtl: '10s',
+      headers: [
+        { name: 'X-Team', value: 'a' },
+        { name: 'X-Agent-Key', secretRef: { name: 'agent', key: 'key' } },
+      ],
+    },
   },
 } satisfies Registry;
 
@@ -136,6 +144,7 @@ export const consumer = {
     ],
     retry: { attempts: 4, perTryTimeout: '20s', backoff: '50ms', retryOn: ['ConnectError', 'RateLimited'] },
     mcp: { tools: [{ registryRef: { name: 'tools' }, allow: ['search'] }] },
+    a2a: { agents: [{ registryRef: { name: 'agent' }, name: 'helper' }] },
   },
 } satisfies Consumer;
 
