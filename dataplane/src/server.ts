@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import http from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
+import { AgentClient } from './a2a/upstream';
 import { ConfigStore } from './config/store';
 import { createOpsApp } from './ops/app';
 import { BudgetLedger } from './policies/budget/ledger';
@@ -124,7 +125,8 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const prober = new Prober({ health, probe: probes.probe, logger });
   prober.sync(store.current);
   const unwatchProbes = store.onChange((s) => prober.sync(s));
-  const proxy = createProxy({ store, adapters, metrics, logger, policies, health });
+  const agents = new AgentClient();
+  const proxy = createProxy({ store, adapters, metrics, logger, policies, health, agents });
   const ops = createOpsApp({ store, metrics, accepting: () => accepting, health });
 
   const proxyServer = await listen(http.createServer(proxy.listener), host, options.port ?? 8081);
@@ -152,6 +154,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       await closeServer(opsServer, 0);
       await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
       await probes.close();
+      await agents.close();
       await policies.close();
       logger.flush();
     },

@@ -3,6 +3,8 @@ import type { HttpBindings } from '@hono/node-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { CompiledProvider } from '../../../protocol/src';
+import { a2aPath, createA2AHandler } from '../a2a/handler';
+import type { AgentClient } from '../a2a/upstream';
 import { FORMATS, type FormatName } from '../formats';
 import type { StreamEvent, Usage } from '../formats/ir';
 import { sseText } from '../formats/wire';
@@ -60,6 +62,8 @@ export interface ProxyDeps {
   policies?: PolicyEngine;
   /** Upstream health and load, long-lived (outlives config changes); a fresh one by default. */
   health?: HealthRegistry;
+  /** Connections to A2A agents (`/{consumer}/a2a/{agent}`); the owner closes it. A fresh one by default. */
+  agents?: AgentClient;
 }
 
 type Env = { Bindings: Partial<HttpBindings> };
@@ -132,6 +136,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
     app.options(path, (c) => preflight(exchangeOf(c), c.req.param('consumer') ?? '', c.req.path, ep.op));
     app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path), ep.op));
   }
+  const a2a = createA2AHandler({ store, metrics, logger, limiter: policies.limiter, client: deps.agents });
+  app.all('/:consumer/a2a/*', (c) => a2a(exchangeOf(c), c.req.path));
   app.notFound((c) => refuse(exchangeOf(c), errors.unknownEndpoint(c.req.method, c.req.path)));
   app.onError((err, c) => {
     logger.error({ err, path: c.req.path }, 'unhandled error');
@@ -173,6 +179,14 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const ep = slash > 1 ? BY_REST.get(path.slice(slash)) : undefined;
     const x = nodeExchange(req, res);
     const method = req.method ?? 'GET';
+    if (!ep && a2aPath(path)) {
+      a2a(x, path).catch((err: unknown) => {
+        logger.error({ err, path }, 'unhandled error');
+        if (!res.headersSent) refuse(x, errors.internal());
+        else res.destroy();
+      });
+      return;
+    }
     if (!ep) {
       refuse(x, errors.unknownEndpoint(method, path));
       return;
