@@ -8,8 +8,10 @@ import type { AnyResource } from './types';
 export function redactResource(r: AnyResource): unknown {
   switch (r.kind) {
     case 'Registry': {
-      const { apiKey, ...rest } = r.body;
-      return { ...r, body: apiKey === undefined ? rest : { ...rest, apiKey: '[redacted]' } };
+      const { apiKey, a2a, ...rest } = r.body;
+      const body: Record<string, unknown> = apiKey === undefined ? rest : { ...rest, apiKey: '[redacted]' };
+      if (a2a) body.a2a = { ...a2a, headers: redactValues(a2a.headers) };
+      return { ...r, body };
     }
     case 'Consumer': {
       const { apiKeyHashes, ...rest } = r.body;
@@ -18,4 +20,8 @@ export function redactResource(r: AnyResource): unknown {
     default:
       return r;
   }
+}
+
+function redactValues(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(values).map((k) => [k, '[redacted]']));
 }
