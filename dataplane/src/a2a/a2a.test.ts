@@ -12,6 +12,7 @@ import type { CompiledRegistry } from '../../../protocol/src';
 import { ConfigStore } from '../config/store';
 import { startDataplane, type Dataplane } from '../server';
 import { startTestAgent, type TestAgent } from '../testing/a2a-agent';
+import { startMockServer, writeStream, type MockServer } from '../testing/mock-server';
 import { consumer, gateway, registry } from '../testing/resources';
 import { policy } from '../testing/usage-proxy';
 import { createLogger } from '../telemetry/logger';
@@ -23,6 +24,8 @@ import { createLogger } from '../telemetry/logger';
  */
 const AGENT_TOKEN = 'agent-secret';
 let agent: TestAgent;
+/** A misbehaving agent: a stream cut after its first event, HTML for JSON, a 401 for our credential. */
+let broken: MockServer;
 let dp: Dataplane;
 let base: string;
 const logLines: string[] = [];
@@ -43,6 +46,18 @@ const a2aSettings = (headers: Record<string, string> = {}): CompiledRegistry['a2
 
 beforeAll(async () => {
   agent = await startTestAgent(AGENT_TOKEN);
+  broken = await startMockServer(async ({ res, raw }) => {
+    const method = raw.length > 0 ? (JSON.parse(raw.toString()) as { method: string }).method : 'card';
+    if (method === 'SendStreamingMessage') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const event = `data: ${JSON.stringify({ jsonrpc: '2.0', id: 5, result: { task: { id: 't1', contextId: 'c1' } } })}\n\n`;
+      await writeStream(res, [event, event], { kind: 'dieMidStream', afterChunks: 1 });
+    } else if (method === 'SendMessage') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>oops</html>');
+    } else {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"who are you"}');
+    }
+  });
   const dead = await deadPort();
   const store = new ConfigStore();
   const agents = (...names: string[]) => ({
@@ -57,7 +72,8 @@ beforeAll(async () => {
       a2a: a2aSettings({ 'x-team': 'blue' }),
     }),
     registry('dead', { provider: 'a2a', baseUrl: `http://127.0.0.1:${dead}`, a2a: a2aSettings() }),
-    consumer('app', 'gw', ['key-app'], [], agents('planner', 'dead')),
+    registry('broken', { provider: 'a2a', baseUrl: `http://127.0.0.1:${broken.port}`, a2a: a2aSettings() }),
+    consumer('app', 'gw', ['key-app'], [], agents('planner', 'dead', 'broken')),
     consumer('other', 'gw', ['key-other'], [], agents()),
     consumer('limited', 'gw', ['key-limited'], [], agents('planner')),
     policy(
@@ -89,6 +105,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await dp.close(0);
   await agent.close();
+  await broken.close();
 });
 
 /** fetch with the consumer's key, as an A2A client configured for the gateway sends it. */
@@ -291,6 +308,54 @@ describe('A2A agents behind the gateway', () => {
     expect(body.error.code).toBe(-32000);
     expect(body.error.message).toMatch(/The agent 'default\/dead' is unreachable: ECONNREFUSED/);
     const card = await fetch(`${base}/app/a2a/dead/.well-known/agent-card.json`, {
+      headers: { 'x-api-key': 'key-app' },
+    });
+    expect(card.status).toBe(502);
+  });
+
+  it('ends a stream the agent cuts with a JSON-RPC error event, after the events it did send', async () => {
+    const res = await rpc(
+      '/app/a2a/broken',
+      { jsonrpc: '2.0', id: 5, method: 'SendStreamingMessage', params: {} },
+      { 'x-api-key': 'key-app', accept: 'text/event-stream' },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = (await res.text())
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => JSON.parse(e.slice(6)) as { id: number; result?: unknown; error?: { message: string } });
+    expect(events).toHaveLength(2);
+    expect(events[0]?.result).toEqual({ task: { id: 't1', contextId: 'c1' } });
+    expect(events[1]?.id).toBe(5);
+    expect(events[1]?.error?.message).toMatch(
+      /The agent 'default\/broken' is unreachable: .*The stream ended early\./,
+    );
+  });
+
+  it("says so when the agent answers other than JSON-RPC, or refuses the registry's credential", async () => {
+    const html = await rpc(
+      '/app/a2a/broken',
+      { jsonrpc: '2.0', id: 1, method: 'SendMessage', params: {} },
+      { 'x-api-key': 'key-app' },
+    );
+    expect(html.status).toBe(502);
+    expect(((await html.json()) as { error: { code: number; message: string } }).error).toEqual(
+      expect.objectContaining({
+        code: -32006,
+        message: expect.stringMatching(/invalid response: HTTP 200, text\/html/),
+      }),
+    );
+    const refused = await rpc(
+      '/app/a2a/broken',
+      { jsonrpc: '2.0', id: 2, method: 'GetTask', params: { id: 't' } },
+      { 'x-api-key': 'key-app' },
+    );
+    expect(refused.status).toBe(502);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+      /refused the registry credentials \(HTTP 401\)/,
+    );
+    const card = await fetch(`${base}/app/a2a/broken/.well-known/agent-card.json`, {
       headers: { 'x-api-key': 'key-app' },
     });
     expect(card.status).toBe(502);
