@@ -258,6 +258,68 @@ describe('A2A agents behind the gateway', () => {
     expect(((await get.json()) as { result: { id: string } }).result.id).toBe(body.result.id);
   });
 
+  it('relays push-notification configs (v0.3 names) and rewrites the extended card like the public one', async () => {
+    const headers = { 'x-api-key': 'key-app', 'a2a-version': '0.3' };
+    const send = await rpc(
+      '/app/a2a/planner',
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'message/send',
+        params: {
+          message: { kind: 'message', messageId: 'p1', role: 'user', parts: [{ kind: 'text', text: 'p' }] },
+        },
+      },
+      headers,
+    );
+    const taskId = ((await send.json()) as { result: { id: string } }).result.id;
+    const config = { id: 'hook-1', url: 'https://hooks.example.com/a2a', token: 'tok' };
+    const set = await rpc(
+      '/app/a2a/planner',
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tasks/pushNotificationConfig/set',
+        params: { taskId, pushNotificationConfig: config },
+      },
+      headers,
+    );
+    expect(set.status).toBe(200);
+    expect(((await set.json()) as { result: unknown }).result).toMatchObject({
+      taskId,
+      pushNotificationConfig: config,
+    });
+    const get = await rpc(
+      '/app/a2a/planner',
+      {
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tasks/pushNotificationConfig/get',
+        params: { id: taskId, pushNotificationConfigId: 'hook-1' },
+      },
+      headers,
+    );
+    expect(((await get.json()) as { result: unknown }).result).toMatchObject({
+      taskId,
+      pushNotificationConfig: config,
+    });
+
+    const extended = await rpc(
+      '/app/a2a/planner',
+      { jsonrpc: '2.0', id: 4, method: 'GetExtendedAgentCard', params: {} },
+      { 'x-api-key': 'key-app', 'a2a-version': '1.0' },
+    );
+    const card = (
+      (await extended.json()) as { result: { description: string; supportedInterfaces: { url: string }[] } }
+    ).result;
+    expect(card.description).toBe('The extended card.');
+    expect(card.supportedInterfaces.map((i) => i.url)).toEqual([
+      `${base}/app/a2a/planner`,
+      `${base}/app/a2a/planner`,
+    ]);
+    expect(JSON.stringify(card)).not.toContain(agent.url);
+  });
+
   it('refuses without a key (401) and with another consumer\u2019s key (403), before the agent sees anything', async () => {
     const before = agent.seen.length;
     const none = await rpc('/app/a2a/planner', { jsonrpc: '2.0', id: 1, method: 'SendMessage', params: {} });

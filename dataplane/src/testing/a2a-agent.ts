@@ -5,6 +5,7 @@ import { AgentCard, Artifact, Message, Task, TaskStatus } from '@a2a-js/sdk';
 import {
   AgentEvent,
   DefaultRequestHandler,
+  InMemoryPushNotificationStore,
   InMemoryTaskStore,
   type AgentExecutor,
   type ExecutionEventBus,
@@ -16,7 +17,8 @@ import { agentCardHandler, jsonRpcHandler, UserBuilder } from '@a2a-js/sdk/serve
  * A real A2A agent built with the SDK's server pieces (DefaultRequestHandler, an AgentExecutor,
  * the Express JSON-RPC and card handlers, v0.3 compatibility on), for tests of the gateway's A2A
  * endpoint. It refuses requests without `Authorization: Bearer {token}` and records every request's
- * headers. What it does depends on the first text of the message:
+ * headers. It keeps push-notification configs (never sending any: its tasks end before one is set)
+ * and serves an extended card. What it does depends on the first text of the message:
  *
  * - `wait`: the task stays working until it is cancelled (then `canceled`), at most 10 s;
  * - `count N`: N artifact updates 150 ms apart, then completed (a stream to watch arrive);
@@ -110,14 +112,22 @@ export async function startTestAgent(token: string): Promise<TestAgent> {
       { url, protocolBinding: 'JSONRPC', protocolVersion: '0.3' },
       { url: 'grpc://127.0.0.1:1', protocolBinding: 'GRPC', protocolVersion: '1.0' },
     ],
-    capabilities: { streaming: true, pushNotifications: false },
+    capabilities: { streaming: true, pushNotifications: true, extendedAgentCard: true },
     securitySchemes: { agentToken: { httpAuthSecurityScheme: { scheme: 'Bearer' } } },
     securityRequirements: [{ schemes: { agentToken: { list: [] } } }],
     defaultInputModes: ['text/plain'],
     defaultOutputModes: ['text/plain'],
     skills: [{ id: 'echo', name: 'Echo', description: 'Echoes text.', tags: ['echo'] }],
   });
-  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), new TestExecutor());
+  const handler = new DefaultRequestHandler(
+    card,
+    new InMemoryTaskStore(),
+    new TestExecutor(),
+    undefined,
+    new InMemoryPushNotificationStore(),
+    undefined,
+    async () => ({ ...card, description: 'The extended card.' }),
+  );
   app.use((req, res, next) => {
     seen.push(req.headers);
     if (req.headers.authorization !== `Bearer ${token}`) {
