@@ -10,7 +10,10 @@ import {
 } from '@a2a-js/sdk/client';
 import type { CompiledRegistry } from '../../../protocol/src';
 import { ConfigStore } from '../config/store';
+import { createProxy } from '../proxy/app';
+import { AgentClient } from './upstream';
 import { startDataplane, type Dataplane } from '../server';
+import { createMetrics } from '../telemetry/metrics';
 import { startTestAgent, type TestAgent } from '../testing/a2a-agent';
 import { startMockServer, writeStream, type MockServer } from '../testing/mock-server';
 import { consumer, gateway, registry } from '../testing/resources';
@@ -27,6 +30,7 @@ let agent: TestAgent;
 /** A misbehaving agent: a stream cut after its first event, HTML for JSON, a 401 for our credential. */
 let broken: MockServer;
 let dp: Dataplane;
+const store = new ConfigStore();
 let base: string;
 const logLines: string[] = [];
 
@@ -52,6 +56,9 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const event = `data: ${JSON.stringify({ jsonrpc: '2.0', id: 5, result: { task: { id: 't1', contextId: 'c1' } } })}\n\n`;
       await writeStream(res, [event, event], { kind: 'dieMidStream', afterChunks: 1 });
+    } else if (method === 'CancelTask') {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: 9, error: { code: -32603, message: 'agent crashed' } }));
     } else if (method === 'SendMessage') {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html>oops</html>');
     } else {
@@ -59,7 +66,6 @@ beforeAll(async () => {
     }
   });
   const dead = await deadPort();
-  const store = new ConfigStore();
   const agents = (...names: string[]) => ({
     a2a: { agents: names.map((n) => ({ name: n, registry: `default/${n}` })) },
   });
@@ -417,6 +423,17 @@ describe('A2A agents behind the gateway', () => {
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
       /refused the registry credentials \(HTTP 401\)/,
     );
+    const crashed = await rpc(
+      '/app/a2a/broken',
+      { jsonrpc: '2.0', id: 9, method: 'CancelTask', params: { id: 't' } },
+      { 'x-api-key': 'key-app' },
+    );
+    expect(crashed.status).toBe(502);
+    expect(await crashed.json()).toEqual({
+      jsonrpc: '2.0',
+      id: 9,
+      error: { code: -32603, message: 'agent crashed' },
+    });
     const card = await fetch(`${base}/app/a2a/broken/.well-known/agent-card.json`, {
       headers: { 'x-api-key': 'key-app' },
     });
@@ -456,6 +473,26 @@ describe('A2A agents behind the gateway', () => {
     expect(((await limited.json()) as { error: { data: { type: string } } }).error.data.type).toBe(
       'rate_limit_exceeded',
     );
+  });
+
+  it('answers through the Hono app as through the Node listener', async () => {
+    const agents = new AgentClient();
+    const { app } = createProxy({
+      agents,
+      store,
+      adapters: {},
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: dp.logger,
+    });
+    const res = await app.request('http://127.0.0.1/app/a2a/planner/.well-known/agent-card.json', {
+      headers: { 'x-api-key': 'key-app', 'a2a-version': '1.0' },
+    });
+    expect(res.status).toBe(200);
+    const card = (await res.json()) as { supportedInterfaces: { url: string }[] };
+    expect(card.supportedInterfaces[0]?.url).toBe('http://127.0.0.1/app/a2a/planner');
+    const refused = await app.request('http://127.0.0.1/app/a2a/planner', { method: 'POST', body: '{}' });
+    expect(refused.status).toBe(401);
+    await agents.close();
   });
 
   it('counts requests by consumer, agent, method and result, and logs each with its method', async () => {

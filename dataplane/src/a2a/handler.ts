@@ -222,10 +222,11 @@ export function createA2AHandler(deps: A2AHandlerDeps): A2AHandler {
         if (!rewritten.ok) throw invalidAgentResponse(registry, rewritten.reason);
         out = JSON.stringify({ ...answer, result: rewritten.card });
       }
-      o.status = res.status;
+      // The agent's own JSON-RPC answer goes back as it is; its crash (5xx) is the gateway's 502.
+      o.status = res.status >= 500 ? 502 : res.status;
       o.result = 'error' in answer ? 'error' : 'ok';
       finish(o, start);
-      return x.respond(res.status, { ...headers, 'content-type': JSON_TYPE }, out);
+      return x.respond(o.status, { ...headers, 'content-type': JSON_TYPE }, out);
     } catch (err) {
       const e = err instanceof GatewayError ? err : unexpected(err);
       o.status = e.status;
