@@ -11,9 +11,10 @@ import { authenticate, findConsumer, findGateway, presentedKey } from '../proxy/
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import { gatewayUrlOf, rewriteCard } from './card';
-import { checkRpcRequest, gatewayRpcError, sseEvent, type RpcId, type RpcRequest } from './jsonrpc';
+import { checkRpcRequest, gatewayRpcError, type RpcId, type RpcRequest } from './jsonrpc';
 import { a2aMetrics } from './metrics';
-import { AgentClient, agentUnreachable, collect } from './upstream';
+import { agentRefused, agentUnreachable, invalidAgentResponse, relay } from './failures';
+import { AgentClient, collect } from './upstream';
 
 /**
  * `/{consumer}/a2a/{agent}` on the proxy port: an A2A agent behind the gateway.
@@ -274,54 +275,6 @@ function agentOf(
     );
   }
   return r.body as CompiledRegistry;
-}
-
-/**
- * The agent's SSE body, chunk by chunk as it arrives. When it fails mid-stream (dead agent, idle
- * timeout), one more event carries a JSON-RPC error for the request, then the stream ends.
- */
-async function* relay(
-  body: AsyncIterable<Uint8Array>,
-  id: RpcId,
-  registry: CompiledRegistry,
-  signal: AbortSignal,
-  onError: (e: GatewayError) => void,
-): AsyncGenerator<Uint8Array> {
-  let ended = true;
-  try {
-    for await (const chunk of body) {
-      ended = chunk.byteLength > 0 && chunk[chunk.byteLength - 1] === 0x0a;
-      yield chunk;
-    }
-  } catch (err) {
-    const e = agentUnreachable(registry, err, signal);
-    onError(e);
-    const event = sseEvent(
-      gatewayRpcError(id, new GatewayError(e.status, e.code, `${e.message} The stream ended early.`)),
-    );
-    yield Buffer.from(ended ? event : `\n\n${event}`);
-  }
-}
-
-function agentRefused(registry: CompiledRegistry, status: number, what: string): GatewayError {
-  const name = `${registry.source.namespace}/${registry.source.name}`;
-  if (status === 401 || status === 403) {
-    return new GatewayError(502, 'upstream_error', `The agent '${name}' refused ${what} (HTTP ${status}).`);
-  }
-  return new GatewayError(
-    502,
-    'upstream_error',
-    `The agent '${name}' failed to serve ${what} (HTTP ${status}).`,
-  );
-}
-
-function invalidAgentResponse(registry: CompiledRegistry, detail: string): GatewayError {
-  const name = `${registry.source.namespace}/${registry.source.name}`;
-  return new GatewayError(
-    502,
-    'invalid_agent_response',
-    `The agent '${name}' sent an invalid response: ${detail}.`,
-  );
 }
 
 function parseJson(body: Buffer): unknown {

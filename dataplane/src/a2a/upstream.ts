@@ -1,7 +1,6 @@
 import { Pool } from 'undici';
 import type { CompiledRegistry } from '../../../protocol/src';
-import { isTimeoutError } from '../providers/http';
-import { GatewayError } from '../proxy/errors';
+import { agentUnreachable } from './failures';
 
 /**
  * The proxy's side of an A2A agent: JSON-RPC POSTs to the registry's baseUrl and card GETs from
@@ -142,29 +141,6 @@ export class AgentClient {
     }
     return b;
   }
-}
-
-/** A failed call to the agent, in words: which agent, and what went wrong (never a credential). */
-export function agentUnreachable(
-  registry: CompiledRegistry,
-  err: unknown,
-  signal?: AbortSignal,
-): GatewayError {
-  if (err instanceof GatewayError) return err;
-  const name = `${registry.source.namespace}/${registry.source.name}`;
-  if (signal?.aborted) {
-    return new GatewayError(504, 'upstream_timeout', `The agent '${name}' did not answer in time.`);
-  }
-  if (isTimeoutError(err)) {
-    return new GatewayError(
-      504,
-      'upstream_timeout',
-      `The agent '${name}' did not answer in time (${err.message}).`,
-    );
-  }
-  const code = (err as { code?: unknown } | null)?.code;
-  const detail = typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
-  return new GatewayError(502, 'upstream_error', `The agent '${name}' is unreachable: ${detail}.`);
 }
 
 export async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
