@@ -95,6 +95,19 @@ beforeAll(async () => {
       },
       [{ kind: 'Consumer', name: 'default/limited' }],
     ),
+    policy(
+      'browser-clients',
+      {
+        cors: {
+          allowOrigins: ['https://inspector.example.com'],
+          allowMethods: ['GET', 'POST'],
+          allowHeaders: ['authorization', 'content-type', 'a2a-version'],
+          exposeHeaders: ['x-request-id'],
+          allowCredentials: false,
+        },
+      },
+      [{ kind: 'Consumer', name: 'default/app' }],
+    ),
   ]);
   const logger = createLogger({
     destination: new Writable({
@@ -438,6 +451,29 @@ describe('A2A agents behind the gateway', () => {
       headers: { 'x-api-key': 'key-app' },
     });
     expect(card.status).toBe(502);
+  });
+
+  it("answers a browser's preflight with the consumer's CORS policy, and marks its requests", async () => {
+    const origin = 'https://inspector.example.com';
+    const preflight = await fetch(`${base}/app/a2a/planner`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+    const res = await rpc(
+      '/app/a2a/planner',
+      { jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'x' } },
+      { origin, authorization: 'Bearer key-app' },
+    );
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    // A consumer without a CORS policy has nothing to answer a preflight with.
+    const none = await fetch(`${base}/other/a2a/planner`, { method: 'OPTIONS', headers: { origin } });
+    expect(none.status).toBe(405);
   });
 
   it('answers bad JSON-RPC with JSON-RPC errors, never a 500', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CompiledRateLimit, CompiledRegistry } from '../../../protocol/src';
 import type { RuntimeConsumer } from '../config/snapshot';
 import type { ConfigStore } from '../config/store';
+import type { PolicyEngine } from '../policies/engine';
 import { RateLimiter } from '../policies/rate-limit/limiter';
 import { rateLimitGate, type RateLimited } from '../policies/rate-limit/plugin';
 import { readBody } from '../proxy/body';
@@ -37,6 +38,8 @@ export interface A2AHandlerDeps {
   logger: Logger;
   /** The rate limiter the consumer's rateLimit plugin counts with (shared with LLM requests). */
   limiter?: RateLimiter;
+  /** The consumers' pipelines: their edge hooks (CORS) answer preflights and add headers. */
+  policies?: PolicyEngine;
   client?: AgentClient;
 }
 
@@ -116,13 +119,27 @@ export function createA2AHandler(deps: A2AHandlerDeps): A2AHandler {
       o.method = isCard ? 'card' : 'other';
       if (!isCard && parts.rest !== '' && parts.rest !== '/') throw errors.unknownEndpoint(x.method, path);
       const wanted = isCard ? 'GET' : 'POST';
-      if (x.method !== wanted) throw errors.methodNotAllowed(x.method, path);
+      if (x.method !== wanted && x.method !== 'OPTIONS') throw errors.methodNotAllowed(x.method, path);
 
       const snapshot = store.current;
       const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
       o.gateway = gateway.config.slug;
       const consumer = findConsumer(gateway, parts.consumer);
       o.consumer = consumer.config.slug;
+      // CORS, as for LLM requests: a preflight is answered before authentication (it has no key).
+      const edge = { method: x.method, header: (n: string) => x.header(n), responseHeaders: extra };
+      const preflight = deps.policies?.pipelineFor(consumer.plugins).edge(edge);
+      if (x.method === 'OPTIONS') {
+        if (!preflight) throw errors.methodNotAllowed(x.method, path);
+        o.status = preflight.status;
+        o.result = 'preflight';
+        finish(o, start);
+        return x.respond(
+          preflight.status,
+          { ...extra, ...preflight.headers, 'x-request-id': o.requestId },
+          '',
+        );
+      }
       const keyDigest = authenticate(consumer, presentedKey(x));
       // The request is read before the agent is looked up, so that every answer carries its id.
       let rpc: RpcRequest | undefined;

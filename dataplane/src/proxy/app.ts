@@ -136,7 +136,14 @@ export function createProxy(deps: ProxyDeps): Proxy {
     app.options(path, (c) => preflight(exchangeOf(c), c.req.param('consumer') ?? '', c.req.path, ep.op));
     app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path), ep.op));
   }
-  const a2a = createA2AHandler({ store, metrics, logger, limiter: policies.limiter, client: deps.agents });
+  const a2a = createA2AHandler({
+    store,
+    metrics,
+    logger,
+    policies,
+    limiter: policies.limiter,
+    client: deps.agents,
+  });
   app.all('/:consumer/a2a/*', (c) => a2a(exchangeOf(c), c.req.path));
   app.notFound((c) => refuse(exchangeOf(c), errors.unknownEndpoint(c.req.method, c.req.path)));
   app.onError((err, c) => {
