@@ -28,7 +28,8 @@ import { AgentClient, collect } from './upstream';
  *   caller's key is never sent on.
  *
  * Same gateway discovery and API keys as LLM traffic, then the consumer's rateLimit and its body
- * limit (requestSize.maxBodyBytes). Every refusal is a JSON-RPC error object with the HTTP status
+ * limit (requestSize.maxBodyBytes); its cors policy answers preflights (`OPTIONS`, before
+ * authentication) and adds its headers to every answer. Every refusal is a JSON-RPC error object with the HTTP status
  * the gateway would give an LLM request (401, 403, 404, 413, 429, 502, 504), never a 500; `data.type`
  * carries the gateway's error code. An agent the consumer does not list is a 404, as an unknown one.
  */
