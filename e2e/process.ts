@@ -30,19 +30,23 @@ export async function startTollgate(
     command = 'run',
     timeoutMs = 15_000,
     cli = CLI,
+    stdin,
   }: {
     command?: 'run' | 'dataplane' | 'controller';
     timeoutMs?: number;
     /** Another build's entry point (a proxy of another release in a version-skew test). */
     cli?: string;
+    /** Written to the process's standard input (`-f -`), which is then closed. */
+    stdin?: string;
   } = {},
 ): Promise<RunningTollgate> {
   const ports = command === 'controller' ? ['--discovery-port', '0'] : ['--port', '0'];
   const proc = spawn(process.execPath, [cli, command, ...ports, '--ops-port', '0', ...args], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info' },
   });
+  if (stdin !== undefined) proc.stdin?.end(stdin);
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -98,4 +102,22 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Runs a command to its end (the built CLI by default), feeding it `input` on standard input. */
+export function runToEnd(
+  args: string[],
+  o: { command?: string; input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [command, argv] = o.command === undefined ? [process.execPath, [CLI, ...args]] : [o.command, args];
+  return new Promise((resolve, reject) => {
+    const proc = spawn(command, argv, { cwd: o.cwd ?? ROOT, env: o.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.once('error', reject);
+    proc.once('close', (code) => resolve({ code, stdout, stderr }));
+    proc.stdin?.end(o.input ?? '');
+  });
 }

@@ -132,13 +132,13 @@ describe('hot reload and graceful shutdown (real process)', () => {
       );
       await eventually(async () => (await ask()) === 'reloaded reply');
 
-      // a broken edit: the last good config stays and the reason is logged
+      // a broken edit: the object keeps its last good version and the reason is logged
+      const brokenMsg =
+        'manifests have errors; the objects they held keep their previous version, other changes apply';
       await writeFile(registryFile, original.replace('provider: mock', 'provider: 12'));
-      await eventually(() =>
-        tg.logs.some((l) => l.msg === 'manifests rejected; keeping the last good config'),
-      );
+      await eventually(() => tg.logs.some((l) => l.msg === brokenMsg));
       expect(await ask()).toBe('reloaded reply');
-      const rejected = tg.logs.find((l) => l.msg === 'manifests rejected; keeping the last good config');
+      const rejected = tg.logs.find((l) => l.msg === brokenMsg);
       expect(JSON.stringify(rejected)).toContain('registry.yaml');
 
       // a slow stream is in flight when SIGTERM arrives: it finishes, readiness drops, the process exits 0

@@ -285,7 +285,10 @@ describe('the Node front door routes like the Hono app', () => {
   it.each([
     ['GET', '/app/v1/chat/completions', 405, 'method_not_allowed'],
     ['POST', '/app/v1/images/generations', 404, 'unknown_url'],
-    ['POST', '/v1/chat/completions', 404, 'unknown_url'],
+    ['POST', '/v1/chat/completions', 401, 'missing_api_key'], // key-only addressing: the key decides
+    ['GET', '/v1/chat/completions', 405, 'method_not_allowed'],
+    ['GET', '/app/v1/models/a/b', 404, 'unknown_url'],
+    ['POST', '/v1/v2/chat/completions', 404, 'unknown_url'],
     ['POST', '//v1/chat/completions', 404, 'unknown_url'],
     ['POST', '/app/v1/chat/completions/', 404, 'unknown_url'],
     ['POST', '/nobody/v1/chat/completions?x=1', 404, 'consumer_not_found'],

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_HTTP_LIMITS } from '../../dataplane/src/proxy/http-server';
 
 /** Every server flag has an environment variable; the flag wins. */
 export const DEFAULTS = { host: '127.0.0.1', port: 8081, opsPort: 9091, gracePeriodSeconds: 10 };
@@ -12,6 +13,8 @@ export interface ServeFlags {
   logLevel: string | undefined;
   /** Redis for shared rate-limit counters; undefined: in-process counters. */
   redisUrl: string | undefined;
+  /** Open connections the proxy port accepts at most. */
+  maxConnections: number;
 }
 
 export interface RunFlags extends ServeFlags {
@@ -22,13 +25,14 @@ export interface RunFlags extends ServeFlags {
 
 export class UsageError extends Error {}
 
-const SERVE_OPTIONS = {
+export const SERVE_OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   'ops-port': { type: 'string' },
   'grace-period': { type: 'string' },
   'log-level': { type: 'string' },
   'redis-url': { type: 'string' },
+  'max-connections': { type: 'string' },
 } as const;
 
 type ServeValues = { [K in keyof typeof SERVE_OPTIONS]?: string };
@@ -40,20 +44,23 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
     opsPort: port('--ops-port', values['ops-port'] ?? env.TOLLGATE_OPS_PORT, DEFAULTS.opsPort),
     ...lifecycleFlags(values, env),
     redisUrl: redisUrl(values['redis-url'] ?? env.TOLLGATE_REDIS_URL),
+    maxConnections: positiveInteger(
+      '--max-connections',
+      values['max-connections'] ?? env.TOLLGATE_MAX_CONNECTIONS,
+      DEFAULT_HTTP_LIMITS.maxConnections,
+    ),
   };
 }
 
+export const RUN_OPTIONS = {
+  ...SERVE_OPTIONS,
+  file: { type: 'string', short: 'f', multiple: true },
+  fleet: { type: 'string' },
+  'no-watch': { type: 'boolean' },
+} as const;
+
 export function parseRunFlags(argv: string[], env: NodeJS.ProcessEnv): RunFlags {
-  const { values } = parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
-      ...SERVE_OPTIONS,
-      file: { type: 'string', short: 'f', multiple: true },
-      fleet: { type: 'string' },
-      'no-watch': { type: 'boolean' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, allowPositionals: false, options: RUN_OPTIONS });
   return {
     ...serveFlags(values, env),
     files: requireFiles(values.file),
@@ -111,6 +118,15 @@ export function port(flag: string, raw: string | undefined, fallback: number): n
   return n;
 }
 
+/** A whole number of at least 1. */
+function positiveInteger(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} must be a whole number >= 1, got '${raw}'`);
+  return n;
+}
+
 /** A non-negative number, optionally suffixed `s` (`10` or `10s`). */
 export function seconds(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -144,20 +160,18 @@ export interface DataplaneFlags extends ServeFlags {
   tokenFile: string | undefined;
 }
 
+export const DATAPLANE_OPTIONS = {
+  ...SERVE_OPTIONS,
+  discovery: { type: 'string' },
+  fleet: { type: 'string' },
+  'node-id': { type: 'string' },
+  'discovery-ca': { type: 'string' },
+  'token-file': { type: 'string' },
+} as const;
+
 /** `tollgate dataplane`: the proxy fed by the controller's discovery stream instead of files. */
 export function parseDataplaneFlags(argv: string[], env: NodeJS.ProcessEnv): DataplaneFlags {
-  const { values } = parseArgs({
-    args: argv,
-    allowPositionals: false,
-    options: {
-      ...SERVE_OPTIONS,
-      discovery: { type: 'string' },
-      fleet: { type: 'string' },
-      'node-id': { type: 'string' },
-      'discovery-ca': { type: 'string' },
-      'token-file': { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, allowPositionals: false, options: DATAPLANE_OPTIONS });
   const discovery = values.discovery ?? env.TOLLGATE_DISCOVERY;
   if (!discovery) throw new UsageError('--discovery <host:port> (or TOLLGATE_DISCOVERY) is required');
   return {

@@ -22,30 +22,32 @@ export interface ControllerFlags {
   logLevel: string | undefined;
 }
 
+export const CONTROLLER_OPTIONS = {
+  kubeconfig: { type: 'string' },
+  host: { type: 'string' },
+  'discovery-port': { type: 'string' },
+  'ops-port': { type: 'string' },
+  namespaces: { type: 'string' },
+  namespace: { type: 'string' },
+  identity: { type: 'string' },
+  'tls-secret': { type: 'string' },
+  'ca-configmap': { type: 'string' },
+  'service-name': { type: 'string' },
+  insecure: { type: 'boolean' },
+  'token-audience': { type: 'string' },
+  'dataplane-accounts': { type: 'string' },
+  'lease-name': { type: 'string' },
+  'lease-duration': { type: 'string' },
+  'grace-period': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
 /** `tollgate controller`: every flag also has an environment variable; the flag wins. */
 export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv): ControllerFlags {
   const { values } = parseArgs({
     args: argv,
     allowPositionals: false,
-    options: {
-      kubeconfig: { type: 'string' },
-      host: { type: 'string' },
-      'discovery-port': { type: 'string' },
-      'ops-port': { type: 'string' },
-      namespaces: { type: 'string' },
-      namespace: { type: 'string' },
-      identity: { type: 'string' },
-      'tls-secret': { type: 'string' },
-      'ca-configmap': { type: 'string' },
-      'service-name': { type: 'string' },
-      insecure: { type: 'boolean' },
-      'token-audience': { type: 'string' },
-      'dataplane-accounts': { type: 'string' },
-      'lease-name': { type: 'string' },
-      'lease-duration': { type: 'string' },
-      'grace-period': { type: 'string' },
-      'log-level': { type: 'string' },
-    },
+    options: CONTROLLER_OPTIONS,
   });
   const namespace = values.namespace ?? env.POD_NAMESPACE ?? 'tollgate-system';
   const leaseDurationSeconds = seconds(

@@ -2,9 +2,20 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Compiler, type CompileResult } from '../../controller/src/compile';
-import { formatManifestError, loadManifests, manifestFiles } from '../../controller/src/manifests/load';
+import {
+  formatManifestError,
+  formatSkipped,
+  loadManifests,
+  manifestFiles,
+  STDIN,
+  type LoadResult,
+} from '../../controller/src/manifests/load';
+import type { Secret } from '../../controller/src/api/v1alpha1';
 import { resourceKey, type AnyResource } from '../../protocol/src';
 import { startDataplane, type Dataplane, type DataplaneOptions } from '../../dataplane/src';
+import { ManifestHistory } from './manifest-history';
+import { reloadMetrics } from './reload-metrics';
+import { expandSecretRefs } from './secret-refs';
 
 /**
  * Standalone mode: the controller's compile feeding the dataplane's config store in one process,
@@ -28,20 +39,53 @@ export interface Standalone {
 }
 
 export class ManifestLoadError extends Error {
-  constructor(readonly problems: string[]) {
+  /** `notes`: documents of other APIs that were skipped, worth telling beside the errors. */
+  constructor(
+    readonly problems: string[],
+    readonly notes: string[] = [],
+  ) {
     super(`the manifests have ${problems.length} error(s):\n  ${problems.join('\n  ')}`);
     this.name = 'ManifestLoadError';
   }
 }
 
+/** A compile of the manifests, and a notice for each document of another API that was left out. */
+export type BuiltConfig = CompileResult & { skipped: string[] };
+
 /**
- * Load, validate and compile; throws ManifestLoadError listing every schema error. A reload passes
- * the compiler it kept, so objects whose files did not change are not compiled again.
+ * Load, validate, expand `${env:…}` / `${file:…}` Secret values (secret-refs.ts) and compile;
+ * throws ManifestLoadError listing every schema error. A reload passes the compiler it kept, so
+ * objects whose files did not change are not compiled again.
  */
-export async function buildConfig(paths: string[], compiler = new Compiler()): Promise<CompileResult> {
+export async function buildConfig(paths: string[], compiler = new Compiler()): Promise<BuiltConfig> {
   const loaded = await loadManifests(paths);
-  if (loaded.errors.length > 0) throw new ManifestLoadError(loaded.errors.map(formatManifestError));
-  return compiler.compile({ objects: loaded.objects, secrets: loaded.secrets });
+  const secrets = expandSecretRefs(loaded.secrets);
+  const problems = [...loaded.errors.map(formatManifestError), ...secrets.errors];
+  const skipped = loaded.skipped.map(formatSkipped);
+  if (problems.length > 0) throw new ManifestLoadError(problems, skipped);
+  const result = compiler.compile({ objects: loaded.objects, secrets: secrets.secrets });
+  return { ...result, skipped };
+}
+
+/**
+ * The manifests with `${env:…}` / `${file:…}` Secret values expanded. A Secret that cannot be
+ * expanded does not load and is an error of its file, so a reload keeps its previous version.
+ */
+async function loadExpanded(paths: string[]): Promise<LoadResult> {
+  const loaded = await loadManifests(paths);
+  const errors = [...loaded.errors];
+  const secrets: Secret[] = [];
+  for (const secret of loaded.secrets) {
+    const expanded = expandSecretRefs([secret]);
+    if (expanded.errors.length === 0) {
+      secrets.push(...expanded.secrets);
+      continue;
+    }
+    const key = `Secret/${secret.metadata.namespace ?? 'default'}/${secret.metadata.name}`;
+    const file = loaded.files?.get(key) ?? paths.join(', ');
+    for (const message of expanded.errors) errors.push({ file, document: 0, path: '', message });
+  }
+  return { ...loaded, secrets, errors };
 }
 
 export function selectFleet(result: CompileResult, fleet: string | undefined): AnyResource[] {
@@ -52,22 +96,45 @@ export function selectFleet(result: CompileResult, fleet: string | undefined): A
 
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
   const compiler = new Compiler();
-  const initial = await buildConfig(options.paths, compiler);
+  const history = new ManifestHistory();
+  const loaded = await loadExpanded(options.paths);
+  const first = { ...history.next(loaded), skipped: loaded.skipped.map(formatSkipped) };
+  // Nothing was served before: a first load with errors is refused whole, as `validate` would.
+  if (first.errors.length > 0) {
+    throw new ManifestLoadError(first.errors.map(formatManifestError), first.skipped);
+  }
+  const initial = compiler.compile(first.input);
   const dataplane = await startDataplane(options);
   const { logger, store } = dataplane;
+  const metrics = reloadMetrics(dataplane.metrics.registry);
+  for (const notice of first.skipped) logger.info(notice);
   let fingerprint = '';
 
-  const apply = (result: CompileResult): boolean => {
+  /** Logs what was left out and counts the load; true when nothing was. */
+  const report = (result: CompileResult, kept: readonly string[]): boolean => {
+    let clean = kept.length === 0;
+    for (const key of kept) {
+      const [kind, namespace, name] = key.split('/');
+      logger.warn(
+        { kind, namespace, name },
+        `${key}: its file has errors; the version loaded before is still served`,
+      );
+    }
     for (const s of result.statuses) {
       for (const c of s.conditions) {
-        if (c.status !== 'True') {
-          logger.warn(
-            { kind: s.kind, namespace: s.namespace, name: s.name, condition: c.type, reason: c.reason },
-            c.message,
-          );
-        }
+        if (c.status === 'True') continue;
+        clean = false;
+        logger.warn(
+          { kind: s.kind, namespace: s.namespace, name: s.name, condition: c.type, reason: c.reason },
+          c.message,
+        );
       }
     }
+    if (clean) metrics.succeeded(new Date());
+    else metrics.failed();
+    return clean;
+  };
+  const apply = (result: CompileResult): boolean => {
     const resources = selectFleet(result, options.fleet);
     const next = resources.map((r) => `${resourceKey(r)}@${r.version}`).join(',');
     if (next === fingerprint) return false;
@@ -76,6 +143,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     logger.info({ serial: snapshot.serial, resources: resources.length }, 'config applied');
     return true;
   };
+  report(initial, []);
   apply(initial);
   store.markSynced();
 
@@ -83,11 +151,20 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const reload = (): Promise<boolean> => {
     reloading = reloading.then(async () => {
       try {
-        return apply(await buildConfig(options.paths, compiler));
+        const revision = history.next(await loadExpanded(options.paths));
+        if (revision.errors.length > 0) {
+          // Per object: what the broken files held before stays; every other edit applies.
+          logger.error(
+            { problems: revision.errors.map(formatManifestError), kept: revision.kept },
+            'manifests have errors; the objects they held keep their previous version, other changes apply',
+          );
+        }
+        const result = compiler.compile(revision.input);
+        report(result, revision.kept);
+        return apply(result);
       } catch (err) {
-        // A broken edit never replaces a working config.
-        const problems = err instanceof ManifestLoadError ? err.problems : [String(err)];
-        logger.error({ problems }, 'manifests rejected; keeping the last good config');
+        metrics.failed();
+        logger.error({ err: String(err) }, 'reload failed; the config in use is unchanged');
         return false;
       }
     });
@@ -125,6 +202,7 @@ async function watchPaths(
   };
   const dirs = new Map<string, ((name: string) => boolean) | undefined>();
   for (const p of paths) {
+    if (p === STDIN) continue; // read once
     const abs = path.resolve(p);
     if ((await stat(abs)).isDirectory()) {
       dirs.set(abs, undefined);

@@ -3,47 +3,14 @@ import { stringify } from 'yaml';
 import { redactResource } from '../../protocol/src';
 import { createLogger, startDataplane, type DataplaneOptions, type Logger } from '../../dataplane/src';
 import { DiscoveryClient } from '../../dataplane/src/discovery/client';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { parseDataplaneFlags, parseFileFlags, parseRunFlags, UsageError, type ServeFlags } from './args';
+import { listeningBanner } from './banner';
 import { parseControllerFlags } from './controller-args';
-import { buildConfig, ManifestLoadError, startStandalone } from './standalone';
-
-const USAGE = `tollgate — a Kubernetes-native gateway for LLM and agent traffic
-
-Usage:
-  tollgate run -f <file|dir>... [flags]    serve the manifests (standalone mode), reloading on change
-  tollgate controller [flags]              watch the Kubernetes API, stream config to proxies, write status
-  tollgate dataplane --discovery <host:port> [flags]
-                                           serve config streamed by the controller
-  tollgate validate -f <file|dir>...       check manifests offline; exit 1 on any error
-  tollgate compile -f <file|dir>... [-o yaml|json] [--allow-errors]
-                                           print the compiled config (secrets redacted); exit 1
-                                           on any error, as validate, unless --allow-errors
-
-Flags of run (each also read from the environment variable named):
-  --host <addr>          listen address              TOLLGATE_HOST          (127.0.0.1)
-  --port <n>             proxy port                  TOLLGATE_PORT          (8081)
-  --ops-port <n>         health/metrics/config port  TOLLGATE_OPS_PORT      (9091)
-  --fleet <name>         serve only this fleet       TOLLGATE_FLEET         (all)
-  --grace-period <s>     shutdown grace in seconds   TOLLGATE_GRACE_PERIOD  (10)
-  --log-level <level>    pino level                  TOLLGATE_LOG_LEVEL     (info)
-  --redis-url <url>      shared limits and budgets   TOLLGATE_REDIS_URL     (in-process)
-  --no-watch             do not reload on file changes
-
-Flags of dataplane (besides --host, --port, --ops-port, --grace-period, --log-level):
-  --discovery <host:port>  controller discovery address  TOLLGATE_DISCOVERY     (required)
-  --fleet <name>           the fleet this proxy serves   TOLLGATE_FLEET         (default)
-  --node-id <id>           this proxy's id               TOLLGATE_NODE_ID       ($HOSTNAME)
-  --redis-url <url>        shared limits and budgets     TOLLGATE_REDIS_URL     (in-process)
-  --discovery-ca <file>    CA of the controller's cert   TOLLGATE_DISCOVERY_CA  (plaintext if unset)
-  --token-file <file>      projected SA token to send    TOLLGATE_TOKEN_FILE
-
-Flags of controller (see README "Install on Kubernetes"):
-  --kubeconfig, --namespaces, --namespace, --discovery-port (9977), --ops-port (9091),
-  --tls-secret, --ca-configmap, --service-name, --token-audience, --dataplane-accounts,
-  --lease-name, --lease-duration, --insecure, --grace-period, --log-level
-`;
+import { commandHelp, isCommand, usageError, USAGE, type Command } from './help';
+import { buildConfig, ManifestLoadError, startStandalone, type BuiltConfig } from './standalone';
 
 export interface IO {
   out: (s: string) => void;
@@ -57,6 +24,26 @@ const stdio: IO = {
 
 export async function main(argv: string[], io: IO = stdio, env = process.env): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === 'version') {
+    io.out(`tollgate ${packageVersion()}\n`);
+    return 0;
+  }
+  if (command === undefined) {
+    io.err(USAGE);
+    return 2;
+  }
+  if (command === 'help' || command === '--help' || command === '-h') {
+    io.out(isCommand(rest[0]) ? commandHelp(rest[0]) : USAGE);
+    return 0;
+  }
+  if (!isCommand(command)) {
+    io.err(usageError(undefined, `unknown command '${command}'`));
+    return 2;
+  }
+  if (wantsHelp(rest)) {
+    io.out(commandHelp(command));
+    return 0;
+  }
   try {
     switch (command) {
       case 'run':
@@ -69,27 +56,53 @@ export async function main(argv: string[], io: IO = stdio, env = process.env): P
         return await validate(rest, io);
       case 'compile':
         return await compileCommand(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.out(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        io.err(`tollgate: unknown command '${command}'\n\n${USAGE}`);
-        return 2;
     }
   } catch (err) {
-    if (err instanceof ManifestLoadError) {
-      io.err(`tollgate: ${err.message}\n`);
-      return 1;
-    }
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`tollgate: ${(err as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    io.err(`tollgate: ${err instanceof Error ? err.message : String(err)}\n`);
+    return reportError(command, err, io);
+  }
+}
+
+/** `--help` or `-h` anywhere before a `--`. */
+function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+function reportError(command: Command, err: unknown, io: IO): number {
+  if (err instanceof ManifestLoadError) {
+    for (const note of err.notes) io.err(`note: ${note}\n`);
+    io.err(`tollgate: ${err.message}\n`);
     return 1;
+  }
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // Node's parser adds advice about positionals after the first sentence: one line is enough.
+    io.err(usageError(command, (err as Error).message.split(/\. (?=[A-Z])/)[0] ?? ''));
+    return 2;
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    const ports = command === 'controller' ? '--discovery-port / --ops-port' : '--port / --ops-port';
+    io.err(
+      `tollgate ${command}: ${(err as Error).message}\n` +
+        `hint: another process (another tollgate?) listens there; stop it or choose free ports with ${ports}\n`,
+    );
+    return 1;
+  }
+  io.err(`tollgate: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 1;
+}
+
+/** The version in the package.json above this file, from the sources or from dist/ alike. */
+export function packageVersion(): string {
+  let dir = __dirname;
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'tollgate') return pkg.version ?? 'unknown';
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+    dir = path.dirname(dir);
   }
 }
 
@@ -102,6 +115,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     fleet: flags.fleet,
     watch: flags.watch,
   });
+  const { store, port } = standalone.dataplane;
+  logger.info(listeningBanner([...store.current.resources.values()], flags.host, port));
   return untilSignal(logger, () => standalone.close(flags.gracePeriodMs), flags.gracePeriodMs);
 }
 
@@ -140,7 +155,14 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
 
 /** What `run` and `dataplane` pass to the proxy alike. */
 function dataplaneOptions(flags: ServeFlags, logger: Logger): DataplaneOptions {
-  return { host: flags.host, port: flags.port, opsPort: flags.opsPort, logger, redisUrl: flags.redisUrl };
+  return {
+    host: flags.host,
+    port: flags.port,
+    opsPort: flags.opsPort,
+    logger,
+    redisUrl: flags.redisUrl,
+    http: { maxConnections: flags.maxConnections },
+  };
 }
 
 async function controller(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -201,6 +223,7 @@ function reportProblems(statuses: Awaited<ReturnType<typeof buildConfig>>['statu
 async function validate(argv: string[], io: IO): Promise<number> {
   const { files } = parseFileFlags(argv);
   const result = await buildConfig(files);
+  noteSkipped(result, io);
   if (reportProblems(result.statuses, io) > 0) return 1;
   io.out(`ok: ${result.statuses.length} objects valid, ${result.resources.length} resources compiled\n`);
   return 0;
@@ -209,6 +232,7 @@ async function validate(argv: string[], io: IO): Promise<number> {
 async function compileCommand(argv: string[], io: IO): Promise<number> {
   const { files, output, allowErrors } = parseFileFlags(argv, 'compile');
   const result = await buildConfig(files);
+  noteSkipped(result, io);
   const problems = reportProblems(result.statuses, io);
   if (problems > 0 && !allowErrors) {
     io.err(`tollgate: ${problems} problem(s); pass --allow-errors to print the compiled config anyway\n`);
@@ -221,6 +245,11 @@ async function compileCommand(argv: string[], io: IO): Promise<number> {
   };
   io.out(output === 'json' ? `${JSON.stringify(view, null, 2)}\n` : stringify(view));
   return 0;
+}
+
+/** Documents of other APIs left out of `-f`: said on stderr, so stdout stays the command's output. */
+function noteSkipped(result: BuiltConfig, io: IO): void {
+  for (const note of result.skipped) io.err(`note: ${note}\n`);
 }
 
 if (require.main === module) {

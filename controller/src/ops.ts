@@ -29,6 +29,12 @@ export function controllerMetrics() {
       help: '1 while this replica writes status',
       registers: [registry],
     }),
+    notAccepted: new Gauge({
+      name: 'tollgate_controller_objects_not_accepted',
+      help: 'Objects whose current generation compile did not accept, by kind; served="previous" when their last accepted generation is served in its place',
+      labelNames: ['kind', 'served'] as const,
+      registers: [registry],
+    }),
     nacks: new Counter({
       name: 'tollgate_controller_nacks_total',
       help: 'Resources refused by a proxy',

@@ -75,6 +75,14 @@ export async function startController(o: ControllerServerOptions): Promise<Runni
         metrics.objects.inc({ kind, result: 'compiled' }, s.compiled);
         metrics.objects.inc({ kind, result: 'reused' }, s.reused);
       }
+      metrics.notAccepted.reset();
+      for (const s of controller.current.statuses) {
+        if (s.conditions.some((c) => c.type === 'Accepted' && c.status === 'False'))
+          metrics.notAccepted.inc({
+            kind: s.kind,
+            served: s.servedGeneration === undefined ? 'none' : 'previous',
+          });
+      }
     },
     ...(o.compileDebounce ? { compileDebounce: o.compileDebounce } : {}),
   });

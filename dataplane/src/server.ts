@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import http from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { AgentClient } from './a2a/upstream';
+import { diffResources } from './config/diff';
+import type { Snapshot } from './config/snapshot';
 import { ConfigStore } from './config/store';
 import { createOpsApp } from './ops/app';
 import { BudgetLedger } from './policies/budget/ledger';
@@ -16,6 +17,7 @@ import { createEmbedder, registryIn } from './policies/semantic-cache/embedder';
 import { createSemanticCacheMetrics } from './policies/semantic-cache/metrics';
 import { SemanticCacheState } from './policies/semantic-cache/state';
 import { createProxy, type AdapterSet } from './proxy/app';
+import { createProxyServer, DEFAULT_HTTP_LIMITS, type HttpLimits } from './proxy/http-server';
 import { createAdapters } from './providers';
 import { createLogger, type Logger } from './telemetry/logger';
 import { createMetrics, type ProxyMetrics } from './telemetry/metrics';
@@ -52,6 +54,8 @@ export interface DataplaneOptions {
   redisUrl?: string;
   /** Longest a Redis command may take before a request falls back (default 250 ms). */
   redisCommandTimeoutMs?: number;
+  /** The proxy port's connection cap and header/request timeouts (DEFAULT_HTTP_LIMITS otherwise). */
+  http?: Partial<HttpLimits>;
 }
 
 export interface Dataplane {
@@ -119,6 +123,11 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   });
 
   store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));
+  let applied = store.current;
+  store.onChange((s) => {
+    if (logger.isLevelEnabled('debug')) logger.debug(configChange(applied, s), 'config changed');
+    applied = s;
+  });
   const health = createObservedHealth(metrics.registry);
   // Active health checks of the registries that ask for them, following each config change.
   const probes = createHttpProbe();
@@ -129,15 +138,18 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const proxy = createProxy({ store, adapters, metrics, logger, policies, health, agents });
   const ops = createOpsApp({ store, metrics, accepting: () => accepting, health });
 
-  const proxyServer = await listen(http.createServer(proxy.listener), host, options.port ?? 8081);
-  const opsServer = await listen(
-    createAdaptorServer({ fetch: ops.fetch }) as Server,
+  const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
+  const proxyServer = await listen(
+    createProxyServer(proxy.listener, httpLimits, logger),
     host,
-    options.opsPort ?? 9091,
+    options.port ?? 8081,
   );
+  const opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
+  opsServer.keepAliveTimeout = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
+  await listen(opsServer, host, options.opsPort ?? 9091);
   const port = (proxyServer.address() as AddressInfo).port;
   const opsPort = (opsServer.address() as AddressInfo).port;
-  logger.info({ host, port, opsPort }, 'dataplane listening');
+  logger.info({ host, port, opsPort, maxConnections: httpLimits.maxConnections }, 'dataplane listening');
 
   return {
     store,
@@ -150,7 +162,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       accepting = false;
       unwatchProbes();
       prober.close();
-      await closeServer(proxyServer, graceMs);
+      await closeServer(proxyServer, graceMs, proxy.shutdown);
       await closeServer(opsServer, 0);
       await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
       await probes.close();
@@ -161,24 +173,53 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   };
 }
 
+/** A config swap for the debug log: counts, and the keys of at most 50 resources of each kind of change. */
+function configChange(before: Snapshot, after: Snapshot) {
+  const diff = diffResources(before.resources, after.resources);
+  const first = (keys: string[]) => keys.slice(0, 50);
+  return {
+    serial: after.serial,
+    resources: after.resources.size,
+    counts: { added: diff.added.length, changed: diff.changed.length, removed: diff.removed.length },
+    added: first(diff.added),
+    changed: first(diff.changed),
+    removed: first(diff.removed),
+  };
+}
+
 function listen(server: Server, hostname: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    server.keepAliveTimeout = 65_000; // outlive typical load-balancer idle timeouts
     server.once('error', reject);
     server.listen(port, hostname, () => resolve(server));
   });
 }
 
-/** Stops accepting, lets open requests finish for `graceMs`, then cuts what is left. */
-function closeServer(server: Server, graceMs: number): Promise<void> {
+/**
+ * How long the requests `onGraceEnd` ended get to write their last words (a stream's error event,
+ * a 503) before the sockets are cut.
+ */
+const LAST_WORDS_MS = 250;
+
+/**
+ * Stops accepting, lets open requests finish for `graceMs`; then `onGraceEnd` ends what is left in
+ * the callers' formats, and what still has not finished LAST_WORDS_MS later is cut.
+ */
+function closeServer(server: Server, graceMs: number, onGraceEnd?: () => void): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    let cut: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      if (!onGraceEnd) return server.closeAllConnections();
+      onGraceEnd();
+      cut = setTimeout(() => server.closeAllConnections(), LAST_WORDS_MS);
+      cut.unref();
+    }, graceMs);
     // Keep-alive sockets that finish their request during the grace period are closed as they idle.
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     timer.unref();
     sweep.unref();
     server.close(() => {
       clearTimeout(timer);
+      clearTimeout(cut);
       clearInterval(sweep);
       resolve();
     });

@@ -279,6 +279,51 @@ describe('controller on a real API server', () => {
     }, 20_000);
   }, 60_000);
 
+  it('a bad edit is not an outage: the last accepted generation stays served and status names it', async () => {
+    // A typo'd model the Registry does not serve: the API server stores it, compile rejects it.
+    const typo = JSON.stringify([
+      { op: 'add', path: '/spec/routes/0/targets/0/model', value: 'gpt-4o-minii' },
+    ]);
+    expect(kubectl(['patch', 'consumer', 'my-app', '--type', 'json', '-p', typo]).code).toBe(0);
+    await eventually(() => {
+      const o = json<Obj>(['get', 'consumer/my-app']);
+      return (
+        o.metadata.generation === 3 &&
+        o.status?.observedGeneration === 3 &&
+        condition(o, 'Accepted')?.status === 'False' &&
+        condition(o, 'Programmed')?.reason === 'PreviousGeneration'
+      );
+    }, 20_000);
+    for (const p of proxies) expect(await chat(p, 'sk-rotated-key')).toBe(200);
+    const o = json<Obj>(['get', 'consumer/my-app']);
+    expect(condition(o, 'Accepted')?.message).toMatch(
+      /does not serve model 'gpt-4o-minii' \(generation 2, the last accepted, is still served\)$/,
+    );
+    await eventually(
+      () =>
+        condition(json<Obj>(['get', 'consumer/my-app']), 'Programmed')?.message ===
+        "generation 3 is not accepted; generation 2 is served in its place (acknowledged by 2 proxies of fleet 'default')",
+      20_000,
+    );
+    const metrics = await (await fetch(`http://127.0.0.1:${controller.opsPort}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^tollgate_controller_objects_not_accepted\{kind="Consumer",served="previous"\} 1$/m,
+    );
+    // Fixed: the new generation is served and programmed.
+    const fix = JSON.stringify([{ op: 'remove', path: '/spec/routes/0/targets/0/model' }]);
+    expect(kubectl(['patch', 'consumer', 'my-app', '--type', 'json', '-p', fix]).code).toBe(0);
+    await eventually(() => {
+      const fixed = json<Obj>(['get', 'consumer/my-app']);
+      return (
+        fixed.status?.observedGeneration === 4 &&
+        ['Accepted', 'Programmed'].every((t) => condition(fixed, t)?.status === 'True')
+      );
+    }, 20_000);
+    for (const p of proxies) expect(await chat(p, 'sk-rotated-key')).toBe(200);
+    const after = await (await fetch(`http://127.0.0.1:${controller.opsPort}/metrics`)).text();
+    expect(after).not.toMatch(/^tollgate_controller_objects_not_accepted\{.*served="previous"/m);
+  }, 60_000);
+
   it('a proxy one release behind NACKs what it cannot read: a Warning Event and Programmed=False once, no re-send loop, the rest keeps serving', async () => {
     const previous = await startProxy(
       path.join(dir, 'tollgate-dataplane.token'),

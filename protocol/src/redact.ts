@@ -1,4 +1,7 @@
-import type { AnyResource } from './types';
+import type { AnyResource, CompiledRegistry } from './types';
+
+/** What a secret is replaced with wherever it would be shown. */
+export const REDACTED = '[redacted]';
 
 /**
  * The one place that knows which compiled fields are secret. Used wherever compiled config is
@@ -8,8 +11,16 @@ import type { AnyResource } from './types';
 export function redactResource(r: AnyResource): unknown {
   switch (r.kind) {
     case 'Registry': {
-      const { apiKey, a2a, ...rest } = r.body;
-      const body: Record<string, unknown> = apiKey === undefined ? rest : { ...rest, apiKey: '[redacted]' };
+      const { apiKey, bedrock, a2a, ...rest } = r.body;
+      const body: Record<string, unknown> = apiKey === undefined ? rest : { ...rest, apiKey: REDACTED };
+      if (bedrock) {
+        const { secretAccessKey, sessionToken, ...keep } = bedrock;
+        body.bedrock = {
+          ...keep,
+          ...(secretAccessKey === undefined ? {} : { secretAccessKey: REDACTED }),
+          ...(sessionToken === undefined ? {} : { sessionToken: REDACTED }),
+        };
+      }
       if (a2a) body.a2a = { ...a2a, headers: redactValues(a2a.headers) };
       return { ...r, body };
     }
@@ -22,6 +33,21 @@ export function redactResource(r: AnyResource): unknown {
   }
 }
 
+/**
+ * Every credential value a compiled Registry carries (its API key or service-account key, its AWS
+ * keys, an A2A agent's header values): what must never reach a caller, even echoed back by the upstream.
+ */
+export function registrySecrets(r: CompiledRegistry): string[] {
+  const out: string[] = [];
+  if (r.apiKey) out.push(r.apiKey);
+  const b = r.bedrock;
+  if (b?.accessKeyId) out.push(b.accessKeyId);
+  if (b?.secretAccessKey) out.push(b.secretAccessKey);
+  if (b?.sessionToken) out.push(b.sessionToken);
+  for (const v of Object.values(r.a2a?.headers ?? {})) if (v) out.push(v);
+  return out;
+}
+
 function redactValues(values: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.keys(values).map((k) => [k, '[redacted]']));
+  return Object.fromEntries(Object.keys(values).map((k) => [k, REDACTED]));
 }

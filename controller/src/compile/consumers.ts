@@ -53,7 +53,37 @@ export function compileConsumers(
     slugOwner.set(slugKey, nsName(c.metadata));
     emitted.set(nsName(c.metadata), body);
   }
+  warnSharedKeys(emitted, statuses);
   return { emitted, statuses };
+}
+
+/**
+ * A key held by more than one consumer (of any gateway) cannot address a consumer alone: the
+ * proxies refuse it without `/{consumer}` in the path. Each holder's Accepted message says so.
+ */
+function warnSharedKeys(emitted: ReadonlyMap<string, CompiledConsumer>, statuses: StatusBuilder[]): void {
+  const holders = new Map<string, string[]>();
+  for (const [name, body] of emitted) {
+    for (const h of body.apiKeyHashes) holders.set(h, [...(holders.get(h) ?? []), name]);
+  }
+  const others = new Map<string, Set<string>>();
+  for (const names of holders.values()) {
+    if (names.length < 2) continue;
+    for (const n of names) {
+      const set = others.get(n) ?? new Set<string>();
+      for (const o of names) if (o !== n) set.add(o);
+      others.set(n, set);
+    }
+  }
+  if (others.size === 0) return;
+  statuses.forEach((status, i) => {
+    const shared = others.get(`${status.namespace}/${status.meta.name}`);
+    if (!shared || !status.accepted) return;
+    statuses[i] = status.notedCopy(
+      `warning: an API key of this Consumer is also held by Consumer${shared.size > 1 ? 's' : ''} ${[...shared].sort().join(', ')}, ` +
+        'so it cannot be used without /{consumer} in the path (key-only addressing); give each Consumer its own key',
+    );
+  });
 }
 
 export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {

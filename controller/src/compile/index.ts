@@ -10,7 +10,8 @@ import type { Consumer, Gateway, Policy, Registry, Secret, TollgateObject } from
 import { nsName } from './common';
 import { compileConsumer, compileConsumers } from './consumers';
 import { compileGateway, compileGateways } from './gateways';
-import { Memo, type MemoStats, type RefState, type Refs } from './memo';
+import { LastAccepted } from './last-accepted';
+import type { MemoStats, RefState, Refs } from './memo';
 import { compilePolicies, compilePolicy } from './policies';
 import { compileRegistries, compileRegistry } from './registries';
 import { SecretIndex } from './secrets';
@@ -55,14 +56,16 @@ export type CompileStats = Record<TollgateObject['kind'], MemoStats>;
 /**
  * `compile` with memory: each object's result is kept and reused while the object and everything
  * it read are unchanged, so a change recompiles only what it affects (its own object and the ones
- * that read it) plus the cheap passes across all objects (conflicts, fleets). Its output is always
- * exactly `compile(input)`'s; the controller keeps one for its lifetime.
+ * that read it) plus the cheap passes across all objects (conflicts, fleets). Its output is
+ * exactly `compile(input)`'s but for one thing a fresh compile cannot know: an object whose newer
+ * generation is rejected keeps its last accepted generation served (see `LastAccepted`). The
+ * controller and standalone mode keep one for their lifetime.
  */
 export class Compiler {
-  private readonly gateways = new Memo(compileGateway);
-  private readonly registries = new Memo(compileRegistry);
-  private readonly consumers = new Memo(compileConsumer);
-  private readonly policies = new Memo(compilePolicy);
+  private readonly gateways = new LastAccepted(compileGateway);
+  private readonly registries = new LastAccepted(compileRegistry);
+  private readonly consumers = new LastAccepted(compileConsumer);
+  private readonly policies = new LastAccepted(compilePolicy);
   private last: CompileStats | undefined;
 
   /** The last compile's counts (tests, logs). */
@@ -104,13 +107,13 @@ export class Compiler {
       secret: (namespace, ref, field) => secrets.lookup(namespace, ref, field),
     };
 
-    const g = compileGateways(gateways, (x) => this.gateways.get(x, refs));
+    const g = this.gateways.pass(gateways, refs, compileGateways);
     gatewayState = state(g.accepted, knownGateways);
-    const r = compileRegistries(registries, (x) => this.registries.get(x, refs));
+    const r = this.registries.pass(registries, refs, compileRegistries);
     registryOf = (name) => r.usable.get(name) ?? (r.known.has(name) ? 'rejected' : 'missing');
-    const c = compileConsumers(consumers, (x) => this.consumers.get(x, refs));
+    const c = this.consumers.pass(consumers, refs, compileConsumers);
     consumerState = state(c.emitted, knownConsumers);
-    const p = compilePolicies(policies, (x) => this.policies.get(x, refs));
+    const p = this.policies.pass(policies, refs, compilePolicies);
 
     const resources: AnyResource[] = [];
     const fleets = new Map<string, Set<string>>();

@@ -124,4 +124,17 @@ describe('programmedConditions', () => {
       reason: 'Invalid',
     });
   });
+
+  it('names the earlier generation served while the current one is not accepted', () => {
+    const previous: ObjectStatus = { ...status('Consumer', 'a', false), servedGeneration: 3 };
+    expect(one([report()], previous)).toEqual({
+      type: 'Programmed',
+      status: 'False',
+      reason: 'PreviousGeneration',
+      message:
+        "generation 4 is not accepted; generation 3 is served in its place (acknowledged by 2 proxies of fleet 'default')",
+      observedGeneration: 4,
+    });
+    expect(one([], previous)?.message).toMatch(/generation 3 is served in its place \(no proxy of fleet/);
+  });
 });

@@ -134,7 +134,20 @@ export function programmedConditions(
       }
     }
     const fleetNames = entry.fleets.map((f) => `'${f}'`).join(', ');
-    if (proxies === 0) cond('False', 'NoProxies', `no proxy of fleet ${fleetNames} is connected`);
+    if (s.servedGeneration !== undefined) {
+      // Not this generation: the last accepted one, in its place until this one is fixed.
+      const state =
+        proxies === 0
+          ? `no proxy of fleet ${fleetNames} is connected`
+          : behind > 0
+            ? `proxies of fleet ${fleetNames} have not acknowledged it yet`
+            : `acknowledged by ${proxies} prox${proxies === 1 ? 'y' : 'ies'} of fleet ${fleetNames}`;
+      cond(
+        'False',
+        'PreviousGeneration',
+        `generation ${s.generation} is not accepted; generation ${s.servedGeneration} is served in its place (${state})`,
+      );
+    } else if (proxies === 0) cond('False', 'NoProxies', `no proxy of fleet ${fleetNames} is connected`);
     else if (behind > 0)
       cond('False', 'Pending', `proxies of fleet ${fleetNames} have not acknowledged it yet`);
     else

@@ -1,7 +1,7 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { formatManifestError, loadManifests } from './load';
+import { formatManifestError, formatSkipped, loadManifests } from './load';
 
 async function tmpFiles(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-load-'));
@@ -179,11 +179,12 @@ describe('loadManifests', () => {
       'duplicate entry for key ["m"]',
     ],
     [
-      'unsupported kind',
-      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n',
+      'unknown kind of the Tollgate API',
+      'apiVersion: tollgate.dev/v1alpha1\nkind: Route\nmetadata: {name: d}\n',
       '',
-      "unsupported kind 'Deployment'",
+      "unsupported kind 'Route'",
     ],
+    ['no apiVersion', 'kind: Gateway\nmetadata: {name: g}\n', '', "unsupported kind 'Gateway'"],
     ['not a mapping', '- a\n- b\n', '', 'a manifest must be a YAML mapping'],
     [
       'Secret data not base64',
@@ -345,9 +346,39 @@ describe('loadManifests', () => {
     ]);
   });
 
-  it('reports a missing path instead of throwing', async () => {
-    const r = await loadManifests(['/nonexistent/tollgate']);
+  it('reports a missing path in plain words, without a document number', async () => {
+    const dir = await tmpFiles({ 'g.yaml': gateway });
+    const r = await loadManifests([dir, '/nonexistent/tollgate']);
     expect(r.objects).toEqual([]);
-    expect(r.errors[0]?.message).toContain('ENOENT');
+    expect(r.errors.map(formatManifestError)).toEqual(['/nonexistent/tollgate: no such file or directory']);
+  });
+
+  it('skips documents of other APIs with a notice, and loads the rest', async () => {
+    const dir = await tmpFiles({
+      'app.yaml': `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: tollgate, namespace: argocd}
+spec: {project: default}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {a: b}
+---
+${gateway}---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+`,
+    });
+    const r = await loadManifests([dir]);
+    expect(r.errors).toEqual([]);
+    expect(r.objects.map((o) => o.kind)).toEqual(['Gateway']);
+    const file = path.join(dir, 'app.yaml');
+    expect(r.skipped.map(formatSkipped)).toEqual([
+      `${file} (document 1): skipped argoproj.io/v1alpha1 Application tollgate: not a Tollgate kind`,
+      `${file} (document 2): skipped v1 ConfigMap settings: not a Tollgate kind`,
+      `${file} (document 4): skipped apps/v1 Deployment d: not a Tollgate kind`,
+    ]);
   });
 });

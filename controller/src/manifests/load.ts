@@ -1,5 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { text } from 'node:stream/consumers';
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION, KINDS, type Kind, type Secret, type TollgateObject } from '../api/v1alpha1';
 import { RuleChecker } from './cel';
@@ -20,14 +21,57 @@ export interface ManifestError {
   message: string;
 }
 
+/** A document of another API (an Argo CD Application, a ConfigMap, ...): left out, with a notice. */
+export interface SkippedDocument {
+  file: string;
+  document: number;
+  apiVersion: string;
+  kind: string;
+  name: string | undefined;
+}
+
 export interface LoadResult {
   objects: TollgateObject[];
   secrets: Secret[];
   errors: ManifestError[];
+  /** The file each loaded object came from, by `{kind}/{namespace}/{name}`. */
+  files?: Map<string, string>;
+  skipped: SkippedDocument[];
 }
 
+/** The path `-` names standard input, as in kubectl. */
+export const STDIN = '-';
+const STDIN_NAME = '<stdin>';
+
 export function formatManifestError(e: ManifestError): string {
-  return `${e.file} (document ${e.document}): ${e.path ? `${e.path}: ` : ''}${e.message}`;
+  const where = e.document > 0 ? `${e.file} (document ${e.document})` : e.file;
+  return `${where}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
+}
+
+export function formatSkipped(s: SkippedDocument): string {
+  return `${s.file} (document ${s.document}): skipped ${s.apiVersion} ${s.kind}${s.name ? ` ${s.name}` : ''}: not a Tollgate kind`;
+}
+
+let stdin: Promise<string> | undefined;
+/** Standard input is read once: a reload sees the same text. */
+function readStdin(): Promise<string> {
+  stdin ??= text(process.stdin);
+  return stdin;
+}
+
+/** A file system error as a person would say it: `no such file or directory`, not `ENOENT: ...`. */
+function describeFsError(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'not a directory';
+    default:
+      return (err as Error).message;
+  }
 }
 
 interface KindChecks {
@@ -57,6 +101,10 @@ function kindChecks(): Map<Kind, KindChecks> {
 export async function manifestFiles(paths: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {
+    if (p === STDIN) {
+      files.push(p);
+      continue;
+    }
     const info = await stat(p);
     if (info.isDirectory()) {
       const entries = await readdir(p, { recursive: true, withFileTypes: true });
@@ -79,29 +127,28 @@ export async function manifestFiles(paths: readonly string[]): Promise<string[]>
  * A bad document is reported and left out; the others load.
  */
 export async function loadManifests(paths: readonly string[]): Promise<LoadResult> {
-  const result: LoadResult = { objects: [], secrets: [], errors: [] };
+  const origins = new Map<string, string>();
+  const result: LoadResult = { objects: [], secrets: [], errors: [], files: origins, skipped: [] };
   const seen = new Map<string, string>();
-  let files: string[];
-  try {
-    files = await manifestFiles(paths);
-  } catch (err) {
-    result.errors.push({
-      file: String(paths.join(', ')),
-      document: 0,
-      path: '',
-      message: (err as Error).message,
-    });
-    return result;
-  }
-  for (const file of files) {
-    let text: string;
+  const files: string[] = [];
+  for (const p of paths) {
     try {
-      text = await readFile(file, 'utf8');
+      files.push(...(await manifestFiles([p])));
     } catch (err) {
-      result.errors.push({ file, document: 0, path: '', message: (err as Error).message });
+      result.errors.push({ file: p, document: 0, path: '', message: describeFsError(err) });
+    }
+  }
+  if (result.errors.length > 0) return result;
+  for (const source of files) {
+    const file = source === STDIN ? STDIN_NAME : source;
+    let content: string;
+    try {
+      content = source === STDIN ? await readStdin() : await readFile(source, 'utf8');
+    } catch (err) {
+      result.errors.push({ file, document: 0, path: '', message: describeFsError(err) });
       continue;
     }
-    const docs = parseAllDocuments(text);
+    const docs = parseAllDocuments(content);
     const list = Array.isArray(docs) ? docs : [docs];
     list.forEach((doc, i) => {
       const document = i + 1;
@@ -122,6 +169,8 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadResul
       if (typeof value !== 'object' || Array.isArray(value))
         return fail('', 'a manifest must be a YAML mapping');
       const obj = value as Record<string, unknown>;
+      const foreign = foreignKind(obj);
+      if (foreign) return void result.skipped.push({ file, document, ...foreign });
       const before = result.errors.length;
       const loaded = validateDocument(obj, fail);
       if (!loaded || result.errors.length > before) return;
@@ -136,11 +185,25 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadResul
           `duplicate ${loaded.kind} ${meta.namespace}/${meta.name} (first in ${first})`,
         );
       seen.set(key, `${file} (document ${document})`);
+      origins.set(key, file);
       if (loaded.kind === 'Secret') result.secrets.push(loaded);
       else result.objects.push(loaded);
     });
   }
   return result;
+}
+
+/**
+ * A document with another API group than Tollgate's (core `v1` objects other than Secrets included):
+ * `-f` on a folder of a whole application's manifests loads the Tollgate part of it.
+ */
+function foreignKind(obj: Record<string, unknown>): Omit<SkippedDocument, 'file' | 'document'> | undefined {
+  const { apiVersion, kind } = obj;
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string' || apiVersion === '' || kind === '') return;
+  if (apiVersion.split('/')[0] === API_VERSION.split('/')[0] || (apiVersion === 'v1' && kind === 'Secret'))
+    return;
+  const name = (obj.metadata as { name?: unknown } | undefined)?.name;
+  return { apiVersion, kind, name: typeof name === 'string' ? name : undefined };
 }
 
 function validateDocument(

@@ -22,6 +22,12 @@ export interface Snapshot {
   readonly resources: ReadonlyMap<string, AnyResource>;
   readonly gatewaysBySlug: ReadonlyMap<string, RuntimeGateway>;
   readonly gatewaysByHost: ReadonlyMap<string, RuntimeGateway>;
+  /**
+   * API-key hash → every consumer holding that key, across all gateways: key-only addressing
+   * (`/v1/...` with no consumer in the path) finds gateway and consumer here. More than one owner
+   * means the key cannot address anything alone.
+   */
+  readonly keyOwners: ReadonlyMap<string, readonly RuntimeConsumer[]>;
 }
 
 export interface RuntimeGateway {
@@ -128,6 +134,7 @@ export function buildSnapshot(resources: readonly AnyResource[], serial: number)
 
   const gatewaysBySlug = new Map<string, RuntimeGateway>();
   const gatewaysByHost = new Map<string, RuntimeGateway>();
+  const keyOwners = new Map<string, RuntimeConsumer[]>();
   for (const g of gateways) {
     const consumersBySlug = new Map<string, RuntimeConsumer>();
     const consumersByKeyHash = new Map<string, RuntimeConsumer>();
@@ -139,13 +146,18 @@ export function buildSnapshot(resources: readonly AnyResource[], serial: number)
       );
       const consumer = buildConsumer(c, gateway, registries, plugins);
       consumersBySlug.set(c.body.slug, consumer);
-      for (const h of c.body.apiKeyHashes) consumersByKeyHash.set(h, consumer);
+      for (const h of c.body.apiKeyHashes) {
+        consumersByKeyHash.set(h, consumer);
+        const owners = keyOwners.get(h);
+        if (!owners) keyOwners.set(h, [consumer]);
+        else if (!owners.includes(consumer)) owners.push(consumer);
+      }
     }
     gatewaysBySlug.set(g.body.slug, gateway);
     for (const host of g.body.hostnames) gatewaysByHost.set(host, gateway);
   }
 
-  return { serial, resources: byKey, gatewaysBySlug, gatewaysByHost };
+  return { serial, resources: byKey, gatewaysBySlug, gatewaysByHost, keyOwners };
 }
 
 function buildConsumer(

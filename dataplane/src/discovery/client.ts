@@ -25,6 +25,18 @@ export interface DiscoveryClientOptions {
   backoff?: { initialMs: number; maxMs: number };
 }
 
+/**
+ * Reconnect delays: from 10 ms, doubling, capped at 1 s, jittered (nextBackoff), for every attempt
+ * that reaches the controller: the gRPC channel's connections (grpc-js adds ±20%) and streams the
+ * controller refuses (e.g. while it syncs). While the channel is not connected a stream retry fails
+ * locally, without touching the network, so it is retried on a shorter cap (LOCAL_RETRY_MAX_MS) and
+ * the stream starts right after the channel's next connection. A controller that is down sees about
+ * one connection attempt a second from each proxy; a restarted one is found within about 1.5 s,
+ * however long it was away.
+ */
+export const DEFAULT_BACKOFF = { initialMs: 10, maxMs: 1_000 };
+const LOCAL_RETRY_MAX_MS = 250;
+
 type Call = grpc.ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
 
 /** Next reconnect delay: doubling from initial to max, with full jitter in the upper half. */
@@ -55,8 +67,12 @@ export class DiscoveryClient {
   private readonly synced = new Set<string>();
   /** Versions this proxy holds, by type URL then name. */
   private readonly held = new Map<string, Map<string, string>>();
+  private readonly backoff: { initialMs: number; maxMs: number };
+  /** The stream is down: reported once per outage, not on every reconnect attempt. */
+  private lost = false;
 
   constructor(private readonly options: DiscoveryClientOptions) {
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     const def = protoLoader.loadSync(discoveryProtoFile(), { keepCase: true, longs: String, defaults: true });
     const pkg = grpc.loadPackageDefinition(def) as unknown as {
       envoy: {
@@ -66,9 +82,9 @@ export class DiscoveryClient {
     const Ctor = pkg.envoy.service.discovery.v3.AggregatedDiscoveryService;
     this.client = new Ctor(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
       // The channel's own reconnect backoff (grpc-js defaults: 1 s growing to 120 s) would hide a
-      // restarted controller long after our stream backoff retries; keep both on one schedule.
-      'grpc.initial_reconnect_backoff_ms': options.backoff?.initialMs ?? 10,
-      'grpc.max_reconnect_backoff_ms': options.backoff?.maxMs ?? 15_000,
+      // restarted controller long after our stream retries: it follows our schedule.
+      'grpc.initial_reconnect_backoff_ms': this.backoff.initialMs,
+      'grpc.max_reconnect_backoff_ms': this.backoff.maxMs,
     }) as unknown as typeof this.client;
     for (const kind of RESOURCE_KINDS) this.held.set(TYPE_URLS[kind], new Map());
   }
@@ -99,20 +115,33 @@ export class DiscoveryClient {
     }
     call.on('data', (res: DeltaDiscoveryResponse) => {
       this.delayMs = 0;
+      if (this.lost) {
+        this.lost = false;
+        this.options.logger.info({ address: this.options.address }, 'discovery stream restored');
+      }
       this.onResponse(call, res);
     });
     const retry = (why: string) => {
       if (this.call !== call || this.stopped) return;
       this.call = undefined;
-      this.delayMs = nextBackoff(
-        this.delayMs,
-        this.options.backoff?.initialMs ?? 10,
-        this.options.backoff?.maxMs ?? 15_000,
-      );
-      this.options.logger.warn(
-        { why, retryInMs: this.delayMs },
-        'discovery stream lost; serving the last good config',
-      );
+      // Connected: the controller itself refused or ended the stream. Not connected: a local failure.
+      const connected = this.client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
+      const maxMs = connected ? this.backoff.maxMs : Math.min(this.backoff.maxMs, LOCAL_RETRY_MAX_MS);
+      this.delayMs = nextBackoff(this.delayMs, this.backoff.initialMs, maxMs);
+      if (!this.lost) {
+        this.lost = true;
+        const store = this.options.store;
+        this.options.logger.warn(
+          { why, retryInMs: this.delayMs },
+          store.ready
+            ? 'discovery stream lost; serving the last good config'
+            : store.current.serial === 0
+              ? 'discovery stream lost; no config received yet, requests get 503 not_ready'
+              : 'discovery stream lost before the first full config; serving what has arrived',
+        );
+      } else if (this.options.logger.isLevelEnabled('debug')) {
+        this.options.logger.debug({ why, retryInMs: this.delayMs }, 'discovery reconnect failed');
+      }
       this.timer = setTimeout(() => this.connect(), this.delayMs);
       this.timer.unref();
     };

@@ -8,6 +8,7 @@ import { EMPTY_PIPELINE, Pipeline, type PluginGroup } from './pipeline';
 import { createPromptGuard } from './prompt-guard/plugin';
 import { RateLimiter } from './rate-limit/limiter';
 import { createRateLimit } from './rate-limit/plugin';
+import { withRefusalLog } from './refusal-log';
 import { createRequestSize } from './request-size';
 import { TokenLimiter } from './token-rate-limit/limiter';
 import { createTokenRateLimit } from './token-rate-limit/plugin';
@@ -84,7 +85,7 @@ function buildPipeline(plugins: EffectivePlugins, services: PolicyServices): Pip
       group = { plugins: [], parallel: entry.parallel };
       groups.set(entry.policy, group);
     }
-    group.plugins.push(createPlugin(entry, services));
+    group.plugins.push(withRefusalLog(createPlugin(entry, services), entry.policy, services.logger));
   }
   return new Pipeline([...groups.values()] satisfies PluginGroup[]);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CompiledRegistry } from '../../../protocol/src';
 import { signAwsRequest } from './aws/sigv4';
+import { describeFailure } from './failure';
 import { createServiceAccountTokenSource } from './google/token';
 import type { AuthScheme } from './profiles';
 import { UpstreamError } from './types';
@@ -69,10 +70,11 @@ export function createUpstreamAuth(): UpstreamAuth {
                 headers.authorization = `Bearer ${token}`;
               },
               (err: unknown) => {
+                const code = describeFailure(err).code;
                 throw new UpstreamError(
                   'connect',
                   `could not get a Google access token: ${err instanceof Error ? err.message : String(err)}`,
-                  { cause: err },
+                  code === undefined ? { cause: err } : { cause: err, code },
                 );
               },
             );

@@ -2,6 +2,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import type { CompiledRegistry } from '../../../protocol/src';
 import type { CallAbort } from './abort';
 import { createUpstreamAuth } from './auth';
+import { describeFailure } from './failure';
 import { profileFor, type ProviderProfile } from './profiles';
 import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types';
 import { UpstreamError } from './types';
@@ -43,12 +44,13 @@ export function createHttpAdapter(): ProviderAdapter {
     }
     return pool;
   }
-  const bases = new Map<string, { origin: string; prefix: string }>();
-  function baseOf(url: string): { origin: string; prefix: string } {
+  const bases = new Map<string, { origin: string; prefix: string; host: string }>();
+  function baseOf(url: string): { origin: string; prefix: string; host: string } {
     let b = bases.get(url);
     if (!b) {
       const u = new URL(url);
-      b = { origin: u.origin, prefix: u.pathname.replace(/\/$/, '') };
+      const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+      b = { origin: u.origin, prefix: u.pathname.replace(/\/$/, ''), host: `${u.hostname}:${port}` };
       bases.set(url, b);
     }
     return b;
@@ -95,7 +97,7 @@ export function createHttpAdapter(): ProviderAdapter {
         }
         return { status: res.statusCode, headers: relayed, body: res.body };
       } catch (err) {
-        throw toUpstreamError(err, call.signal);
+        throw toUpstreamError(err, call.signal, base.host);
       }
     },
     async close(): Promise<void> {
@@ -107,6 +109,10 @@ export function createHttpAdapter(): ProviderAdapter {
 }
 
 function pathOf(profile: ProviderProfile, call: UpstreamCall): string {
+  if (call.countTokens) {
+    if (!profile.countTokens) throw new UpstreamError('protocol', 'this provider does not count tokens');
+    return profile.countTokens(call.model, false, call.registry);
+  }
   if (call.operation === 'embeddings') {
     if (!profile.embeddings) throw new UpstreamError('protocol', 'this provider does not serve embeddings');
     return profile.embeddings(call.model, false, call.registry);
@@ -117,15 +123,18 @@ function pathOf(profile: ProviderProfile, call: UpstreamCall): string {
   return endpoint.path(call.model, call.stream, call.registry);
 }
 
-export function toUpstreamError(err: unknown, signal: CallAbort): unknown {
+/**
+ * An adapter failure as an UpstreamError: its kind for retries and health, words for the caller
+ * (`host` is the upstream's `host:port`), the raw code for logs.
+ */
+export function toUpstreamError(err: unknown, signal: CallAbort, host?: string): unknown {
   if (signal.aborted) return err; // the caller's own abort or deadline: the pipeline decides
   if (err instanceof UpstreamError) return err;
-  if (isTimeoutError(err)) return new UpstreamError('timeout', err.message, { cause: err });
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') {
-    return new UpstreamError('connect', `${code}`, { cause: err });
-  }
-  return new UpstreamError('protocol', err instanceof Error ? err.message : String(err), { cause: err });
+  const { message, code } = describeFailure(err, host);
+  const options = code === undefined ? { cause: err } : { cause: err, code };
+  if (isTimeoutError(err)) return new UpstreamError('timeout', message, options);
+  if (code !== undefined) return new UpstreamError('connect', message, options);
+  return new UpstreamError('protocol', message, options);
 }
 
 /** undici's connect, headers and body timeouts: one kind of failure for retries, health and probes. */

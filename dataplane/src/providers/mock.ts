@@ -3,7 +3,8 @@ import type { CompiledRegistry } from '../../../protocol/src';
 import { TranslationError, type Frame } from '../formats/ir';
 import { openAIChatFormat, wantsStreamUsage } from '../formats/openai-chat';
 import { newId, sseText } from '../formats/wire';
-import { embeddingList, modelList, openAIError } from './openai-wire';
+import { splitMockOptions, streamWithChoices, withOptions } from './mock-options';
+import { embeddingList, embeddingsRequestError, modelList, openAIError } from './openai-wire';
 import { scenarioEvents, scenarioReply } from './scenario';
 import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types';
 
@@ -36,6 +37,8 @@ export function createMockAdapter(): ProviderAdapter {
         case 'models':
           return once(200, JSON_TYPE, JSON.stringify(modelList(call.registry.models, 'mock')));
         case 'embeddings': {
+          const invalid = embeddingsRequestError(call.body ?? {});
+          if (invalid) return once(400, JSON_TYPE, JSON.stringify(invalid));
           const input = call.body?.input;
           const inputs = Array.isArray(input) ? input.map(String) : [String(input ?? '')];
           const dims = typeof call.body?.dimensions === 'number' ? call.body.dimensions : undefined;
@@ -64,23 +67,29 @@ function once(status: number, headers: Record<string, string>, body: string): Up
 
 /**
  * A chat completion from the shared scenario (echo, tool calls, tool results), written by the
- * openai-chat codec: the same answer every provider mock gives. A request the codec refuses is
- * answered 400, as OpenAI answers an invalid request.
+ * openai-chat codec: the same answer every provider mock gives. The mock is an upstream, so it
+ * takes every Chat Completions option, also those the gateway's neutral request cannot carry
+ * (see mock-options.ts). A malformed request is answered 400 `invalid_request`, as OpenAI answers
+ * an invalid request.
  */
 function chat(call: UpstreamCall, s: MockSettings): UpstreamResponse {
+  const { body, options } = splitMockOptions(call.body ?? {});
   let req;
   try {
-    req = openAIChatFormat.decodeRequest(call.body ?? {});
+    req = openAIChatFormat.decodeRequest(body);
   } catch (err) {
     if (!(err instanceof TranslationError)) throw err;
-    const body = openAIError(400, err.message, 'invalid_request_error');
-    return once(400, JSON_TYPE, JSON.stringify({ error: { ...body.error, param: err.param ?? null } }));
+    const error = openAIError(400, err.message, 'invalid_request');
+    return once(400, JSON_TYPE, JSON.stringify({ error: { ...error.error, param: err.param ?? null } }));
   }
   req.model = call.model;
   const reply = scenarioReply(req, newId('chatcmpl-'), s.reply);
-  if (!call.stream) return once(200, JSON_TYPE, JSON.stringify(openAIChatFormat.encodeResponse(reply)));
+  if (!call.stream) {
+    return once(200, JSON_TYPE, JSON.stringify(withOptions(openAIChatFormat.encodeResponse(reply), options)));
+  }
   const encoder = openAIChatFormat.streamEncoder({ includeUsage: wantsStreamUsage(call.body ?? {}) });
-  const frames = [...scenarioEvents(reply).flatMap((e) => encoder.push(e)), ...encoder.end()];
+  const encoded = [...scenarioEvents(reply).flatMap((e) => encoder.push(e)), ...encoder.end()];
+  const frames = streamWithChoices(encoded, options.n);
   return {
     status: 200,
     headers: { 'content-type': 'text/event-stream' },

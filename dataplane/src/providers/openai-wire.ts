@@ -4,7 +4,7 @@
  */
 
 /** A deterministic token estimate: about four characters a token, at least one. */
-function countTokens(text: string): number {
+export function countTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
@@ -32,8 +32,45 @@ export function embeddingList(model: string, inputs: string[], dimensions?: numb
   };
 }
 
+/** The most dimensions an embeddings request may ask for (text-embedding-3-large's 3072). */
+export const MAX_EMBEDDING_DIMENSIONS = 3072;
+
+/**
+ * What OpenAI refuses with 400 in an embeddings request — an `input` that is not a string, an array
+ * of strings or of token ids, or of token-id arrays; a `dimensions` that is not an integer in
+ * 1..MAX_EMBEDDING_DIMENSIONS — as its error body; undefined when the request is valid.
+ */
+export function embeddingsRequestError(body: Record<string, unknown>) {
+  const { input, dimensions } = body;
+  const tokens = (v: unknown) => Array.isArray(v) && v.every((t) => Number.isInteger(t));
+  const inputOk =
+    typeof input === 'string' ||
+    (Array.isArray(input) &&
+      input.length > 0 &&
+      (input.every((x) => typeof x === 'string') || tokens(input) || input.every(tokens)));
+  if (!inputOk) {
+    const message =
+      "'input' must be a string, an array of strings, an array of token ids or of token-id arrays.";
+    return errorBody(message, 'invalid_request_error', 'invalid_value', 'input');
+  }
+  if (dimensions === undefined || dimensions === null) return undefined;
+  if (
+    Number.isInteger(dimensions) &&
+    (dimensions as number) >= 1 &&
+    (dimensions as number) <= MAX_EMBEDDING_DIMENSIONS
+  )
+    return undefined;
+  const message = `Invalid value for 'dimensions': ${JSON.stringify(dimensions)}. It must be an integer from 1 to ${MAX_EMBEDDING_DIMENSIONS}.`;
+  return errorBody(message, 'invalid_request_error', 'invalid_value', 'dimensions');
+}
+
 export function modelList(ids: readonly string[], ownedBy = 'tollgate') {
-  return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: ownedBy })) };
+  return { object: 'list', data: ids.map((id) => modelObject(id, ownedBy)) };
+}
+
+/** One model, as `GET /v1/models/{id}` (the SDK's `models.retrieve`) answers it. */
+export function modelObject(id: string, ownedBy = 'tollgate') {
+  return { id, object: 'model', created: 0, owned_by: ownedBy };
 }
 
 /** OpenAI's error body: the one shape every error the gateway or a mock answers with. */

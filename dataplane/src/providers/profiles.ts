@@ -47,6 +47,8 @@ export interface ProviderProfile {
   /** A provider's own variant of a shared format's codec (e.g. Vertex's Gemini without call ids). */
   codecs?: Partial<Record<FormatName, WireFormat>>;
   embeddings?: PathOf;
+  /** Where the upstream counts a request's input tokens (Anthropic's Messages token counting). */
+  countTokens?: PathOf;
   auth: AuthScheme;
   /** How streamed bodies are framed. */
   framing: 'sse' | 'aws-eventstream';
@@ -109,6 +111,7 @@ export const PROFILES: Record<Exclude<CompiledProvider, 'mock'>, ProviderProfile
   },
   anthropic: {
     formats: { 'anthropic-messages': { path: () => '/messages' } },
+    countTokens: () => '/messages/count_tokens',
     chat: 'anthropic-messages',
     auth: 'anthropic',
     framing: 'sse',

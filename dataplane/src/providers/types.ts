@@ -21,6 +21,8 @@ export interface UpstreamCall {
   requestId: string;
   /** Caller headers the upstream should see on the native path (e.g. anthropic-version, anthropic-beta). */
   forwardHeaders?: Record<string, string>;
+  /** Count the request's input tokens (the profile's `countTokens` endpoint) instead of answering it. */
+  countTokens?: boolean;
   /** Fires when the caller leaves or the gateway's deadline passes. */
   signal: CallAbort;
 }
@@ -42,12 +44,16 @@ export interface ProviderAdapter {
 
 /** Raised by adapters for failures before a response exists; the pipeline maps `kind` to 502/504. */
 export class UpstreamError extends Error {
+  /** The library's or system's own code (`ECONNRESET`, `UND_ERR_SOCKET`, …): for logs, never for callers. */
+  readonly code: string | undefined;
   constructor(
     readonly kind: 'connect' | 'timeout' | 'protocol',
+    /** Words a caller may read: what failed and where. */
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string },
   ) {
     super(message, options);
     this.name = 'UpstreamError';
+    this.code = options?.code;
   }
 }

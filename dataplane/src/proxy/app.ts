@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { HttpBindings } from '@hono/node-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
-import type { CompiledProvider } from '../../../protocol/src';
+import type { CompiledProvider, CompiledRegistry } from '../../../protocol/src';
 import { a2aPath, createA2AHandler } from '../a2a/handler';
 import type { AgentClient } from '../a2a/upstream';
 import { FORMATS, type FormatName } from '../formats';
 import type { StreamEvent, Usage } from '../formats/ir';
 import { sseText } from '../formats/wire';
 import { wantsStreamUsage } from '../formats/openai-chat';
-import type { RuntimeTarget } from '../config/snapshot';
+import type { RuntimeConsumer, RuntimeGateway, RuntimeTarget } from '../config/snapshot';
 import { dispatch, type Attempt } from '../routing/dispatch';
 import { HealthRegistry } from '../routing/health';
 import type { ConfigStore } from '../config/store';
@@ -19,9 +19,10 @@ import { createEmbedder, registryIn } from '../policies/semantic-cache/embedder'
 import type { Pipeline } from '../policies/pipeline';
 import type { PolicyAnswer, PolicyRequest } from '../policies/types';
 import { eventsOf, StreamAssembler } from '../formats/assemble';
-import { modelList } from '../providers/openai-wire';
 import { PROFILES } from '../providers/profiles';
 import { CallAbort } from '../providers/abort';
+import { describeFailure } from '../providers/failure';
+import { isTimeoutError } from '../providers/http';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
 import type { Logger } from '../telemetry/logger';
@@ -30,7 +31,22 @@ import { readBody, parseJsonObject } from './body';
 import { GatewayError, errors } from './errors';
 import { nodeExchange, webExchange, type Exchange } from './exchange';
 import { ProxyPolicyRequest } from './policy-request';
-import { authenticate, findConsumer, findGateway, findRoute, presentedKey, upstreamModel } from './resolve';
+import { countingTarget, checkCountRequest, countTokensWith } from './count-tokens';
+import { ENDPOINTS, matchPath, type Endpoint } from './endpoints';
+import { modelsAnswer } from './models';
+import {
+  authenticate,
+  findByKey,
+  findConsumer,
+  findGateway,
+  findRoute,
+  presentedKey,
+  upstreamModel,
+  type KeyAddressed,
+} from './resolve';
+import { readableResponse } from './readable';
+import { scrubberFor } from './scrub';
+import { checkModelName, checkTokenLimits } from './request-checks';
 import {
   INBOUND_FORMAT,
   nativeBody,
@@ -81,17 +97,15 @@ interface Outcome {
   status: number;
   upstreamMs?: number;
   error?: string;
+  /** The raw code of an upstream failure (`ECONNRESET`, …): logged, never sent to the caller. */
+  upstreamError?: string;
 }
 
-/** The proxy's routes: `/{consumer}` + `rest`. One table for both front doors below. */
-const ENDPOINTS: { rest: string; method: 'GET' | 'POST'; op: Operation }[] = [
-  { rest: '/v1/chat/completions', method: 'POST', op: 'chat.completions' },
-  { rest: '/v1/messages', method: 'POST', op: 'messages' },
-  { rest: '/v1/responses', method: 'POST', op: 'responses' },
-  { rest: '/v1/embeddings', method: 'POST', op: 'embeddings' },
-  { rest: '/v1/models', method: 'GET', op: 'models' },
-];
-const BY_REST = new Map(ENDPOINTS.map((e) => [e.rest, e]));
+/** Where a request is addressed: the consumer slug in its path (none: key-only) and the `:id`. */
+interface Address {
+  consumer: string | undefined;
+  id: string | undefined;
+}
 
 export interface Proxy {
   /** The Hono app: `app.request()` in tests, `app.fetch` on any web-standard runtime. */
@@ -101,6 +115,12 @@ export interface Proxy {
    * Request/Response adaptation, which costs a measurable share of throughput (see bench/README.md).
    */
   listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Ends every request still waiting on an upstream: a stream with an error event in the caller's
+   * format saying the gateway is shutting down, a request not yet answered with 503. For the end
+   * of a shutdown's grace period, before the sockets are closed.
+   */
+  shutdown(): void;
 }
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
@@ -109,6 +129,7 @@ const SSE_TYPE = 'text/event-stream; charset=utf-8';
 
 /** Why a request's controller was aborted. */
 const DEADLINE = Symbol('deadline');
+const SHUTDOWN = Symbol('shutdown');
 
 export function createProxy(deps: ProxyDeps): Proxy {
   const { store, adapters, metrics, logger } = deps;
@@ -124,17 +145,25 @@ export function createProxy(deps: ProxyDeps): Proxy {
   policies.prepare(store.current);
   store.onChange((s) => policies.prepare(s));
   const app = new Hono<Env>();
+  /** The requests that have called an upstream and are not done: what a shutdown must end. */
+  const live = new Set<CallAbort>();
 
   const exchangeOf = (c: Context<Env>): Exchange =>
     c.env?.incoming && c.env.outgoing
       ? nodeExchange(c.env.incoming as HttpBindings['incoming'], c.env.outgoing as HttpBindings['outgoing'])
       : webExchange(c.req.raw);
 
+  // The routes of ENDPOINTS, under `/{consumer}` and, key-only, without it.
+  const addressOf = (c: Context<Env>): Address => ({
+    consumer: c.req.param('consumer'),
+    id: c.req.param('id'),
+  });
   for (const ep of ENDPOINTS) {
-    const path = `/:consumer${ep.rest}`;
-    app.on(ep.method, path, (c) => handle(exchangeOf(c), ep.op, c.req.param('consumer') ?? '', c.req.path));
-    app.options(path, (c) => preflight(exchangeOf(c), c.req.param('consumer') ?? '', c.req.path, ep.op));
-    app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path), ep.op));
+    for (const path of [`/:consumer${ep.rest}`, ep.rest]) {
+      app.on(ep.method, path, (c) => handle(exchangeOf(c), ep, addressOf(c), c.req.path));
+      app.options(path, (c) => preflight(exchangeOf(c), addressOf(c).consumer, c.req.path, ep.op));
+      app.all(path, (c) => refuse(exchangeOf(c), errors.methodNotAllowed(c.req.method, c.req.path), ep.op));
+    }
   }
   const a2a = createA2AHandler({
     store,
@@ -150,6 +179,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
     logger.error({ err, path: c.req.path }, 'unhandled error');
     return refuse(webExchange(c.req.raw), errors.internal());
   });
+
+  /** Before its first config a proxy knows no gateway at all: that is 503 not_ready, not a 404. */
+  function neverConfigured(): boolean {
+    return !store.ready && store.current.serial === 0;
+  }
 
   function refuse(x: Exchange, e: GatewayError, op?: Operation): Response {
     return errorResponse(x, e, requestIdOf(x), undefined, op);
@@ -173,6 +207,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
         durationMs: Math.round(seconds * 1e4) / 10,
         upstreamMs: o.upstreamMs,
         error: o.error,
+        upstreamError: o.upstreamError,
       },
       'request',
     );
@@ -182,11 +217,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const slash = path.indexOf('/', 1);
-    const ep = slash > 1 ? BY_REST.get(path.slice(slash)) : undefined;
+    const matched = matchPath(path);
     const x = nodeExchange(req, res);
     const method = req.method ?? 'GET';
-    if (!ep && a2aPath(path)) {
+    if (!matched && a2aPath(path)) {
       a2a(x, path).catch((err: unknown) => {
         logger.error({ err, path }, 'unhandled error');
         if (!res.headersSent) refuse(x, errors.internal());
@@ -194,19 +228,20 @@ export function createProxy(deps: ProxyDeps): Proxy {
       });
       return;
     }
-    if (!ep) {
+    if (!matched) {
       refuse(x, errors.unknownEndpoint(method, path));
       return;
     }
+    const { ep } = matched;
     if (method === 'OPTIONS') {
-      preflight(x, path.slice(1, slash), path, ep.op);
+      preflight(x, matched.consumer, path, ep.op);
       return;
     }
     if (method !== ep.method) {
       refuse(x, errors.methodNotAllowed(method, path), ep.op);
       return;
     }
-    handle(x, ep.op, path.slice(1, slash), path).catch((err: unknown) => {
+    handle(x, ep, matched, path).catch((err: unknown) => {
       logger.error({ err, path }, 'unhandled error');
       if (!res.headersSent) refuse(x, errors.internal(), ep.op);
       else res.destroy();
@@ -217,11 +252,14 @@ export function createProxy(deps: ProxyDeps): Proxy {
    * OPTIONS on an endpoint: answered at the edge, before authentication (a browser's preflight
    * carries no credentials), by the consumer's plugins (CORS); 405 when none answers.
    */
-  function preflight(x: Exchange, consumerSlug: string, path: string, op: Operation): Response {
+  function preflight(x: Exchange, consumerSlug: string | undefined, path: string, op: Operation): Response {
     const start = performance.now();
     metrics.inFlight.inc();
     const o = newOutcome(x, path);
     try {
+      if (neverConfigured()) throw errors.notReady();
+      // A preflight carries no API key, so key-only addressing has no consumer (and no CORS policy).
+      if (consumerSlug === undefined) throw errors.preflightWithoutConsumer(path);
       const gateway = findGateway(
         store.current,
         x.header('x-ag-gateway-slug'),
@@ -251,7 +289,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
     }
   }
 
-  async function handle(x: Exchange, op: Operation, consumerSlug: string, path: string): Promise<Response> {
+  async function handle(x: Exchange, ep: Endpoint, address: Address, path: string): Promise<Response> {
+    const op = ep.op;
     const start = performance.now();
     metrics.inFlight.inc();
     const o = newOutcome(x, path);
@@ -259,15 +298,29 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const abort = new CallAbort();
     let clientGone = false;
     let timer: NodeJS.Timeout | undefined;
-    const cleanup = () => clearTimeout(timer);
+    const cleanup = () => {
+      clearTimeout(timer);
+      live.delete(abort);
+    };
+    /** The registries this request reached: their credentials are scrubbed from what comes back. */
+    const tried: CompiledRegistry[] = [];
     /** Headers the plugins add to every response from here on, errors included. */
     let extra: Record<string, string> | undefined;
     let pipeline: Pipeline | undefined;
     let preq: ProxyPolicyRequest | undefined;
     try {
-      const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
+      if (neverConfigured()) throw errors.notReady();
+      const host = x.header('host') ?? x.urlHost;
+      // Key-only addressing: the key finds (and authenticates) the consumer, and with it the gateway.
+      const byKey: KeyAddressed | undefined =
+        address.consumer === undefined
+          ? findByKey(snapshot, presentedKey(x), x.header('x-ag-gateway-slug'), host)
+          : undefined;
+      const gateway = byKey?.consumer.gateway ?? findGateway(snapshot, x.header('x-ag-gateway-slug'), host);
       o.gateway = gateway.config.slug;
-      const consumer = findConsumer(gateway, consumerSlug);
+      // The deadline covers the whole request, reading its body included.
+      const deadlineAt = start + gateway.config.limits.requestTimeoutMs;
+      const consumer = byKey?.consumer ?? findConsumer(gateway, address.consumer ?? '');
       o.consumer = consumer.config.slug;
       const plugins = policies.pipelineFor(consumer.plugins);
       if (!plugins.empty) {
@@ -275,14 +328,15 @@ export function createProxy(deps: ProxyDeps): Proxy {
         extra = {};
         plugins.edge({ method: x.method, header: (n) => x.header(n), responseHeaders: extra });
       }
-      const keyDigest = authenticate(consumer, presentedKey(x));
-      if (op === 'models') {
+      const keyDigest = byKey?.digest ?? authenticate(consumer, presentedKey(x));
+      if (op === 'models' || ep.kind === 'countTokens') {
         if (pipeline?.runs('preRequest')) {
+          // A token count generates nothing: policies see it as they see a model list.
           const req = new ProxyPolicyRequest(
             x,
             extra ?? {},
             o.requestId,
-            op,
+            'models',
             gateway,
             consumer,
             keyDigest,
@@ -290,12 +344,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
           );
           await pipeline.run('preRequest', req);
         }
+        if (ep.kind === 'countTokens') return await counted(x, o, start, gateway, consumer, extra);
+        const list = modelsAnswer(consumer, address.id, Boolean(x.header('anthropic-version')));
         o.status = 200;
         finish(o, start);
-        // Anthropic's SDK lists models with its own shape; it always sends anthropic-version.
-        const list = x.header('anthropic-version')
-          ? anthropicModelList(consumer.modelIds)
-          : modelList(consumer.modelIds);
         return x.respond(
           200,
           { 'content-type': JSON_TYPE, ...extra, 'x-request-id': o.requestId },
@@ -305,7 +357,12 @@ export function createProxy(deps: ProxyDeps): Proxy {
 
       const contentType = x.header('content-type');
       if (contentType && !contentType.toLowerCase().includes('json')) throw errors.unsupportedMediaType();
-      let raw: Buffer = await readBody(x.body, x.header('content-length'), consumer.maxRequestBodyBytes);
+      let raw: Buffer = await readBody(
+        x.body,
+        x.header('content-length'),
+        consumer.maxRequestBodyBytes,
+        deadlineAt - performance.now(),
+      );
       let body = parseJsonObject(raw);
       let { model, stream } = checkRequest(op, body);
       if (pipeline) {
@@ -329,8 +386,9 @@ export function createProxy(deps: ProxyDeps): Proxy {
         clientGone = true;
         abort.abort();
       });
-      const timeoutMs = gateway.config.limits.requestTimeoutMs;
+      const timeoutMs = Math.max(0, deadlineAt - performance.now());
       timer = setTimeout(() => abort.abort(DEADLINE), timeoutMs);
+      live.add(abort);
       /** What the latest try sent: the response is read with the plan of the target that answered. */
       let plan: Plan | undefined;
       let prepared: UpstreamBody | undefined;
@@ -338,6 +396,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       const sendTo = async (a: Attempt, signal: CallAbort): Promise<UpstreamResponse> => {
         const target = a.target;
         o.registry = target.registryName;
+        if (!tried.includes(target.registry)) tried.push(target.registry);
         sendModel = upstreamModel(target, model);
         o.upstreamModel = sendModel;
         const adapter = adapters[target.registry.provider];
@@ -384,6 +443,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
             model,
             headers: x,
             body,
+            ...(logger.isLevelEnabled('debug') ? { debug: { logger, requestId: o.requestId } } : {}),
           },
           sendTo,
           health,
@@ -391,10 +451,13 @@ export function createProxy(deps: ProxyDeps): Proxy {
         res = result.response;
         target = result.target;
       } catch (err) {
+        o.upstreamError = upstreamCode(err);
         throw upstreamFailure(err, abort);
       }
       o.upstreamMs = Math.round((performance.now() - t0) * 10) / 10;
       metrics.observeUpstream(o.registry, o.model, o.upstreamMs / 1000);
+      /** Takes the credentials of the registries tried out of the upstream's text, before anything reads it. */
+      const scrub = scrubberFor(tried);
 
       if (res.status === 401 || res.status === 403) {
         // The upstream refused *our* credential: not the caller's fault, and not theirs to see.
@@ -456,14 +519,17 @@ export function createProxy(deps: ProxyDeps): Proxy {
           },
           ...(assembler ? { onEvent: (e: StreamEvent) => assembler.push(e) } : {}),
           ...(filter ? { filter } : {}),
+          ...(scrub ? { scrub } : {}),
           onError: (err: unknown) => {
             if (clientGone) {
               o.status = 499;
               o.error = 'client_closed';
               return undefined;
             }
-            o.error = err instanceof GatewayError ? err.code : 'upstream_stream_error';
-            return streamFailure(err, abort.reason === DEADLINE);
+            const cause = abort.reason === SHUTDOWN ? errors.shuttingDown() : err;
+            o.error = cause instanceof GatewayError ? cause.code : 'upstream_stream_error';
+            o.upstreamError = upstreamCode(err);
+            return streamFailure(cause, abort.reason === DEADLINE);
           },
         };
         // A filtered stream is decoded and encoded again, even in the caller's own format.
@@ -483,9 +549,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
           completed?.();
         });
       }
-      const payload = await collect(res.body).catch((err: unknown) => {
+      const received = await collect(res.body).catch((err: unknown) => {
+        o.upstreamError = upstreamCode(err);
         throw upstreamFailure(err, abort);
       });
+      const payload = scrub ? scrub.bytes(received) : received;
       cleanup();
       let out: Buffer | string = payload;
       if (finalPlan) {
@@ -506,6 +574,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
         }
       } else if (res.status < 300) {
         // Embeddings: OpenAI's shape from every provider that serves them (usage.prompt_tokens).
+        if (!readableResponse(payload, undefined))
+          throw errors.upstreamFailed(
+            'the upstream answered with a body that is not a readable embeddings list',
+          );
         const u = usageObject(payload);
         usage = u === undefined ? undefined : FORMATS['openai-chat'].usageOf({ usage: u });
       }
@@ -516,11 +588,75 @@ export function createProxy(deps: ProxyDeps): Proxy {
       return response;
     } catch (err) {
       cleanup();
-      const e = toGatewayError(err, logger);
+      // Errors built from upstream text (a token endpoint's answer, a decoder's complaint) included.
+      const scrub = scrubberFor(tried);
+      const e = scrub ? scrub.error(toGatewayError(err, logger)) : toGatewayError(err, logger);
       o.status = clientGone ? 499 : e.status;
       o.error = clientGone ? 'client_closed' : e.code;
       finish(o, start);
-      return errorResponse(x, e, o.requestId, extra, op);
+      return errorResponse(x, e, o.requestId, extra, errorOp(op, x));
+    }
+  }
+
+  /**
+   * `POST …/v1/messages/count_tokens`: counted by the route's upstream where it offers counting,
+   * estimated otherwise (see count-tokens.ts); errors in Anthropic's format, through `handle`.
+   */
+  async function counted(
+    x: Exchange,
+    o: Outcome,
+    start: number,
+    gateway: RuntimeGateway,
+    consumer: RuntimeConsumer,
+    extra: Record<string, string> | undefined,
+  ): Promise<Response> {
+    const contentType = x.header('content-type');
+    if (contentType && !contentType.toLowerCase().includes('json')) throw errors.unsupportedMediaType();
+    // The deadline covers the whole request, reading its body included (as in `handle`).
+    const deadlineAt = start + gateway.config.limits.requestTimeoutMs;
+    const raw = await readBody(
+      x.body,
+      x.header('content-length'),
+      consumer.maxRequestBodyBytes,
+      deadlineAt - performance.now(),
+    );
+    const body = parseJsonObject(raw);
+    const model = checkCountRequest(body);
+    const route = findRoute(consumer, model);
+    o.model = route.model;
+    const target = countingTarget(route);
+    if (!target) throw errors.noUpstream(model);
+    o.registry = target.registryName;
+    const abort = new CallAbort();
+    x.onClientGone(() => abort.abort());
+    const timer = setTimeout(() => abort.abort(DEADLINE), Math.max(0, deadlineAt - performance.now()));
+    try {
+      const answer = await countTokensWith({
+        target,
+        requested: model,
+        body,
+        adapter: adapters[target.registry.provider],
+        requestId: o.requestId,
+        forwardHeaders: forwardedHeaders(x, 'anthropic-messages').forwardHeaders ?? {},
+        signal: abort,
+      });
+      o.upstreamModel = answer.model;
+      o.status = answer.status;
+      finish(o, start);
+      return x.respond(
+        answer.status,
+        {
+          ...answer.headers,
+          ...extra,
+          'x-request-id': o.requestId,
+          'x-selected-provider': target.registry.provider,
+          'x-selected-registry': target.registryName,
+          'x-selected-model': answer.model,
+        },
+        answer.body,
+      );
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -589,7 +725,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
     };
   }
 
-  return { app, listener };
+  function shutdown(): void {
+    for (const abort of live) abort.abort(SHUTDOWN);
+  }
+
+  return { app, listener, shutdown };
 }
 
 function checkRequest(op: Operation, body: Record<string, unknown>): { model: string; stream: boolean } {
@@ -597,6 +737,7 @@ function checkRequest(op: Operation, body: Record<string, unknown>): { model: st
   if (typeof model !== 'string' || model.length === 0) {
     throw errors.badRequest("'model' is required and must be a non-empty string.", 'invalid_model');
   }
+  checkModelName(model);
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
     throw errors.badRequest("'stream' must be a boolean.", 'invalid_type');
   }
@@ -619,16 +760,25 @@ function checkRequest(op: Operation, body: Record<string, unknown>): { model: st
       throw errors.badRequest("'input' is required and must be a string or an array.", 'invalid_input');
     }
   }
+  checkTokenLimits(op, body);
   return { model, stream: stream === true };
 }
 
 function upstreamFailure(err: unknown, signal: CallAbort): GatewayError {
   if (signal.reason === DEADLINE) return errors.upstreamTimeout();
+  if (signal.reason === SHUTDOWN) return errors.shuttingDown();
   if (err instanceof UpstreamError) {
-    return err.kind === 'timeout' ? errors.upstreamTimeout() : errors.upstreamFailed(err.message);
+    return err.kind === 'timeout' ? errors.upstreamTimeout(err.message) : errors.upstreamFailed(err.message);
   }
   if (err instanceof GatewayError) return err;
-  return errors.upstreamFailed(err instanceof Error ? err.message : String(err));
+  // A failure reading the body (the adapter returned at the headers): in words, as the adapter's.
+  const { message } = describeFailure(err);
+  return isTimeoutError(err) ? errors.upstreamTimeout(message) : errors.upstreamFailed(message);
+}
+
+/** The raw code of an upstream failure, for the access log. */
+function upstreamCode(err: unknown): string | undefined {
+  return err instanceof UpstreamError ? err.code : describeFailure(err).code;
 }
 
 function toGatewayError(err: unknown, logger: Logger): GatewayError {
@@ -651,8 +801,13 @@ function errorResponse(
   );
 }
 
+/** The Anthropic SDK lists and retrieves models with `anthropic-version`: its errors then come in its format. */
+function errorOp(op: Operation, x: Exchange): Operation {
+  return op === 'models' && x.header('anthropic-version') ? 'messages' : op;
+}
+
 /** An error in the caller's format: its inbound API's, OpenAI's where the endpoint has no other. */
-function errorBodyFor(op: Operation | undefined, e: GatewayError): string {
+export function errorBodyFor(op: Operation | undefined, e: GatewayError): string {
   const format = FORMATS[(op && INBOUND_FORMAT[op]) ?? 'openai-chat'];
   return JSON.stringify(
     format.encodeError({
@@ -678,16 +833,6 @@ function forwardedHeaders(x: Exchange, format: FormatName): { forwardHeaders?: R
   if (version) out['anthropic-version'] = version;
   if (beta) out['anthropic-beta'] = beta;
   return { forwardHeaders: out };
-}
-
-/** Anthropic's model list shape (GET /v1/models with anthropic-version). */
-function anthropicModelList(ids: readonly string[]) {
-  return {
-    data: ids.map((id) => ({ type: 'model', id, display_name: id, created_at: '1970-01-01T00:00:00Z' })),
-    has_more: false,
-    first_id: ids[0] ?? null,
-    last_id: ids[ids.length - 1] ?? null,
-  };
 }
 
 function newOutcome(x: Exchange, path: string): Outcome {

@@ -26,7 +26,7 @@ class Upstream implements ProviderAdapter {
       status: 200,
       headers: stream ? { 'content-type': 'text/event-stream' } : headers,
       body: (async function* () {
-        yield Buffer.from(stream ? 'data: {"n":1}\n\ndata: [DONE]\n\n' : '{"ok":true}');
+        yield Buffer.from(stream ? 'data: {"n":1}\n\ndata: [DONE]\n\n' : '{"ok":true,"choices":[]}');
       })(),
     };
   }

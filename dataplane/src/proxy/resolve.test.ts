@@ -4,6 +4,7 @@ import { consumer, gateway, registry, route } from '../testing/resources';
 import { GatewayError } from './errors';
 import {
   authenticate,
+  findByKey,
   findConsumer,
   findGateway,
   findRoute,
@@ -30,6 +31,17 @@ const snapshot = buildSnapshot(
   1,
 );
 
+/** `{status} {code}: {message}` of the GatewayError `fn` throws. */
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof GatewayError) return `${e.status} ${e.code}: ${e.message}`;
+    throw e;
+  }
+  throw new Error('expected a GatewayError');
+}
+
 function statusOf(fn: () => unknown): number | undefined {
   try {
     fn();
@@ -44,10 +56,23 @@ describe('findGateway', () => {
     ['header', 'acme', undefined, 'acme'],
     ['host', undefined, 'llm.acme.io', 'acme'],
     ['host with port, any case', undefined, 'ACME.example.com:8081', 'acme'],
-    ['unknown header falls back to host', 'nope', 'acme.example.com', 'acme'],
+    ['a host-only gateway ignores the header: the host decides', 'hidden', 'acme.example.com', 'acme'],
     ['host-only gateway by host', undefined, 'hidden.example.com', 'hidden'],
   ])('%s', (_name, header, host, expected) => {
     expect(findGateway(snapshot, header, host).config.slug).toBe(expected);
+  });
+
+  it('refuses a header slug that names no gateway, naming it, even when the Host names one', () => {
+    expect(messageOf(() => findGateway(snapshot, 'nope', 'acme.example.com'))).toBe(
+      "404 gateway_not_found: No gateway has the slug 'nope' (from the X-AG-Gateway-Slug header).",
+    );
+  });
+
+  it('names the Host that matched nothing and the ways to address a gateway', () => {
+    const m = messageOf(() => findGateway(snapshot, undefined, 'localhost:8081'));
+    expect(m).toContain("the Host 'localhost:8081' is not a gateway hostname");
+    expect(m).toContain('X-AG-Gateway-Slug');
+    expect(m).toContain('/v1/... with the API key alone');
   });
 
   it.each([
@@ -57,6 +82,80 @@ describe('findGateway', () => {
     ['nothing', undefined, undefined],
   ])('404 for %s', (_name, header, host) => {
     expect(statusOf(() => findGateway(snapshot, header, host))).toBe(404);
+  });
+});
+
+describe('findByKey (key-only addressing)', () => {
+  const keyed = buildSnapshot(
+    [
+      gateway('acme', { hostnames: ['acme.example.com'] }),
+      gateway('beta'),
+      gateway('hidden', { hostnames: ['hidden.example.com'], discovery: 'HostOnly' }),
+      consumer('app', 'acme', ['key-app', 'key-shared'], []),
+      consumer('b-app', 'beta', ['key-b', 'key-shared'], []),
+      consumer('ghost', 'hidden', ['key-ghost'], []),
+    ],
+    1,
+  );
+  const found = (key: string | undefined, header?: string, host?: string) => {
+    const r = findByKey(keyed, key, header, host);
+    return `${r.consumer.gateway.config.slug}/${r.consumer.config.slug}`;
+  };
+
+  it('finds gateway and consumer from the key alone, returning the digest authenticate would', () => {
+    expect(found('key-app')).toBe('acme/app');
+    expect(found('key-b', undefined, 'localhost:8081')).toBe('beta/b-app');
+    const acme = findGateway(keyed, 'acme', undefined);
+    expect(findByKey(keyed, 'key-app', undefined, undefined).digest).toEqual(
+      authenticate(findConsumer(acme, 'app'), 'key-app'),
+    );
+  });
+
+  it('accepts a header or Host that names the key gateway', () => {
+    expect(found('key-app', 'acme')).toBe('acme/app');
+    expect(found('key-app', undefined, 'acme.example.com')).toBe('acme/app');
+    expect(found('key-ghost', undefined, 'hidden.example.com')).toBe('hidden/ghost');
+  });
+
+  it('refuses a key held by several consumers, naming them', () => {
+    expect(messageOf(() => findByKey(keyed, 'key-shared', undefined, undefined))).toMatch(
+      /^400 ambiguous_api_key: This API key belongs to 2 consumers \(acme\/app, beta\/b-app\), so it cannot choose one alone/,
+    );
+  });
+
+  it.each([
+    ['no key', undefined, undefined, undefined, '401 missing_api_key'],
+    ['an unknown key', 'key-nope', undefined, undefined, '401 invalid_api_key'],
+    [
+      'a header naming no gateway',
+      'key-app',
+      'nope',
+      undefined,
+      "404 gateway_not_found: No gateway has the slug 'nope'",
+    ],
+    [
+      'a header naming another gateway',
+      'key-app',
+      'beta',
+      undefined,
+      "403 api_key_not_allowed: This API key does not belong to gateway 'beta'.",
+    ],
+    [
+      'a Host of another gateway',
+      'key-b',
+      undefined,
+      'acme.example.com',
+      "403 api_key_not_allowed: This API key does not belong to gateway 'acme'.",
+    ],
+    [
+      'a host-only gateway away from its hostnames',
+      'key-ghost',
+      undefined,
+      'localhost',
+      '401 invalid_api_key',
+    ],
+  ])('refuses %s', (_name, key, header, host, expected) => {
+    expect(messageOf(() => findByKey(keyed, key, header, host))).toContain(expected);
   });
 });
 
@@ -220,7 +319,7 @@ describe('virtual models: @registry/model and pool:model', () => {
   it('a consumer never reaches a registry none of its routes names', () => {
     expect(notFound(strict, '@b/gpt')).toContain("'b' is neither a registry of this consumer");
     expect(notFound(strict, '@a/other')).toBe(
-      "The model 'other' does not exist or you do not have access to it.",
+      "The model 'other' does not exist or you do not have access to it. Models you can use: 'gpt'.",
     );
   });
 

@@ -9,7 +9,11 @@ import {
 } from '../config/snapshot';
 import { GatewayError, errors } from './errors';
 
-/** Finds the gateway by X-AG-Gateway-Slug (unless the gateway is host-only), then by Host. */
+/**
+ * Finds the gateway by X-AG-Gateway-Slug, else by Host. A slug that names no gateway is refused
+ * (never served by the Host's gateway: a typo must not reach another tenant); a HostOnly gateway
+ * ignores the header, so its slug sent there falls through to the Host.
+ */
 export function findGateway(
   snapshot: Snapshot,
   slugHeader: string | undefined,
@@ -17,13 +21,56 @@ export function findGateway(
 ): RuntimeGateway {
   if (slugHeader) {
     const g = snapshot.gatewaysBySlug.get(slugHeader);
-    if (g && g.config.discovery === 'HeaderThenHost') return g;
+    if (!g) throw errors.unknownGateway({ slug: slugHeader });
+    if (g.config.discovery === 'HeaderThenHost') return g;
   }
-  if (host) {
-    const g = snapshot.gatewaysByHost.get(hostWithoutPort(host));
-    if (g) return g;
+  const g = gatewayOfHost(snapshot, host);
+  if (g) return g;
+  throw errors.unknownGateway(host ? { host } : {});
+}
+
+function gatewayOfHost(snapshot: Snapshot, host: string | undefined): RuntimeGateway | undefined {
+  return host ? snapshot.gatewaysByHost.get(hostWithoutPort(host)) : undefined;
+}
+
+/** A consumer found by its API key alone, and the key's digest (what `authenticate` returns). */
+export interface KeyAddressed {
+  consumer: RuntimeConsumer;
+  digest: Buffer;
+}
+
+/**
+ * Key-only addressing (`/v1/...`, no consumer in the path): the key's digest names the one
+ * consumer holding it, and with it the gateway. One map lookup; matching the full digest is the
+ * authentication (a lookup's timing can at most hint at digests, which reveal no key). When the request also names a gateway (X-AG-Gateway-Slug, or a Host that is a
+ * gateway hostname) it must be the key's; a HostOnly gateway is reached through its hostnames only.
+ */
+export function findByKey(
+  snapshot: Snapshot,
+  key: string | undefined,
+  slugHeader: string | undefined,
+  host: string | undefined,
+): KeyAddressed {
+  if (!key) throw errors.missingKey();
+  const digest = createHash('sha256').update(key).digest();
+  const owners = snapshot.keyOwners.get(digest.toString('hex'));
+  const [consumer] = owners ?? [];
+  if (!owners || !consumer) throw errors.invalidKey();
+  if (owners.length > 1) {
+    throw errors.sharedKey(owners.map((c) => `${c.gateway.config.slug}/${c.config.slug}`).sort());
   }
-  throw errors.unknownGateway();
+  const gateway = consumer.gateway;
+  const byHost = gatewayOfHost(snapshot, host);
+  let named: RuntimeGateway | undefined;
+  if (slugHeader) {
+    named = snapshot.gatewaysBySlug.get(slugHeader);
+    if (!named) throw errors.unknownGateway({ slug: slugHeader });
+    if (named.config.discovery === 'HostOnly') named = undefined;
+  }
+  named ??= byHost;
+  if (named && named !== gateway) throw errors.keyNotForGateway(named.config.slug);
+  if (gateway.config.discovery === 'HostOnly' && byHost !== gateway) throw errors.invalidKey();
+  return { consumer, digest };
 }
 
 function hostWithoutPort(host: string): string {
@@ -85,7 +132,7 @@ export function findRoute(consumer: RuntimeConsumer, model: string): RuntimeRout
   if (route) return route;
   if (model.startsWith(PIN)) return pinnedRoute(consumer, model);
   if (model.startsWith(POOL)) return poolRoute(consumer, model);
-  if (!consumer.catchAll) throw errors.unknownModel(model);
+  if (!consumer.catchAll) throw errors.unknownModel(model, consumer.modelIds);
   return consumer.catchAll;
 }
 
@@ -121,7 +168,7 @@ function pinnedRoute(consumer: RuntimeConsumer, requested: string): RuntimeRoute
     );
   }
   const route = consumer.routes.get(model) ?? consumer.catchAll;
-  if (!route) throw errors.unknownModel(model);
+  if (!route) throw errors.unknownModel(model, consumer.modelIds);
   const registry = pinnedRegistry(consumer, route, name, model);
   return narrowRoute(route, model, `@${name}/${route.model}`, (t) => t.registryName === registry);
 }

@@ -14,6 +14,7 @@ import type {
 import { TranslationError } from '../formats/ir';
 import { parseSseEvent, sseText, UpstreamFormatError } from '../formats/wire';
 import { decodeEventStream } from '../providers/aws/eventstream';
+import { describeFailure } from '../providers/failure';
 import {
   MOCK_PROFILE,
   applyQuirks,
@@ -26,6 +27,8 @@ import {
 import type { StreamFilter } from '../policies/types';
 import type { Operation } from '../providers/types';
 import { errors, GatewayError } from './errors';
+import { readableEvent, readableResponse } from './readable';
+import type { Scrubber } from './scrub';
 import { sseEvents } from './sse';
 
 /** The wire format of each inbound chat API. */
@@ -151,9 +154,11 @@ export function responseBody(
     if (decode) {
       const parsed = tryJson(payload);
       const response = parsed === undefined ? undefined : decodeUpstream(plan, parsed);
-      if (response) return { body: payload, usage: response.usage, response };
+      if (!response) throw unreadable(plan, parsed);
+      return { body: payload, usage: response.usage, response };
     }
-    // Only the usage object is parsed, not the whole body: the native path stays a relay.
+    // Checked and relayed, not parsed: only the usage object is, and the native path stays a relay.
+    if (!readableResponse(payload, plan.upstream.name)) throw unreadable(plan, tryJson(payload));
     const usage = usageObject(payload);
     return { body: payload, usage: usage === undefined ? undefined : plan.upstream.usageOf({ usage }) };
   }
@@ -174,6 +179,19 @@ export function responseBody(
   }
   if (!res.model) res.model = model;
   return { body: JSON.stringify(plan.inbound.encodeResponse(res, request)), usage: res.usage, response: res };
+}
+
+/**
+ * 502: an upstream 200 whose body the caller could not read (not JSON, cut short, not the format's
+ * shape), with the upstream's own error message when the body is an error after all.
+ */
+function unreadable(plan: Plan, parsed: unknown): GatewayError {
+  const message = parsed === undefined ? undefined : plan.upstream.decodeErrorMessage(parsed);
+  return errors.upstreamFailed(
+    message === undefined
+      ? `the upstream answered with a body that is not a readable ${plan.upstream.name} response`
+      : `the upstream answered 200 with an error: ${message}`,
+  );
 }
 
 /** A native body decoded for inspection; undefined when it is not the format's response after all. */
@@ -228,18 +246,37 @@ export interface StreamHooks {
   onEvent?(event: StreamEvent): void;
   /** Plugins' rewriting of the events (translated streams only: a native stream with one is translated). */
   filter?: StreamFilter;
+  /** Takes the registry's credentials out of each whole upstream event before it is read or relayed. */
+  scrub?: Scrubber;
 }
 
 /** The upstream's stream as whole frames, whatever its framing. */
-async function* framesOf(plan: Plan, source: AsyncIterable<Uint8Array>): AsyncGenerator<Frame> {
+async function* framesOf(
+  plan: Plan,
+  source: AsyncIterable<Uint8Array>,
+  scrub: Scrubber | undefined,
+): AsyncGenerator<Frame> {
   if (plan.profile.framing === 'aws-eventstream') {
-    yield* decodeEventStream(source);
+    for await (const frame of decodeEventStream(source))
+      yield scrub ? { ...frame, data: scrub.text(frame.data) } : frame;
     return;
   }
-  for await (const event of sseEvents(source)) {
+  for await (const event of upstreamEvents(source, scrub)) {
     const frame = parseSseEvent(event.toString('utf8'));
     if (frame) yield frame;
   }
+}
+
+/** Whole SSE events, scrubbed when the registry has credentials (a whole event never splits one). */
+function upstreamEvents(
+  source: AsyncIterable<Uint8Array>,
+  scrub: Scrubber | undefined,
+): AsyncIterable<Buffer> {
+  const events = sseEvents(source);
+  if (!scrub) return events;
+  return (async function* () {
+    for await (const event of events) yield scrub.bytes(event);
+  })();
 }
 
 /** A translated stream: upstream frames → neutral events → the caller's frames, event by event. */
@@ -254,7 +291,7 @@ export async function* translateStream(
   const decoder = plan.upstream.streamDecoder();
   const encoder = plan.inbound.streamEncoder(request ? { includeUsage, request } : { includeUsage });
   try {
-    for await (const frame of framesOf(plan, source)) {
+    for await (const frame of framesOf(plan, source, hooks.scrub)) {
       let out: Frame[] = [];
       for (const decoded of decoder.push(frame) as StreamEvent[]) {
         if (decoded.type === 'usage') hooks.onUsage(decoded.usage);
@@ -293,7 +330,9 @@ export async function* relayNativeStream(
   // Decoding is for the plugins only: a frame it cannot read stops it, never the relay.
   let decoder = onEvent ? plan.upstream.streamDecoder() : undefined;
   try {
-    for await (const event of sseEvents(source)) {
+    for await (const event of upstreamEvents(source, hooks.scrub)) {
+      // An event the caller could not read ends the stream with an error event, as translated ones do.
+      if (!readableEvent(event)) throw new UpstreamFormatError(`malformed stream event: ${preview(event)}`);
       if (decoder && onEvent) {
         try {
           const frame = parseSseEvent(event.toString('utf8'));
@@ -330,11 +369,11 @@ export function streamFailure(err: unknown, deadline: boolean): ErrorInfo {
       code: 'upstream_timeout',
       message: 'The upstream stream failed: request deadline exceeded',
     };
-  const detail =
-    err instanceof UpstreamFormatError
-      ? err.message
-      : err instanceof Error
-        ? ((err as { code?: string }).code ?? err.message)
-        : String(err);
+  const detail = err instanceof UpstreamFormatError ? err.message : describeFailure(err).message;
   return { status: 502, code: 'upstream_stream_error', message: `The upstream stream failed: ${detail}` };
+}
+
+/** The start of an event, for an error message. */
+function preview(event: Buffer): string {
+  return event.subarray(0, 80).toString('utf8').trim();
 }

@@ -6,6 +6,7 @@ import { choose, type Candidate } from './balancer';
 import { healthKey, passiveSettings, type HealthRegistry } from './health';
 import { matchesAll, type MatchInput } from './match';
 import type { RetryOn } from '../../../protocol/src';
+import type { Logger } from '../telemetry/logger';
 import { delayBeforeRetry, failureOfError, failureOfStatus, parseRetryAfter, verdictOfStatus } from './retry';
 
 export interface Attempt {
@@ -36,6 +37,8 @@ export interface DispatchContext extends MatchInput {
    * target whose registry does not serve the model is skipped). Default: the route's model.
    */
   model?: string;
+  /** Set only when debug logging is on: dispatch then logs the target it chose and why it retries. */
+  debug?: { logger: Logger; requestId: string };
 }
 
 type Group = { cursor: { next: number }; members: Candidate[] };
@@ -87,7 +90,7 @@ export async function dispatch(
   if (groups.length === 0) {
     if (route.targets.length === 0)
       throw errors.noUpstream(requested, { consumer: consumer.config.slug, unresolved: route.unresolved });
-    throw eligible ? errors.unknownModel(requested) : noEligibleTarget(requested);
+    throw eligible ? errors.unknownModel(requested, consumer.modelIds) : noEligibleTarget(requested);
   }
   const tried = new Set<Candidate>();
   let last: Outcome | undefined;
@@ -103,19 +106,82 @@ export async function dispatch(
         remainingMs: ctx.deadlineAt - health.now(),
         random: ctx.random,
       });
-      if (wait === undefined || (wait > 0 && !(await sleep(wait, ctx.signal))))
+      if (wait === undefined || (wait > 0 && !(await sleep(wait, ctx.signal)))) {
+        ctx.debug?.logger.debug(
+          {
+            requestId: ctx.debug.requestId,
+            attempt,
+            failed: last.candidate.target.registryName,
+            why: describeFailure(last),
+          },
+          'not retrying: no time left before the deadline',
+        );
         return finish(last, attempt - 1);
+      }
       if (last.kind === 'response') discard(last.response, last.cancel);
       health.listener.retried?.(last.candidate.target.registryName, last.failure ?? 'unknown');
+      ctx.debug?.logger.debug(
+        {
+          requestId: ctx.debug.requestId,
+          attempt,
+          failed: last.candidate.target.registryName,
+          why: describeFailure(last),
+          next: next.target.registryName,
+          waitMs: wait,
+        },
+        next === last.candidate ? 'retrying the same target' : 'falling back to the next target',
+      );
+    } else if (ctx.debug) {
+      ctx.debug.logger.debug(
+        {
+          requestId: ctx.debug.requestId,
+          route: route.model,
+          model: requested,
+          strategy: route.strategy,
+          target: next.target.registryName,
+          candidates: groups.reduce((n, g) => n + g.members.length, 0),
+        },
+        'route chosen',
+      );
     }
     tried.add(next);
     const outcome = await tryOnce(next, attempt, policy.perTryTimeoutMs, ctx, send, health);
     const kind = outcome.failure;
     const retryable =
       kind !== undefined && policy.retryOn.includes(kind) && attempt < policy.attempts && !ctx.signal.aborted;
-    if (!retryable) return finish(outcome, attempt);
+    if (!retryable) {
+      if (kind !== undefined && ctx.debug) {
+        const reason = ctx.signal.aborted
+          ? 'the request ended'
+          : policy.retryOn.includes(kind)
+            ? `no attempt left (${policy.attempts})`
+            : `${kind} is not in retry.retryOn`;
+        ctx.debug.logger.debug(
+          {
+            requestId: ctx.debug.requestId,
+            attempt,
+            failed: outcome.candidate.target.registryName,
+            why: describeFailure(outcome),
+            reason,
+          },
+          'not retrying',
+        );
+      }
+      return finish(outcome, attempt);
+    }
     last = outcome;
   }
+}
+
+/** What went wrong with a try, for a debug line: the kind, and the status or error message. */
+function describeFailure(o: Outcome): string {
+  const detail =
+    o.kind === 'response'
+      ? `HTTP ${o.response.status}`
+      : o.error instanceof Error
+        ? o.error.message
+        : 'error';
+  return `${o.failure ?? 'failure'} (${detail})`;
 }
 
 function finish(outcome: Outcome, attempts: number): DispatchResult {
@@ -214,8 +280,12 @@ function candidatesOf(
       const name = target.model ?? requested;
       const upstream = target.registry.aliases[name] ?? name;
       if (target.served && !target.served.has(upstream)) continue;
-      const key = target.key ?? healthKey(target.registryName, upstream);
-      members.push({ target, state: health.get(key, target.registryName, upstream) });
+      // No key of its own: a catch-all target sending the caller's model, whose entry may be evicted.
+      const state =
+        target.key === undefined
+          ? health.get(healthKey(target.registryName, upstream), target.registryName, upstream, true)
+          : health.get(target.key, target.registryName, upstream);
+      members.push({ target, state });
     }
     if (members.length === 0) continue;
     groups.push({ cursor: g.cursor, members });

@@ -46,7 +46,8 @@ const VERTEX_PATH =
 /**
  * A real HTTP server on 127.0.0.1 speaking Anthropic's Messages API (or Vertex AI's Claude
  * endpoints): it checks what Anthropic checks (key, version, JSON body, max_tokens), answers the
- * deterministic scenario reply through the anthropic-messages codec, and fails on demand like the
+ * deterministic scenario reply through the anthropic-messages codec, counts input tokens at
+ * `/v1/messages/count_tokens` (what that reply's usage reports), and fails on demand like the
  * OpenAI mock.
  */
 export async function startMockAnthropicUpstream(
@@ -87,12 +88,15 @@ export async function startMockAnthropicUpstream(
     }
 
     if (!(await answerAsBehaved(b))) return; // hang: accept, never answer
-    if (b.kind === 'status')
+    if (b.kind === 'status') {
+      const presented = options.vertex ? req.headers.authorization : req.headers['x-api-key'];
+      const echo = b.echoCredential ? ` for the credential '${String(presented)}'` : '';
       return fail(
         b.status,
-        `mock upstream answered ${b.status}`,
+        `mock upstream answered ${b.status}${echo}`,
         b.retryAfter ? { 'retry-after': b.retryAfter } : {},
       );
+    }
     if (b.kind === 'malformed') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end('{"id": "msg_broken", "type": "message", "content": [');
@@ -100,12 +104,13 @@ export async function startMockAnthropicUpstream(
 
     const path = (req.url ?? '').replace(/\?.*$/, '');
     let model: string | undefined;
+    const counting = !options.vertex && path === `${prefix}/v1/messages/count_tokens`;
     if (options.vertex) {
       const m = path.startsWith(prefix) ? VERTEX_PATH.exec(path.slice(prefix.length)) : null;
       if (req.method !== 'POST' || !m) return fail(404, `Not Found: ${req.method} ${path}`);
       model = decodeURIComponent(m[3] ?? '');
     } else {
-      if (req.method !== 'POST' || path !== `${prefix}/v1/messages`)
+      if (req.method !== 'POST' || (path !== `${prefix}/v1/messages` && !counting))
         return fail(404, `Not Found: ${req.method} ${path}`);
       if (!req.headers['anthropic-version']) return fail(400, 'anthropic-version: header is required');
     }
@@ -118,6 +123,9 @@ export async function startMockAnthropicUpstream(
     } catch {
       return fail(400, 'There was an issue with your request body: invalid JSON');
     }
+    // Token counting takes a Messages request without max_tokens and answers its input tokens:
+    // what the same request's usage would report.
+    if (counting && isObject(body)) body = { max_tokens: 1, ...body, stream: false };
     if (!isObject(body)) return fail(400, 'request body must be a JSON object');
     if (body.max_tokens === undefined) return fail(400, 'max_tokens: Field required');
     if (model !== undefined) {
@@ -135,6 +143,7 @@ export async function startMockAnthropicUpstream(
       throw e;
     }
     const reply = scenarioReply(chat, `msg_mock_${n}`, b.kind === 'ok' ? b.reply : undefined);
+    if (counting) return send(200, { input_tokens: reply.usage?.inputTokens ?? 0 });
     if (!chat.stream) return send(200, anthropic.encodeResponse(reply));
 
     const encoder = anthropic.streamEncoder({ includeUsage: true });

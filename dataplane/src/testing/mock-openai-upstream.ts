@@ -61,9 +61,10 @@ export async function startMockOpenAIUpstream(
     }
     if (!(await answerAsBehaved(b))) return; // hang: accept, never answer
     if (b.kind === 'status') {
+      const echo = b.echoCredential ? ` for the credential '${String(presented)}'` : '';
       return send(
         b.status,
-        openAIError(b.status, `mock upstream answered ${b.status}`),
+        openAIError(b.status, `mock upstream answered ${b.status}${echo}`),
         b.retryAfter ? { 'retry-after': b.retryAfter } : {},
       );
     }

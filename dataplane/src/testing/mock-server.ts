@@ -4,11 +4,16 @@ import type { AddressInfo, Socket } from 'node:net';
 /** What the next requests to a provider mock meet; switch it at any time. */
 export type Behaviour =
   | { kind: 'ok'; reply?: string; chunkDelayMs?: number }
-  | { kind: 'status'; status: number; retryAfter?: string }
+  /** An error in the mock's format; `echoCredential`: its message repeats the credential presented. */
+  | { kind: 'status'; status: number; retryAfter?: string; echoCredential?: boolean }
   | { kind: 'hang' }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'dieMidStream'; afterChunks: number }
-  | { kind: 'malformed' };
+  | { kind: 'malformed' }
+  /** Exactly these bytes, whatever was asked (a broken upstream: not JSON, the wrong shape, bad SSE). */
+  | { kind: 'raw'; status?: number; contentType: string; body: string }
+  /** The connection reset (TCP RST) as soon as the request has arrived. */
+  | { kind: 'reset' };
 
 export interface RecordedRequest {
   method: string;
@@ -54,6 +59,7 @@ export async function startMockServer(handle: (x: MockExchange) => unknown): Pro
         headers: req.headers,
         body: raw.toString('utf8'),
       });
+      if (answerFault(req, res, behaviour)) return;
       Promise.resolve()
         .then(() => handle({ req, res, raw, behaviour, n: requests.length }))
         .catch(() => {
@@ -82,6 +88,20 @@ export async function startMockServer(handle: (x: MockExchange) => unknown): Pro
   };
 }
 
+/** The faults every mock shows alike, whatever its format; true when one answered. */
+function answerFault(req: IncomingMessage, res: ServerResponse, b: Behaviour): boolean {
+  if (b.kind === 'reset') {
+    req.socket.resetAndDestroy();
+    return true;
+  }
+  if (b.kind === 'raw') {
+    res.writeHead(b.status ?? 200, { 'content-type': b.contentType });
+    res.end(b.body);
+    return true;
+  }
+  return false;
+}
+
 /**
  * Applies the timing behaviours before an answer: `slow` waits, `hang` never answers (false: the
  * caller must not respond). Status and malformed answers are each mock's own, in its format.
@@ -104,6 +124,7 @@ export async function writeStream(
 ) {
   const delay = b.kind === 'ok' ? (b.chunkDelayMs ?? 0) : 0;
   for (const [i, piece] of pieces.entries()) {
+    if (res.destroyed) return; // the client (the gateway) left: stop writing
     if (b.kind === 'dieMidStream' && i === b.afterChunks) {
       // let what was written reach the client first
       await new Promise((r) => setTimeout(r, 50));

@@ -56,6 +56,9 @@ const NEUTRAL_ONLY: Record<string, (v: unknown) => boolean> = {
   verbosity: () => false,
 };
 
+/** The Chat Completions fields the neutral request has no place for (refused by `decodeRequest` unless neutral). */
+export const UNTRANSLATED_FIELDS: readonly string[] = Object.keys(NEUTRAL_ONLY);
+
 /** Chat Completions body → neutral request; strict on what matters, tolerant of unknown fields. */
 export function decodeRequest(body: Json): ChatRequest {
   for (const [field, isNeutral] of Object.entries(NEUTRAL_ONLY)) {

@@ -7,6 +7,7 @@ import { streamDecoder, streamEncoder } from './stream';
 import { usageOf, usageOfFrame } from './usage';
 
 export { wantsStreamUsage } from './usage';
+export { UNTRANSLATED_FIELDS } from './decode-request';
 
 /** OpenAI Chat Completions (`POST /v1/chat/completions`), also spoken by most compatible servers. */
 export const openAIChatFormat: WireFormat = {

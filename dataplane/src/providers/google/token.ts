@@ -1,5 +1,6 @@
 import { SignJWT, importPKCS8 } from 'jose';
 import { request } from 'undici';
+import { describeFailure } from '../failure';
 
 /**
  * OAuth 2.0 access tokens for a Google service account ("Using OAuth 2.0 for Server to Server
@@ -110,7 +111,7 @@ export function createServiceAccountTokenSource(keyJson: string, opts: TokenSour
         body,
       });
     } catch (e) {
-      throw new Error(`Google token endpoint ${key.tokenUri} unreachable: ${(e as Error).message}`, {
+      throw new Error(`Google token endpoint ${key.tokenUri} unreachable: ${describeFailure(e).message}`, {
         cause: e,
       });
     }
