@@ -50,9 +50,22 @@ const a2aSettings = (headers: Record<string, string> = {}): CompiledRegistry['a2
 
 beforeAll(async () => {
   agent = await startTestAgent(AGENT_TOKEN);
-  broken = await startMockServer(async ({ res, raw }) => {
+  broken = await startMockServer(async ({ req, res, raw }) => {
     const method = raw.length > 0 ? (JSON.parse(raw.toString()) as { method: string }).method : 'card';
-    if (method === 'SendStreamingMessage') {
+    const echoed = `you sent ${String(req.headers.authorization)}`;
+    if (method === 'x/echo') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32602, message: echoed } }));
+    } else if (method === 'x/echo-stream') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const event = `data: ${JSON.stringify({ jsonrpc: '2.0', id: 1, result: { echoed } })}\n\n`;
+      // The credential is cut in two by the writes ("brok" | "en-..."): whole events are scrubbed.
+      const cut = event.indexOf('sent') + 16;
+      await writeStream(res, [event.slice(0, cut), event.slice(cut), event], {
+        kind: 'ok',
+        chunkDelayMs: 20,
+      });
+    } else if (method === 'SendStreamingMessage') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const event = `data: ${JSON.stringify({ jsonrpc: '2.0', id: 5, result: { task: { id: 't1', contextId: 'c1' } } })}\n\n`;
       await writeStream(res, [event, event], { kind: 'dieMidStream', afterChunks: 1 });
@@ -78,7 +91,12 @@ beforeAll(async () => {
       a2a: a2aSettings({ 'x-team': 'blue' }),
     }),
     registry('dead', { provider: 'a2a', baseUrl: `http://127.0.0.1:${dead}`, a2a: a2aSettings() }),
-    registry('broken', { provider: 'a2a', baseUrl: `http://127.0.0.1:${broken.port}`, a2a: a2aSettings() }),
+    registry('broken', {
+      provider: 'a2a',
+      baseUrl: `http://127.0.0.1:${broken.port}`,
+      apiKey: 'broken-agent-credential',
+      a2a: a2aSettings(),
+    }),
     consumer('app', 'gw', ['key-app'], [], agents('planner', 'dead', 'broken')),
     consumer('other', 'gw', ['key-other'], [], agents()),
     consumer('limited', 'gw', ['key-limited'], [], agents('planner')),
@@ -474,6 +492,25 @@ describe('A2A agents behind the gateway', () => {
     // A consumer without a CORS policy has nothing to answer a preflight with.
     const none = await fetch(`${base}/other/a2a/planner`, { method: 'OPTIONS', headers: { origin } });
     expect(none.status).toBe(405);
+  });
+
+  it('never hands the caller the credential an agent echoes, in an answer or a stream', async () => {
+    const answer = await rpc(
+      '/app/a2a/broken',
+      { jsonrpc: '2.0', id: 1, method: 'x/echo' },
+      { 'x-api-key': 'key-app' },
+    );
+    const text = await answer.text();
+    expect(text).toContain('you sent Bearer [redacted]');
+    expect(text).not.toContain('broken-agent-credential');
+    const stream = await rpc(
+      '/app/a2a/broken',
+      { jsonrpc: '2.0', id: 1, method: 'x/echo-stream' },
+      { 'x-api-key': 'key-app' },
+    );
+    const events = (await stream.text()).split('\n\n').filter((e) => e.startsWith('data: '));
+    expect(events).toHaveLength(2);
+    for (const e of events) expect(e).toContain('you sent Bearer [redacted]');
   });
 
   it('answers bad JSON-RPC with JSON-RPC errors, never a 500', async () => {

@@ -1,6 +1,7 @@
 import type { CompiledRegistry } from '../../../protocol/src';
 import { isTimeoutError } from '../providers/http';
 import { GatewayError } from '../proxy/errors';
+import type { Scrubber } from '../proxy/scrub';
 import { gatewayRpcError, sseEvent, type RpcId } from './jsonrpc';
 
 /** What goes wrong with an agent, in words a caller can act on: which agent, and what happened. */
@@ -74,4 +75,26 @@ export function invalidAgentResponse(registry: CompiledRegistry, detail: string)
     'invalid_agent_response',
     `The agent '${name}' sent an invalid response: ${detail}.`,
   );
+}
+
+/**
+ * The agent's SSE body cut at event boundaries, each run of whole events scrubbed of the registry's
+ * credentials (a credential split across two chunks is still found); still relayed as soon as an
+ * event is complete.
+ */
+export async function* scrubbedEvents(
+  body: AsyncIterable<Uint8Array>,
+  scrub: Scrubber,
+): AsyncGenerator<Uint8Array> {
+  let pending = Buffer.alloc(0);
+  for await (const chunk of body) {
+    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
+    const lf = pending.lastIndexOf('\n\n');
+    const crlf = pending.lastIndexOf('\r\n\r\n');
+    const end = Math.max(lf === -1 ? 0 : lf + 2, crlf === -1 ? 0 : crlf + 4);
+    if (end === 0) continue;
+    yield scrub.bytes(pending.subarray(0, end));
+    pending = pending.subarray(end);
+  }
+  if (pending.length > 0) yield scrub.bytes(pending);
 }

@@ -6,6 +6,7 @@ import type { PolicyEngine } from '../policies/engine';
 import { RateLimiter } from '../policies/rate-limit/limiter';
 import { rateLimitGate, type RateLimited } from '../policies/rate-limit/plugin';
 import { readBody } from '../proxy/body';
+import { scrubberFor } from '../proxy/scrub';
 import { GatewayError, errors } from '../proxy/errors';
 import type { Exchange } from '../proxy/exchange';
 import { authenticate, findConsumer, findGateway, presentedKey } from '../proxy/resolve';
@@ -14,7 +15,7 @@ import type { ProxyMetrics } from '../telemetry/metrics';
 import { gatewayUrlOf, rewriteCard } from './card';
 import { checkRpcRequest, gatewayRpcError, type RpcId, type RpcRequest } from './jsonrpc';
 import { a2aMetrics } from './metrics';
-import { agentRefused, agentUnreachable, invalidAgentResponse, relay } from './failures';
+import { agentRefused, agentUnreachable, invalidAgentResponse, relay, scrubbedEvents } from './failures';
 import { AgentClient, collect } from './upstream';
 
 /**
@@ -202,7 +203,7 @@ export function createA2AHandler(deps: A2AHandlerDeps): A2AHandler {
         return x.respond(
           200,
           { 'content-type': JSON_TYPE, 'cache-control': 'no-cache', ...extra, 'x-request-id': o.requestId },
-          JSON.stringify(rewritten.card),
+          scrubberFor([registry])?.text(JSON.stringify(rewritten.card)) ?? JSON.stringify(rewritten.card),
         );
       }
 
@@ -217,7 +218,9 @@ export function createA2AHandler(deps: A2AHandlerDeps): A2AHandler {
         o.result = 'ok';
         headers['content-type'] = 'text/event-stream; charset=utf-8';
         headers['cache-control'] = 'no-cache';
-        const events = relay(res.body, id, registry, abort.signal, (e) => {
+        const scrub = scrubberFor([registry]);
+        const source = scrub ? scrubbedEvents(res.body, scrub) : res.body;
+        const events = relay(source, id, registry, abort.signal, (e) => {
           o.result = e.code;
         });
         streaming = true;
@@ -235,12 +238,14 @@ export function createA2AHandler(deps: A2AHandlerDeps): A2AHandler {
       if (!isObject(answer) || answer.jsonrpc !== '2.0') {
         throw invalidAgentResponse(registry, `HTTP ${res.status}, ${res.contentType || 'no content type'}`);
       }
-      let out: Buffer | string = body;
+      let out: Buffer = body;
       if (rpc.returnsCard && isObject(answer.result)) {
         const rewritten = rewriteCard(answer.result, selfUrl());
         if (!rewritten.ok) throw invalidAgentResponse(registry, rewritten.reason);
-        out = JSON.stringify({ ...answer, result: rewritten.card });
+        out = Buffer.from(JSON.stringify({ ...answer, result: rewritten.card }));
       }
+      // An agent that echoes the credential it was sent must not hand it to the caller.
+      out = scrubberFor([registry])?.bytes(out) ?? out;
       // The agent's own JSON-RPC answer goes back as it is; its crash (5xx) is the gateway's 502.
       o.status = res.status >= 500 ? 502 : res.status;
       o.result = 'error' in answer ? 'error' : 'ok';
