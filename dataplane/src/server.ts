@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
+import { AgentClient } from './a2a/upstream';
 import { diffResources } from './config/diff';
 import type { Snapshot } from './config/snapshot';
 import { ConfigStore } from './config/store';
@@ -136,7 +137,8 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const prober = new Prober({ health, probe: probes.probe, logger });
   prober.sync(store.current);
   const unwatchProbes = store.onChange((s) => prober.sync(s));
-  const proxy = createProxy({ store, adapters, metrics, logger, policies, health });
+  const agents = new AgentClient();
+  const proxy = createProxy({ store, adapters, metrics, logger, policies, health, agents });
   const ops = createOpsApp({ store, metrics, accepting: () => accepting, health });
 
   const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
@@ -167,6 +169,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       await closeServer(opsServer, 0);
       await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
       await probes.close();
+      await agents.close();
       await policies.close();
       logger.flush();
     },

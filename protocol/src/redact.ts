@@ -11,7 +11,7 @@ export const REDACTED = '[redacted]';
 export function redactResource(r: AnyResource): unknown {
   switch (r.kind) {
     case 'Registry': {
-      const { apiKey, bedrock, mcp, ...rest } = r.body;
+      const { apiKey, bedrock, mcp, a2a, ...rest } = r.body;
       const body: Record<string, unknown> = apiKey === undefined ? rest : { ...rest, apiKey: REDACTED };
       if (bedrock) {
         const { secretAccessKey, sessionToken, ...keep } = bedrock;
@@ -22,6 +22,7 @@ export function redactResource(r: AnyResource): unknown {
         };
       }
       if (mcp) body.mcp = { ...mcp, headers: redactValues(mcp.headers) };
+      if (a2a) body.a2a = { ...a2a, headers: redactValues(a2a.headers) };
       return { ...r, body };
     }
     case 'Gateway': {
@@ -41,7 +42,7 @@ export function redactResource(r: AnyResource): unknown {
 
 /**
  * Every credential value a compiled Registry carries (its API key or service-account key, its AWS
- * keys): what must never reach a caller, even echoed back by the upstream.
+ * keys, an A2A agent's header values): what must never reach a caller, even echoed back by the upstream.
  */
 export function registrySecrets(r: CompiledRegistry): string[] {
   const out: string[] = [];
@@ -51,6 +52,7 @@ export function registrySecrets(r: CompiledRegistry): string[] {
   if (b?.secretAccessKey) out.push(b.secretAccessKey);
   if (b?.sessionToken) out.push(b.sessionToken);
   if (r.mcp) out.push(...Object.values(r.mcp.headers));
+  for (const v of Object.values(r.a2a?.headers ?? {})) if (v) out.push(v);
   return out;
 }
 

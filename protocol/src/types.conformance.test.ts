@@ -48,6 +48,7 @@ const bodies = {
     },
     mock: { latencyMs: 0, chunkDelayMs: 0, failureRate: 0.5, failureStatus: 503, reply: 'r' },
     mcp: { transport: 'StreamableHTTP', url: 'https://tools.example.com/mcp', headers: { 'x-team': 'a' } },
+    a2a: { cardPath: '/.well-known/agent-card.json', cardCacheTtlMs: 30_000, headers: { 'x-team': 'a' } },
   } satisfies CompiledRegistry,
   Consumer: {
     source,
@@ -86,6 +87,7 @@ const bodies = {
       requireApproval: ['files_write'],
       onServerDown: 'FailClosed',
     },
+    a2a: { agents: [{ name: 'helper', registry: 'ns/agent' }] },
   } satisfies CompiledConsumer,
   Policy: {
     source,

@@ -67,8 +67,11 @@ export type CompiledProvider =
 
 export interface CompiledRegistry {
   source: SourceRef;
-  /** A model provider (served at /{consumer}/v1/...), or `mcp`: an MCP server (see `mcp`). */
-  provider: CompiledProvider | 'mcp';
+  /**
+   * A model provider (served at /{consumer}/v1/...), `mcp`: an MCP server (see `mcp`), or `a2a`:
+   * an A2A agent (see `a2a`).
+   */
+  provider: CompiledProvider | 'mcp' | 'a2a';
   /** Without a trailing slash; e.g. https://api.openai.com/v1. Empty for `mock`. */
   baseUrl: string;
   /**
@@ -100,6 +103,8 @@ export interface CompiledRegistry {
   };
   /** Provider `mcp` only: the MCP server (baseUrl is empty then). */
   mcp?: CompiledMcpServer;
+  /** Provider `a2a` only: the agent's card and headers (JSON-RPC goes to baseUrl). */
+  a2a?: CompiledA2AAgent;
 }
 
 /**
@@ -112,11 +117,23 @@ export interface CompiledMcpServer {
   headers: Record<string, string>;
 }
 
+/**
+ * An A2A agent: JSON-RPC requests are POSTed to the registry's baseUrl, its card is read from
+ * `baseUrl + cardPath` and kept `cardCacheTtlMs` per proxy. `headers` (lower-case names, values
+ * resolved from Secrets) go with every request; the registry's `apiKey`, when set, as Authorization
+ * Bearer.
+ */
+export interface CompiledA2AAgent {
+  cardPath: string;
+  cardCacheTtlMs: number;
+  headers: Record<string, string>;
+}
+
 /** A registry that serves models: what a consumer's route targets are (compile guarantees it). */
 export type ModelRegistry = CompiledRegistry & { provider: CompiledProvider };
 
 export function isModelRegistry(r: CompiledRegistry): r is ModelRegistry {
-  return r.provider !== 'mcp';
+  return r.provider !== 'mcp' && r.provider !== 'a2a';
 }
 
 export interface CompiledHealthCheck {
@@ -231,6 +248,8 @@ export interface CompiledConsumer {
   retry: CompiledRetry;
   /** The MCP servers this consumer reaches at /{slug}/mcp; absent: none. */
   mcp?: CompiledConsumerMcp;
+  /** The A2A agents this consumer reaches at /{slug}/a2a/{name}; absent: none. */
+  a2a?: CompiledConsumerA2A;
 }
 
 /** Glob patterns (`*` any run, `?` one character) over prefixed names (before `exposeAs`). */
@@ -256,6 +275,14 @@ export interface CompiledConsumerMcp {
   /** Tools (globs over prefixed names) whose calls need approval: refused until approvals exist. */
   requireApproval: string[];
   onServerDown: FailureMode;
+}
+
+export interface CompiledConsumerA2A {
+  /**
+   * Resolved agents only (each a Registry of provider a2a), sorted by name, names unique. May be
+   * empty when every reference failed to resolve (the Consumer's ResolvedRefs=False).
+   */
+  agents: { name: string; registry: string }[];
 }
 
 export type RateLimitKey = 'Consumer' | 'Gateway' | 'APIKey' | 'ClientIP' | 'Header';

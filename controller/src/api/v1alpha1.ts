@@ -140,6 +140,8 @@ export interface RegistrySpec {
   mock?: MockSettings;
   /** The MCP server of provider `mcp`. */
   mcp?: McpServerSettings;
+  /** The A2A agent behind provider `a2a`: JSON-RPC at baseUrl, its card at baseUrl + cardPath. */
+  a2a?: A2AAgentSettings;
 }
 
 export const MCP_TRANSPORTS = ['StreamableHTTP', 'SSE', 'Stdio'] as const;
@@ -162,6 +164,15 @@ export interface McpServerSettings {
   command?: string;
   args?: string[];
   env?: NamedValue[];
+}
+
+export interface A2AAgentSettings {
+  /** Path of the agent card below baseUrl (default /.well-known/agent-card.json). */
+  cardPath?: string;
+  /** How long a proxy keeps a fetched card (default 30s). */
+  cardCacheTtl?: Duration;
+  /** Extra request headers, each a literal value or a Secret's (exactly one of them). */
+  headers?: { name: string; value?: string; secretRef?: SecretKeyRef }[];
 }
 
 export interface RegistryModel {
@@ -208,6 +219,8 @@ export interface ConsumerSpec {
   /** When and how often a failed upstream call is tried again, on the same or the next target. */
   retry?: RetryPolicy;
   mcp?: ConsumerMcp;
+  /** The A2A agents this consumer reaches at /{slug}/a2a/{name}. */
+  a2a?: { agents?: ConsumerAgent[] };
 }
 
 /** Glob patterns: allow (all when unset), then deny. */
@@ -224,6 +237,13 @@ export interface ConsumerMcp {
   exposeAs?: { tool: string; as: string }[];
   requireApproval?: string[];
   onServerDown?: 'FailOpen' | 'FailClosed';
+}
+
+export interface ConsumerAgent {
+  /** A Registry of provider a2a. */
+  registryRef: LocalRef;
+  /** The `{agent}` path segment (default the Registry's name). */
+  name?: string;
 }
 
 export const RETRY_ON = ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] as const;

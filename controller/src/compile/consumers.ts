@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CompiledConsumer, CompiledGateway, CompiledRoute } from '../../../protocol/src';
 import { LB_STRATEGIES, type Consumer } from '../api/v1alpha1';
+import { compileConsumerA2A } from './a2a';
 import { checkLabel, nsName, oldestFirst, wholeNumber } from './common';
 import { compileMatch, reservedPrefixOf } from './match';
 import { compileConsumerMcp } from './mcp';
@@ -172,6 +173,13 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
         );
         continue;
       }
+      if (registry.provider === 'a2a') {
+        status.reject(
+          'Invalid',
+          `${tat}.registryRef: Registry '${t.registryRef.name}' is an A2A agent: list it in spec.a2a.agents`,
+        );
+        continue;
+      }
       const upstream = t.model ?? (route.model === '*' ? undefined : route.model);
       if (upstream !== undefined && registry.models.length > 0) {
         const served = registry.aliases[upstream] ?? upstream;
@@ -198,6 +206,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
 
   const retry = compileRetry(status, spec.retry);
   const mcp = compileConsumerMcp(status, spec.mcp, refs);
+  const a2a = compileConsumerA2A(status, spec.a2a, refs);
 
   if (!status.accepted || gateway !== 'accepted') return { status };
   return {
@@ -210,6 +219,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
       routes,
       retry,
       ...(mcp ? { mcp } : {}),
+      ...(a2a ? { a2a } : {}),
     },
   };
 }

@@ -144,6 +144,7 @@ export class Compiler {
       const used = [
         ...body.routes.flatMap((route) => route.targets.map((t) => t.registry)),
         ...(body.mcp?.servers.map((s) => s.registry) ?? []),
+        ...(body.a2a?.agents.map((a) => a.registry) ?? []),
       ];
       for (const registry of used) {
         const set = registryFleets.get(registry) ?? new Set<string>();

@@ -7,13 +7,14 @@ import {
   type SecretKeyRef,
 } from '../api/v1alpha1';
 import { durationMs, nsName } from './common';
+import { compileA2AAgent } from './a2a';
 import { compileHealthCheck } from './health';
 import { compileMcpServer, type CompileOptions } from './mcp';
 import type { Refs } from './memo';
 import { StatusBuilder } from './status';
 
-/** Providers this release implements: the CRD's enum but for a2a, which is modelled but refused. */
-export const SUPPORTED_PROVIDERS: readonly ProviderType[] = PROVIDERS.filter((p) => p !== 'a2a');
+/** Providers this release implements: every value of the CRD's enum. */
+export const SUPPORTED_PROVIDERS: readonly ProviderType[] = PROVIDERS;
 
 /** Each provider's public endpoint; `{region}`/`{location}` come from the provider's settings. */
 const DEFAULT_BASE_URL: Partial<Record<CompiledProvider, string>> = {
@@ -80,6 +81,7 @@ export function compileRegistry(
   // The model-provider checks below see mcp as a provider with no defaults and no requirements.
   const provider = spec.provider as CompiledProvider;
   const isMcp = spec.provider === 'mcp';
+  const isA2A = spec.provider === 'a2a';
 
   if (!SUPPORTED_PROVIDERS.includes(spec.provider)) {
     // Provider-specific checks would only add noise to an unsupported provider's condition.
@@ -91,6 +93,7 @@ export function compileRegistry(
     provider,
     azureApiVersion: spec.azure?.apiVersion ?? AZURE_API_VERSION,
   });
+  const a2a = compileA2AAgent(status, spec, refs);
   if (spec.mock !== undefined && provider !== 'mock') {
     status.reject('Invalid', "spec.mock: only allowed when spec.provider is 'mock'");
   }
@@ -215,7 +218,7 @@ export function compileRegistry(
     status,
     body: {
       source: { namespace: status.namespace, name: r.metadata.name, generation: status.generation },
-      provider: isMcp ? 'mcp' : provider,
+      provider: isMcp ? 'mcp' : isA2A ? 'a2a' : provider,
       baseUrl,
       ...(apiKey !== undefined ? { apiKey } : {}),
       ...(provider === 'azure-openai'
@@ -231,6 +234,7 @@ export function compileRegistry(
       healthCheck,
       ...(mock ? { mock } : {}),
       ...(mcp ? { mcp } : {}),
+      ...(a2a ? { a2a } : {}),
     },
   };
 }

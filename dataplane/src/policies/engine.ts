@@ -41,6 +41,8 @@ export interface PolicyEngine {
   /** Builds the pipelines of every consumer of `snapshot` ahead of its first request. */
   prepare(snapshot: Snapshot): void;
   close(): Promise<void>;
+  /** The counters its rateLimit plugins use, for endpoints that apply the limit outside a pipeline (A2A). */
+  readonly limiter?: RateLimiter;
 }
 
 export function createPolicyEngine(services: PolicyServices = { limiter: new RateLimiter() }): PolicyEngine {
@@ -62,6 +64,7 @@ export function createPolicyEngine(services: PolicyServices = { limiter: new Rat
   };
   return {
     pipelineFor,
+    limiter: services.limiter,
     prepare(snapshot) {
       for (const g of snapshot.gatewaysBySlug.values())
         for (const c of g.consumersBySlug.values()) pipelineFor(c.plugins);

@@ -3,6 +3,8 @@ import type { HttpBindings } from '@hono/node-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { CompiledProvider, CompiledRegistry } from '../../../protocol/src';
+import { a2aPath, createA2AHandler } from '../a2a/handler';
+import type { AgentClient } from '../a2a/upstream';
 import { FORMATS, type FormatName } from '../formats';
 import type { StreamEvent, Usage } from '../formats/ir';
 import { sseText } from '../formats/wire';
@@ -77,6 +79,8 @@ export interface ProxyDeps {
   policies?: PolicyEngine;
   /** Upstream health and load, long-lived (outlives config changes); a fresh one by default. */
   health?: HealthRegistry;
+  /** Connections to A2A agents (`/{consumer}/a2a/{agent}`); the owner closes it. A fresh one by default. */
+  agents?: AgentClient;
 }
 
 type Env = { Bindings: Partial<HttpBindings> };
@@ -167,6 +171,15 @@ export function createProxy(deps: ProxyDeps): Proxy {
     }
   }
   app.all(`/:consumer${MCP_PATH}`, (c) => mcp.handle(exchangeOf(c), c.req.param('consumer') ?? ''));
+  const a2a = createA2AHandler({
+    store,
+    metrics,
+    logger,
+    policies,
+    limiter: policies.limiter,
+    client: deps.agents,
+  });
+  app.all('/:consumer/a2a/*', (c) => a2a(exchangeOf(c), c.req.path));
   app.notFound((c) => refuse(exchangeOf(c), errors.unknownEndpoint(c.req.method, c.req.path)));
   app.onError((err, c) => {
     logger.error({ err, path: c.req.path }, 'unhandled error');
@@ -213,6 +226,14 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const matched = matchPath(path);
     const x = nodeExchange(req, res);
     const method = req.method ?? 'GET';
+    if (!matched && a2aPath(path)) {
+      a2a(x, path).catch((err: unknown) => {
+        logger.error({ err, path }, 'unhandled error');
+        if (!res.headersSent) refuse(x, errors.internal());
+        else res.destroy();
+      });
+      return;
+    }
     const slash = path.indexOf('/', 1);
     if (slash > 1 && path.slice(slash) === MCP_PATH) {
       mcp.handle(x, path.slice(1, slash)).catch(() => res.destroy());

@@ -121,6 +121,14 @@ export const registry = {
         { name: 'TOKEN', secretRef: { name: 'mcp', key: 'token' } },
       ],
     },
+    a2a: {
+      cardPath: '/.well-known/agent-card.json',
+      cardCacheTtl: '10s',
+      headers: [
+        { name: 'X-Team', value: 'a' },
+        { name: 'X-Agent-Key', secretRef: { name: 'agent', key: 'key' } },
+      ],
+    },
   },
 } satisfies Registry;
 
@@ -166,6 +174,7 @@ export const consumer = {
       requireApproval: ['files_write_*'],
       onServerDown: 'FailClosed',
     },
+    a2a: { agents: [{ registryRef: { name: 'agent' }, name: 'helper' }] },
   },
 } satisfies Consumer;
 

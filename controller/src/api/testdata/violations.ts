@@ -188,6 +188,22 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
   ],
   [
     'Registry',
+    (s) => {
+      s.provider = 'a2a';
+      delete s.baseUrl;
+      delete s.mock;
+    },
+    'spec',
+    "baseUrl (the agent's base URL) is required for provider a2a",
+  ],
+  [
+    'Registry',
+    (s) => (list(obj(s.a2a).headers)[0] = { name: 'X-Team' }),
+    'spec.a2a.headers[0]',
+    'set exactly one of value or secretRef',
+  ],
+  [
+    'Registry',
     (s) => (s.baseUrl = 'ftp://files.example.com'),
     'spec.baseUrl',
     'must be an http or https URL',
