@@ -92,9 +92,11 @@ export async function deliverWebhook(
   return { delivered: false, attempts: made, error };
 }
 
+/** A network error in words (duck-typed: fetch's errors may come from another realm). */
 function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  if (err.name === 'TimeoutError') return 'timed out';
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? err.message;
+  const e = err as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (typeof e !== 'object' || e === null) return String(err);
+  if (e.name === 'TimeoutError') return 'timed out';
+  const detail = e.cause?.code ?? e.cause?.message ?? e.message;
+  return typeof detail === 'string' ? detail : String(err);
 }
