@@ -26,12 +26,24 @@ describe('ApprovalBroker (per replica)', () => {
     expect(result.at).toBeInstanceOf(Date);
     expect((await broker.list()).approvals).toEqual([]);
     const log = lines.find((l) => l.msg === 'approval granted: the tool call goes on');
-    expect(log).toMatchObject({ level: 'info', approval: id, decision: 'approved', by: 'alice', reason: 'looks fine', tool: 'files_delete', consumer: 'agent' });
+    expect(log).toMatchObject({
+      level: 'info',
+      approval: id,
+      decision: 'approved',
+      by: 'alice',
+      reason: 'looks fine',
+      tool: 'files_delete',
+      consumer: 'agent',
+    });
     expect(typeof log?.decidedAt).toBe('string');
     const metrics = await registry.metrics();
-    expect(metrics).toContain('tollgate_approvals_total{gateway="default/gw",consumer="agent",tool="files_delete",decision="approved"} 1');
+    expect(metrics).toContain(
+      'tollgate_approvals_total{gateway="default/gw",consumer="agent",tool="files_delete",decision="approved"} 1',
+    );
     expect(metrics).toContain('tollgate_approvals_pending{gateway="default/gw"} 0');
-    expect(metrics).toContain('tollgate_approval_wait_seconds_count{gateway="default/gw",decision="approved"} 1');
+    expect(metrics).toContain(
+      'tollgate_approval_wait_seconds_count{gateway="default/gw",decision="approved"} 1',
+    );
     await broker.close();
   });
 

@@ -91,11 +91,16 @@ export class ApprovalBroker {
    * reason "timed out after …"), or cancelled when `signal` aborts or the proxy shuts down.
    */
   async request(input: ApprovalInput): Promise<ApprovalResult> {
-    if (!Number.isFinite(input.timeoutMs) || input.timeoutMs <= 0 || input.timeoutMs > MAX_APPROVAL_TIMEOUT_MS)
+    if (
+      !Number.isFinite(input.timeoutMs) ||
+      input.timeoutMs <= 0 ||
+      input.timeoutMs > MAX_APPROVAL_TIMEOUT_MS
+    )
       throw new RangeError(`timeoutMs must be more than 0 and at most ${MAX_APPROVAL_TIMEOUT_MS}`);
     const now = this.clock();
     if (this.closed) return { approved: false, reason: 'the proxy is shutting down', at: new Date(now) };
-    if (input.signal?.aborted) return { approved: false, reason: 'cancelled by the caller', at: new Date(now) };
+    if (input.signal?.aborted)
+      return { approved: false, reason: 'cancelled by the caller', at: new Date(now) };
     const record: ApprovalRecord = {
       id: `apr_${randomBytes(18).toString('base64url')}`,
       gateway: input.gateway,
@@ -130,12 +135,22 @@ export class ApprovalBroker {
       metrics.pending(record.gateway, 1);
       if (input.signal) {
         const onAbort = () =>
-          void this.finish(record.id, { state: 'cancelled', reason: 'cancelled by the caller', at: this.clock() });
+          void this.finish(record.id, {
+            state: 'cancelled',
+            reason: 'cancelled by the caller',
+            at: this.clock(),
+          });
         input.signal.addEventListener('abort', onAbort, { once: true });
         held.unlisten = () => input.signal?.removeEventListener('abort', onAbort);
       }
       logger.info(
-        { approval: record.id, ...labelsOf(record), requestId: record.requestId, expiresAt: new Date(record.expiresAt).toISOString(), shared: store.scope === 'redis' },
+        {
+          approval: record.id,
+          ...labelsOf(record),
+          requestId: record.requestId,
+          expiresAt: new Date(record.expiresAt).toISOString(),
+          shared: store.scope === 'redis',
+        },
         'approval requested: the tool call waits for a decision',
       );
       this.notify(record);
@@ -151,11 +166,16 @@ export class ApprovalBroker {
     try {
       const all = await shared.pending(now);
       const ids = new Set(all.map((r) => r.id));
-      const merged = [...all, ...mine.filter((r) => !ids.has(r.id))].sort((a, b) => a.createdAt - b.createdAt);
+      const merged = [...all, ...mine.filter((r) => !ids.has(r.id))].sort(
+        (a, b) => a.createdAt - b.createdAt,
+      );
       return { approvals: merged, scope: 'redis', partial: false };
     } catch (err) {
       this.options.metrics.redisFallback('list');
-      this.options.logger.warn({ err: message(err) }, 'approvals: Redis failed; listing this replica\'s requests only');
+      this.options.logger.warn(
+        { err: message(err) },
+        "approvals: Redis failed; listing this replica's requests only",
+      );
       return { approvals: mine, scope: 'redis', partial: true };
     }
   }
@@ -189,7 +209,9 @@ export class ApprovalBroker {
         outcome = await this.options.shared.decide(id, decision);
       } catch (err) {
         this.options.metrics.redisFallback('decide');
-        throw new ApprovalsUnavailable(`Redis failed (${message(err)}); try again or ask the replica that holds the call`);
+        throw new ApprovalsUnavailable(
+          `Redis failed (${message(err)}); try again or ask the replica that holds the call`,
+        );
       }
     }
     if (outcome.outcome === 'decided') {
@@ -226,7 +248,7 @@ export class ApprovalBroker {
         this.options.metrics.redisFallback('create');
         this.options.logger.warn(
           { approval: record.id, err: message(err) },
-          'approvals: Redis failed; this request is held by this replica only: list and decide it on this replica\'s ops port',
+          "approvals: Redis failed; this request is held by this replica only: list and decide it on this replica's ops port",
         );
       }
     }
@@ -244,7 +266,10 @@ export class ApprovalBroker {
       if (outcome.outcome !== 'unknown') record = outcome.record;
     } catch (err) {
       // Redis is down: the call is released by its own rule all the same.
-      this.options.logger.warn({ approval: id, err: message(err) }, 'approvals: Redis failed while ending a request');
+      this.options.logger.warn(
+        { approval: id, err: message(err) },
+        'approvals: Redis failed while ending a request',
+      );
     }
     this.release(id, record);
   }
@@ -272,7 +297,9 @@ export class ApprovalBroker {
         ...labelsOf(held.record),
         requestId: held.record.requestId,
       },
-      state === 'approved' ? 'approval granted: the tool call goes on' : 'approval not granted: the tool call is refused',
+      state === 'approved'
+        ? 'approval granted: the tool call goes on'
+        : 'approval not granted: the tool call is refused',
     );
     held.resolve({
       approved: state === 'approved',
@@ -321,11 +348,15 @@ export class ApprovalBroker {
       { ...this.options.webhookDelivery, stillWanted: () => this.held.has(record.id) },
       (attempt, error) => {
         metrics.webhookRetry(record.gateway);
-        logger.warn({ approval: record.id, gateway: record.gateway, attempt, err: error }, 'approval webhook attempt failed');
+        logger.warn(
+          { approval: record.id, gateway: record.gateway, attempt, err: error },
+          'approval webhook attempt failed',
+        );
       },
     ).then((result) => {
       metrics.webhook(record.gateway, result.delivered ? 'delivered' : 'failed');
-      if (result.delivered) logger.debug({ approval: record.id, attempts: result.attempts }, 'approval webhook delivered');
+      if (result.delivered)
+        logger.debug({ approval: record.id, attempts: result.attempts }, 'approval webhook delivered');
       else
         logger.error(
           { approval: record.id, gateway: record.gateway, attempts: result.attempts, err: result.error },

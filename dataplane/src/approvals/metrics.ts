@@ -5,7 +5,11 @@ export type ApprovalOutcome = 'approved' | 'denied' | 'timed_out' | 'cancelled';
 
 export interface ApprovalMetrics {
   /** A held call released: counted once, by the replica holding it. */
-  decided(labels: { gateway: string; consumer: string; tool: string }, decision: ApprovalOutcome, waitMs: number): void;
+  decided(
+    labels: { gateway: string; consumer: string; tool: string },
+    decision: ApprovalOutcome,
+    waitMs: number,
+  ): void;
   pending(gateway: string, delta: 1 | -1): void;
   webhook(gateway: string, result: 'delivered' | 'failed'): void;
   webhookRetry(gateway: string): void;

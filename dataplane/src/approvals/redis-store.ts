@@ -38,7 +38,13 @@ return {'decided', out}
 `;
 
 interface DecideClient {
-  tollgateApprovalDecide(key: string, pending: string, id: string, decision: string, channel: string): Promise<unknown>;
+  tollgateApprovalDecide(
+    key: string,
+    pending: string,
+    id: string,
+    decision: string,
+    channel: string,
+  ): Promise<unknown>;
 }
 
 export interface RedisApprovalStoreOptions {

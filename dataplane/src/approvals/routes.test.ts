@@ -7,7 +7,15 @@ import type { ApprovalBroker } from './broker';
 interface Listed {
   scope: string;
   partial: boolean;
-  approvals: { id: string; state: string; consumer: string; tool: string; arguments: string; created: string; expires: string }[];
+  approvals: {
+    id: string;
+    state: string;
+    consumer: string;
+    tool: string;
+    arguments: string;
+    created: string;
+    expires: string;
+  }[];
 }
 
 function opsApp(broker: ApprovalBroker, token?: string) {
@@ -37,7 +45,12 @@ describe('ops port /approvals', () => {
     });
     const first = listed?.approvals[0];
     expect(listed).toMatchObject({ scope: 'local', partial: false });
-    expect(first).toMatchObject({ state: 'pending', consumer: 'agent', tool: 'files_delete', arguments: '{"path":"/tmp/x","apiKey":"[redacted]"}' });
+    expect(first).toMatchObject({
+      state: 'pending',
+      consumer: 'agent',
+      tool: 'files_delete',
+      arguments: '{"path":"/tmp/x","apiKey":"[redacted]"}',
+    });
     expect(Date.parse(first?.expires ?? '') - Date.parse(first?.created ?? '')).toBe(10_000);
     const id = first?.id ?? '';
 
@@ -45,19 +58,29 @@ describe('ops port /approvals', () => {
     expect(shown.status).toBe(200);
     expect(await shown.json()).toMatchObject({ id, state: 'pending' });
 
-    const decided = await app.request(`/approvals/${id}`, post({ decision: 'approve', by: 'alice', reason: 'ok' }));
+    const decided = await app.request(
+      `/approvals/${id}`,
+      post({ decision: 'approve', by: 'alice', reason: 'ok' }),
+    );
     expect(decided.status).toBe(200);
     expect(await decided.json()).toMatchObject({ id, state: 'approved', by: 'alice', reason: 'ok' });
     expect(await call).toMatchObject({ approved: true, by: 'alice' });
 
     const again = await app.request(`/approvals/${id}`, post({ decision: 'deny' }));
     expect(again.status).toBe(409);
-    expect(await again.json()).toMatchObject({ error: { type: 'conflict', message: `approval ${id} was already decided (approved by alice)` } });
+    expect(await again.json()).toMatchObject({
+      error: { type: 'conflict', message: `approval ${id} was already decided (approved by alice)` },
+    });
     expect(((await (await app.request('/approvals')).json()) as Listed).approvals).toEqual([]);
 
-    for (const res of [await app.request('/approvals/apr_unknown'), await app.request('/approvals/apr_unknown', post({ decision: 'approve' }))]) {
+    for (const res of [
+      await app.request('/approvals/apr_unknown'),
+      await app.request('/approvals/apr_unknown', post({ decision: 'approve' })),
+    ]) {
       expect(res.status).toBe(404);
-      expect(await res.json()).toEqual({ error: { type: 'not_found', message: 'no approval apr_unknown: unknown, or expired' } });
+      expect(await res.json()).toEqual({
+        error: { type: 'not_found', message: 'no approval apr_unknown: unknown, or expired' },
+      });
     }
     await broker.close();
   });
@@ -78,11 +101,23 @@ describe('ops port /approvals', () => {
 
   it.each<[string, string | object, string]>([
     ['not JSON', '{decision', 'the body must be JSON: {"decision": "approve"|"deny", "reason"?, "by"?}'],
-    ['not an object', '[1]', 'the body must be a JSON object: {"decision": "approve"|"deny", "reason"?, "by"?}'],
+    [
+      'not an object',
+      '[1]',
+      'the body must be a JSON object: {"decision": "approve"|"deny", "reason"?, "by"?}',
+    ],
     ['a wrong decision', { decision: 'yes' }, 'decision must be "approve" or "deny"'],
     ['no decision', { reason: 'x' }, 'decision must be "approve" or "deny"'],
-    ['a reason that is not a string', { decision: 'deny', reason: 5 }, 'reason must be a string of at most 1000 characters'],
-    ['a too long approver', { decision: 'deny', by: 'x'.repeat(1001) }, 'by must be a string of at most 1000 characters'],
+    [
+      'a reason that is not a string',
+      { decision: 'deny', reason: 5 },
+      'reason must be a string of at most 1000 characters',
+    ],
+    [
+      'a too long approver',
+      { decision: 'deny', by: 'x'.repeat(1001) },
+      'by must be a string of at most 1000 characters',
+    ],
     ['unknown fields', { decision: 'deny', approved: true }, 'unknown field: approved'],
   ])('a malformed body (%s) is 400 and decides nothing', async (_name, body, message) => {
     const { broker } = testBroker();
@@ -109,7 +144,10 @@ describe('ops port /approvals', () => {
       const none = await app.request(path, init);
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toBe('Bearer realm="tollgate-ops"');
-      const wrong = await app.request(path, { ...init, headers: { ...init?.headers, authorization: 'Bearer nope' } });
+      const wrong = await app.request(path, {
+        ...init,
+        headers: { ...init?.headers, authorization: 'Bearer nope' },
+      });
       expect(wrong.status).toBe(401);
       expect(await wrong.text()).not.toContain('ops-s3cret');
     }

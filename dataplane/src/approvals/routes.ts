@@ -48,7 +48,12 @@ export function approvalRoutes(app: Hono, broker: ApprovalBroker, token?: string
     try {
       body = await c.req.json();
     } catch {
-      return fail(c, 400, 'invalid_request', 'the body must be JSON: {"decision": "approve"|"deny", "reason"?, "by"?}');
+      return fail(
+        c,
+        400,
+        'invalid_request',
+        'the body must be JSON: {"decision": "approve"|"deny", "reason"?, "by"?}',
+      );
     }
     const input = parseDecision(body);
     if (typeof input === 'string') return fail(c, 400, 'invalid_request', input);

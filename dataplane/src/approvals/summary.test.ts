@@ -2,11 +2,27 @@ import { SUMMARY_MAX_CHARS, summariseArguments } from './summary';
 
 describe('summariseArguments', () => {
   it.each<[string, unknown, string]>([
-    ['plain values pass', { path: '/tmp/a', recursive: true, n: 3 }, '{"path":"/tmp/a","recursive":true,"n":3}'],
-    ['secret-named keys are redacted', { password: 'hunter2', api_key: 'x', accessToken: 'y', max_tokens: 5 }, '{"password":"[redacted]","api_key":"[redacted]","accessToken":"[redacted]","max_tokens":5}'],
-    ['secret-looking values are redacted anywhere', { note: 'use sk-ant-0123456789abcdefghijklmn', list: ['Bearer abcdefghijkl'] }, '{"note":"[redacted]","list":["[redacted]"]}'],
+    [
+      'plain values pass',
+      { path: '/tmp/a', recursive: true, n: 3 },
+      '{"path":"/tmp/a","recursive":true,"n":3}',
+    ],
+    [
+      'secret-named keys are redacted',
+      { password: 'hunter2', api_key: 'x', accessToken: 'y', max_tokens: 5 },
+      '{"password":"[redacted]","api_key":"[redacted]","accessToken":"[redacted]","max_tokens":5}',
+    ],
+    [
+      'secret-looking values are redacted anywhere',
+      { note: 'use sk-ant-0123456789abcdefghijklmn', list: ['Bearer abcdefghijkl'] },
+      '{"note":"[redacted]","list":["[redacted]"]}',
+    ],
     ['URLs with credentials are redacted', { db: 'postgres://u:pw@db:5432/x' }, '{"db":"[redacted]"}'],
-    ['JWTs are redacted', { t: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc' }, '{"t":"[redacted]"}'],
+    [
+      'JWTs are redacted',
+      { t: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc' },
+      '{"t":"[redacted]"}',
+    ],
     ['no arguments', undefined, 'null'],
     ['a bare string', 'rm -rf /', '"rm -rf /"'],
   ])('%s', (_name, args, expected) => {

@@ -6,7 +6,18 @@ const MAX_ITEMS = 50;
 const REDACTED = '[redacted]';
 
 /** Keys whose values are never kept, whatever they hold (compared lower-case without `-` and `_`). */
-const SECRET_KEY_ENDINGS = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'credential', 'credentials', 'privatekey', 'cookie'];
+const SECRET_KEY_ENDINGS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'apikey',
+  'credential',
+  'credentials',
+  'privatekey',
+  'cookie',
+];
 const SECRET_KEYS = new Set(['auth', 'authorization', 'pwd', 'key', 'sessionid']);
 
 function secretKey(key: string): boolean {

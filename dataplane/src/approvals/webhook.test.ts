@@ -20,7 +20,11 @@ async function receiver(statuses: (number | 'hang')[] = []) {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      received.push({ body, signature: req.headers['x-tollgate-signature'] as string | undefined, payload: JSON.parse(body) });
+      received.push({
+        body,
+        signature: req.headers['x-tollgate-signature'] as string | undefined,
+        payload: JSON.parse(body),
+      });
       const status = statuses.shift() ?? 204;
       if (status === 'hang') return;
       res.writeHead(status).end();
@@ -30,7 +34,11 @@ async function receiver(statuses: (number | 'hang')[] = []) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/approvals`,
     received,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -43,7 +51,9 @@ function validSignature(r: Received): boolean {
 
 describe('approval webhook', () => {
   it('signature is sha256=<hex HMAC of the body>', () => {
-    expect(signature('{"a":1}', 'k')).toBe(`sha256=${createHmac('sha256', 'k').update('{"a":1}').digest('hex')}`);
+    expect(signature('{"a":1}', 'k')).toBe(
+      `sha256=${createHmac('sha256', 'k').update('{"a":1}').digest('hex')}`,
+    );
   });
 
   it('each new request is POSTed, signed, with what an approver needs; the approver can decide from it', async () => {
@@ -71,7 +81,11 @@ describe('approval webhook', () => {
     expect(got?.body).not.toContain('sk-live');
     await broker.decide(p.id, { decision: 'approve', by: 'webhook-bot' });
     expect((await call).approved).toBe(true);
-    await until(async () => (await registry.metrics()).includes('tollgate_approval_webhooks_total{gateway="default/gw",result="delivered"} 1'));
+    await until(async () =>
+      (await registry.metrics()).includes(
+        'tollgate_approval_webhooks_total{gateway="default/gw",result="delivered"} 1',
+      ),
+    );
     // A gateway without a webhook sends nothing.
     const other = broker.request(toolCall({ gateway: 'default/other', timeoutMs: 30 }));
     expect((await other).timedOut).toBe(true);
@@ -101,7 +115,10 @@ describe('approval webhook', () => {
   it('gives up after its attempts (logged, counted); a hanging receiver never holds the call past its timeout', async () => {
     const gone = await receiver();
     await gone.close();
-    const down = await deliverWebhook({ url: gone.url, signingKey: KEY }, {} as WebhookPayload, { attempts: 3, backoffMs: 5 });
+    const down = await deliverWebhook({ url: gone.url, signingKey: KEY }, {} as WebhookPayload, {
+      attempts: 3,
+      backoffMs: 5,
+    });
     expect(down).toMatchObject({ delivered: false, attempts: 3, error: 'ECONNREFUSED' });
 
     const hook = await receiver(['hang', 'hang']);
@@ -114,8 +131,18 @@ describe('approval webhook', () => {
     expect(result.timedOut).toBe(true);
     expect(Date.now() - started).toBeLessThan(1000);
     // The second attempt was still wanted (the call was held): both timed out, then it gave up.
-    await until(async () => (await registry.metrics()).includes('tollgate_approval_webhooks_total{gateway="default/gw",result="failed"} 1'));
-    expect(lines.some((l) => l.msg === 'approval webhook not delivered; the request is still listed on the ops port' && l.err === 'timed out')).toBe(true);
+    await until(async () =>
+      (await registry.metrics()).includes(
+        'tollgate_approval_webhooks_total{gateway="default/gw",result="failed"} 1',
+      ),
+    );
+    expect(
+      lines.some(
+        (l) =>
+          l.msg === 'approval webhook not delivered; the request is still listed on the ops port' &&
+          l.err === 'timed out',
+      ),
+    ).toBe(true);
     await broker.close();
     await hook.close();
   });

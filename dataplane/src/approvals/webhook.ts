@@ -82,7 +82,8 @@ export async function deliverWebhook(
         redirect: 'manual',
       });
       await res.body?.cancel().catch(() => undefined);
-      if (res.status >= 200 && res.status < 300) return { delivered: true, attempts: attempt, status: res.status };
+      if (res.status >= 200 && res.status < 300)
+        return { delivered: true, attempts: attempt, status: res.status };
       error = `HTTP ${res.status}`;
     } catch (err) {
       error = describe(err);
