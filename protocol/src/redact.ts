@@ -23,6 +23,12 @@ export function redactResource(r: AnyResource): unknown {
       }
       return { ...r, body };
     }
+    case 'Gateway': {
+      const webhook = r.body.approvals?.webhook;
+      if (!webhook) return r;
+      const approvals = { ...r.body.approvals, webhook: { ...webhook, signingKey: REDACTED } };
+      return { ...r, body: { ...r.body, approvals } };
+    }
     case 'Consumer': {
       const { apiKeyHashes, ...rest } = r.body;
       return { ...r, body: { ...rest, apiKeys: apiKeyHashes.length } };

@@ -19,6 +19,7 @@ const bodies = {
     discovery: 'HostOnly',
     fleet: 'edge',
     limits: { maxRequestBodyBytes: 10, requestTimeoutMs: 1000 },
+    approvals: { timeoutMs: 300_000, webhook: { url: 'https://hooks.example.com/a', signingKey: 'k' } },
   } satisfies CompiledGateway,
   Registry: {
     source,

@@ -36,6 +36,16 @@ export interface CompiledGateway {
   discovery: 'HeaderThenHost' | 'HostOnly';
   fleet: string;
   limits: { maxRequestBodyBytes: number; requestTimeoutMs: number };
+  /** Human approval of MCP tool calls; present when the Gateway sets spec.mcp.approvals. */
+  approvals?: CompiledApprovals;
+}
+
+/** How a tool call that needs approval waits, and who is told (see dataplane/src/approvals). */
+export interface CompiledApprovals {
+  /** How long a call waits for a decision; none by then = denied. */
+  timeoutMs: number;
+  /** Each new request is POSTed there, signed with `signingKey` (HMAC-SHA256; a secret). */
+  webhook?: { url: string; signingKey: string };
 }
 
 export type CompiledProvider =

@@ -52,6 +52,15 @@ export interface GatewaySpec {
   fleet?: string;
   telemetry?: { exporters?: TelemetryExporter[] };
   defaults?: GatewayDefaults;
+  mcp?: { approvals?: GatewayApprovals };
+}
+
+/** Human approval of MCP tool calls (Consumer spec.mcp.requireApproval). */
+export interface GatewayApprovals {
+  /** How long a call waits for a decision (default 5m); none by then = denied. */
+  timeout?: Duration;
+  /** Each new request POSTed there, signed with HMAC-SHA256 using the Secret's value. */
+  webhook?: { url: string; secretRef: SecretKeyRef };
 }
 
 export interface TelemetryExporter {

@@ -54,6 +54,12 @@ export const gateway = {
     baseDomain: 'gateways.example.com',
     discovery: { mode: 'HostOnly' },
     fleet: 'edge',
+    mcp: {
+      approvals: {
+        timeout: '10m',
+        webhook: { url: 'https://hooks.example.com/approvals', secretRef: { name: 'hooks', key: 'hmac' } },
+      },
+    },
     telemetry: {
       exporters: [
         { type: 'kafka', kafka: { brokers: ['kafka:9092'], topic: 'events', clientId: 'tollgate' } },
