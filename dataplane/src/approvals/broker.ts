@@ -28,7 +28,7 @@ export interface ApprovalBrokerOptions {
   /** The webhook of a gateway (by resource name) in the config of the moment. */
   webhookFor?: (gateway: string) => WebhookTarget | undefined;
   /** Where approvers reach the ops port, for the webhook's `approvalUrl` (no trailing slash). */
-  opsUrl?: string;
+  opsUrl?: string | (() => string);
   webhookDelivery?: Omit<DeliveryOptions, 'stillWanted'>;
   /** This replica's name in records and logs (default: host name and pid). */
   replica?: string;
@@ -329,7 +329,8 @@ export class ApprovalBroker {
     const target = this.options.webhookFor?.(record.gateway);
     if (!target) return;
     const { logger, metrics } = this.options;
-    const base = this.options.opsUrl ?? '';
+    const ops = this.options.opsUrl ?? '';
+    const base = (typeof ops === 'function' ? ops() : ops).replace(/\/+$/, '');
     void deliverWebhook(
       target,
       {

@@ -1,53 +1,14 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { testBroker, toolCall, until } from '../testing/approvals';
+import { createHmac } from 'node:crypto';
+import {
+  testBroker,
+  toolCall,
+  until,
+  webhookReceiver as receiver,
+  validSignature,
+} from '../testing/approvals';
 import { deliverWebhook, signature, type WebhookPayload } from './webhook';
 
 const KEY = 'whsec-test-signing-key';
-
-interface Received {
-  body: string;
-  signature: string | undefined;
-  payload: WebhookPayload;
-}
-
-/** A real receiver on 127.0.0.1 that answers `statuses` in turn (then 204), or never with 'hang'. */
-async function receiver(statuses: (number | 'hang')[] = []) {
-  const received: Received[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      received.push({
-        body,
-        signature: req.headers['x-tollgate-signature'] as string | undefined,
-        payload: JSON.parse(body),
-      });
-      const status = statuses.shift() ?? 204;
-      if (status === 'hang') return;
-      res.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/approvals`,
-    received,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
-/** What a receiver does: recompute the HMAC over the raw body and compare in constant time. */
-function validSignature(r: Received): boolean {
-  const expected = Buffer.from(`sha256=${createHmac('sha256', KEY).update(r.body).digest('hex')}`);
-  const given = Buffer.from(r.signature ?? '');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
 
 describe('approval webhook', () => {
   it('signature is sha256=<hex HMAC of the body>', () => {
@@ -65,7 +26,7 @@ describe('approval webhook', () => {
     const call = broker.request(toolCall());
     await until(() => hook.received.length === 1);
     const [got] = hook.received;
-    expect(got && validSignature(got)).toBe(true);
+    expect(got && validSignature(got, KEY)).toBe(true);
     const p = got?.payload as WebhookPayload;
     expect(p).toMatchObject({
       type: 'approval.requested',
@@ -102,7 +63,7 @@ describe('approval webhook', () => {
     });
     const call = broker.request(toolCall());
     await until(() => hook.received.length === 3);
-    expect(hook.received.every(validSignature)).toBe(true);
+    expect(hook.received.every((r) => validSignature(r, KEY))).toBe(true);
     expect(new Set(hook.received.map((r) => r.body)).size).toBe(1);
     const metrics = await registry.metrics();
     expect(metrics).toContain('tollgate_approval_webhook_retries_total{gateway="default/gw"} 2');
