@@ -104,6 +104,23 @@ describe('ApprovalBroker (per replica)', () => {
     expect(await registry.metrics()).toContain('decision="cancelled"} 2');
   });
 
+  it('a caller gone before or while the request is stored is released at once, nothing left pending', async () => {
+    const { broker } = testBroker();
+    const gone = new AbortController();
+    gone.abort();
+    expect(await broker.request(toolCall({ signal: gone.signal }))).toMatchObject({
+      approved: false,
+      reason: 'cancelled by the caller',
+    });
+    const leaving = new AbortController();
+    const call = broker.request(toolCall({ signal: leaving.signal }));
+    leaving.abort(); // while the request is being stored
+    expect(await call).toMatchObject({ approved: false, reason: 'cancelled by the caller' });
+    expect((await broker.list()).approvals).toEqual([]);
+    expect(broker.holding).toBe(0);
+    await broker.close();
+  });
+
   it('ids are unguessable and distinct; arguments are kept only as a summary without secrets', async () => {
     const { broker } = testBroker();
     const calls = Array.from({ length: 20 }, (_, i) => broker.request(toolCall({ requestId: `r${i}` })));

@@ -142,6 +142,8 @@ export class ApprovalBroker {
           });
         input.signal.addEventListener('abort', onAbort, { once: true });
         held.unlisten = () => input.signal?.removeEventListener('abort', onAbort);
+        // Aborted while the request was being stored: the event has already fired.
+        if (input.signal.aborted) onAbort();
       }
       logger.info(
         {

@@ -49,7 +49,7 @@ interface DecideClient {
 
 export interface RedisApprovalStoreOptions {
   url: string;
-  /** Longest one command may take (default 1000 ms): a dead Redis fails fast, never hangs a caller. */
+  /** Longest one command may take (default 500 ms): a dead Redis fails fast, never hangs a caller. */
   commandTimeoutMs?: number;
   /** Connection state changes of the command connection (logs, metrics); never throws into ioredis. */
   onConnectionEvent?: (event: { type: 'ready' } | { type: 'down'; error?: Error }) => void;
@@ -79,7 +79,7 @@ export class RedisApprovalStore implements ApprovalStore {
     this.client = new Redis(options.url, {
       ...base,
       enableOfflineQueue: false,
-      commandTimeout: options.commandTimeoutMs ?? 1000,
+      commandTimeout: options.commandTimeoutMs ?? 500,
       connectionName: 'tollgate-approvals',
     });
     this.client.defineCommand('tollgateApprovalDecide', { numberOfKeys: 2, lua: DECIDE_LUA });
