@@ -77,7 +77,7 @@ export function keyOf(obj: { metadata: { namespace?: string; name: string } }): 
   return `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
 }
 
-/** `{ns}/{name}` of every Secret a Registry or Consumer names, each once. */
+/** `{ns}/{name}` of every Secret a Gateway, Registry or Consumer names, each once. */
 function secretsNamedBy(o: TollgateObject): string[] {
   const out = new Set<string>();
   const ns = o.metadata.namespace ?? 'default';
@@ -87,6 +87,9 @@ function secretsNamedBy(o: TollgateObject): string[] {
   }
   if (o.kind === 'Consumer')
     for (const k of o.spec?.credentials?.apiKeys ?? []) out.add(`${ns}/${k.secretRef.name}`);
+  // The approval webhook's signing key.
+  const hook = o.kind === 'Gateway' ? o.spec?.mcp?.approvals?.webhook : undefined;
+  if (hook?.secretRef) out.add(`${ns}/${hook.secretRef.name}`);
   return [...out];
 }
 
