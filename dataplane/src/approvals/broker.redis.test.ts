@@ -1,5 +1,8 @@
 import { ConfigStore } from '../config/store';
 import { createOpsApp } from '../ops/app';
+import { startDataplane } from '../server';
+import { capturedLogger } from '../testing/log-capture';
+import { gateway } from '../testing/resources';
 import { createMetrics } from '../telemetry/metrics';
 import { testBroker, toolCall, until } from '../testing/approvals';
 import { redisReady, startTestRedis, type TestRedis } from '../testing/redis-server';
@@ -191,5 +194,47 @@ describe('approvals across replicas (Redis)', () => {
     await subscriber.connect();
     expect(await call).toMatchObject({ approved: true, by: 'bob' });
     expect(a.broker.holding).toBe(0);
+  });
+});
+
+describe('two running dataplanes on one Redis', () => {
+  it("a decision POSTed to B's ops port releases the call A holds; both list it", async () => {
+    const planes = await Promise.all(
+      ['a', 'b'].map(() => {
+        const store = new ConfigStore();
+        store.replaceAll([gateway('gw', { approvals: { timeoutMs: 60_000 } })]);
+        store.markSynced();
+        return startDataplane({
+          port: 0,
+          opsPort: 0,
+          store,
+          logger: capturedLogger('info').logger,
+          redisUrl: redis.url,
+        });
+      }),
+    );
+    const [a, b] = planes as [(typeof planes)[0], (typeof planes)[0]];
+    try {
+      await until(() => a.approvals.sharedReady && b.approvals.sharedReady, 5000);
+      const call = a.approvals.request(toolCall({ gateway: 'default/gw' }));
+      const listed = async (port: number) =>
+        (
+          (await (await fetch(`http://127.0.0.1:${port}/approvals`)).json()) as {
+            approvals: { id: string }[];
+          }
+        ).approvals;
+      await until(async () => (await listed(b.opsPort)).length === 1);
+      const [id] = (await listed(a.opsPort)).map((r) => r.id);
+      expect((await listed(b.opsPort)).map((r) => r.id)).toEqual([id]);
+      const res = await fetch(`http://127.0.0.1:${b.opsPort}/approvals/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'deny', by: 'carol', reason: 'wrong bucket' }),
+      });
+      expect(res.status).toBe(200);
+      expect(await call).toMatchObject({ approved: false, by: 'carol', reason: 'wrong bucket' });
+    } finally {
+      await Promise.all(planes.map((p) => p.close(0)));
+    }
   });
 });

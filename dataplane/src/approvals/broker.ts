@@ -24,7 +24,7 @@ export interface ApprovalBrokerOptions {
   logger: Logger;
   metrics: ApprovalMetrics;
   /** Redis, shared by every replica; without it requests and decisions stay on this replica. */
-  shared?: ApprovalStore & Pick<RedisApprovalStore, 'onReconnect'>;
+  shared?: ApprovalStore & Pick<RedisApprovalStore, 'onReconnect' | 'ready'>;
   /** The webhook of a gateway (by resource name) in the config of the moment. */
   webhookFor?: (gateway: string) => WebhookTarget | undefined;
   /** Where approvers reach the ops port, for the webhook's `approvalUrl` (no trailing slash). */
@@ -79,6 +79,11 @@ export class ApprovalBroker {
   /** 'redis' when requests are shared by every replica, 'local' when per replica. */
   get scope(): 'redis' | 'local' {
     return this.options.shared ? 'redis' : 'local';
+  }
+
+  /** Redis configured and connected: new requests are shared. */
+  get sharedReady(): boolean {
+    return this.options.shared?.ready ?? false;
   }
 
   /** Calls held by this replica now. */
