@@ -1,4 +1,5 @@
 import { ConfigStore } from '../config/store';
+import { DUMP_UPSTREAMS_PER_REGISTRY, HealthRegistry, healthKey } from '../routing/health';
 import { createMetrics } from '../telemetry/metrics';
 import { consumer, gateway, registry, route } from '../testing/resources';
 import { createOpsApp } from './app';
@@ -45,6 +46,28 @@ describe('ops endpoints', () => {
     expect(dump.resources.find((r) => r.kind === 'Consumer')?.body.apiKeys).toBe(1);
     expect(text).not.toContain('sk-super-secret');
     expect(text).not.toMatch(/[0-9a-f]{64}/);
+  });
+
+  it('config_dump stays small however many model names a catch-all route has seen', async () => {
+    const store = new ConfigStore();
+    const health = new HealthRegistry();
+    const app = createOpsApp({
+      store,
+      metrics: createMetrics({ defaultMetrics: false }),
+      accepting: () => true,
+      health,
+    });
+    for (let i = 0; i < 2000; i++) {
+      const model = `${'n'.repeat(240)}-${i}`;
+      health.get(healthKey('default/any', model), 'default/any', model, true);
+    }
+    const text = await (await app.request('/config_dump')).text();
+    const dump = JSON.parse(text) as {
+      health: Record<string, { upstreams: unknown[]; upstreamsOmitted?: number }>;
+    };
+    expect(dump.health['default/any']?.upstreams).toHaveLength(DUMP_UPSTREAMS_PER_REGISTRY);
+    expect(dump.health['default/any']?.upstreamsOmitted).toBe(2000 - DUMP_UPSTREAMS_PER_REGISTRY);
+    expect(text.length).toBeLessThan(64 * 1024);
   });
 
   it('serves Prometheus text', async () => {

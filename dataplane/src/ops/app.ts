@@ -40,7 +40,8 @@ export function createOpsApp(deps: OpsDeps): Hono {
       ready: deps.store.ready,
       resources,
       // Per registry: healthy, its active probes' state and last probe (when probed), and per
-      // upstream model its breaker state, failures, ejected until.
+      // upstream model its breaker state, failures, ejected until. Bounded: at most
+      // DUMP_UPSTREAMS_PER_REGISTRY upstreams per registry (catch-all routes make one per name).
       ...(deps.health ? { health: deps.health.dump() } : {}),
     });
   });

@@ -1,6 +1,7 @@
 import type { CompiledRegistry } from '../../../protocol/src';
 import { CallAbort } from './abort';
 import { createMockAdapter } from './mock';
+import { MAX_EMBEDDING_DIMENSIONS } from './openai-wire';
 import type { UpstreamCall } from './types';
 
 const registry = (mock: Partial<NonNullable<CompiledRegistry['mock']>> = {}): CompiledRegistry => ({
@@ -124,6 +125,38 @@ describe('mock provider', () => {
     expect(a).toHaveLength(64);
     expect(cos(a, a)).toBeCloseTo(1, 6);
     expect(cos(a, b)).toBeGreaterThan(cos(a, c) + 0.3);
+  });
+
+  it.each([
+    ['dimensions -1', { dimensions: -1 }, 'dimensions'],
+    ['dimensions 1.5', { dimensions: 1.5 }, 'dimensions'],
+    ['dimensions 0', { dimensions: 0 }, 'dimensions'],
+    ['dimensions "8"', { dimensions: '8' }, 'dimensions'],
+    ['dimensions past the largest model', { dimensions: MAX_EMBEDDING_DIMENSIONS + 1 }, 'dimensions'],
+    ['dimensions 1e9 (no giant allocation)', { dimensions: 1e9 }, 'dimensions'],
+    ['an empty input array', { input: [] }, 'input'],
+    ['an input of objects', { input: [{ text: 'x' }] }, 'input'],
+  ])('refuses embeddings with %s: 400 in OpenAI format, as OpenAI does', async (_name, over, param) => {
+    const res = await adapter.send(
+      call({ operation: 'embeddings', body: { model: 'e', input: 'hello', ...over } }),
+    );
+    expect(res.status).toBe(400);
+    expect(JSON.parse(await text(res.body))).toMatchObject({
+      error: { type: 'invalid_request_error', param },
+    });
+  });
+
+  it.each([
+    ['a string', 'hello', undefined, 64],
+    ['token ids', [1, 2, 3], 16, 16],
+    ['arrays of token ids', [[1, 2], [3]], MAX_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_DIMENSIONS],
+  ])('serves embeddings of %s with the dimensions asked', async (_name, input, dimensions, length) => {
+    const res = await adapter.send(
+      call({ operation: 'embeddings', body: { model: 'e', input, dimensions } }),
+    );
+    expect(res.status).toBe(200);
+    const { data } = JSON.parse(await text(res.body)) as { data: { embedding: number[] }[] };
+    expect(data[0]?.embedding).toHaveLength(length);
   });
 
   it('lists the registry models', async () => {

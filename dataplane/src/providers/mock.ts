@@ -4,7 +4,7 @@ import { TranslationError, type Frame } from '../formats/ir';
 import { openAIChatFormat, wantsStreamUsage } from '../formats/openai-chat';
 import { newId, sseText } from '../formats/wire';
 import { splitMockOptions, streamWithChoices, withOptions } from './mock-options';
-import { embeddingList, modelList, openAIError } from './openai-wire';
+import { embeddingList, embeddingsRequestError, modelList, openAIError } from './openai-wire';
 import { scenarioEvents, scenarioReply } from './scenario';
 import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types';
 
@@ -37,6 +37,8 @@ export function createMockAdapter(): ProviderAdapter {
         case 'models':
           return once(200, JSON_TYPE, JSON.stringify(modelList(call.registry.models, 'mock')));
         case 'embeddings': {
+          const invalid = embeddingsRequestError(call.body ?? {});
+          if (invalid) return once(400, JSON_TYPE, JSON.stringify(invalid));
           const input = call.body?.input;
           const inputs = Array.isArray(input) ? input.map(String) : [String(input ?? '')];
           const dims = typeof call.body?.dimensions === 'number' ? call.body.dimensions : undefined;

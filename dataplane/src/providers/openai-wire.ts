@@ -32,6 +32,38 @@ export function embeddingList(model: string, inputs: string[], dimensions?: numb
   };
 }
 
+/** The most dimensions an embeddings request may ask for (text-embedding-3-large's 3072). */
+export const MAX_EMBEDDING_DIMENSIONS = 3072;
+
+/**
+ * What OpenAI refuses with 400 in an embeddings request — an `input` that is not a string, an array
+ * of strings or of token ids, or of token-id arrays; a `dimensions` that is not an integer in
+ * 1..MAX_EMBEDDING_DIMENSIONS — as its error body; undefined when the request is valid.
+ */
+export function embeddingsRequestError(body: Record<string, unknown>) {
+  const { input, dimensions } = body;
+  const tokens = (v: unknown) => Array.isArray(v) && v.every((t) => Number.isInteger(t));
+  const inputOk =
+    typeof input === 'string' ||
+    (Array.isArray(input) &&
+      input.length > 0 &&
+      (input.every((x) => typeof x === 'string') || tokens(input) || input.every(tokens)));
+  if (!inputOk) {
+    const message =
+      "'input' must be a string, an array of strings, an array of token ids or of token-id arrays.";
+    return errorBody(message, 'invalid_request_error', 'invalid_value', 'input');
+  }
+  if (dimensions === undefined || dimensions === null) return undefined;
+  if (
+    Number.isInteger(dimensions) &&
+    (dimensions as number) >= 1 &&
+    (dimensions as number) <= MAX_EMBEDDING_DIMENSIONS
+  )
+    return undefined;
+  const message = `Invalid value for 'dimensions': ${JSON.stringify(dimensions)}. It must be an integer from 1 to ${MAX_EMBEDDING_DIMENSIONS}.`;
+  return errorBody(message, 'invalid_request_error', 'invalid_value', 'dimensions');
+}
+
 export function modelList(ids: readonly string[], ownedBy = 'tollgate') {
   return { object: 'list', data: ids.map((id) => modelObject(id, ownedBy)) };
 }

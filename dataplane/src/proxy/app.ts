@@ -44,6 +44,7 @@ import {
 } from './resolve';
 import { readableResponse } from './readable';
 import { scrubberFor } from './scrub';
+import { checkModelName, checkTokenLimits } from './request-checks';
 import {
   INBOUND_FORMAT,
   nativeBody,
@@ -715,6 +716,7 @@ function checkRequest(op: Operation, body: Record<string, unknown>): { model: st
   if (typeof model !== 'string' || model.length === 0) {
     throw errors.badRequest("'model' is required and must be a non-empty string.", 'invalid_model');
   }
+  checkModelName(model);
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
     throw errors.badRequest("'stream' must be a boolean.", 'invalid_type');
   }
@@ -737,6 +739,7 @@ function checkRequest(op: Operation, body: Record<string, unknown>): { model: st
       throw errors.badRequest("'input' is required and must be a string or an array.", 'invalid_input');
     }
   }
+  checkTokenLimits(op, body);
   return { model, stream: stream === true };
 }
 

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { jsonDepthExceeds } from '../formats/depth';
 import { GatewayError, errors } from './errors';
 
 /**
@@ -42,14 +43,19 @@ async function readIterable(source: AsyncIterable<Uint8Array>, limit: number): P
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
 }
 
-/** Parses a JSON object body; anything else is the caller's error (400). */
+/**
+ * Parses a JSON object body; anything else is the caller's error (400), and so is a body nested
+ * deeper than MAX_JSON_DEPTH (so nothing downstream walks an unbounded depth).
+ */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   let value: unknown;
+  const text = body.toString('utf8');
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw errors.invalidJson();
   }
+  if (jsonDepthExceeds(text)) throw errors.jsonTooDeep();
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw errors.badRequest('The request body must be a JSON object.');
   }

@@ -1,3 +1,4 @@
+import { tooDeepMessage } from '../formats/depth';
 import type { UnresolvedTarget } from '../../../protocol/src';
 
 /**
@@ -41,6 +42,7 @@ export const errors = {
       'invalid_json',
       'We could not parse the JSON body of your request. Send a valid JSON object.',
     ),
+  jsonTooDeep: () => new GatewayError(400, 'json_too_deep', tooDeepMessage('the JSON body of your request')),
   missingKey: () =>
     new GatewayError(
       401,

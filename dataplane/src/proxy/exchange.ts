@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { safeHeaders } from './safe-headers';
 
 /**
  * One request/response, seen through the narrow surface the pipeline needs. Under
  * @hono/node-server it reads and writes Node's own objects directly — no Headers, Request or
  * Response objects on the hot path; under `app.request()` (tests, other runtimes) it uses the
- * web-standard ones.
+ * web-standard ones. Every response's headers pass `safeHeaders`: none can make the write throw.
  */
 export interface Exchange {
   readonly method: string;
@@ -46,12 +47,12 @@ export function nodeExchange(incoming: IncomingMessage, outgoing: ServerResponse
       });
     },
     respond(status, headers, body) {
-      outgoing.writeHead(status, headers);
+      outgoing.writeHead(status, safeHeaders(headers));
       outgoing.end(body);
       return RESPONSE_ALREADY_SENT;
     },
     respondStream(status, headers, source, done) {
-      outgoing.writeHead(status, headers);
+      outgoing.writeHead(status, safeHeaders(headers));
       outgoing.flushHeaders();
       void (async () => {
         try {
@@ -93,7 +94,7 @@ export function webExchange(req: Request): Exchange {
     },
     // 204 and 304 must not have a body, not even an empty one, in a web Response.
     respond: (status, headers, body) =>
-      new Response(status === 204 || status === 304 ? null : body, { status, headers }),
+      new Response(status === 204 || status === 304 ? null : body, { status, headers: safeHeaders(headers) }),
     respondStream(status, headers, source, done) {
       const it = source[Symbol.asyncIterator]();
       const stream = new ReadableStream<Uint8Array>({
@@ -116,7 +117,7 @@ export function webExchange(req: Request): Exchange {
           done();
         },
       });
-      return new Response(stream, { status, headers });
+      return new Response(stream, { status, headers: safeHeaders(headers) });
     },
   };
 }

@@ -305,6 +305,18 @@ describe('dispatch', () => {
     expect(h.health.dump()['default/b']?.upstreams.map((u) => u.model)).toEqual(['m1', 'm2']);
   });
 
+  it('catch-all: names callers choose are held within the cap; a configured route keeps its state', async () => {
+    const health = new HealthRegistry({ maxTracked: 50 });
+    const configured = harness([{ registry: 'a', model: 'fixed' }], { a: [status(500), ok()] }, { health });
+    await text((await configured.run({ model: 'chat' })).response); // a failure, then a success
+    const before = health.get(healthKey('default/a', 'fixed'), 'default/a', 'fixed');
+    const h = harness([{ registry: 'a', models: [] }], { a: [status(500)] }, { model: '*', health });
+    // Every name fails (so none is forgotten as idle): eviction must still hold the bound.
+    for (let i = 0; i < 500; i++) await text((await h.run({ model: `name-${i}` })).response);
+    expect(health.size).toBeLessThanOrEqual(50);
+    expect(health.get(healthKey('default/a', 'fixed'), 'default/a', 'fixed')).toBe(before);
+  });
+
   it('404 when no target serves the model, 503 for an empty route', async () => {
     const h = harness([{ registry: 'a', models: ['m1'] }], {}, { model: '*' });
     await expect(h.run({ model: 'nope' })).rejects.toMatchObject({ status: 404 });

@@ -280,8 +280,12 @@ function candidatesOf(
       const name = target.model ?? requested;
       const upstream = target.registry.aliases[name] ?? name;
       if (target.served && !target.served.has(upstream)) continue;
-      const key = target.key ?? healthKey(target.registryName, upstream);
-      members.push({ target, state: health.get(key, target.registryName, upstream) });
+      // No key of its own: a catch-all target sending the caller's model, whose entry may be evicted.
+      const state =
+        target.key === undefined
+          ? health.get(healthKey(target.registryName, upstream), target.registryName, upstream, true)
+          : health.get(target.key, target.registryName, upstream);
+      members.push({ target, state });
     }
     if (members.length === 0) continue;
     groups.push({ cursor: g.cursor, members });

@@ -3,6 +3,7 @@ import { registry } from '../testing/resources';
 import {
   ACTIVE_START,
   CLOSED,
+  DUMP_UPSTREAMS_PER_REGISTRY,
   HealthRegistry,
   MAX_EJECTION_MULTIPLIER,
   breakerAdmits,
@@ -430,5 +431,74 @@ describe('active probes in the health registry', () => {
         ['default/c', true],
       ]),
     );
+  });
+});
+
+describe('bounded state for catch-all routes (names chosen by callers)', () => {
+  const fromRequest = (health: HealthRegistry, model: string) =>
+    health.get(healthKey('default/any', model), 'default/any', model, true);
+
+  it('never holds more than the cap, however many names callers send', () => {
+    const health = new HealthRegistry({ maxTracked: 100 });
+    for (let i = 0; i < 5000; i++) fromRequest(health, `m-${i}`);
+    expect(health.size).toBeLessThanOrEqual(100);
+  });
+
+  it('evicts the least recently used name with failures once idle ones are gone; keeps the recent', () => {
+    let now = 0;
+    const health = new HealthRegistry({ now: () => now, maxTracked: 10 });
+    const states = Array.from({ length: 10 }, (_, i) => fromRequest(health, `m-${i}`));
+    // Each carries information (one failure), so none is dropped as idle.
+    for (const s of states) health.record(s, 'failure', false, settings);
+    fromRequest(health, 'm-0'); // used again: now the most recent
+    now += 1;
+    fromRequest(health, 'new');
+    const models = (health.dump(100)['default/any']?.upstreams ?? []).map((u) => u.model);
+    expect(models).toContain('m-0');
+    expect(models).toContain('new');
+    expect(models).not.toContain('m-1'); // the least recently used
+    expect(health.size).toBeLessThanOrEqual(10);
+  });
+
+  it('never evicts a configured upstream or one with a request in flight', () => {
+    const health = new HealthRegistry({ maxTracked: 10 });
+    const configured = health.get(healthKey('default/cfg', 'gpt'), 'default/cfg', 'gpt');
+    health.record(configured, 'failure', false, settings);
+    const busy = fromRequest(health, 'busy');
+    health.begin(busy);
+    for (let i = 0; i < 1000; i++) {
+      const s = fromRequest(health, `m-${i}`);
+      health.record(s, 'failure', false, settings);
+    }
+    expect(health.get(healthKey('default/cfg', 'gpt'), 'default/cfg', 'gpt')).toBe(configured);
+    expect(fromRequest(health, 'busy')).toBe(busy);
+    expect(health.size).toBeLessThanOrEqual(10);
+  });
+
+  it('a name also used by a configured route stops being evictable', () => {
+    const health = new HealthRegistry({ maxTracked: 5 });
+    const s = fromRequest(health, 'shared');
+    health.get(healthKey('default/any', 'shared'), 'default/any', 'shared');
+    health.record(s, 'failure', false, settings);
+    for (let i = 0; i < 100; i++) health.record(fromRequest(health, `m-${i}`), 'failure', false, settings);
+    expect(fromRequest(health, 'shared')).toBe(s);
+  });
+
+  it('the dump lists at most so many upstreams per registry, eventful ones first, and counts the rest', () => {
+    let now = 0;
+    const health = new HealthRegistry({ now: () => now });
+    const ejected = fromRequest(health, 'zz-broken');
+    for (let i = 0; i < 3; i++) health.record(ejected, 'failure', false, settings);
+    for (let i = 0; i < 2000; i++) fromRequest(health, `m-${String(i).padStart(4, '0')}`);
+    now += 1;
+    const dump = health.dump()['default/any'];
+    expect(dump?.upstreams).toHaveLength(DUMP_UPSTREAMS_PER_REGISTRY);
+    expect(dump?.upstreamsOmitted).toBe(2001 - DUMP_UPSTREAMS_PER_REGISTRY);
+    expect(dump?.healthy).toBe(false); // computed over all, listed or not
+    const models = dump?.upstreams.map((u) => u.model) ?? [];
+    expect(models).toContain('zz-broken');
+    expect(models).toContain('m-1999'); // the most recently used
+    expect(models).not.toContain('m-0000');
+    expect([...models].sort()).toEqual(models);
   });
 });

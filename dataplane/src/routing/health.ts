@@ -14,8 +14,14 @@ export type Verdict = 'success' | 'failure' | 'neutral';
 
 /** A repeated ejection lasts ejectionMs × this many at most (30s → 5 min, Envoy's default cap). */
 export const MAX_EJECTION_MULTIPLIER = 10;
-/** Above this many tracked upstreams, idle healthy ones are forgotten (catch-all routes pass any model). */
-const MAX_TRACKED = 10_000;
+/**
+ * Most upstreams tracked. Catch-all routes send whatever model a caller names, so their entries are
+ * made per request. Above this many, entries made for a requested name are evicted (see `evict`);
+ * configured upstreams are never evicted, whatever the catch-all traffic.
+ */
+export const MAX_TRACKED = 10_000;
+/** Eviction frees a tenth of the room at once, so it runs once per many new names, not on each. */
+const EVICT_TO = 0.9;
 /** Weight of the newest sample in the latency average. */
 const EWMA_ALPHA = 0.3;
 
@@ -210,6 +216,10 @@ export class UpstreamHealth {
   inflight = 0;
   /** Average time to response headers; undefined until the first answer. */
   ewmaMs: number | undefined = undefined;
+  /** When it was last looked up, on the registry's use counter (for least-recently-used eviction). */
+  lastUsed = 0;
+  /** Made for a model a caller named on a catch-all route, never for a configured one: evictable. */
+  fromRequest = false;
 
   constructor(
     readonly key: string,
@@ -273,7 +283,12 @@ export interface RegistryDump {
   /** Present while the registry is probed. */
   active?: ActiveDump;
   upstreams: UpstreamDump[];
+  /** How many upstreams were left out of `upstreams` to keep the dump small (see `dump`). */
+  upstreamsOmitted?: number;
 }
+
+/** Upstreams listed per registry in a dump, by default. */
+export const DUMP_UPSTREAMS_PER_REGISTRY = 100;
 
 /**
  * Every upstream's health in this proxy process. Long-lived: created once, it outlives config
@@ -281,23 +296,34 @@ export interface RegistryDump {
  */
 export class HealthRegistry {
   private readonly states = new Map<string, UpstreamHealth>();
+  private readonly maxTracked: number;
+  private uses = 0;
   /** Per registry name; never dropped, so an upstream's `group` stays the one in use. */
   private readonly registries = new Map<string, RegistryHealth>();
   readonly now: Clock;
   readonly listener: HealthListener;
 
-  constructor(options: { now?: Clock; listener?: HealthListener } = {}) {
+  constructor(options: { now?: Clock; listener?: HealthListener; maxTracked?: number } = {}) {
     this.now = options.now ?? (() => performance.now());
     this.listener = options.listener ?? {};
+    this.maxTracked = options.maxTracked ?? MAX_TRACKED;
   }
 
-  get(key: string, registry: string, model: string): UpstreamHealth {
+  /**
+   * The upstream's state, made on first use. `fromRequest`: the upstream model is the caller's
+   * (a catch-all target without a model of its own), so the entry may be evicted.
+   */
+  get(key: string, registry: string, model: string, fromRequest = false): UpstreamHealth {
     let s = this.states.get(key);
     if (!s) {
-      if (this.states.size >= MAX_TRACKED) this.forgetIdle();
+      if (this.states.size >= this.maxTracked) this.evict();
       s = new UpstreamHealth(key, registry, model, this.registryHealth(registry));
+      s.fromRequest = fromRequest;
       this.states.set(key, s);
+    } else if (!fromRequest) {
+      s.fromRequest = false; // a configured upstream too: kept
     }
+    s.lastUsed = ++this.uses;
     return s;
   }
 
@@ -394,8 +420,13 @@ export class HealthRegistry {
     return out;
   }
 
-  /** For /config_dump: registry → its probes' state and its upstreams' state, sorted. */
-  dump(): Record<string, RegistryDump> {
+  /**
+   * For /config_dump: registry → its probes' state and its upstreams' state, sorted by model. At
+   * most `maxUpstreams` upstreams per registry (a catch-all route may have thousands): those whose
+   * breaker is not closed or that have failures or requests in flight first, then the most recently
+   * used; the rest are counted in `upstreamsOmitted`.
+   */
+  dump(maxUpstreams: number = DUMP_UPSTREAMS_PER_REGISTRY): Record<string, RegistryDump> {
     const now = this.now();
     const wall = Date.now();
     const iso = (t: number) => new Date(wall + (t - now)).toISOString();
@@ -410,13 +441,16 @@ export class HealthRegistry {
         upstreams: [],
       };
     }
-    states.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const s of states) {
+      const entry = out[s.registry] as RegistryDump;
+      // computed over every upstream, listed or not
+      entry.healthy &&= breakerPhase(s.breaker, now) !== 'open' && !s.group.activelyDown;
+    }
+    for (const s of listed(states, maxUpstreams, now, out)) {
       const b = s.breaker;
       const phase = breakerPhase(b, now);
       const healthy = phase !== 'open' && !s.group.activelyDown;
       const entry = out[s.registry] as RegistryDump;
-      entry.healthy &&= healthy;
       entry.upstreams.push({
         model: s.model,
         healthy,
@@ -435,13 +469,53 @@ export class HealthRegistry {
     return this.states.size;
   }
 
-  /** Drops upstreams that carry no information: healthy, idle, never failing. */
-  private forgetIdle(): void {
+  /**
+   * Makes room among the entries made for a requested name (configured upstreams keep theirs):
+   * drops those that carry no information (healthy, idle, never failing), then, while above
+   * EVICT_TO of the cap, the least recently used idle ones.
+   */
+  private evict(): void {
+    const evictable: UpstreamHealth[] = [];
     for (const [key, s] of this.states) {
-      if (s.inflight === 0 && s.breaker.consecutiveFailures === 0 && !s.breaker.probation)
-        this.states.delete(key);
+      if (!s.fromRequest || s.inflight > 0) continue;
+      if (s.breaker.consecutiveFailures === 0 && !s.breaker.probation) this.states.delete(key);
+      else evictable.push(s);
     }
+    const excess = this.states.size - Math.floor(this.maxTracked * EVICT_TO);
+    if (excess <= 0) return;
+    evictable.sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const s of evictable.slice(0, excess)) this.states.delete(s.key);
   }
+}
+
+/**
+ * The upstreams a dump lists, sorted by key: per registry at most `max`, the eventful ones (breaker
+ * not closed, failures, requests in flight) first, then the most recently used; the others are
+ * counted in their registry's `upstreamsOmitted`.
+ */
+function listed(
+  states: UpstreamHealth[],
+  max: number,
+  now: number,
+  out: Record<string, RegistryDump>,
+): UpstreamHealth[] {
+  const byRegistry = new Map<string, UpstreamHealth[]>();
+  for (const s of states) {
+    const list = byRegistry.get(s.registry);
+    if (list) list.push(s);
+    else byRegistry.set(s.registry, [s]);
+  }
+  const eventful = (s: UpstreamHealth) =>
+    breakerPhase(s.breaker, now) !== 'closed' || s.breaker.consecutiveFailures > 0 || s.inflight > 0 ? 1 : 0;
+  const kept: UpstreamHealth[] = [];
+  for (const [registry, list] of byRegistry) {
+    if (list.length > max) {
+      list.sort((a, b) => eventful(b) - eventful(a) || b.lastUsed - a.lastUsed);
+      (out[registry] as RegistryDump).upstreamsOmitted = list.length - max;
+      kept.push(...list.slice(0, max));
+    } else kept.push(...list);
+  }
+  return kept.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 function activeDump(a: ActiveRecord, iso: (t: number) => string): ActiveDump {

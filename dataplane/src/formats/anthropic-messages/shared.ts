@@ -1,3 +1,4 @@
+import { refuseDeepJson } from '../depth';
 import { TranslationError, type StopReason } from '../ir';
 import { isObject, type Json } from '../wire';
 
@@ -27,6 +28,7 @@ export function parseArguments(args: string, param: string): Json {
   } catch {
     throw new TranslationError(`Tool call arguments are not valid JSON: ${args.slice(0, 80)}`, param);
   }
+  refuseDeepJson(args, 'tool call arguments', param);
   if (!isObject(v)) throw new TranslationError('Tool call arguments must be a JSON object.', param);
   return v;
 }

@@ -1,3 +1,4 @@
+import { refuseDeepJson } from '../depth';
 import {
   TranslationError,
   type ChatRequest,
@@ -231,6 +232,7 @@ function decodeOutputConfig(c: Json): ResponseFormat | undefined {
     if (e instanceof TranslationError) throw e;
     throw new TranslationError(`'${param}.schema' must be JSON text.`, `${param}.schema`);
   }
+  refuseDeepJson(def.schema as string, `'${param}.schema'`, `${param}.schema`);
   const format: ResponseFormat = {
     type: 'json_schema',
     name: optionalString(def.name, `${param}.name`) ?? 'response',
@@ -350,9 +352,12 @@ function encodeImage(p: ImagePart, param: string): Json {
 /** Converse takes tool input as a JSON value, not text. */
 function parseArguments(text: string, param: string): unknown {
   if (text.trim() === '') return {};
+  let v: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    v = JSON.parse(text) as unknown;
   } catch {
     throw new TranslationError('Tool call arguments must be JSON to be sent to Bedrock Converse.', param);
   }
+  refuseDeepJson(text, 'tool call arguments', param);
+  return v;
 }

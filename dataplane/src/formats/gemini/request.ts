@@ -1,3 +1,4 @@
+import { refuseDeepJson } from '../depth';
 import {
   TranslationError,
   type ChatRequest,
@@ -457,6 +458,7 @@ function parseArgs(text: string, param: string): Json {
   } catch {
     throw new TranslationError('Tool call arguments are not valid JSON.', param);
   }
+  refuseDeepJson(text, 'tool call arguments', param);
   if (!isObject(v)) throw new TranslationError('Tool call arguments must be a JSON object.', param);
   return v;
 }
@@ -475,6 +477,7 @@ function functionResponseBody(p: ToolResultPart, param: string): Json {
   const text = texts.join('');
   if (p.isError === true) return { error: text };
   const parsed = tryParseObject(text);
+  if (parsed) refuseDeepJson(text, 'a tool result', param);
   // An object that looks like the wrapper itself is wrapped again, so decode gives back the text.
   if (parsed && !isWrapper(parsed)) return parsed;
   return { output: text };

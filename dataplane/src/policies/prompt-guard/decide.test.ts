@@ -67,6 +67,12 @@ describe('inspectSlots', () => {
     expect(v.kind === 'masked' && v.texts[0]).toBe('{"to": "[EMAIL]"');
   });
 
+  it('JSON nested deeper than a request may carry is scanned as plain text, never walked recursively', () => {
+    const deep = `{"to":"bob@example.com","a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const v = inspectSlots(scanner, 'Mask', [{ path: 'a', text: deep, json: true }]);
+    expect(v.kind === 'masked' && v.texts[0]?.startsWith('{"to":"[EMAIL]","a":[[[')).toBe(true);
+  });
+
   it('reports the `where` of a slot when it has one', () => {
     const v = inspectSlots(scanner, 'Reject', [{ path: 'content[0].text', where: 'the text', text: 'T-1' }]);
     expect(v.kind === 'reject' && v.findings).toEqual([{ name: 'ticket', places: ['the text'] }]);

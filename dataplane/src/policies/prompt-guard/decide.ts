@@ -1,3 +1,4 @@
+import { jsonDepthExceeds } from '../../formats/depth';
 import { maskText, type Scanner } from './scanner';
 
 /** One text the guard looks at. */
@@ -64,7 +65,9 @@ function scanSlot(scanner: Scanner, slot: GuardSlot, mask: boolean): { names: st
 
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    const value = JSON.parse(text) as unknown;
+    // Nested past what a request may carry: scanned as plain text, never walked recursively.
+    return jsonDepthExceeds(text) ? { ok: false } : { ok: true, value };
   } catch {
     return { ok: false }; // models do emit broken JSON: it is then scanned as plain text
   }
