@@ -51,8 +51,6 @@ export interface RedisApprovalStoreOptions {
   url: string;
   /** Longest one command may take (default 500 ms): a dead Redis fails fast, never hangs a caller. */
   commandTimeoutMs?: number;
-  /** Connection state changes of the command connection (logs, metrics); never throws into ioredis. */
-  onConnectionEvent?: (event: { type: 'ready' } | { type: 'down'; error?: Error }) => void;
 }
 
 /**
@@ -85,18 +83,10 @@ export class RedisApprovalStore implements ApprovalStore {
     this.client.defineCommand('tollgateApprovalDecide', { numberOfKeys: 2, lua: DECIDE_LUA });
     // The subscriber queues its SUBSCRIBE until connected and subscribes again after a reconnect.
     this.subscriber = new Redis(options.url, { ...base, connectionName: 'tollgate-approvals-sub' });
-    const notify = options.onConnectionEvent ?? (() => undefined);
-    let up = false;
-    this.client.on('ready', () => {
-      up = true;
-      notify({ type: 'ready' });
-    });
-    this.client.on('error', (error: Error) => notify({ type: 'down', error }));
-    this.client.on('close', () => {
-      if (up) notify({ type: 'down' });
-      up = false;
-    });
-    this.subscriber.on('error', () => undefined); // reported through the command connection
+    // Errors surface as failed commands (the broker logs and counts them); the rate limiter's own
+    // connection reports Redis going down and coming back. A listener keeps ioredis quiet.
+    this.client.on('error', () => undefined);
+    this.subscriber.on('error', () => undefined);
     let subscribedOnce = false;
     this.subscriber.on('ready', () => {
       // Decisions published while this replica was disconnected were missed: look again.
