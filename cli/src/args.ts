@@ -15,6 +15,10 @@ export interface ServeFlags {
   redisUrl: string | undefined;
   /** Open connections the proxy port accepts at most. */
   maxConnections: number;
+  /** Bearer token of the ops port's /approvals endpoints; undefined: none. */
+  opsToken: string | undefined;
+  /** Where approvers reach the ops port (approval webhooks link there). */
+  opsUrl: string | undefined;
 }
 
 export interface RunFlags extends ServeFlags {
@@ -33,6 +37,8 @@ export const SERVE_OPTIONS = {
   'log-level': { type: 'string' },
   'redis-url': { type: 'string' },
   'max-connections': { type: 'string' },
+  'ops-token': { type: 'string' },
+  'ops-url': { type: 'string' },
 } as const;
 
 type ServeValues = { [K in keyof typeof SERVE_OPTIONS]?: string };
@@ -49,7 +55,23 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
       values['max-connections'] ?? env.TOLLGATE_MAX_CONNECTIONS,
       DEFAULT_HTTP_LIMITS.maxConnections,
     ),
+    opsToken: (values['ops-token'] ?? env.TOLLGATE_OPS_TOKEN) || undefined,
+    opsUrl: httpUrl('--ops-url', values['ops-url'] ?? env.TOLLGATE_OPS_URL),
   };
+}
+
+/** An http(s) URL without a trailing slash; empty means none. */
+function httpUrl(flag: string, raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let ok: boolean;
+  try {
+    const u = new URL(raw);
+    ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new UsageError(`${flag} must be an http or https URL, got '${raw}'`);
+  return raw.replace(/\/+$/, '');
 }
 
 export const RUN_OPTIONS = {

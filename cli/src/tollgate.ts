@@ -162,6 +162,8 @@ function dataplaneOptions(flags: ServeFlags, logger: Logger): DataplaneOptions {
     logger,
     redisUrl: flags.redisUrl,
     http: { maxConnections: flags.maxConnections },
+    ...(flags.opsToken ? { opsToken: flags.opsToken } : {}),
+    ...(flags.opsUrl ? { opsUrl: flags.opsUrl } : {}),
   };
 }
 

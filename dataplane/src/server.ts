@@ -1,7 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { createAdaptorServer } from '@hono/node-server';
 import { AgentClient } from './a2a/upstream';
+import { ApprovalBroker } from './approvals/broker';
+import { approvalsConfigured, webhookIn } from './approvals/config';
+import { createApprovalMetrics } from './approvals/metrics';
+import { RedisApprovalStore } from './approvals/redis-store';
 import { diffResources } from './config/diff';
 import type { Snapshot } from './config/snapshot';
 import { ConfigStore } from './config/store';
@@ -58,6 +63,10 @@ export interface DataplaneOptions {
   redisCommandTimeoutMs?: number;
   /** The proxy port's connection cap and header/request timeouts (DEFAULT_HTTP_LIMITS otherwise). */
   http?: Partial<HttpLimits>;
+  /** Bearer token the ops port's /approvals endpoints require; unset: no auth (never expose the port). */
+  opsToken?: string;
+  /** Where approvers reach this ops port, for approval webhooks (default http://{host}:{opsPort}). */
+  opsUrl?: string;
 }
 
 export interface Dataplane {
@@ -66,6 +75,8 @@ export interface Dataplane {
   metrics: ProxyMetrics;
   /** Upstream health, per process: outlives config changes; shown in /metrics and /config_dump. */
   health: HealthRegistry;
+  /** Tool calls waiting for a person's approval (ops port /approvals); shared through Redis when set. */
+  approvals: ApprovalBroker;
   port: number;
   opsPort: number;
   /** Readiness drops first, in-flight requests get `graceMs` to finish, then sockets close. */
@@ -137,9 +148,24 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const prober = new Prober({ health, probe: probes.probe, logger });
   prober.sync(store.current);
   const unwatchProbes = store.onChange((s) => prober.sync(s));
+  let opsUrl = options.opsUrl;
+  const approvals = new ApprovalBroker({
+    logger,
+    metrics: createApprovalMetrics(metrics.registry),
+    ...(options.redisUrl ? { shared: new RedisApprovalStore({ url: options.redisUrl }) } : {}),
+    webhookFor: webhookIn(store),
+    opsUrl: () => opsUrl ?? '',
+  });
+  const unwatchApprovals = options.redisUrl ? () => undefined : warnPerReplicaApprovals(store, logger);
   const agents = new AgentClient();
   const proxy = createProxy({ store, adapters, metrics, logger, policies, health, agents });
-  const ops = createOpsApp({ store, metrics, accepting: () => accepting, health });
+  const ops = createOpsApp({
+    store,
+    metrics,
+    accepting: () => accepting,
+    health,
+    approvals: { broker: approvals, ...(options.opsToken ? { token: options.opsToken } : {}) },
+  });
 
   const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
   const proxyServer = await listen(
@@ -152,6 +178,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   await listen(opsServer, host, options.opsPort ?? 9091);
   const port = (proxyServer.address() as AddressInfo).port;
   const opsPort = (opsServer.address() as AddressInfo).port;
+  opsUrl ??= `http://${host === '0.0.0.0' || host === '::' ? hostname() : host}:${opsPort}`;
   logger.info({ host, port, opsPort, maxConnections: httpLimits.maxConnections }, 'dataplane listening');
 
   return {
@@ -159,11 +186,15 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     logger,
     metrics,
     health,
+    approvals,
     port,
     opsPort,
     async close(graceMs = 10_000) {
       accepting = false;
       unwatchProbes();
+      unwatchApprovals();
+      // Held tool calls are released at once (denied: "the proxy is shutting down"), within the grace.
+      await approvals.close();
       prober.close();
       await closeServer(proxyServer, graceMs, proxy.shutdown);
       await closeServer(opsServer, 0);
@@ -174,6 +205,23 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       logger.flush();
     },
   };
+}
+
+/**
+ * Without Redis, approvals are per replica: said once, when a Gateway first configures them.
+ * Returns the unsubscribe.
+ */
+function warnPerReplicaApprovals(store: ConfigStore, logger: Logger): () => void {
+  let said = false;
+  const check = (s: Snapshot) => {
+    if (said || !approvalsConfigured(s)) return;
+    said = true;
+    logger.warn(
+      'approvals are configured but there is no Redis (--redis-url): each replica lists only the tool calls it holds, and a decision must be POSTed to the ops port of that replica',
+    );
+  };
+  check(store.current);
+  return store.onChange(check);
 }
 
 /** A config swap for the debug log: counts, and the keys of at most 50 resources of each kind of change. */

@@ -88,3 +88,37 @@ describe('redactResource', () => {
     expect(shown).toContain('"x-key":"[redacted]"');
   });
 });
+
+describe('the approval webhook signing key of a compiled Gateway', () => {
+  it('is redacted wherever config is shown; the URL and timeout stay', () => {
+    const gateway: Resource<'Gateway'> = {
+      kind: 'Gateway',
+      name: 'default/gw',
+      version: 'v1',
+      body: {
+        source: { namespace: 'default', name: 'gw', generation: 1 },
+        slug: 'gw',
+        hostnames: [],
+        discovery: 'HeaderThenHost',
+        fleet: 'default',
+        limits: { maxRequestBodyBytes: 1, requestTimeoutMs: 1 },
+        approvals: {
+          timeoutMs: 60_000,
+          webhook: { url: 'https://hooks.example.com/a', signingKey: 'hmac-key-1' },
+        },
+      },
+    };
+    const shown = JSON.stringify(redactResource(gateway));
+    expect(shown).not.toContain('hmac-key-1');
+    expect(redactResource(gateway)).toMatchObject({
+      body: {
+        approvals: {
+          timeoutMs: 60_000,
+          webhook: { url: 'https://hooks.example.com/a', signingKey: REDACTED },
+        },
+      },
+    });
+    const plain = { ...gateway, body: { ...gateway.body, approvals: { timeoutMs: 1000 } } };
+    expect(redactResource(plain)).toBe(plain);
+  });
+});

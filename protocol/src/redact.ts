@@ -26,10 +26,19 @@ export function redactResource(r: AnyResource): unknown {
       return { ...r, body };
     }
     case 'Gateway': {
-      const { mcp } = r.body;
-      if (!mcp) return r;
-      const sessionKeys = mcp.sessionKeys.map((k) => ({ id: k.id, key: REDACTED }));
-      return { ...r, body: { ...r.body, mcp: { ...mcp, sessionKeys } } };
+      let body = r.body;
+      if (body.mcp) {
+        const sessionKeys = body.mcp.sessionKeys.map((k) => ({ id: k.id, key: REDACTED }));
+        body = { ...body, mcp: { ...body.mcp, sessionKeys } };
+      }
+      const approvals = body.approvals;
+      if (approvals?.webhook) {
+        body = {
+          ...body,
+          approvals: { ...approvals, webhook: { ...approvals.webhook, signingKey: REDACTED } },
+        };
+      }
+      return body === r.body ? r : { ...r, body };
     }
     case 'Consumer': {
       const { apiKeyHashes, ...rest } = r.body;

@@ -24,6 +24,7 @@ const bodies = {
       sessionTtlMs: 86_400_000,
       idleTimeoutMs: 3_600_000,
     },
+    approvals: { timeoutMs: 300_000, webhook: { url: 'https://hooks.example.com/a', signingKey: 'k' } },
   } satisfies CompiledGateway,
   Registry: {
     source,

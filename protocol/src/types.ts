@@ -38,6 +38,8 @@ export interface CompiledGateway {
   limits: { maxRequestBodyBytes: number; requestTimeoutMs: number };
   /** Present when the Gateway configures MCP session keys; without it, /{consumer}/mcp is refused. */
   mcp?: CompiledGatewayMcp;
+  /** Human approval of MCP tool calls; present when the Gateway sets spec.mcp.approvals. */
+  approvals?: CompiledApprovals;
 }
 
 /**
@@ -50,6 +52,14 @@ export interface CompiledGatewayMcp {
   sessionTtlMs: number;
   /** Idle limit, enforced by each proxy for the sessions it has served (see dataplane/src/mcp). */
   idleTimeoutMs: number;
+}
+
+/** How a tool call that needs approval waits, and who is told (see dataplane/src/approvals). */
+export interface CompiledApprovals {
+  /** How long a call waits for a decision; none by then = denied. */
+  timeoutMs: number;
+  /** Each new request is POSTed there, signed with `signingKey` (HMAC-SHA256; a secret). */
+  webhook?: { url: string; signingKey: string };
 }
 
 export type CompiledProvider =

@@ -60,7 +60,17 @@ export interface GatewaySpec {
     sessionTtl?: Duration;
     /** Sessions unused this long are refused by a proxy that saw them (default 1h). */
     idleTimeout?: Duration;
+    /** Human approval of the tool calls consumers list in spec.mcp.requireApproval. */
+    approvals?: GatewayApprovals;
   };
+}
+
+/** Human approval of MCP tool calls (Consumer spec.mcp.requireApproval). */
+export interface GatewayApprovals {
+  /** How long a call waits for a decision (default 5m); none by then = denied. */
+  timeout?: Duration;
+  /** Each new request POSTed there, signed with HMAC-SHA256 using the Secret's value. */
+  webhook?: { url: string; secretRef: SecretKeyRef };
 }
 
 export interface TelemetryExporter {

@@ -1,5 +1,6 @@
 import type { CompiledGateway } from '../../../protocol/src';
 import type { Gateway } from '../api/v1alpha1';
+import { compileApprovals } from './approvals';
 import { HOSTNAME, checkLabel, durationMs, nsName, oldestFirst } from './common';
 import { compileGatewayMcp } from './mcp';
 import type { Refs } from './memo';
@@ -52,6 +53,7 @@ export function compileGateway(g: Gateway, refs: Pick<Refs, 'secret'>): GatewayD
   );
   if (spec.fleet !== undefined) checkLabel(status, 'spec.fleet', spec.fleet);
   const mcp = compileGatewayMcp(status, spec.mcp, refs);
+  const approvals = compileApprovals(status, spec.mcp?.approvals, refs);
   if (!status.accepted) return { status, hostnames: [...hostnames] };
   return {
     status,
@@ -64,6 +66,7 @@ export function compileGateway(g: Gateway, refs: Pick<Refs, 'secret'>): GatewayD
       fleet: spec.fleet ?? 'default',
       limits: { maxRequestBodyBytes: maxBody, requestTimeoutMs },
       ...(mcp ? { mcp } : {}),
+      ...(approvals ? { approvals } : {}),
     },
   };
 }

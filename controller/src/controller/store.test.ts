@@ -77,4 +77,26 @@ describe('ObjectStore', () => {
     for (const name of ['session', 'header', 'env']) expect(store.upsert(secret(name, 'v'))).toBe(true);
     expect(store.upsert(secret('stray', 'v'))).toBe(false);
   });
+
+  it("a Gateway's approval webhook names its signing-key Secret", () => {
+    const store = new ObjectStore();
+    const gateway: Gateway = {
+      apiVersion: 'tollgate.dev/v1alpha1',
+      kind: 'Gateway',
+      metadata: { name: 'gw', namespace: 'team', generation: 1 },
+      spec: {
+        slug: 'gw',
+        mcp: {
+          sessionKeys: [{ id: 'k', secretRef: { name: 'session', key: 'key' } }],
+          approvals: {
+            webhook: { url: 'https://hooks.example.com', secretRef: { name: 'hmac', key: 'key' } },
+          },
+        },
+      },
+    };
+    expect(store.upsert(secret('hmac', 'v1'))).toBe(false);
+    store.upsert(gateway);
+    expect(store.upsert(secret('hmac', 'v2'))).toBe(true);
+    expect(store.input().secrets.map((s) => s.metadata.name)).toEqual(['hmac']);
+  });
 });

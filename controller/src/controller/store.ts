@@ -91,6 +91,9 @@ function secretsNamedBy(o: TollgateObject): string[] {
   }
   if (o.kind === 'Consumer')
     for (const k of o.spec?.credentials?.apiKeys ?? []) out.add(`${ns}/${k.secretRef.name}`);
+  // The approval webhook's signing key.
+  const hook = o.kind === 'Gateway' ? o.spec?.mcp?.approvals?.webhook : undefined;
+  if (hook?.secretRef) out.add(`${ns}/${hook.secretRef.name}`);
   return [...out];
 }
 

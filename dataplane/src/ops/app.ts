@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { redactResource } from '../../../protocol/src';
+import type { ApprovalBroker } from '../approvals/broker';
+import { approvalRoutes } from '../approvals/routes';
 import type { ConfigStore } from '../config/store';
 import type { HealthRegistry } from '../routing/health';
 import type { ProxyMetrics } from '../telemetry/metrics';
@@ -11,6 +13,8 @@ export interface OpsDeps {
   accepting: () => boolean;
   /** Upstream health (breakers and active probes), shown in /config_dump. */
   health?: HealthRegistry;
+  /** Tool calls waiting for a person: /approvals (behind `token` as a bearer token when set). */
+  approvals?: { broker: ApprovalBroker; token?: string };
 }
 
 /** Health, readiness, Prometheus metrics and a redacted dump of the config in use. */
@@ -41,5 +45,6 @@ export function createOpsApp(deps: OpsDeps): Hono {
       ...(deps.health ? { health: deps.health.dump() } : {}),
     });
   });
+  if (deps.approvals) approvalRoutes(app, deps.approvals.broker, deps.approvals.token);
   return app;
 }

@@ -65,6 +65,10 @@ export const gateway = {
       sessionKeys: [{ id: 'k1', secretRef: { name: 'mcp', key: 'k1' } }],
       sessionTtl: '12h',
       idleTimeout: '30m',
+      approvals: {
+        timeout: '10m',
+        webhook: { url: 'https://hooks.example.com/approvals', secretRef: { name: 'hooks', key: 'hmac' } },
+      },
     },
   },
   status: {
