@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HTTP_LIMITS } from '../../dataplane/src/proxy/http-server';
 
@@ -15,6 +16,8 @@ export interface ServeFlags {
   redisUrl: string | undefined;
   /** Open connections the proxy port accepts at most. */
   maxConnections: number;
+  /** Worker processes sharing the proxy port; 1: no cluster, the proxy runs in this process. */
+  workers: number;
 }
 
 export interface RunFlags extends ServeFlags {
@@ -33,6 +36,7 @@ export const SERVE_OPTIONS = {
   'log-level': { type: 'string' },
   'redis-url': { type: 'string' },
   'max-connections': { type: 'string' },
+  workers: { type: 'string' },
 } as const;
 
 type ServeValues = { [K in keyof typeof SERVE_OPTIONS]?: string };
@@ -49,7 +53,14 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
       values['max-connections'] ?? env.TOLLGATE_MAX_CONNECTIONS,
       DEFAULT_HTTP_LIMITS.maxConnections,
     ),
+    workers: workerCount(values.workers ?? env.TOLLGATE_WORKERS),
   };
+}
+
+/** `--workers`: a whole number >= 1, or `auto` for the cores this process may use. */
+export function workerCount(raw: string | undefined, cores = availableParallelism()): number {
+  if (raw === 'auto') return cores;
+  return positiveInteger('--workers', raw, 1);
 }
 
 export const RUN_OPTIONS = {

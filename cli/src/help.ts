@@ -65,6 +65,12 @@ const SERVE: Record<string, FlagHelp> = {
     env: 'TOLLGATE_MAX_CONNECTIONS',
     default: '10000',
   },
+  workers: {
+    arg: '<n|auto>',
+    text: 'worker processes sharing the proxy port (auto: one per core); config, /metrics and shutdown stay in this process; above 1, rate, token and budget limits need --redis-url',
+    env: 'TOLLGATE_WORKERS',
+    default: '1',
+  },
 };
 
 interface CommandHelp {

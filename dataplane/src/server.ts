@@ -40,8 +40,11 @@ export interface DataplaneOptions {
   host?: string;
   /** Proxy port (default 8081); 0 picks a free one. */
   port?: number;
-  /** Ops port: health, metrics, config dump (default 9091). */
-  opsPort?: number;
+  /**
+   * Ops port: health, metrics, config dump (default 9091). `false`: none (a `--workers` worker,
+   * whose primary serves the ops port for every worker).
+   */
+  opsPort?: number | false;
   store?: ConfigStore;
   logger?: Logger;
   metrics?: ProxyMetrics;
@@ -64,6 +67,7 @@ export interface Dataplane {
   /** Upstream health, per process: outlives config changes; shown in /metrics and /config_dump. */
   health: HealthRegistry;
   port: number;
+  /** 0 when started with `opsPort: false`. */
   opsPort: number;
   /** Readiness drops first, in-flight requests get `graceMs` to finish, then sockets close. */
   close(graceMs?: number): Promise<void>;
@@ -142,12 +146,19 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     host,
     options.port ?? 8081,
   );
-  const opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
-  opsServer.keepAliveTimeout = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
-  await listen(opsServer, host, options.opsPort ?? 9091);
+  let opsServer: Server | undefined;
+  if (options.opsPort !== false) {
+    opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
+    opsServer.keepAliveTimeout = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
+    await listen(opsServer, host, options.opsPort ?? 9091);
+  }
   const port = (proxyServer.address() as AddressInfo).port;
-  const opsPort = (opsServer.address() as AddressInfo).port;
-  logger.info({ host, port, opsPort, maxConnections: httpLimits.maxConnections }, 'dataplane listening');
+  const opsPort = opsServer ? (opsServer.address() as AddressInfo).port : 0;
+  // A worker says so: the primary's own line is the one that names the ops port.
+  logger.info(
+    { host, port, ...(opsServer ? { opsPort } : {}), maxConnections: httpLimits.maxConnections },
+    opsServer ? 'dataplane listening' : 'worker listening',
+  );
 
   return {
     store,
@@ -161,7 +172,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       unwatchProbes();
       prober.close();
       await closeServer(proxyServer, graceMs, proxy.shutdown);
-      await closeServer(opsServer, 0);
+      if (opsServer) await closeServer(opsServer, 0);
       await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
       await probes.close();
       await policies.close();
