@@ -1,6 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { compile } from '../controller/src/compile';
+import { DiscoveryServer, type NackReport } from '../controller/src/discovery/server';
+import { loadManifests } from '../controller/src/manifests/load';
 import { startTestRedis, type TestRedis } from '../dataplane/src/testing/redis-server';
 import { openAIFor } from './clients';
 import { acmeWithConsumers } from './manifests';
@@ -31,39 +34,53 @@ spec:
     rateLimit: {requests: 5, window: 1h}
 `;
 
+/** Per request: a new connection, so the cluster picks a worker for each. */
+const CLOSE = { headers: { connection: 'close' } };
+
+const client = (tg: RunningTollgate, consumer: keyof typeof KEYS) =>
+  openAIFor(`http://127.0.0.1:${tg.port}`, consumer, KEYS[consumer], { timeoutMs: 10_000 });
+
+/** One chat completion on a new connection: its status, reply and request id. */
+async function ask(tg: RunningTollgate, consumer: keyof typeof KEYS) {
+  const { data, response } = await client(tg, consumer)
+    .chat.completions.create({ model: 'mock-small', messages: [{ role: 'user', content: 'hi' }] }, CLOSE)
+    .withResponse()
+    .catch((err: { status?: number; headers?: Headers }) => {
+      if (err.status === undefined) throw err;
+      return { data: undefined, response: { status: err.status, headers: err.headers ?? new Headers() } };
+    });
+  return {
+    status: response.status,
+    reply: data?.choices[0]?.message.content,
+    requestId: response.headers.get('x-request-id') ?? '',
+  };
+}
+
+/** The worker that served each request id, from the access log (written in batches: waits for it). */
+async function servedBy(tg: RunningTollgate, requestIds: string[]): Promise<number[]> {
+  const line = (id: string) => tg.logs.find((l) => l.msg === 'request' && l.requestId === id);
+  await eventually(() => requestIds.every((id) => line(id) !== undefined), 5_000);
+  return requestIds.map((id) => Number(line(id)?.worker));
+}
+
+/** Asks until both workers have answered with `reply`. */
+async function untilBothServe(tg: RunningTollgate, reply: string, timeoutMs: number): Promise<Set<number>> {
+  const served = new Set<number>();
+  await eventually(async () => {
+    const r = await ask(tg, 'app');
+    if (r.reply === reply) served.add((await servedBy(tg, [r.requestId]))[0] ?? 0);
+    return served.size === 2;
+  }, timeoutMs);
+  return served;
+}
+
+const readyz = async (tg: RunningTollgate) =>
+  (await fetch(`http://127.0.0.1:${tg.opsPort}/readyz`).catch(() => undefined))?.status;
+
 describe('tollgate run --workers 2 (real processes)', () => {
   let redis: TestRedis;
   let dir: string;
   let tg: RunningTollgate;
-  /** Per request: a new connection, so the cluster picks a worker for each. */
-  const CLOSE = { headers: { connection: 'close' } };
-
-  const client = (consumer: keyof typeof KEYS) =>
-    openAIFor(`http://127.0.0.1:${tg.port}`, consumer, KEYS[consumer], { timeoutMs: 10_000 });
-
-  /** One chat completion on a new connection: its status, reply and request id. */
-  async function ask(consumer: keyof typeof KEYS) {
-    const { data, response } = await client(consumer)
-      .chat.completions.create({ model: 'mock-small', messages: [{ role: 'user', content: 'hi' }] }, CLOSE)
-      .withResponse()
-      .catch((err: { status?: number; headers?: Headers }) => {
-        if (err.status === undefined) throw err;
-        return { data: undefined, response: { status: err.status, headers: err.headers ?? new Headers() } };
-      });
-    return {
-      status: response.status,
-      reply: data?.choices[0]?.message.content,
-      requestId: response.headers.get('x-request-id') ?? '',
-    };
-  }
-
-  /** The worker that served each request id, from the access log (written in batches: waits for it). */
-  async function servedBy(requestIds: string[]): Promise<number[]> {
-    const line = (id: string) => tg.logs.find((l) => l.msg === 'request' && l.requestId === id);
-    await eventually(() => requestIds.every((id) => line(id) !== undefined), 5_000);
-    return requestIds.map((id) => Number(line(id)?.worker));
-  }
-
   const metric = async (name: string, labels: string): Promise<number> => {
     const text = await (await fetch(`http://127.0.0.1:${tg.opsPort}/metrics`)).text();
     const rows = text.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes(labels));
@@ -89,10 +106,13 @@ describe('tollgate run --workers 2 (real processes)', () => {
 
   it('serves from both workers, and /metrics sums their request counters', async () => {
     const results = [];
-    for (let i = 0; i < 8; i++) results.push(await ask('app'));
+    for (let i = 0; i < 8; i++) results.push(await ask(tg, 'app'));
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
     expect(results.every((r) => r.reply === REPLY)).toBe(true);
-    const workers = await servedBy(results.map((r) => r.requestId));
+    const workers = await servedBy(
+      tg,
+      results.map((r) => r.requestId),
+    );
     expect(new Set(workers)).toEqual(new Set([1, 2]));
     expect(await metric('tollgate_requests_total', 'consumer="app"')).toBe(8);
     const text = await (await fetch(`http://127.0.0.1:${tg.opsPort}/metrics`)).text();
@@ -103,21 +123,19 @@ describe('tollgate run --workers 2 (real processes)', () => {
 
   it('a rate limit of 5 per window holds across the workers: 5 allowed, the 6th refused', async () => {
     const results = [];
-    for (let i = 0; i < 8; i++) results.push(await ask('limited'));
+    for (let i = 0; i < 8; i++) results.push(await ask(tg, 'limited'));
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
     // both workers counted: each allowed some of the 5
-    const workers = await servedBy(results.slice(0, 5).map((r) => r.requestId));
+    const workers = await servedBy(
+      tg,
+      results.slice(0, 5).map((r) => r.requestId),
+    );
     expect(new Set(workers)).toEqual(new Set([1, 2]));
   });
 
   it('a manifest change reaches both workers', async () => {
     await writeFile(path.join(dir, 'all.yaml'), manifests(EDITED));
-    const edited = new Set<number>();
-    await eventually(async () => {
-      const r = await ask('app');
-      if (r.reply === EDITED) edited.add((await servedBy([r.requestId]))[0] ?? 0);
-      return edited.size === 2;
-    }, 15_000);
+    const edited = await untilBothServe(tg, EDITED, 15_000);
     expect([...edited].sort()).toEqual([1, 2]);
   });
 
@@ -138,9 +156,9 @@ describe('tollgate run --workers 2 (real processes)', () => {
     // the new worker has the current config
     const seen = new Set<number>();
     await eventually(async () => {
-      const r = await ask('app');
+      const r = await ask(tg, 'app');
       expect(r.reply).toBe(EDITED);
-      seen.add((await servedBy([r.requestId]))[0] ?? 0);
+      seen.add((await servedBy(tg, [r.requestId]))[0] ?? 0);
       return seen.has(2);
     }, 10_000);
   }, 40_000);
@@ -148,7 +166,7 @@ describe('tollgate run --workers 2 (real processes)', () => {
   it('SIGTERM drains both workers: a stream in flight on each finishes, then the process exits 0', async () => {
     let ended = 0;
     const stream = async () => {
-      const { data, response } = await client('app')
+      const { data, response } = await client(tg, 'app')
         .chat.completions.create(
           { model: 'mock-small', stream: true, messages: [{ role: 'user', content: 'x' }] },
           CLOSE,
@@ -172,8 +190,63 @@ describe('tollgate run --workers 2 (real processes)', () => {
     expect(await tg.exited).toBe(0);
     expect(tg.logs.some((l) => l.msg === 'workers drained')).toBe(true);
     // the streams were spread: each worker drained one or more of them
-    expect(new Set(await servedBy(done.map((d) => d.requestId)))).toEqual(new Set([1, 2]));
+    expect(
+      new Set(
+        await servedBy(
+          tg,
+          done.map((d) => d.requestId),
+        ),
+      ),
+    ).toEqual(new Set([1, 2]));
   }, 30_000);
+});
+
+describe('tollgate dataplane --workers 2 (real processes, an in-process discovery server)', () => {
+  /** The compiled config of `manifests(reply)`, as the controller would stream it. */
+  async function compiled(reply: string) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-workers-'));
+    try {
+      await writeFile(path.join(dir, 'all.yaml'), manifests(reply));
+      return compile(await loadManifests([dir]));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('the primary holds the one discovery stream and feeds both workers; ready after the first sync', async () => {
+    let ready = false;
+    const nacks: NackReport[] = [];
+    const server = new DiscoveryServer({ ready: () => ready, onNack: (r) => nacks.push(r) });
+    const first = await compiled(REPLY);
+    server.setResources(first.resources, first.fleets, 'v1');
+    const port = await server.listen('127.0.0.1:0');
+    const tg = await startTollgate(
+      ['--discovery', `127.0.0.1:${port}`, '--fleet', 'default', '--node-id', 'e2e-w', '--workers', '2'],
+      { command: 'dataplane', timeoutMs: 30_000 },
+    );
+    try {
+      expect(await readyz(tg)).toBe(503);
+      ready = true;
+      await eventually(async () => (await readyz(tg)) === 200, 10_000);
+      expect(server.connected).toBe(1);
+      await untilBothServe(tg, REPLY, 10_000);
+      // without Redis, the rate limit streamed in is counted per worker: said, not refused
+      const warning = tg.logs.find(
+        (l) => l.level === 'warn' && String(l.msg).includes('without --redis-url'),
+      );
+      expect(warning?.msg).toContain('Policy default/limited (rateLimit)');
+
+      const next = await compiled(EDITED);
+      server.setResources(next.resources, next.fleets, 'v2');
+      await untilBothServe(tg, EDITED, 10_000);
+      expect(server.connected).toBe(1);
+      expect(nacks).toEqual([]);
+      expect(await tg.stop('SIGTERM')).toBe(0);
+    } finally {
+      await tg.stop('SIGKILL');
+      await server.close().catch(() => undefined);
+    }
+  }, 60_000);
 });
 
 describe('tollgate run --workers 2 without Redis', () => {
