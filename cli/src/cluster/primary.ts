@@ -195,22 +195,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     }, delay).unref();
   });
 
-  const started = new Promise<void>((resolve, reject) => {
-    allListening = resolve;
-    startFailed = reject;
-  });
-  for (let slot = 1; slot <= count; slot++) fork(slot);
-  try {
-    await started;
-  } catch (err) {
-    closing = true;
-    for (const worker of slots.keys()) worker.process.kill('SIGKILL');
-    throw err;
-  }
-  allListening = undefined;
-  startFailed = undefined;
-  workersGauge.set(listening.size);
-
+  // The ops port first: a port in use fails before any worker is forked; /readyz says what is missing.
   const ops = createOpsApp({
     store,
     metrics: { registry: { contentType: Registry.PROMETHEUS_CONTENT_TYPE, metrics: gather } },
@@ -224,6 +209,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     opsServer.listen(options.opsPort, serve.host, resolve);
   });
   const opsPort = (opsServer.address() as AddressInfo).port;
+
+  const started = new Promise<void>((resolve, reject) => {
+    allListening = resolve;
+    startFailed = reject;
+  });
+  for (let slot = 1; slot <= count; slot++) fork(slot);
+  try {
+    await started;
+  } catch (err) {
+    closing = true;
+    for (const worker of slots.keys()) worker.process.kill('SIGKILL');
+    opsServer.close();
+    throw err;
+  }
+  allListening = undefined;
+  startFailed = undefined;
+  workersGauge.set(listening.size);
+
   logger.info({ host: serve.host, port, opsPort, workers: count }, 'dataplane listening');
 
   return {
