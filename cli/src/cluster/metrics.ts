@@ -32,3 +32,37 @@ export async function clusterMetricsText(
 ): Promise<string> {
   return Registry.merge([aggregateWorkers(perWorker), own]).metrics();
 }
+
+/** The primary's asks for its workers' metrics: each has an id, answers arrive as worker messages. */
+export class MetricsAsks {
+  private nextId = 0;
+  private readonly pending = new Map<number, { answers: WorkerMetrics[]; left: number; done: () => void }>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** Asks each worker through `send`; resolves with the answers that came within the timeout. */
+  async ask<W>(workers: readonly W[], send: (worker: W, id: number) => void): Promise<WorkerMetrics[]> {
+    const id = ++this.nextId;
+    const answers: WorkerMetrics[] = [];
+    if (workers.length === 0) return answers;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.pending.set(id, { answers, left: workers.length, done });
+      for (const worker of workers) send(worker, id);
+    });
+    this.pending.delete(id);
+    return answers;
+  }
+
+  /** A worker's answer; late ones (after the timeout) are dropped. */
+  answer(id: number, metrics: WorkerMetrics): void {
+    const ask = this.pending.get(id);
+    if (!ask) return;
+    ask.answers.push(metrics);
+    if (--ask.left === 0) ask.done();
+  }
+}

@@ -10,13 +10,8 @@ import { diffResources } from '../../../dataplane/src/config/diff';
 import { nextBackoff } from '../../../dataplane/src/discovery/client';
 import { createOpsApp } from '../../../dataplane/src/ops/app';
 import { countersProblem } from './counters';
-import {
-  isWorkerMessage,
-  type PrimaryMessage,
-  type WorkerMetrics,
-  type WorkerServeOptions,
-} from './messages';
-import { clusterMetricsText } from './metrics';
+import { isWorkerMessage, type PrimaryMessage, type WorkerServeOptions } from './messages';
+import { clusterMetricsText, MetricsAsks } from './metrics';
 
 /**
  * The store a `--workers` primary keeps: its config source (manifests or the discovery stream)
@@ -93,7 +88,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const delays = new Map<number, number>();
   let closing = false;
   let port = 0;
-  let sent = store.current;
   let allListening: (() => void) | undefined;
   let startFailed: ((err: Error) => void) | undefined;
 
@@ -110,60 +104,25 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     send(worker, {
       type: 'tollgate:start',
       options: serve,
-      resources: [...sent.resources.values()],
+      resources: [...store.current.resources.values()],
       synced: store.ready,
     });
   };
 
-  // Config: every change the primary's store goes through, in order, to every worker.
-  let warned = '';
-  store.onChange((next) => {
-    const diff = diffResources(sent.resources, next.resources);
-    const updated = [...diff.added, ...diff.changed]
-      .map((key) => next.resources.get(key))
-      .filter((r): r is AnyResource => r !== undefined);
-    sent = next;
-    broadcast({ type: 'tollgate:config', updated, removed: diff.removed });
-    const problem = countersProblem(next.resources.values(), count, serve.redisUrl);
-    if (problem && problem !== warned) logger.warn(problem);
-    warned = problem ?? '';
-  });
-  store.onSynced(() => broadcast({ type: 'tollgate:synced' }));
+  fanOut(store, broadcast, (resources) => countersProblem(resources, count, serve.redisUrl), logger);
 
-  // Metrics: each ask has an id; answers arrive as worker messages.
-  let nextId = 0;
-  const pending = new Map<number, { answers: WorkerMetrics[]; left: number; done: () => void }>();
+  const asks = new MetricsAsks(options.metricsTimeoutMs ?? 2_000);
   const gather = async (): Promise<string> => {
-    const asked = [...listening];
-    const id = ++nextId;
-    const answers: WorkerMetrics[] = [];
-    await new Promise<void>((resolve) => {
-      if (asked.length === 0) return resolve();
-      const timer = setTimeout(resolve, options.metricsTimeoutMs ?? 2_000);
-      pending.set(id, {
-        answers,
-        left: asked.length,
-        done: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-      for (const worker of asked) send(worker, { type: 'tollgate:metrics?', id });
-    });
-    pending.delete(id);
+    const answers = await asks.ask([...listening], (worker, id) =>
+      send(worker, { type: 'tollgate:metrics?', id }),
+    );
     workersGauge.set(listening.size);
     return clusterMetricsText(answers, own);
   };
 
   cluster.on('message', (worker, message: unknown) => {
     if (!isWorkerMessage(message)) return;
-    if (message.type === 'tollgate:metrics') {
-      const ask = pending.get(message.id);
-      if (!ask) return;
-      ask.answers.push(message.metrics);
-      if (--ask.left === 0) ask.done();
-      return;
-    }
+    if (message.type === 'tollgate:metrics') return asks.answer(message.id, message.metrics);
     port = message.port;
     listening.add(worker);
     const slot = slots.get(worker)?.slot;
@@ -182,8 +141,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       startFailed?.(new Error(`worker ${slot} exited (${signal ?? `code ${code}`}) before listening`));
       return;
     }
-    const previous = Date.now() - started > restart.stableMs ? 0 : (delays.get(slot) ?? 0);
-    const delay = nextBackoff(previous, restart.initialMs, restart.maxMs);
+    const delay = restartDelay(delays.get(slot) ?? 0, Date.now() - started, restart);
     delays.set(slot, delay);
     restarts.inc();
     logger.error(
@@ -256,4 +214,43 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       logger.flush();
     },
   };
+}
+
+/**
+ * Every change of the primary's store, in order, to every worker (upserts and removed keys), and
+ * its first full sync; a warning each time the config's counting policies need a Redis it lacks.
+ */
+function fanOut(
+  store: FanOutStore,
+  broadcast: (message: PrimaryMessage) => void,
+  countersProblemOf: (resources: Iterable<AnyResource>) => string | undefined,
+  logger: Logger,
+): void {
+  let sent = store.current;
+  let warned = '';
+  store.onChange((next) => {
+    const diff = diffResources(sent.resources, next.resources);
+    const updated = [...diff.added, ...diff.changed]
+      .map((key) => next.resources.get(key))
+      .filter((r): r is AnyResource => r !== undefined);
+    sent = next;
+    broadcast({ type: 'tollgate:config', updated, removed: diff.removed });
+    const problem = countersProblemOf(next.resources.values());
+    if (problem && problem !== warned) logger.warn(problem);
+    warned = problem ?? '';
+  });
+  store.onSynced(() => broadcast({ type: 'tollgate:synced' }));
+}
+
+/**
+ * How long to wait before replacing a worker that exited after `livedMs`: doubling from the
+ * slot's previous delay while crashes repeat, from the start again once a worker stayed up `stableMs`.
+ */
+export function restartDelay(
+  previousMs: number,
+  livedMs: number,
+  restart: { initialMs: number; maxMs: number; stableMs: number },
+  random = Math.random,
+): number {
+  return nextBackoff(livedMs > restart.stableMs ? 0 : previousMs, restart.initialMs, restart.maxMs, random);
 }
