@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HTTP_LIMITS } from '../../dataplane/src/proxy/http-server';
 
@@ -19,6 +20,8 @@ export interface ServeFlags {
   opsToken: string | undefined;
   /** Where approvers reach the ops port (approval webhooks link there). */
   opsUrl: string | undefined;
+  /** Worker processes sharing the proxy port; 1: no cluster, the proxy runs in this process. */
+  workers: number;
 }
 
 export interface RunFlags extends ServeFlags {
@@ -39,6 +42,7 @@ export const SERVE_OPTIONS = {
   'max-connections': { type: 'string' },
   'ops-token': { type: 'string' },
   'ops-url': { type: 'string' },
+  workers: { type: 'string' },
 } as const;
 
 type ServeValues = { [K in keyof typeof SERVE_OPTIONS]?: string };
@@ -57,6 +61,7 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
     ),
     opsToken: (values['ops-token'] ?? env.TOLLGATE_OPS_TOKEN) || undefined,
     opsUrl: httpUrl('--ops-url', values['ops-url'] ?? env.TOLLGATE_OPS_URL),
+    workers: workerCount(values.workers ?? env.TOLLGATE_WORKERS),
   };
 }
 
@@ -72,6 +77,12 @@ function httpUrl(flag: string, raw: string | undefined): string | undefined {
   }
   if (!ok) throw new UsageError(`${flag} must be an http or https URL, got '${raw}'`);
   return raw.replace(/\/+$/, '');
+}
+
+/** `--workers`: a whole number >= 1, or `auto` for the cores this process may use. */
+export function workerCount(raw: string | undefined, cores = availableParallelism()): number {
+  if (raw === 'auto') return cores;
+  return positiveInteger('--workers', raw, 1);
 }
 
 export const RUN_OPTIONS = {

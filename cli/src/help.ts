@@ -77,6 +77,12 @@ const SERVE: Record<string, FlagHelp> = {
     env: 'TOLLGATE_OPS_URL',
     default: 'http://{host}:{ops-port}',
   },
+  workers: {
+    arg: '<n|auto>',
+    text: 'worker processes sharing the proxy port (auto: one per core); config, /metrics and shutdown stay in this process; above 1, rate, token and budget limits need --redis-url',
+    env: 'TOLLGATE_WORKERS',
+    default: '1',
+  },
 };
 
 interface CommandHelp {

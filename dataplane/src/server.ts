@@ -48,8 +48,11 @@ export interface DataplaneOptions {
   host?: string;
   /** Proxy port (default 8081); 0 picks a free one. */
   port?: number;
-  /** Ops port: health, metrics, config dump (default 9091). */
-  opsPort?: number;
+  /**
+   * Ops port: health, metrics, config dump (default 9091). `false`: none (a `--workers` worker,
+   * whose primary serves the ops port for every worker).
+   */
+  opsPort?: number | false;
   store?: ConfigStore;
   logger?: Logger;
   metrics?: ProxyMetrics;
@@ -78,6 +81,7 @@ export interface Dataplane {
   /** Tool calls waiting for a person's approval (ops port /approvals); shared through Redis when set. */
   approvals: ApprovalBroker;
   port: number;
+  /** 0 when started with `opsPort: false`. */
   opsPort: number;
   /** Readiness drops first, in-flight requests get `graceMs` to finish, then sockets close. */
   close(graceMs?: number): Promise<void>;
@@ -173,13 +177,20 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     host,
     options.port ?? 8081,
   );
-  const opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
-  opsServer.keepAliveTimeout = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
-  await listen(opsServer, host, options.opsPort ?? 9091);
+  let opsServer: Server | undefined;
+  if (options.opsPort !== false) {
+    opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
+    opsServer.keepAliveTimeout = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
+    await listen(opsServer, host, options.opsPort ?? 9091);
+  }
   const port = (proxyServer.address() as AddressInfo).port;
-  const opsPort = (opsServer.address() as AddressInfo).port;
+  const opsPort = opsServer ? (opsServer.address() as AddressInfo).port : 0;
   opsUrl ??= `http://${host === '0.0.0.0' || host === '::' ? hostname() : host}:${opsPort}`;
-  logger.info({ host, port, opsPort, maxConnections: httpLimits.maxConnections }, 'dataplane listening');
+  // A worker says so: the primary's own line is the one that names the ops port.
+  logger.info(
+    { host, port, ...(opsServer ? { opsPort } : {}), maxConnections: httpLimits.maxConnections },
+    opsServer ? 'dataplane listening' : 'worker listening',
+  );
 
   return {
     store,
@@ -197,7 +208,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       await approvals.close();
       prober.close();
       await closeServer(proxyServer, graceMs, proxy.shutdown);
-      await closeServer(opsServer, 0);
+      if (opsServer) await closeServer(opsServer, 0);
       await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
       await probes.close();
       await agents.close();

@@ -4,13 +4,16 @@ import type { ApprovalBroker } from '../approvals/broker';
 import { approvalRoutes } from '../approvals/routes';
 import type { ConfigStore } from '../config/store';
 import type { HealthRegistry } from '../routing/health';
-import type { ProxyMetrics } from '../telemetry/metrics';
+import type { Registry } from 'prom-client';
 
 export interface OpsDeps {
   store: ConfigStore;
-  metrics: ProxyMetrics;
+  /** A ProxyMetrics, or anything that renders the exposition (a `--workers` primary aggregates). */
+  metrics: { registry: Pick<Registry, 'metrics' | 'contentType'> };
   /** False while draining on shutdown: readiness drops first. */
   accepting: () => boolean;
+  /** What else readiness waits for (e.g. `--workers` starting), as the status; undefined: nothing. */
+  waitingFor?: () => string | undefined;
   /** Upstream health (breakers and active probes), shown in /config_dump. */
   health?: HealthRegistry;
   /** Tool calls waiting for a person: /approvals (behind `token` as a bearer token when set). */
@@ -24,6 +27,8 @@ export function createOpsApp(deps: OpsDeps): Hono {
   app.get('/readyz', (c) => {
     if (!deps.accepting()) return c.json({ status: 'draining' }, 503);
     if (!deps.store.ready) return c.json({ status: 'waiting for first config' }, 503);
+    const waiting = deps.waitingFor?.();
+    if (waiting !== undefined) return c.json({ status: waiting }, 503);
     return c.json({ status: 'ready', serial: deps.store.current.serial });
   });
   app.get('/metrics', async (c) => {
