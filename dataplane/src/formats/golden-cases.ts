@@ -144,7 +144,9 @@ function roundTrip(
 
 function encodeStream(c: GoldenCase, format: WireFormat): string {
   const s = c.stream as GoldenStream;
-  const opts = c.request ? { includeUsage: s.includeUsage, request: c.request } : { includeUsage: s.includeUsage };
+  const opts = c.request
+    ? { includeUsage: s.includeUsage, request: c.request }
+    : { includeUsage: s.includeUsage };
   const enc = format.streamEncoder(opts);
   return sseText([...s.events.flatMap((e) => enc.push(e)), ...enc.end()]);
 }
@@ -211,7 +213,19 @@ export const DIRECTIONS: Direction[] = [
 export function matrix(): { title: string; c: GoldenCase; direction: Direction; format: FormatName }[] {
   return GOLDEN_CASES.map(readCase).flatMap((c) =>
     DIRECTIONS.filter((d) => d.applies(c)).flatMap((direction) =>
-      FORMAT_NAMES.map((format) => ({ title: `${c.name}: ${direction.name} ${format}`, c, direction, format })),
+      FORMAT_NAMES.map((format) => ({
+        title: `${c.name}: ${direction.name} ${format}`,
+        c,
+        direction,
+        format,
+      })),
     ),
   );
+}
+
+/** A case's neutral request, for codec tests that decode a recorded body into it. */
+export function goldenRequest(name: string): ChatRequest {
+  const { request } = readCase(name);
+  if (!request) throw new Error(`golden case ${name} has no request.json`);
+  return request;
 }
