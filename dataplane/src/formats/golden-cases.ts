@@ -37,6 +37,8 @@ export interface GoldenCase {
   request?: ChatRequest;
   response?: ChatResponse;
   stream?: GoldenStream;
+  /** Bodies a client sends in a format (`client-<format>.json`), for the decode-client direction. */
+  clients: Partial<Record<FormatName, Record<string, unknown>>>;
 }
 
 /** One step of the matrix: its expected file and what the codec makes of the case. */
@@ -45,8 +47,8 @@ export interface Direction {
   name: string;
   /** The expected file's name in the case's folder. */
   file: (format: FormatName) => string;
-  /** Whether this case has an input for this direction. */
-  applies: (c: GoldenCase) => boolean;
+  /** Whether this case has an input for this direction and format. */
+  applies: (c: GoldenCase, format: FormatName) => boolean;
   /** The result as the expected file holds it (JSON value or, for `.sse` files, text). */
   run: (c: GoldenCase, format: WireFormat) => unknown;
 }
@@ -58,13 +60,17 @@ function readJson<T>(dir: string, file: string): T | undefined {
 
 export function readCase(name: string): GoldenCase {
   const dir = path.join(TESTDATA, name);
-  const c: GoldenCase = { name };
+  const c: GoldenCase = { name, clients: {} };
   const request = readJson<ChatRequest>(dir, 'request.json');
   if (request) c.request = request;
   const response = readJson<ChatResponse>(dir, 'response.json');
   if (response) c.response = response;
   const stream = readJson<GoldenStream>(dir, 'stream.json');
   if (stream) c.stream = stream;
+  for (const f of FORMAT_NAMES) {
+    const body = readJson<Record<string, unknown>>(dir, `client-${f}.json`);
+    if (body) c.clients[f] = body;
+  }
   return c;
 }
 
@@ -161,6 +167,12 @@ function decodeStream(text: string, format: WireFormat): StreamEvent[] {
 
 export const DIRECTIONS: Direction[] = [
   {
+    name: 'decode-client',
+    file: (f) => `decoded-${f}.json`,
+    applies: (c, f) => c.clients[f] !== undefined,
+    run: (c, f) => orRefusal(() => f.decodeRequest(c.clients[f.name] as Record<string, unknown>)),
+  },
+  {
     name: 'encode-request',
     file: (f) => `to-${f}.json`,
     applies: (c) => c.request !== undefined,
@@ -212,8 +224,8 @@ export const DIRECTIONS: Direction[] = [
 /** Every (case, direction, format) the matrix checks, named `<case>: <direction> <format>`. */
 export function matrix(): { title: string; c: GoldenCase; direction: Direction; format: FormatName }[] {
   return GOLDEN_CASES.map(readCase).flatMap((c) =>
-    DIRECTIONS.filter((d) => d.applies(c)).flatMap((direction) =>
-      FORMAT_NAMES.map((format) => ({
+    DIRECTIONS.flatMap((direction) =>
+      FORMAT_NAMES.filter((format) => direction.applies(c, format)).map((format) => ({
         title: `${c.name}: ${direction.name} ${format}`,
         c,
         direction,
