@@ -9,7 +9,8 @@ import {
   type StreamEvent,
   type WireFormat,
 } from './ir';
-import { parseSseEvent, sseText } from './wire';
+import { decodeAll, encodeAll, framesOf } from '../testing/codec';
+import { sseText } from './wire';
 
 /**
  * The translation golden matrix: each folder under testdata/ holds a neutral request
@@ -153,16 +154,7 @@ function encodeStream(c: GoldenCase, format: WireFormat): string {
   const opts = c.request
     ? { includeUsage: s.includeUsage, request: c.request }
     : { includeUsage: s.includeUsage };
-  const enc = format.streamEncoder(opts);
-  return sseText([...s.events.flatMap((e) => enc.push(e)), ...enc.end()]);
-}
-
-function decodeStream(text: string, format: WireFormat): StreamEvent[] {
-  const dec = format.streamDecoder();
-  return text
-    .split('\n\n')
-    .map((e) => parseSseEvent(e))
-    .flatMap((f) => (f === undefined ? [] : dec.push(f)));
+  return sseText(encodeAll(format, s.events, opts));
 }
 
 export const DIRECTIONS: Direction[] = [
@@ -217,7 +209,7 @@ export const DIRECTIONS: Direction[] = [
     file: (f) => `stream-from-${f}.json`,
     applies: (c) => c.stream !== undefined,
     run: (c, f) =>
-      roundTrip(c.stream?.events, encodeStream(c, f), (text) => decodeStream(text as string, f), true),
+      roundTrip(c.stream?.events, encodeStream(c, f), (text) => decodeAll(f, framesOf(text as string)), true),
   },
 ];
 
