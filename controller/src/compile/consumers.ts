@@ -4,6 +4,7 @@ import { LB_STRATEGIES, type Consumer } from '../api/v1alpha1';
 import { checkLabel, nsName, oldestFirst, wholeNumber } from './common';
 import { compileMatch, reservedPrefixOf } from './match';
 import { compileConsumerMcp } from './mcp';
+import { compileJwtIssuers } from './oauth';
 import { compileRetry } from './retry';
 import type { Refs } from './memo';
 import { StatusBuilder } from './status';
@@ -102,8 +103,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
   const spec = c.spec ?? ({} as Consumer['spec']);
 
   checkLabel(status, 'spec.slug', spec.slug);
-  if (spec.credentials?.jwt !== undefined)
-    status.reject('Unsupported', 'spec.credentials.jwt is not supported yet');
+  const jwt = compileJwtIssuers(status, spec.credentials?.jwt);
   if (spec.routes === undefined && spec.mcp === undefined)
     status.reject('Invalid', 'spec: routes or mcp (or both) are required');
 
@@ -197,7 +197,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
   }
 
   const retry = compileRetry(status, spec.retry);
-  const mcp = compileConsumerMcp(status, spec.mcp, refs);
+  const mcp = compileConsumerMcp(status, spec.mcp, refs, jwt !== undefined);
 
   if (!status.accepted || gateway !== 'accepted') return { status };
   return {
@@ -210,6 +210,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
       routes,
       retry,
       ...(mcp ? { mcp } : {}),
+      ...(jwt ? { jwt } : {}),
     },
   };
 }
