@@ -184,7 +184,14 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     call.line.rpc = method ?? 'response';
     if (method === 'tools/call' && isObject(message.params)) {
       call.line.tool = message.params.name;
-      oauth.checkToolCall(call.identity, names(call.mcp), call.mcp, x, call.consumer.config.slug, String(message.params.name));
+      oauth.checkToolCall(
+        call.identity,
+        names(call.mcp),
+        call.mcp,
+        x,
+        call.consumer.config.slug,
+        String(message.params.name),
+      );
     }
     const isRequest = method !== undefined && message.id !== undefined;
     if (isRequest) call.id = message.id as RequestId;

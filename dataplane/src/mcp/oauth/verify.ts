@@ -80,7 +80,8 @@ function describe(err: unknown): string {
     return `The access token's ${err.claim} claim is not acceptable.`;
   }
   if (err instanceof errors.JWKSNoMatchingKey) return "No key of the issuer's JWKS matches the token.";
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'The signature of the access token is not valid.';
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return 'The signature of the access token is not valid.';
   if (err instanceof errors.JOSEAlgNotAllowed) return 'The signature algorithm is not accepted.';
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JOSEError)
     return 'The access token could not be verified.';
