@@ -27,7 +27,46 @@ const PNG =
 const WAV = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA=';
 const NO_ARGS = { type: 'object' as const, properties: {} };
 
+/** SEP-1034: a default for every primitive type. */
+const SEP1034_SCHEMA = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', default: 'John Doe' },
+    age: { type: 'integer', default: 30 },
+    score: { type: 'number', default: 95.5 },
+    status: { type: 'string', enum: ['active', 'inactive', 'pending'], default: 'active' },
+    verified: { type: 'boolean', default: true },
+  },
+};
+const choices = (values: string[], titles: string[]) =>
+  values.map((v, i) => ({ const: v, title: titles[i] }));
+/** SEP-1330: the five enum forms. */
+const SEP1330_SCHEMA = {
+  type: 'object',
+  properties: {
+    untitledSingle: { type: 'string', enum: ['option1', 'option2', 'option3'] },
+    titledSingle: {
+      type: 'string',
+      oneOf: choices(['value1', 'value2', 'value3'], ['First Option', 'Second Option', 'Third Option']),
+    },
+    legacyEnum: {
+      type: 'string',
+      enum: ['opt1', 'opt2', 'opt3'],
+      enumNames: ['Option One', 'Option Two', 'Option Three'],
+    },
+    untitledMulti: { type: 'array', items: { type: 'string', enum: ['option1', 'option2', 'option3'] } },
+    titledMulti: {
+      type: 'array',
+      items: {
+        anyOf: choices(['value1', 'value2', 'value3'], ['First Choice', 'Second Choice', 'Third Choice']),
+      },
+    },
+  },
+};
+
 const TOOLS: Tool[] = [
+  { name: 'test_elicitation_sep1034_defaults', description: 'Elicits with defaults', inputSchema: NO_ARGS },
+  { name: 'test_elicitation_sep1330_enums', description: 'Elicits with enums', inputSchema: NO_ARGS },
   { name: 'test_simple_text', description: 'Returns simple text', inputSchema: NO_ARGS },
   { name: 'test_image_content', description: 'Returns an image', inputSchema: NO_ARGS },
   { name: 'test_audio_content', description: 'Returns audio', inputSchema: NO_ARGS },
@@ -181,6 +220,24 @@ export function startConformanceServer(): Promise<TestMcpServer> {
             ElicitResultSchema,
           );
           return text(`User response: ${JSON.stringify(answer)}`);
+        }
+        case 'test_elicitation_sep1034_defaults':
+        case 'test_elicitation_sep1330_enums': {
+          const answer = await extra.sendRequest(
+            {
+              method: 'elicitation/create',
+              params: {
+                message: 'Please review and update the form fields',
+                requestedSchema: (name === 'test_elicitation_sep1034_defaults'
+                  ? SEP1034_SCHEMA
+                  : SEP1330_SCHEMA) as never,
+              },
+            },
+            ElicitResultSchema,
+          );
+          return text(
+            `Elicitation completed: action=${answer.action}, content=${JSON.stringify(answer.content ?? {})}`,
+          );
         }
         case 'json_schema_2020_12_tool':
           return text(JSON.stringify(args));
