@@ -94,11 +94,14 @@ function runSuite(url: string, headers: Record<string, string> = {}): Promise<Ma
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    // Bounded: a suite that hangs is killed, and the test fails with what it printed.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('close', () => {
+      clearTimeout(timer);
       const summary = out.slice(out.indexOf('=== SUMMARY ==='));
       const results = new Map<string, boolean>();
       for (const m of summary.matchAll(/^([✓✗]) (\S+): (\d+) passed, (\d+) failed$/gmu))
