@@ -188,6 +188,15 @@ describe('/{consumer}/mcp as a resource server', () => {
     expect(weather.initializes).toBe(before);
   });
 
+  it('answers an unknown opaque credential with an invalid_token challenge, a foreign key with 403', async () => {
+    const res = await post(INIT, { authorization: 'Bearer not-a-key' });
+    expect(res.status).toBe(401);
+    expect(extractWWWAuthenticateParams(res).error).toBe('invalid_token');
+    const foreign = await post(INIT, { 'x-ag-api-key': 'key-plain' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('www-authenticate')).toBeNull();
+  });
+
   it('leaves consumers without issuers as they were (no challenge)', async () => {
     const res = await post(INIT, {}, 'plain');
     expect(res.status).toBe(401);

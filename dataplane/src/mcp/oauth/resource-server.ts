@@ -69,8 +69,15 @@ export class McpResourceServer {
         authenticate(consumer, presented);
         return { kind: 'key' };
       } catch (err) {
-        // Not one of its keys: a token, then (anything else is refused as a key would be).
-        if (!looksLikeJwt(presented)) throw err;
+        // Not one of its keys: a token, then. Neither: the challenge, unless the key is another
+        // consumer's (403, as for a key).
+        if (!looksLikeJwt(presented)) {
+          if (err instanceof GatewayError && err.status === 401) {
+            const why = 'The credential is neither an API key of this consumer nor a JWT.';
+            throw new OAuthChallenge(401, challenge(why), `Unauthorized: ${why}`);
+          }
+          throw err;
+        }
       }
     }
     try {
