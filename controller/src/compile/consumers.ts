@@ -97,6 +97,10 @@ function warnSharedKeys(emitted: ReadonlyMap<string, CompiledConsumer>, statuses
   });
 }
 
+/** JWT issuers are accepted at /{slug}/mcp only (OAuth resource-server mode). */
+const JWT_WITHOUT_MCP =
+  'warning: spec.credentials.jwt: access tokens are accepted at /{slug}/mcp only, and this Consumer has no spec.mcp';
+
 export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
   const status = new StatusBuilder('Consumer', c.metadata);
   const ns = status.namespace;
@@ -201,7 +205,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
 
   if (!status.accepted || gateway !== 'accepted') return { status };
   return {
-    status,
+    status: jwt && !mcp ? status.notedCopy(JWT_WITHOUT_MCP) : status,
     body: {
       source: { namespace: ns, name: c.metadata.name, generation: status.generation },
       gateway: gatewayName,
