@@ -87,8 +87,17 @@ const bodies = {
       exposeAs: { weather_get_forecast: 'forecast' },
       requireApproval: ['files_write'],
       onServerDown: 'FailClosed',
+      oauth: { scopes: [{ scope: 'weather:read', tools: ['weather_get_*'] }] },
     },
     a2a: { agents: [{ name: 'helper', registry: 'ns/agent' }] },
+    jwt: [
+      {
+        issuer: 'https://login.example.com',
+        jwksUri: 'https://login.example.com/jwks',
+        audiences: ['https://gw.example.com/c/mcp'],
+        algorithms: ['RS256'],
+      },
+    ],
   } satisfies CompiledConsumer,
   Policy: {
     source,

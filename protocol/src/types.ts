@@ -260,6 +260,20 @@ export interface CompiledConsumer {
   mcp?: CompiledConsumerMcp;
   /** The A2A agents this consumer reaches at /{slug}/a2a/{name}; absent: none. */
   a2a?: CompiledConsumerA2A;
+  /** OAuth access-token issuers accepted at /{slug}/mcp (resource-server mode); absent: none. */
+  jwt?: CompiledJwtIssuer[];
+}
+
+/** One issuer of JWT access tokens: checked against its JWKS (see dataplane/src/mcp/oauth). */
+export interface CompiledJwtIssuer {
+  /** The exact `iss`; also the authorization server named in the protected resource metadata. */
+  issuer: string;
+  /** Absent: discovered from the issuer's metadata (oauth-authorization-server, then openid-configuration). */
+  jwksUri?: string;
+  /** Accepted `aud` values; empty: the consumer's MCP resource URL as the client reached it. */
+  audiences: string[];
+  /** Accepted JWS algorithms, asymmetric only (never `none`, never HS*). */
+  algorithms: string[];
 }
 
 /** Glob patterns (`*` any run, `?` one character) over prefixed names (before `exposeAs`). */
@@ -285,6 +299,8 @@ export interface CompiledConsumerMcp {
   /** Tools (globs over prefixed names) whose calls need approval: refused until approvals exist. */
   requireApproval: string[];
   onServerDown: FailureMode;
+  /** OAuth scopes beyond the built-in `mcp:tools` / `mcp:tools:{name}`, and the tools (globs) each grants. */
+  oauth?: { scopes: { scope: string; tools: string[] }[] };
 }
 
 export interface CompiledConsumerA2A {

@@ -222,7 +222,8 @@ export interface ConsumerSpec {
   slug: string;
   credentials: {
     apiKeys?: { secretRef: SecretKeyRef }[];
-    jwt?: { issuer: string; jwksUri: string; audiences?: string[] }[];
+    /** OAuth access-token issuers, accepted at /{slug}/mcp (resource-server mode). */
+    jwt?: JwtIssuer[];
   };
   /** Required unless `mcp` is set. */
   routes?: ModelRoute[];
@@ -231,6 +232,30 @@ export interface ConsumerSpec {
   mcp?: ConsumerMcp;
   /** The A2A agents this consumer reaches at /{slug}/a2a/{name}. */
   a2a?: { agents?: ConsumerAgent[] };
+}
+
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export interface JwtIssuer {
+  issuer: string;
+  /** Default: discovered from the issuer's metadata. */
+  jwksUri?: string;
+  /** Default: the consumer's MCP resource URL as the client reached it. */
+  audiences?: string[];
+  /** Default: all of JWT_ALGORITHMS. */
+  algorithms?: JwtAlgorithm[];
 }
 
 /** Glob patterns: allow (all when unset), then deny. */
@@ -247,6 +272,8 @@ export interface ConsumerMcp {
   exposeAs?: { tool: string; as: string }[];
   requireApproval?: string[];
   onServerDown?: 'FailOpen' | 'FailClosed';
+  /** OAuth scopes → the tools they grant (besides the built-in mcp:tools and mcp:tools:{name}). */
+  oauth?: { scopes?: { scope: string; tools: string[] }[] };
 }
 
 export interface ConsumerAgent {

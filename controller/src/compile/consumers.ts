@@ -5,6 +5,7 @@ import { compileConsumerA2A } from './a2a';
 import { checkLabel, nsName, oldestFirst, wholeNumber } from './common';
 import { compileMatch, reservedPrefixOf } from './match';
 import { compileConsumerMcp } from './mcp';
+import { compileJwtIssuers } from './oauth';
 import { compileRetry } from './retry';
 import type { Refs } from './memo';
 import { StatusBuilder } from './status';
@@ -97,14 +98,17 @@ function warnSharedKeys(emitted: ReadonlyMap<string, CompiledConsumer>, statuses
   });
 }
 
+/** JWT issuers are accepted at /{slug}/mcp only (OAuth resource-server mode). */
+const JWT_WITHOUT_MCP =
+  'warning: spec.credentials.jwt: access tokens are accepted at /{slug}/mcp only, and this Consumer has no spec.mcp';
+
 export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
   const status = new StatusBuilder('Consumer', c.metadata);
   const ns = status.namespace;
   const spec = c.spec ?? ({} as Consumer['spec']);
 
   checkLabel(status, 'spec.slug', spec.slug);
-  if (spec.credentials?.jwt !== undefined)
-    status.reject('Unsupported', 'spec.credentials.jwt is not supported yet');
+  const jwt = compileJwtIssuers(status, spec.credentials?.jwt);
   if (spec.routes === undefined && spec.mcp === undefined)
     status.reject('Invalid', 'spec: routes or mcp (or both) are required');
 
@@ -205,12 +209,12 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
   }
 
   const retry = compileRetry(status, spec.retry);
-  const mcp = compileConsumerMcp(status, spec.mcp, refs);
+  const mcp = compileConsumerMcp(status, spec.mcp, refs, jwt !== undefined);
   const a2a = compileConsumerA2A(status, spec.a2a, refs);
 
   if (!status.accepted || gateway !== 'accepted') return { status };
   return {
-    status,
+    status: jwt && !mcp ? status.notedCopy(JWT_WITHOUT_MCP) : status,
     body: {
       source: { namespace: ns, name: c.metadata.name, generation: status.generation },
       gateway: gatewayName,
@@ -220,6 +224,7 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
       retry,
       ...(mcp ? { mcp } : {}),
       ...(a2a ? { a2a } : {}),
+      ...(jwt ? { jwt } : {}),
     },
   };
 }

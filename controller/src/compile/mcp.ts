@@ -8,6 +8,7 @@ import type {
 import type { ConsumerMcp, GatewaySpec, McpFilter, NamedValue, RegistrySpec } from '../api/v1alpha1';
 import { durationMs } from './common';
 import type { Refs } from './memo';
+import { compileMcpOAuth } from './oauth';
 import type { StatusBuilder } from './status';
 
 /** What compile is told about where its output runs. */
@@ -169,6 +170,7 @@ export function compileConsumerMcp(
   status: StatusBuilder,
   spec: ConsumerMcp | undefined,
   refs: Pick<Refs, 'registry'>,
+  hasJwtIssuers = false,
 ): CompiledConsumerMcp | undefined {
   if (spec === undefined) return undefined;
   const ns = status.namespace;
@@ -217,6 +219,7 @@ export function compileConsumerMcp(
     aliases.add(e.as);
     exposeAs[e.tool] = e.as;
   }
+  const oauth = compileMcpOAuth(status, spec.oauth, hasJwtIssuers);
   return {
     servers,
     tools: filter(spec.tools),
@@ -225,6 +228,7 @@ export function compileConsumerMcp(
     exposeAs,
     requireApproval: [...new Set(spec.requireApproval ?? [])],
     onServerDown: spec.onServerDown ?? 'FailOpen',
+    ...(oauth ? { oauth } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import { isObject, type Json } from '../formats/wire';
 import { readBody } from '../proxy/body';
 import { GatewayError } from '../proxy/errors';
 import type { Exchange } from '../proxy/exchange';
-import { authenticate, findConsumer, findGateway, presentedKey } from '../proxy/resolve';
+import { findConsumer, findGateway } from '../proxy/resolve';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../telemetry/logger';
 import { IdleSessions } from './idle';
@@ -23,6 +23,7 @@ import {
   type SessionServer,
 } from './multiplex';
 import { McpNames } from './names';
+import { McpResourceServer, OAuthChallenge, type McpIdentity } from './oauth/resource-server';
 import { openSession, sealSession, sessionKeysOf, type SessionClaims } from './session';
 import { McpUpstreams, type McpRegistry } from './upstream';
 
@@ -36,6 +37,8 @@ import { McpUpstreams, type McpRegistry } from './upstream';
  */
 export interface McpEndpoint {
   handle(x: Exchange, consumerSlug: string): Promise<Response>;
+  /** `GET /.well-known/oauth-protected-resource[/{consumer}/mcp]`: RFC 9728 metadata (see ./oauth). */
+  resourceMetadata(x: Exchange, path: string): Response;
   close(): Promise<void>;
 }
 
@@ -47,6 +50,7 @@ export interface McpEndpointDeps {
   now?: () => number;
   upstreams?: McpUpstreams;
   idle?: IdleSessions;
+  oauth?: McpResourceServer;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -63,6 +67,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
   const now = deps.now ?? Date.now;
   const upstreams = deps.upstreams ?? new McpUpstreams();
   const idle = deps.idle ?? new IdleSessions();
+  const oauth = deps.oauth ?? new McpResourceServer({ now });
   const namesOf = new WeakMap<CompiledConsumerMcp, McpNames>();
   const counters = deps.metrics ? mcpMetrics(deps.metrics) : undefined;
 
@@ -100,7 +105,8 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       const consumer = findConsumer(gateway, consumerSlug);
       known.gateway = gateway.config.slug;
       known.consumer = consumer.config.slug;
-      authenticate(consumer, presentedKey(x));
+      const identity = await oauth.authenticate(x, consumer);
+      if (identity.kind === 'token') line.sub = identity.token.subject;
       const mcp = consumer.config.mcp;
       if (!mcp)
         throw new McpError(MCP_ERRORS.MethodNotFound, `Consumer '${consumerSlug}' has no MCP servers.`, 404);
@@ -118,7 +124,8 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         gateway,
         consumer,
         mcp,
-        names: names(mcp),
+        names: oauth.namesFor(identity, names(mcp), mcp),
+        identity,
         signal: deadline.signal,
         line,
         id: null,
@@ -147,6 +154,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       line.error = e.message;
       log(e.httpStatus);
       const headers: Record<string, string> = { ...JSON_HEADERS };
+      if (err instanceof OAuthChallenge) headers['www-authenticate'] = err.header;
       if (e.httpStatus === 405) headers.allow = x.method === 'GET' ? 'POST, DELETE' : 'GET, POST, DELETE';
       // An error about the request itself answers it (HTTP 200, its id); one about the transport does not.
       const id = e.httpStatus === 200 ? (call?.id ?? null) : null;
@@ -161,6 +169,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     consumer: RuntimeConsumer;
     mcp: CompiledConsumerMcp;
     names: McpNames;
+    identity: McpIdentity;
     signal: AbortSignal;
     line: Record<string, unknown>;
     /** The id of the request being answered, once known. */
@@ -173,7 +182,17 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     const message = parseMessage(raw);
     const method = typeof message.method === 'string' ? message.method : undefined;
     call.line.rpc = method ?? 'response';
-    if (method === 'tools/call' && isObject(message.params)) call.line.tool = message.params.name;
+    if (method === 'tools/call' && isObject(message.params)) {
+      call.line.tool = message.params.name;
+      oauth.checkToolCall(
+        call.identity,
+        names(call.mcp),
+        call.mcp,
+        x,
+        call.consumer.config.slug,
+        String(message.params.name),
+      );
+    }
     const isRequest = method !== undefined && message.id !== undefined;
     if (isRequest) call.id = message.id as RequestId;
 
@@ -354,7 +373,11 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     };
   }
 
-  return { handle, close: () => upstreams.close() };
+  return {
+    handle,
+    resourceMetadata: (x, path) => oauth.metadata(x, path, store.current),
+    close: () => upstreams.close(),
+  };
 }
 
 function registryIn(snapshot: Snapshot, name: string): McpRegistry | undefined {
@@ -412,6 +435,7 @@ function asRequest(m: Json): JsonRpcRequest {
 
 function asMcpError(err: unknown, logger: Logger): McpError {
   if (err instanceof McpError) return err;
+  if (err instanceof OAuthChallenge) return new McpError(MCP_ERRORS.InvalidRequest, err.message, err.status);
   // Discovery, credentials and body size: the LLM endpoints' statuses and messages, in JSON-RPC form.
   if (err instanceof GatewayError) return new McpError(MCP_ERRORS.InvalidRequest, err.message, err.status);
   if (err instanceof SessionGone) return new McpError(MCP_ERRORS.InvalidRequest, 'Session not found', 404);

@@ -26,6 +26,7 @@ import { isTimeoutError } from '../providers/http';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
 import { createMcpEndpoint } from '../mcp/endpoint';
+import { METADATA_PATH } from '../mcp/oauth/challenge';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import { readBody, parseJsonObject } from './body';
@@ -180,6 +181,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
     client: deps.agents,
   });
   app.all('/:consumer/a2a/*', (c) => a2a(exchangeOf(c), c.req.path));
+  app.all(`${METADATA_PATH}/*`, (c) => mcp.resourceMetadata(exchangeOf(c), c.req.path));
+  app.all(METADATA_PATH, (c) => mcp.resourceMetadata(exchangeOf(c), c.req.path));
   app.notFound((c) => refuse(exchangeOf(c), errors.unknownEndpoint(c.req.method, c.req.path)));
   app.onError((err, c) => {
     logger.error({ err, path: c.req.path }, 'unhandled error');
@@ -237,6 +240,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const slash = path.indexOf('/', 1);
     if (slash > 1 && path.slice(slash) === MCP_PATH) {
       mcp.handle(x, path.slice(1, slash)).catch(() => res.destroy());
+      return;
+    }
+    if (path.startsWith(METADATA_PATH)) {
+      mcp.resourceMetadata(x, path);
       return;
     }
     if (!matched) {

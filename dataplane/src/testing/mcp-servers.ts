@@ -179,7 +179,7 @@ export function startFilesServer(name = 'files'): Promise<TestMcpServer> {
   });
 }
 
-async function start(
+export async function start(
   name: string,
   stateful: boolean,
   define: (server: McpServer, hit: (tool: string) => void) => void,

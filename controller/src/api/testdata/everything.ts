@@ -145,7 +145,14 @@ export const consumer = {
     slug: 'con',
     credentials: {
       apiKeys: [{ secretRef: { name: 'keys', key: 'a' } }],
-      jwt: [{ issuer: 'https://issuer', jwksUri: 'https://issuer/jwks', audiences: ['tollgate'] }],
+      jwt: [
+        {
+          issuer: 'https://issuer',
+          jwksUri: 'https://issuer/jwks',
+          audiences: ['tollgate'],
+          algorithms: ['RS256', 'ES256'],
+        },
+      ],
     },
     routes: [
       {
@@ -177,6 +184,7 @@ export const consumer = {
       exposeAs: [{ tool: 'weather_get_forecast', as: 'forecast' }],
       requireApproval: ['files_write_*'],
       onServerDown: 'FailClosed',
+      oauth: { scopes: [{ scope: 'weather:read', tools: ['weather_get_*'] }] },
     },
     a2a: { agents: [{ registryRef: { name: 'agent' }, name: 'helper' }] },
   },

@@ -216,6 +216,18 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
   ],
   [
     'Consumer',
+    (s) => (s.credentials = { apiKeys: obj(s.credentials).apiKeys }),
+    'spec',
+    'mcp.oauth needs at least one credentials.jwt issuer',
+  ],
+  [
+    'Consumer',
+    (s) => (obj(list(obj(s.credentials).jwt)[0]).issuer = 'issuer.example.com'),
+    'spec.credentials.jwt[0].issuer',
+    'must be an http or https URL',
+  ],
+  [
+    'Consumer',
     (s) => (obj(list(obj(s.credentials).jwt)[0]).jwksUri = 'file:///etc/jwks.json'),
     'spec.credentials.jwt[0].jwksUri',
     'must be an http or https URL',
