@@ -78,7 +78,7 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
   ],
   [
     'Registry',
-    (s) => (obj(list(obj(s.mcp).headers)[0]).secretRef = { name: 'x', key: 'y' }),
+    (s) => (obj(list(obj(s.mcp).headers)[0]).secretRef = { name: 'x', key: 'token' }),
     'spec.mcp.headers[0]',
     'set exactly one of value or secretRef',
   ],
