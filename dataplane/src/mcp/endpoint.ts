@@ -9,7 +9,11 @@ import type { Exchange } from '../proxy/exchange';
 import { authenticate, findConsumer, findGateway, presentedKey } from '../proxy/resolve';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../telemetry/logger';
+import type { ApprovalBroker } from '../approvals/broker';
+import type { PolicyEngine } from '../policies/engine';
+import { answerElicitation } from './approval';
 import { IdleSessions } from './idle';
+import { approvalsFor, toolGuardFor } from './wiring';
 import { mcpMetrics } from './metrics';
 import { initializeAll } from './initialize';
 import { MCP_ERRORS, McpError, errorMessage, sseFrame, type JsonRpcRequest, type RequestId } from './jsonrpc';
@@ -47,6 +51,10 @@ export interface McpEndpointDeps {
   now?: () => number;
   upstreams?: McpUpstreams;
   idle?: IdleSessions;
+  /** The proxy's policy engine: the consumer's toolGuard inspects lists and checks calls. */
+  policies?: PolicyEngine;
+  /** Holds `requireApproval` tool calls; without it they are refused. */
+  approvals?: ApprovalBroker;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -193,6 +201,9 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         protocolVersion: String(init.result.protocolVersion),
         issuedAt: now(),
         servers: init.servers,
+        ...(isObject(req.params.capabilities) && isObject(req.params.capabilities.elicitation)
+          ? { elicitation: true }
+          : {}),
       };
       const token = sealSession(claims, key);
       idle.touch(token, claims.issuedAt, call.gateway.config.mcp?.idleTimeoutMs ?? Infinity);
@@ -209,7 +220,8 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     try {
       if (!isRequest) {
         if (method !== undefined && RELAYED_NOTIFICATIONS.has(method)) await notifyAll(message, ctx);
-        else if (method === undefined) await answerServer(message, ctx);
+        else if (method === undefined && !answerElicitation(message, call.consumer.name))
+          await answerServer(message, ctx);
         done();
         call.line.status = 202;
         return x.respond(202, {}, '');
@@ -344,13 +356,20 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       const named = call.names.servers.find((s) => s.registry === session.registry);
       if (named) servers.push({ named, registry: registryIn(call.snapshot, session.registry), session });
     }
+    const clientStreams = (x.header('accept') ?? '').includes('text/event-stream');
+    const toolGuard = toolGuardFor(deps.policies, call.consumer);
+    const approvals = approvalsFor(deps.approvals, logger, gateway, call.consumer, {
+      elicit: clientStreams && opened.claims.elicitation === true,
+    });
     return {
+      ...(toolGuard ? { toolGuard } : {}),
+      ...(approvals ? { approvals } : {}),
       names: call.names,
       servers,
       onServerDown: call.mcp.onServerDown,
       upstreams,
       signal: call.signal,
-      clientStreams: (x.header('accept') ?? '').includes('text/event-stream'),
+      clientStreams,
     };
   }
 
