@@ -74,7 +74,13 @@ async function* elicited(
   const decision = new Promise<ApprovalResult>((resolve) => {
     waiting.set(id, { consumer: a.consumer, resolve });
     timer = setTimeout(
-      () => resolve({ approved: false, timedOut: true, reason: `no answer in ${a.timeoutMs} ms`, at: new Date() }),
+      () =>
+        resolve({
+          approved: false,
+          timedOut: true,
+          reason: `no answer in ${a.timeoutMs} ms`,
+          at: new Date(),
+        }),
       a.timeoutMs,
     );
     onAbort = () => resolve({ approved: false, reason: 'cancelled by the caller', at: new Date() });
@@ -144,4 +150,3 @@ export function answerElicitation(message: Json, consumer: string): boolean {
   });
   return true;
 }
-
