@@ -57,6 +57,7 @@ kind: Gateway
 metadata: {name: agents}
 spec:
   slug: agents
+  defaults: {requestTimeout: 1s}
   mcp:
     sessionKeys: [{id: k1, secretRef: {name: mcp, key: session}}]
     approvals: {timeout: 1500ms}
@@ -211,6 +212,15 @@ describe('MCP approvals: held on the ops port', () => {
     expect(await decide(pending.id, 'deny', 'not today')).toBe(200);
     await refused;
     expect(notes.hits.get('write_note') ?? 0).toBe(before);
+  });
+
+  it('a call held past the request timeout (1s) still runs when approved before its approval timeout', async () => {
+    const client = await connect('approver');
+    const call = client.callTool({ name: 'g_write_note', arguments: { text: 'patient' } });
+    const pending = await pendingFor('g_write_note');
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await decide(pending.id, 'approve', 'took a while')).toBe(200);
+    await expect(call).resolves.toMatchObject({ content: [{ text: 'noted: patient' }] });
   });
 
   it('no decision before the timeout: denied', async () => {

@@ -24,6 +24,8 @@ export interface McpApprovals {
   timeoutMs: number;
   /** The session's client declared the elicitation capability and takes this answer as SSE. */
   elicit: boolean;
+  /** Called when the call starts waiting: the request deadline gives way to the approval timeout. */
+  onHold: () => void;
 }
 
 /** Gateway-originated requests to the client (elicitations) have ids in their own space. */
@@ -46,6 +48,7 @@ export async function holdCall(
   signal: AbortSignal,
   forward: () => Promise<MuxAnswer>,
 ): Promise<MuxAnswer> {
+  a.onHold();
   if (a.elicit) return { kind: 'stream', messages: elicited(req, visible, a, signal, forward) };
   const result = await a.broker.request({
     gateway: a.gateway,

@@ -130,6 +130,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         signal: deadline.signal,
         line,
         id: null,
+        release,
       };
       let response: Response;
       if (x.method === 'POST') response = await post(call, release);
@@ -173,6 +174,8 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     line: Record<string, unknown>;
     /** The id of the request being answered, once known. */
     id: RequestId | null;
+    /** Ends the request deadline (a call held for approval waits for its own timeout instead). */
+    release: () => void;
   }
 
   async function post(call: Call, done: () => void): Promise<Response> {
@@ -360,6 +363,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     const toolGuard = toolGuardFor(deps.policies, call.consumer);
     const approvals = approvalsFor(deps.approvals, logger, gateway, call.consumer, {
       elicit: clientStreams && opened.claims.elicitation === true,
+      onHold: call.release,
     });
     return {
       ...(toolGuard ? { toolGuard } : {}),

@@ -20,7 +20,7 @@ export function approvalsFor(
   logger: Logger,
   gateway: RuntimeGateway,
   consumer: RuntimeConsumer,
-  client: { elicit: boolean },
+  client: { elicit: boolean; onHold: () => void },
 ): McpApprovals | undefined {
   if (!broker) return undefined;
   return {
@@ -30,5 +30,6 @@ export function approvalsFor(
     consumer: consumer.name,
     timeoutMs: gateway.config.approvals?.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS,
     elicit: client.elicit,
+    onHold: client.onHold,
   };
 }
