@@ -6,7 +6,7 @@ export const MCP_ERRORS = {
   ...ErrorCode,
   /** A server of the consumer cannot be reached, failed or timed out. */
   ServerUnavailable: -32002,
-  /** The tool needs a human approval, which this release does not implement: the call is refused. */
+  /** The tool needs a human approval, which was not given (denied, timed out, or none possible). */
   ApprovalRequired: -32003,
 } as const;
 

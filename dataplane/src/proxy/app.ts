@@ -27,6 +27,7 @@ import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/
 import { UpstreamError } from '../providers/types';
 import { createMcpEndpoint } from '../mcp/endpoint';
 import { METADATA_PATH } from '../mcp/oauth/challenge';
+import type { ApprovalBroker } from '../approvals/broker';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import { readBody, parseJsonObject } from './body';
@@ -82,6 +83,8 @@ export interface ProxyDeps {
   health?: HealthRegistry;
   /** Connections to A2A agents (`/{consumer}/a2a/{agent}`); the owner closes it. A fresh one by default. */
   agents?: AgentClient;
+  /** Holds MCP tool calls that need approval (`requireApproval`); without it they are refused. */
+  approvals?: ApprovalBroker;
 }
 
 type Env = { Bindings: Partial<HttpBindings> };
@@ -152,7 +155,13 @@ export function createProxy(deps: ProxyDeps): Proxy {
   /** The requests that have called an upstream and are not done: what a shutdown must end. */
   const live = new Set<CallAbort>();
   // /{consumer}/mcp: the MCP gateway (dataplane/src/mcp), same discovery and keys, own transport.
-  const mcp = createMcpEndpoint({ store, logger, metrics: metrics.registry });
+  const mcp = createMcpEndpoint({
+    store,
+    logger,
+    metrics: metrics.registry,
+    policies,
+    ...(deps.approvals ? { approvals: deps.approvals } : {}),
+  });
 
   const exchangeOf = (c: Context<Env>): Exchange =>
     c.env?.incoming && c.env.outgoing
