@@ -5,6 +5,7 @@ import { diffResources } from './config/diff';
 import type { Snapshot } from './config/snapshot';
 import { ConfigStore } from './config/store';
 import { createOpsApp } from './ops/app';
+import { McpUpstreams } from './mcp/upstream';
 import { BudgetLedger } from './policies/budget/ledger';
 import { createBudgetMetrics } from './policies/budget/metrics';
 import { createPolicyEngine } from './policies/engine';
@@ -133,8 +134,9 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const prober = new Prober({ health, probe: probes.probe, logger });
   prober.sync(store.current);
   const unwatchProbes = store.onChange((s) => prober.sync(s));
-  const proxy = createProxy({ store, adapters, metrics, logger, policies, health });
-  const ops = createOpsApp({ store, metrics, accepting: () => accepting, health });
+  const mcpUpstreams = new McpUpstreams();
+  const proxy = createProxy({ store, adapters, metrics, logger, policies, health, mcpUpstreams });
+  const ops = createOpsApp({ store, metrics, accepting: () => accepting, health, mcp: mcpUpstreams });
 
   const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
   const proxyServer = await listen(

@@ -8,6 +8,7 @@ import { GatewayError } from '../proxy/errors';
 import type { Exchange } from '../proxy/exchange';
 import { authenticate, findConsumer, findGateway, presentedKey } from '../proxy/resolve';
 import type { Registry } from 'prom-client';
+import type { RateLimiter } from '../policies/rate-limit/limiter';
 import type { Logger } from '../telemetry/logger';
 import { IdleSessions } from './idle';
 import { mcpMetrics } from './metrics';
@@ -20,9 +21,12 @@ import {
   notifyAll,
   SessionGone,
   type MuxContext,
+  type ToolCallHooks,
   type SessionServer,
 } from './multiplex';
 import { McpNames } from './names';
+import { ownerOf, toolLabel } from './owner';
+import { toolCallPolicies } from './tool-calls';
 import { openSession, sealSession, sessionKeysOf, type SessionClaims } from './session';
 import { McpUpstreams, type McpRegistry } from './upstream';
 
@@ -47,6 +51,8 @@ export interface McpEndpointDeps {
   now?: () => number;
   upstreams?: McpUpstreams;
   idle?: IdleSessions;
+  /** Counts tool calls for `rateLimit` Policies (the LLM endpoints' limiter); none: not counted. */
+  limiter?: RateLimiter;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -65,6 +71,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
   const idle = deps.idle ?? new IdleSessions();
   const namesOf = new WeakMap<CompiledConsumerMcp, McpNames>();
   const counters = deps.metrics ? mcpMetrics(deps.metrics) : undefined;
+  counters?.watchSessions(idle);
 
   function names(mcp: CompiledConsumerMcp): McpNames {
     let n = namesOf.get(mcp);
@@ -85,14 +92,14 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     });
     let call: Call | undefined;
     // Metric labels: config names only (the URL's slug is the caller's until it names a consumer).
-    const known = { gateway: '', consumer: '' };
+    const known = { gateway: '', consumer: '', server: '' };
     const log = (status: number) => {
       line.status = status;
       line.durationMs = Math.round((performance.now() - start) * 10) / 10;
       logger.info(line, 'mcp request');
       const result = status >= 400 ? 'rejected' : line.error !== undefined ? 'error' : 'ok';
       const method = x.method === 'POST' ? (line.rpc as string | undefined) : x.method;
-      counters?.observe(known.gateway, known.consumer, method, result);
+      counters?.observe(known.gateway, known.consumer, known.server, method, result);
     };
     try {
       const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
@@ -100,7 +107,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       const consumer = findConsumer(gateway, consumerSlug);
       known.gateway = gateway.config.slug;
       known.consumer = consumer.config.slug;
-      authenticate(consumer, presentedKey(x));
+      const keyHash = authenticate(consumer, presentedKey(x));
       const mcp = consumer.config.mcp;
       if (!mcp)
         throw new McpError(MCP_ERRORS.MethodNotFound, `Consumer '${consumerSlug}' has no MCP servers.`, 404);
@@ -122,6 +129,8 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         signal: deadline.signal,
         line,
         id: null,
+        keyHash,
+        known,
       };
       let response: Response;
       if (x.method === 'POST') response = await post(call, release);
@@ -150,7 +159,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       if (e.httpStatus === 405) headers.allow = x.method === 'GET' ? 'POST, DELETE' : 'GET, POST, DELETE';
       // An error about the request itself answers it (HTTP 200, its id); one about the transport does not.
       const id = e.httpStatus === 200 ? (call?.id ?? null) : null;
-      return x.respond(e.httpStatus, headers, JSON.stringify(errorMessage(id, e.code, e.message)));
+      return x.respond(e.httpStatus, headers, JSON.stringify(errorMessage(id, e.code, e.message, e.data)));
     }
   }
 
@@ -165,6 +174,10 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     line: Record<string, unknown>;
     /** The id of the request being answered, once known. */
     id: RequestId | null;
+    /** SHA-256 of the caller's key (rate-limit counters by APIKey). */
+    keyHash: Buffer;
+    /** Metric labels, filled in as the request is understood. */
+    known: { gateway: string; consumer: string; server: string };
   }
 
   async function post(call: Call, done: () => void): Promise<Response> {
@@ -174,6 +187,11 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     const method = typeof message.method === 'string' ? message.method : undefined;
     call.line.rpc = method ?? 'response';
     if (method === 'tools/call' && isObject(message.params)) call.line.tool = message.params.name;
+    const owner =
+      method !== undefined && isObject(message.params)
+        ? ownerOf(method, message.params, call.names)
+        : undefined;
+    if (owner !== undefined) call.line.server = call.known.server = owner;
     const isRequest = method !== undefined && message.id !== undefined;
     if (isRequest) call.id = message.id as RequestId;
 
@@ -246,7 +264,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       for await (const m of messages) yield Buffer.from(sseFrame(m));
     } catch (err) {
       const e = asMcpError(err, logger);
-      yield Buffer.from(sseFrame(errorMessage(req.id, e.code, e.message)));
+      yield Buffer.from(sseFrame(errorMessage(req.id, e.code, e.message, e.data)));
     }
   }
 
@@ -351,6 +369,26 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       upstreams,
       signal: call.signal,
       clientStreams: (x.header('accept') ?? '').includes('text/event-stream'),
+      toolCalls: toolCallHooks(call),
+    };
+  }
+
+  /** Policies and the duration metric around each tool call of this request. */
+  function toolCallHooks(call: Call): ToolCallHooks | undefined {
+    const policies = toolCallPolicies(deps.limiter, {
+      gateway: call.gateway,
+      consumer: call.consumer,
+      apiKeyHash: call.keyHash.toString('hex'),
+      clientIp: call.x.remoteAddress,
+      header: (name) => call.x.header(name),
+    });
+    if (!policies && !counters) return undefined;
+    return {
+      admit: (tool, args) => (policies ? policies.admit(tool, args) : Promise.resolve(args)),
+      answer: (m) => (policies ? policies.answer(m) : m),
+      done(server, tool, ms, ok) {
+        counters?.observeToolCall(server.registry, toolLabel(call.mcp, tool), ms / 1000, ok ? 'ok' : 'error');
+      },
     };
   }
 

@@ -33,6 +33,18 @@ export interface MuxContext {
   signal: AbortSignal;
   /** Whether the client takes an SSE answer, on which a server's own requests can reach it. */
   clientStreams: boolean;
+  /** What the gateway does around each tool call (policies, metrics); nothing when absent. */
+  toolCalls?: ToolCallHooks;
+}
+
+/** Around one tools/call, once its tool is known to be visible and callable. */
+export interface ToolCallHooks {
+  /** Before the call reaches its server (throws an McpError to refuse it); the arguments to send. */
+  admit(tool: string, args: unknown): Promise<unknown>;
+  /** The server's response to the call, as the client will see it. */
+  answer(message: Json): Json;
+  /** The call is over: its server, the tool's prefixed name, its duration, and whether it succeeded. */
+  done(server: NamedServer, tool: string, ms: number, ok: boolean): void;
 }
 
 /** What the endpoint answers: one message, or a stream of notifications ending in the response. */
@@ -147,7 +159,37 @@ async function callTool(req: JsonRpcRequest, ctx: MuxContext): Promise<MuxAnswer
     );
   }
   const server = sessionServer(ctx, target.server, 'tool', visible);
-  return forward(server, { ...req, params: { ...req.params, name: target.name } }, ctx);
+  const hooks = ctx.toolCalls;
+  if (!hooks) return forward(server, { ...req, params: { ...req.params, name: target.name } }, ctx);
+  const args = await hooks.admit(target.prefixed, req.params.arguments);
+  const params: Json = { ...req.params, name: target.name };
+  if (args !== undefined) params.arguments = args;
+  const started = performance.now();
+  const finish = (ok: boolean) => hooks.done(server.named, target.prefixed, performance.now() - started, ok);
+  let reply: MuxAnswer;
+  try {
+    reply = await forward(server, { ...req, params }, ctx);
+  } catch (err) {
+    finish(false);
+    throw err;
+  }
+  return mapResponse(reply, req.id, (m) => {
+    const out = hooks.answer(m);
+    finish(!('error' in out) && !(isObject(out.result) && out.result.isError === true));
+    return out;
+  });
+}
+
+/** The same answer with its response to `id` (the last message) passed through `fn`. */
+function mapResponse(reply: MuxAnswer, id: RequestId, fn: (m: Json) => Json): MuxAnswer {
+  if (reply.kind === 'message') return { kind: 'message', message: fn(reply.message) };
+  const source = reply.messages;
+  return {
+    kind: 'stream',
+    messages: (async function* () {
+      for await (const m of source) yield isResponseTo(m, id) ? fn(m) : m;
+    })(),
+  };
 }
 
 async function routeByName(req: JsonRpcRequest, ctx: MuxContext, kind: 'prompt'): Promise<MuxAnswer> {

@@ -39,8 +39,18 @@ export interface UpstreamReply {
 /** An MCP registry's server; compile guarantees `mcp` on provider mcp. */
 export type McpRegistry = CompiledRegistry & { mcp: NonNullable<CompiledRegistry['mcp']> };
 
+/** What /config_dump shows of one MCP server, as this proxy last reached it. */
+export interface McpServerHealth {
+  /** Whether the last exchange got an answer (any HTTP status below 500). */
+  reachable: boolean;
+  lastSuccess?: string;
+  lastError?: { at: string; message: string };
+}
+
 export class McpUpstreams {
   private readonly pools = new Map<string, Pool>();
+  /** Registry resource name → its health as seen by this proxy's POSTs. */
+  private readonly seen = new Map<string, McpServerHealth>();
   private readonly urls = new Map<string, { origin: string; path: string }>();
 
   /** POSTs one JSON-RPC message; rejects with McpUpstreamError when the server cannot answer it. */
@@ -64,8 +74,11 @@ export class McpUpstreams {
         signal,
       });
     } catch (err) {
-      throw failureOf(err, registry);
+      const failure = failureOf(err, registry);
+      this.record(registry, failure.message);
+      throw failure;
     }
+    this.record(registry, res.statusCode >= 500 ? `answered HTTP ${res.statusCode}` : undefined);
     const contentType = String(res.headers['content-type'] ?? '');
     const sessionId = headerValue(res.headers['mcp-session-id']);
     if (res.statusCode === 202) {
@@ -143,6 +156,25 @@ export class McpUpstreams {
     } catch {
       return 0;
     }
+  }
+
+  /** Per registry this proxy has reached: reachable, last success, last error (sorted by name). */
+  health(): Record<string, McpServerHealth> {
+    return Object.fromEntries([...this.seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  private record(registry: McpRegistry, error: string | undefined): void {
+    const name = `${registry.source.namespace}/${registry.source.name}`;
+    const h = this.seen.get(name) ?? { reachable: false };
+    const at = new Date().toISOString();
+    if (error === undefined) {
+      h.reachable = true;
+      h.lastSuccess = at;
+    } else {
+      h.reachable = false;
+      h.lastError = { at, message: error };
+    }
+    this.seen.set(name, h);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { redactResource } from '../../../protocol/src';
+import type { Snapshot } from '../config/snapshot';
 import type { ConfigStore } from '../config/store';
+import type { McpServerHealth } from '../mcp/upstream';
 import type { HealthRegistry } from '../routing/health';
 import type { ProxyMetrics } from '../telemetry/metrics';
 
@@ -11,6 +13,8 @@ export interface OpsDeps {
   accepting: () => boolean;
   /** Upstream health (breakers and active probes), shown in /config_dump. */
   health?: HealthRegistry;
+  /** MCP servers as this proxy last reached them, shown in /config_dump. */
+  mcp?: { health(): Record<string, McpServerHealth> };
 }
 
 /** Health, readiness, Prometheus metrics and a redacted dump of the config in use. */
@@ -39,7 +43,19 @@ export function createOpsApp(deps: OpsDeps): Hono {
       // upstream model its breaker state, failures, ejected until. Bounded: at most
       // DUMP_UPSTREAMS_PER_REGISTRY upstreams per registry (catch-all routes make one per name).
       ...(deps.health ? { health: deps.health.dump() } : {}),
+      // Per MCP registry of the config: its URL and, once this proxy has called it, reachable (its
+      // last exchange got an answer below HTTP 500), lastSuccess, lastError {at, message}.
+      ...(deps.mcp ? { mcpServers: mcpServers(snapshot, deps.mcp.health()) } : {}),
     });
   });
   return app;
+}
+
+function mcpServers(snapshot: Snapshot, seen: Record<string, McpServerHealth>) {
+  const out: Record<string, { url: string } & (McpServerHealth | { reachable: 'unknown' })> = {};
+  for (const r of snapshot.resources.values()) {
+    if (r.kind !== 'Registry' || r.body.provider !== 'mcp' || !r.body.mcp) continue;
+    out[r.name] = { url: r.body.mcp.url, ...(seen[r.name] ?? { reachable: 'unknown' }) };
+  }
+  return out;
 }

@@ -37,6 +37,8 @@ export interface PolicyEngine {
   /** Builds the pipelines of every consumer of `snapshot` ahead of its first request. */
   prepare(snapshot: Snapshot): void;
   close(): Promise<void>;
+  /** The rate limiter its plugins count in (the MCP endpoint counts tool calls there too). */
+  readonly limiter?: RateLimiter;
 }
 
 export function createPolicyEngine(services: PolicyServices = { limiter: new RateLimiter() }): PolicyEngine {
@@ -55,6 +57,7 @@ export function createPolicyEngine(services: PolicyServices = { limiter: new Rat
     return pipeline;
   };
   return {
+    limiter: services.limiter,
     pipelineFor,
     prepare(snapshot) {
       for (const g of snapshot.gatewaysBySlug.values())

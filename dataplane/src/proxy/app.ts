@@ -24,6 +24,7 @@ import { isTimeoutError } from '../providers/http';
 import type { Operation, ProviderAdapter, UpstreamResponse } from '../providers/types';
 import { UpstreamError } from '../providers/types';
 import { createMcpEndpoint } from '../mcp/endpoint';
+import type { McpUpstreams } from '../mcp/upstream';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import { readBody, parseJsonObject } from './body';
@@ -77,6 +78,8 @@ export interface ProxyDeps {
   policies?: PolicyEngine;
   /** Upstream health and load, long-lived (outlives config changes); a fresh one by default. */
   health?: HealthRegistry;
+  /** The MCP endpoint's upstream clients (their health is in /config_dump); a fresh set by default. */
+  mcpUpstreams?: McpUpstreams;
 }
 
 type Env = { Bindings: Partial<HttpBindings> };
@@ -147,7 +150,13 @@ export function createProxy(deps: ProxyDeps): Proxy {
   /** The requests that have called an upstream and are not done: what a shutdown must end. */
   const live = new Set<CallAbort>();
   // /{consumer}/mcp: the MCP gateway (dataplane/src/mcp), same discovery and keys, own transport.
-  const mcp = createMcpEndpoint({ store, logger, metrics: metrics.registry });
+  const mcp = createMcpEndpoint({
+    store,
+    logger,
+    metrics: metrics.registry,
+    ...(policies.limiter ? { limiter: policies.limiter } : {}),
+    ...(deps.mcpUpstreams ? { upstreams: deps.mcpUpstreams } : {}),
+  });
 
   const exchangeOf = (c: Context<Env>): Exchange =>
     c.env?.incoming && c.env.outgoing
