@@ -134,7 +134,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const prober = new Prober({ health, probe: probes.probe, logger });
   prober.sync(store.current);
   const unwatchProbes = store.onChange((s) => prober.sync(s));
-  const mcpUpstreams = new McpUpstreams();
+  const mcpUpstreams = new McpUpstreams({ logger });
   const proxy = createProxy({ store, adapters, metrics, logger, policies, health, mcpUpstreams });
   const ops = createOpsApp({ store, metrics, accepting: () => accepting, health, mcp: mcpUpstreams });
 
@@ -167,6 +167,8 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
       await probes.close();
       await policies.close();
+      // Pooled MCP connections and stdio servers (child processes) end with the proxy.
+      await mcpUpstreams.close();
       logger.flush();
     },
   };

@@ -43,7 +43,7 @@ export function createOpsApp(deps: OpsDeps): Hono {
       // upstream model its breaker state, failures, ejected until. Bounded: at most
       // DUMP_UPSTREAMS_PER_REGISTRY upstreams per registry (catch-all routes make one per name).
       ...(deps.health ? { health: deps.health.dump() } : {}),
-      // Per MCP registry of the config: its URL and, once this proxy has called it, reachable (its
+      // Per MCP registry of the config: its URL (or stdio command) and, once this proxy has called it, reachable (its
       // last exchange got an answer below HTTP 500), lastSuccess, lastError {at, message}.
       ...(deps.mcp ? { mcpServers: mcpServers(snapshot, deps.mcp.health()) } : {}),
     });
@@ -52,10 +52,15 @@ export function createOpsApp(deps: OpsDeps): Hono {
 }
 
 function mcpServers(snapshot: Snapshot, seen: Record<string, McpServerHealth>) {
-  const out: Record<string, { url: string } & (McpServerHealth | { reachable: 'unknown' })> = {};
+  const out: Record<
+    string,
+    ({ url: string } | { command: string }) & (McpServerHealth | { reachable: 'unknown' })
+  > = {};
   for (const r of snapshot.resources.values()) {
     if (r.kind !== 'Registry' || r.body.provider !== 'mcp' || !r.body.mcp) continue;
-    out[r.name] = { url: r.body.mcp.url, ...(seen[r.name] ?? { reachable: 'unknown' }) };
+    const m = r.body.mcp;
+    const where = m.transport === 'Stdio' ? { command: m.command } : { url: m.url };
+    out[r.name] = { ...where, ...(seen[r.name] ?? { reachable: 'unknown' }) };
   }
   return out;
 }
