@@ -122,10 +122,36 @@ describe('a stdio MCP server behind the gateway', () => {
     expect(everythingPids()).toHaveLength(1);
   });
 
+  it('relays progress to the session that asked, when two sessions use the same progress token', async () => {
+    const [one, two] = await Promise.all([connect(), connect()]);
+    const progress: [number[], number[]] = [[], []];
+    const results = await Promise.all(
+      [one, two].map((c, i) =>
+        c?.callTool(
+          { name: 'ev_trigger-long-running-operation', arguments: { duration: 0.4, steps: 2 } },
+          undefined,
+          { onprogress: (p) => progress[i as 0 | 1].push(p.progress) },
+        ),
+      ),
+    );
+    expect(progress).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
+    for (const r of results) expect(JSON.stringify(r?.content)).toContain('Long running operation completed');
+  });
+
+  it("runs the command with the registry's env added", async () => {
+    const client = await connect();
+    const env = await client.callTool({ name: 'ev_get-env', arguments: {} });
+    expect(JSON.stringify(env.content)).toContain('TOLLGATE_TEST');
+  });
+
   it('starts the child again after it crashes', async () => {
     const client = await connect();
     await client.callTool({ name: 'ev_echo', arguments: { message: 'before' } });
     const [pid] = everythingPids();
+    console.log('PIDS', everythingPids());
     expect(pid).toBeGreaterThan(0);
     process.kill(pid ?? 0, 'SIGKILL');
     // Down while it restarts (a JSON-RPC error naming it), then back, with a new process.
@@ -134,11 +160,12 @@ describe('a stdio MCP server behind the gateway', () => {
     while (Date.now() < deadline) {
       const r = await client
         .callTool({ name: 'ev_echo', arguments: { message: 'after' } })
-        .catch((e: unknown) => ({ error: String(e) }));
+        .catch((e: unknown) => ({ error: String(e), stack: (e as Error).stack }));
       if ('content' in r) {
         text = r.content;
         break;
       }
+      console.log('ERR', r.error, (r as { stack?: string }).stack);
       expect(r.error).toMatch(/everything/);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -128,13 +128,13 @@ export class StdioServer {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     const out = { jsonrpc: '2.0', id, method: message.method, ...(params ? { params } : {}) };
-    try {
-      await transport.send(out as JSONRPCMessage);
-    } catch (err) {
-      this.pending.delete(id);
-      signal.removeEventListener('abort', onAbort);
-      throw new StdioError('down', `${this.label} cannot be written to: ${String(err)}`);
-    }
+    // Not awaited: a write to a child that just died waits for a 'drain' that never comes; its
+    // exit fails the pending request instead.
+    transport.send(out as JSONRPCMessage).catch((err: unknown) => {
+      this.pending
+        .get(id)
+        ?.fail(new StdioError('down', `${this.label} cannot be written to: ${String(err)}`));
+    });
     const pending = this.pending;
     return (async function* () {
       try {
@@ -198,7 +198,7 @@ export class StdioServer {
       capabilities: {},
       clientInfo: { name: 'tollgate', version: '1' },
     });
-    await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    void transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' }).catch(() => undefined);
     this.logger?.info({ server: this.name, pid: transport.pid }, 'mcp stdio server started');
     return init;
   }
@@ -218,7 +218,9 @@ export class StdioServer {
         fail: reject,
       });
     });
-    await transport.send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage);
+    transport
+      .send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage)
+      .catch((err: unknown) => this.pending.get(id)?.fail(new StdioError('down', String(err))));
     return answer;
   }
 
