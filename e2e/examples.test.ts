@@ -12,6 +12,8 @@ const dirs = readdirSync(EXAMPLES, { withFileTypes: true })
 
 /** Examples that extend another one and are applied together with it (as their header comment says). */
 const APPLIED_WITH: Record<string, string[]> = { policies: ['quickstart'] };
+/** Examples run with `tollgate run` only (a Stdio MCP server): compiled as standalone mode does. */
+const STANDALONE = new Set(['mcp']);
 
 describe.each(dirs)('examples/%s', (name) => {
   it('validates against the CRDs and compiles cleanly', async () => {
@@ -20,7 +22,7 @@ describe.each(dirs)('examples/%s', (name) => {
     );
     expect(loaded.errors).toEqual([]);
     expect(loaded.objects.length).toBeGreaterThan(0);
-    const result = compile(loaded);
+    const result = compile(loaded, { standalone: STANDALONE.has(name) });
     const problems = result.statuses.flatMap((s) =>
       s.conditions.filter((c) => c.status !== 'True').map((c) => `${s.kind}/${s.name}: ${c.message}`),
     );

@@ -11,6 +11,7 @@ import { diffResources } from './config/diff';
 import type { Snapshot } from './config/snapshot';
 import { ConfigStore } from './config/store';
 import { createOpsApp } from './ops/app';
+import { McpUpstreams } from './mcp/upstream';
 import { BudgetLedger } from './policies/budget/ledger';
 import { createBudgetMetrics } from './policies/budget/metrics';
 import { createPolicyEngine } from './policies/engine';
@@ -162,12 +163,24 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   });
   const unwatchApprovals = options.redisUrl ? () => undefined : warnPerReplicaApprovals(store, logger);
   const agents = new AgentClient();
-  const proxy = createProxy({ store, adapters, metrics, logger, policies, health, agents, approvals });
+  const mcpUpstreams = new McpUpstreams({ logger });
+  const proxy = createProxy({
+    store,
+    adapters,
+    metrics,
+    logger,
+    policies,
+    health,
+    agents,
+    approvals,
+    mcpUpstreams,
+  });
   const ops = createOpsApp({
     store,
     metrics,
     accepting: () => accepting,
     health,
+    mcp: mcpUpstreams,
     approvals: { broker: approvals, ...(options.opsToken ? { token: options.opsToken } : {}) },
   });
 
@@ -213,6 +226,8 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       await probes.close();
       await agents.close();
       await policies.close();
+      // Pooled MCP connections and stdio servers (child processes) end with the proxy.
+      await mcpUpstreams.close();
       logger.flush();
     },
   };

@@ -21,7 +21,11 @@ export function redactResource(r: AnyResource): unknown {
           ...(sessionToken === undefined ? {} : { sessionToken: REDACTED }),
         };
       }
-      if (mcp) body.mcp = { ...mcp, headers: redactValues(mcp.headers) };
+      if (mcp)
+        body.mcp =
+          mcp.transport === 'Stdio'
+            ? { ...mcp, env: redactValues(mcp.env) }
+            : { ...mcp, headers: redactValues(mcp.headers) };
       if (a2a) body.a2a = { ...a2a, headers: redactValues(a2a.headers) };
       return { ...r, body };
     }
@@ -60,7 +64,7 @@ export function registrySecrets(r: CompiledRegistry): string[] {
   if (b?.accessKeyId) out.push(b.accessKeyId);
   if (b?.secretAccessKey) out.push(b.secretAccessKey);
   if (b?.sessionToken) out.push(b.sessionToken);
-  if (r.mcp) out.push(...Object.values(r.mcp.headers));
+  if (r.mcp) out.push(...Object.values(r.mcp.transport === 'Stdio' ? r.mcp.env : r.mcp.headers));
   for (const v of Object.values(r.a2a?.headers ?? {})) if (v) out.push(v);
   return out;
 }

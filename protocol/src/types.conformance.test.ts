@@ -175,6 +175,7 @@ interface JsonSchema {
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema;
   $ref?: string;
+  oneOf?: JsonSchema[];
 }
 const schema = JSON.parse(readFileSync(schemaFile(), 'utf8')) as { definitions: Record<string, JsonSchema> };
 
@@ -187,6 +188,8 @@ function leaves(node: JsonSchema, at: string): string[] {
   ) {
     return leaves(schema.definitions[node.$ref.split('/').pop() ?? ''] ?? {}, at);
   }
+  // A choice of shapes (an MCP server over HTTP or stdio): the full bodies use the first.
+  if (!node.properties && node.oneOf?.[0]) return leaves(node.oneOf[0], at);
   if (node.properties && Object.keys(node.properties).length > 0) {
     return Object.entries(node.properties).flatMap(([k, c]) => leaves(c, `${at}.${k}`));
   }

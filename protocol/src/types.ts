@@ -121,7 +121,9 @@ export interface CompiledRegistry {
  * An MCP server reached over Streamable HTTP. `headers` (lower-case names, values resolved from
  * Secrets) are sent with every request; the registry's `apiKey`, when set, as Authorization Bearer.
  */
-export interface CompiledMcpServer {
+export type CompiledMcpServer = CompiledMcpHttpServer | CompiledMcpStdioServer;
+
+export interface CompiledMcpHttpServer {
   transport: 'StreamableHTTP';
   url: string;
   headers: Record<string, string>;
@@ -137,6 +139,18 @@ export interface CompiledA2AAgent {
   cardPath: string;
   cardCacheTtlMs: number;
   headers: Record<string, string>;
+}
+
+/**
+ * An MCP server the proxy runs itself as a child process, speaking MCP over its stdin/stdout
+ * (standalone mode only: compile refuses it in the controller). `env` values are resolved from
+ * Secrets and added to the proxy's own environment; `command` is run without a shell.
+ */
+export interface CompiledMcpStdioServer {
+  transport: 'Stdio';
+  command: string;
+  args: string[];
+  env: Record<string, string>;
 }
 
 /** A registry that serves models: what a consumer's route targets are (compile guarantees it). */

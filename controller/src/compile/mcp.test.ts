@@ -13,10 +13,15 @@ describe('MCP compile options', () => {
     );
   });
 
-  it('does not call Stdio a controller-only refusal in standalone mode', () => {
-    expect(messageOf(compile(input, { standalone: true }), 'local')).toBe(
-      'spec.mcp.transport: Stdio is not served yet',
-    );
+  it('compiles a Stdio server in standalone mode: command, args and env, run without a shell', () => {
+    const result = compile(input, { standalone: true });
+    expect(messageOf(result, 'local')).toBe('Registry is valid');
+    const local = result.resources.find((r) => r.kind === 'Registry' && r.name === 'default/local');
+    expect(local?.kind === 'Registry' ? local.body.mcp : undefined).toMatchObject({
+      transport: 'Stdio',
+      command: expect.any(String) as string,
+      args: expect.any(Array) as string[],
+    });
   });
 });
 

@@ -107,10 +107,15 @@ export function compileMcpServer(
         'Unsupported',
         'spec.mcp.transport: Stdio starts a local command and is allowed in standalone mode (tollgate run) only',
       );
-    } else {
-      status.reject('Unsupported', 'spec.mcp.transport: Stdio is not served yet');
+      return undefined;
     }
-    return undefined;
+    const env = namedValues(status, 'spec.mcp.env', mcp.env, refs);
+    // Variable names as given (environments are case-sensitive): namedValues lower-cases header names.
+    const named = Object.fromEntries(
+      (mcp.env ?? []).map((e) => [String(e.name), env[String(e.name).toLowerCase()] ?? '']),
+    );
+    if (mcp.command === undefined) return undefined;
+    return { transport: 'Stdio', command: mcp.command, args: mcp.args ?? [], env: named };
   }
   if (mcp.command !== undefined || mcp.args !== undefined || mcp.env !== undefined)
     status.reject('Invalid', `spec.mcp: command, args and env are only used by transport Stdio`);
@@ -128,7 +133,7 @@ export function compileMcpServer(
     if (RESERVED_HEADERS.has(name))
       status.reject('Invalid', `spec.mcp.headers: '${name}' is set by the gateway itself`);
   }
-  return { transport: 'StreamableHTTP', url, headers };
+  return { transport: 'StreamableHTTP', url, headers } satisfies CompiledMcpServer;
 }
 
 /** Headers the MCP transport itself sends: a Registry may not override them. */

@@ -136,8 +136,9 @@ describe('MCP endpoint on the Hono app', () => {
 
   it('counts MCP messages by method and result, unknown methods as other', async () => {
     const text = await metrics.registry.getSingleMetricAsString('tollgate_mcp_requests_total');
-    expect(text).toContain('gateway="agents",consumer="app",method="tools/list",result="ok"} ');
+    expect(text).toContain('gateway="agents",consumer="app",server="",method="tools/list",result="ok"} ');
     expect(text).toContain('method="other",result="error"} 1');
+    expect(text).toContain('consumer="app",server="default/files",method="tools/call",result="ok"} 1');
     expect(text).not.toContain('tasks/list');
   });
 });

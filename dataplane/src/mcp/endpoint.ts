@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { CompiledConsumerMcp } from '../../../protocol/src';
 import type { RuntimeConsumer, RuntimeGateway, Snapshot } from '../config/snapshot';
@@ -8,6 +9,7 @@ import { GatewayError } from '../proxy/errors';
 import type { Exchange } from '../proxy/exchange';
 import { findConsumer, findGateway } from '../proxy/resolve';
 import type { Registry } from 'prom-client';
+import type { RateLimiter } from '../policies/rate-limit/limiter';
 import type { Logger } from '../telemetry/logger';
 import type { ApprovalBroker } from '../approvals/broker';
 import type { PolicyEngine } from '../policies/engine';
@@ -24,10 +26,13 @@ import {
   notifyAll,
   SessionGone,
   type MuxContext,
+  type ToolCallHooks,
   type SessionServer,
 } from './multiplex';
 import { McpNames } from './names';
 import { McpResourceServer, OAuthChallenge, type McpIdentity } from './oauth/resource-server';
+import { ownerOf, toolLabel } from './owner';
+import { toolCallPolicies } from './tool-calls';
 import { openSession, sealSession, sessionKeysOf, type SessionClaims } from './session';
 import { McpUpstreams, type McpRegistry } from './upstream';
 
@@ -59,6 +64,8 @@ export interface McpEndpointDeps {
   policies?: PolicyEngine;
   /** Holds `requireApproval` tool calls; without it they are refused. */
   approvals?: ApprovalBroker;
+  /** Counts tool calls for `rateLimit` Policies (the LLM endpoints' limiter); none: not counted. */
+  limiter?: RateLimiter;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -78,6 +85,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
   const oauth = deps.oauth ?? new McpResourceServer({ now });
   const namesOf = new WeakMap<CompiledConsumerMcp, McpNames>();
   const counters = deps.metrics ? mcpMetrics(deps.metrics) : undefined;
+  counters?.watchSessions(idle);
 
   function names(mcp: CompiledConsumerMcp): McpNames {
     let n = namesOf.get(mcp);
@@ -98,14 +106,14 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     });
     let call: Call | undefined;
     // Metric labels: config names only (the URL's slug is the caller's until it names a consumer).
-    const known = { gateway: '', consumer: '' };
+    const known = { gateway: '', consumer: '', server: '' };
     const log = (status: number) => {
       line.status = status;
       line.durationMs = Math.round((performance.now() - start) * 10) / 10;
       logger.info(line, 'mcp request');
       const result = status >= 400 ? 'rejected' : line.error !== undefined ? 'error' : 'ok';
       const method = x.method === 'POST' ? (line.rpc as string | undefined) : x.method;
-      counters?.observe(known.gateway, known.consumer, method, result);
+      counters?.observe(known.gateway, known.consumer, known.server, method, result);
     };
     try {
       const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
@@ -138,6 +146,14 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         line,
         id: null,
         release,
+        // A token's caller is counted as its issuer and subject where a Policy counts by APIKey.
+        keyHash:
+          identity.kind === 'key'
+            ? identity.keyHash
+            : createHash('sha256')
+                .update(`${identity.token.issuer}\n${identity.token.subject ?? ''}`)
+                .digest(),
+        known,
       };
       let response: Response;
       if (x.method === 'POST') response = await post(call, release);
@@ -167,7 +183,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       if (e.httpStatus === 405) headers.allow = x.method === 'GET' ? 'POST, DELETE' : 'GET, POST, DELETE';
       // An error about the request itself answers it (HTTP 200, its id); one about the transport does not.
       const id = e.httpStatus === 200 ? (call?.id ?? null) : null;
-      return x.respond(e.httpStatus, headers, JSON.stringify(errorMessage(id, e.code, e.message)));
+      return x.respond(e.httpStatus, headers, JSON.stringify(errorMessage(id, e.code, e.message, e.data)));
     }
   }
 
@@ -185,6 +201,10 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     id: RequestId | null;
     /** Ends the request deadline (a call held for approval waits for its own timeout instead). */
     release: () => void;
+    /** SHA-256 of the caller's key (rate-limit counters by APIKey). */
+    keyHash: Buffer;
+    /** Metric labels, filled in as the request is understood. */
+    known: { gateway: string; consumer: string; server: string };
   }
 
   async function post(call: Call, done: () => void): Promise<Response> {
@@ -204,6 +224,11 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         String(message.params.name),
       );
     }
+    const owner =
+      method !== undefined && isObject(message.params)
+        ? ownerOf(method, message.params, call.names)
+        : undefined;
+    if (owner !== undefined) call.line.server = call.known.server = owner;
     const isRequest = method !== undefined && message.id !== undefined;
     if (isRequest) call.id = message.id as RequestId;
 
@@ -280,7 +305,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       for await (const m of messages) yield Buffer.from(sseFrame(m));
     } catch (err) {
       const e = asMcpError(err, logger);
-      yield Buffer.from(sseFrame(errorMessage(req.id, e.code, e.message)));
+      yield Buffer.from(sseFrame(errorMessage(req.id, e.code, e.message, e.data)));
     }
   }
 
@@ -393,6 +418,26 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       upstreams,
       signal: call.signal,
       clientStreams,
+      toolCalls: toolCallHooks(call),
+    };
+  }
+
+  /** Policies and the duration metric around each tool call of this request. */
+  function toolCallHooks(call: Call): ToolCallHooks | undefined {
+    const policies = toolCallPolicies(deps.limiter, {
+      gateway: call.gateway,
+      consumer: call.consumer,
+      apiKeyHash: call.keyHash.toString('hex'),
+      clientIp: call.x.remoteAddress,
+      header: (name) => call.x.header(name),
+    });
+    if (!policies && !counters) return undefined;
+    return {
+      admit: (tool, args) => (policies ? policies.admit(tool, args) : Promise.resolve(args)),
+      answer: (m) => (policies ? policies.answer(m) : m),
+      done(server, tool, ms, ok) {
+        counters?.observeToolCall(server.registry, toolLabel(call.mcp, tool), ms / 1000, ok ? 'ok' : 'error');
+      },
     };
   }
 

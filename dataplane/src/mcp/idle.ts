@@ -8,6 +8,8 @@
 export class IdleSessions {
   /** Token tail (its GCM tag: unique per token) → last use in ms, or -1 once ended. */
   private readonly seen = new Map<string, number>();
+  /** Token tail → its gateway's idle limit, for `live`. */
+  private readonly limits = new Map<string, number>();
 
   constructor(private readonly maxEntries = 50_000) {}
 
@@ -18,12 +20,22 @@ export class IdleSessions {
     if (last === -1) return 'ended';
     if (last !== undefined && now - last > idleMs) return 'idle';
     this.remember(key, now);
+    this.limits.set(key, idleMs);
     return 'ok';
+  }
+
+  /** Sessions used within their idle limit and not ended: what this replica counts as live. */
+  live(now: number): number {
+    let n = 0;
+    for (const [key, last] of this.seen) if (last !== -1 && now - last <= (this.limits.get(key) ?? 0)) n++;
+    return n;
   }
 
   /** The session was ended (DELETE): refused from now on by this replica. */
   end(token: string): void {
-    this.remember(keyOf(token), -1);
+    const key = keyOf(token);
+    this.remember(key, -1);
+    this.limits.delete(key);
   }
 
   get size(): number {
@@ -35,7 +47,10 @@ export class IdleSessions {
     this.seen.set(key, value);
     if (this.seen.size > this.maxEntries) {
       const oldest = this.seen.keys().next();
-      if (!oldest.done) this.seen.delete(oldest.value);
+      if (!oldest.done) {
+        this.seen.delete(oldest.value);
+        this.limits.delete(oldest.value);
+      }
     }
   }
 }

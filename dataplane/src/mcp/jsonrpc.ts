@@ -8,6 +8,10 @@ export const MCP_ERRORS = {
   ServerUnavailable: -32002,
   /** The tool needs a human approval, which was not given (denied, timed out, or none possible). */
   ApprovalRequired: -32003,
+  /** A rateLimit Policy refused the tool call; the message says when to retry (and `data.retryAfterSeconds`). */
+  RateLimited: -32004,
+  /** A promptGuard Policy refused a tool call's arguments or result. */
+  Blocked: -32005,
 } as const;
 
 export type RequestId = string | number;
@@ -25,14 +29,16 @@ export class McpError extends Error {
     message: string,
     /** HTTP status when the error is about the transport (session, headers), not the request. */
     readonly httpStatus = 200,
+    /** JSON-RPC `error.data`, when the error carries details a client can act on. */
+    readonly data?: Json,
   ) {
     super(message);
     this.name = 'McpError';
   }
 }
 
-export function errorMessage(id: RequestId | null, code: number, message: string): Json {
-  return { jsonrpc: '2.0', id, error: { code, message } };
+export function errorMessage(id: RequestId | null, code: number, message: string, data?: Json): Json {
+  return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
 }
 
 export function resultMessage(id: RequestId, result: Json): Json {

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ChildCache, perRegistry } from '../telemetry/prom';
 
 /** JSON-RPC methods counted by name; any other (client-chosen, so unbounded) counts as `other`. */
@@ -26,25 +26,67 @@ const KNOWN_METHODS = new Set([
 export type McpResult = 'ok' | 'error' | 'rejected';
 
 export interface McpMetrics {
-  /** `ok`: answered; `error`: a JSON-RPC error answer; `rejected`: an HTTP 4xx/5xx (transport, session, key). */
-  observe(gateway: string, consumer: string, method: string | undefined, result: McpResult): void;
+  /**
+   * `ok`: answered; `error`: a JSON-RPC error answer; `rejected`: an HTTP 4xx/5xx (transport,
+   * session, key). `server`: the registry owning the message's tool, prompt or resource; empty for
+   * messages that go to every server of the session (initialize, lists) or to none.
+   */
+  observe(
+    gateway: string,
+    consumer: string,
+    server: string,
+    method: string | undefined,
+    result: McpResult,
+  ): void;
+  /** One tool call's duration to its complete answer; `tool` is already bounded (see toolLabel). */
+  observeToolCall(server: string, tool: string, seconds: number, result: 'ok' | 'error'): void;
+  /** Adds a replica's session memory to `tollgate_mcp_live_sessions`. */
+  watchSessions(sessions: { live(now: number): number }): void;
 }
 
-/** `tollgate_mcp_requests_total`, registered once per prom registry (the proxy's). */
+/** MCP metrics, registered once per prom registry (the proxy's). */
 export const mcpMetrics = perRegistry((registry: Registry): McpMetrics => {
   const requests = new Counter({
     name: 'tollgate_mcp_requests_total',
-    help: 'MCP messages handled at /{consumer}/mcp, by gateway, consumer, JSON-RPC method and result (ok, error, rejected).',
-    labelNames: ['gateway', 'consumer', 'method', 'result'],
+    help: 'MCP messages handled at /{consumer}/mcp, by gateway, consumer, owning server (registry; empty when fanned out), JSON-RPC method and result (ok, error, rejected).',
+    labelNames: ['gateway', 'consumer', 'server', 'method', 'result'],
     registers: [registry],
   });
+  const toolCalls = new Histogram({
+    name: 'tollgate_mcp_tool_call_duration_seconds',
+    help: "MCP tools/call duration through the gateway to the server's complete answer, by server (registry), tool (its prefixed name when the consumer's config names it, else other) and result.",
+    labelNames: ['server', 'tool', 'result'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const sources = new Set<{ live(now: number): number }>();
+  new Gauge({
+    name: 'tollgate_mcp_live_sessions',
+    help: "MCP sessions this replica served within their gateway's idleTimeout and that were not ended (a session another replica serves is not counted here).",
+    registers: [registry],
+    collect() {
+      const now = Date.now();
+      let n = 0;
+      for (const s of sources) n += s.live(now);
+      this.set(n);
+    },
+  });
   const children = new ChildCache<{ inc(): void }>();
+  const timers = new ChildCache<{ observe(v: number): void }>();
   return {
-    observe(gateway, consumer, method, result) {
+    observe(gateway, consumer, server, method, result) {
       const m = method !== undefined && KNOWN_METHODS.has(method) ? method : 'other';
       children
-        .of(`${gateway}|${consumer}|${m}|${result}`, () => requests.labels(gateway, consumer, m, result))
+        .of(`${gateway}|${consumer}|${server}|${m}|${result}`, () =>
+          requests.labels(gateway, consumer, server, m, result),
+        )
         .inc();
+    },
+    observeToolCall(server, tool, seconds, result) {
+      timers.of(`${server}|${tool}|${result}`, () => toolCalls.labels(server, tool, result)).observe(seconds);
+    },
+    watchSessions(s) {
+      sources.add(s);
     },
   };
 });

@@ -39,6 +39,18 @@ export interface MuxContext {
   toolGuard?: McpToolGuard;
   /** How `requireApproval` tools are approved; without it they are refused. */
   approvals?: McpApprovals;
+  /** What the gateway does around each tool call (policies, metrics); nothing when absent. */
+  toolCalls?: ToolCallHooks;
+}
+
+/** Around one tools/call, once its tool is known to be visible and callable. */
+export interface ToolCallHooks {
+  /** Before the call reaches its server (throws an McpError to refuse it); the arguments to send. */
+  admit(tool: string, args: unknown): Promise<unknown>;
+  /** The server's response to the call, as the client will see it. */
+  answer(message: Json): Json;
+  /** The call is over: its server, the tool's prefixed name, its duration, and whether it succeeded. */
+  done(server: NamedServer, tool: string, ms: number, ok: boolean): void;
 }
 
 /** What the endpoint answers: one message, or a stream of notifications ending in the response. */
@@ -149,7 +161,7 @@ async function callTool(req: JsonRpcRequest, ctx: MuxContext): Promise<MuxAnswer
     throw new McpError(MCP_ERRORS.InvalidParams, `Unknown tool: ${visible}`);
   const server = sessionServer(ctx, target.server, 'tool', visible);
   await guardCall(visible, ctx.toolGuard, () => listPages({ ...ctx, servers: [server] }));
-  const send = () => forward(server, { ...req, params: { ...req.params, name: target.name } }, ctx);
+  const send = () => sendTool(server, req, target, ctx);
   if (!ctx.names.needsApproval(target.prefixed)) return send();
   if (!ctx.approvals) {
     throw new McpError(
@@ -158,6 +170,46 @@ async function callTool(req: JsonRpcRequest, ctx: MuxContext): Promise<MuxAnswer
     );
   }
   return holdCall(req, visible, server.named.registry, ctx.approvals, ctx.signal, send);
+}
+
+/** One tool call sent to its server, with the policies and the metric around it (`ctx.toolCalls`). */
+async function sendTool(
+  server: ReturnType<typeof sessionServer>,
+  req: JsonRpcRequest,
+  target: { name: string; prefixed: string },
+  ctx: MuxContext,
+): Promise<MuxAnswer> {
+  const hooks = ctx.toolCalls;
+  if (!hooks) return forward(server, { ...req, params: { ...req.params, name: target.name } }, ctx);
+  const args = await hooks.admit(target.prefixed, req.params.arguments);
+  const params: Json = { ...req.params, name: target.name };
+  if (args !== undefined) params.arguments = args;
+  const started = performance.now();
+  const finish = (ok: boolean) => hooks.done(server.named, target.prefixed, performance.now() - started, ok);
+  let reply: MuxAnswer;
+  try {
+    reply = await forward(server, { ...req, params }, ctx);
+  } catch (err) {
+    finish(false);
+    throw err;
+  }
+  return mapResponse(reply, req.id, (m) => {
+    const out = hooks.answer(m);
+    finish(!('error' in out) && !(isObject(out.result) && out.result.isError === true));
+    return out;
+  });
+}
+
+/** The same answer with its response to `id` (the last message) passed through `fn`. */
+function mapResponse(reply: MuxAnswer, id: RequestId, fn: (m: Json) => Json): MuxAnswer {
+  if (reply.kind === 'message') return { kind: 'message', message: fn(reply.message) };
+  const source = reply.messages;
+  return {
+    kind: 'stream',
+    messages: (async function* () {
+      for await (const m of source) yield isResponseTo(m, id) ? fn(m) : m;
+    })(),
+  };
 }
 
 /** Every tools/list page of the context's servers (the tool guard inspects each). */

@@ -1,7 +1,9 @@
 import { Pool, errors as undiciErrors } from 'undici';
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } from '../../../protocol/src';
 import { isObject, parseSseEvent, type Json } from '../formats/wire';
 import { sseEvents } from '../proxy/sse';
+import type { Logger } from '../telemetry/logger';
+import { StdioError, StdioServer } from './stdio';
 
 /**
  * The client side of MCP's Streamable HTTP transport, towards one upstream server, stateless: the
@@ -37,10 +39,26 @@ export interface UpstreamReply {
 }
 
 /** An MCP registry's server; compile guarantees `mcp` on provider mcp. */
-export type McpRegistry = CompiledRegistry & { mcp: NonNullable<CompiledRegistry['mcp']> };
+export type McpRegistry = HttpRegistry | StdioRegistry;
+type HttpRegistry = CompiledRegistry & { mcp: CompiledMcpHttpServer };
+type StdioRegistry = CompiledRegistry & { mcp: CompiledMcpStdioServer };
+
+/** What /config_dump shows of one MCP server, as this proxy last reached it. */
+export interface McpServerHealth {
+  /** Whether the last exchange got an answer (any HTTP status below 500). */
+  reachable: boolean;
+  lastSuccess?: string;
+  lastError?: { at: string; message: string };
+}
 
 export class McpUpstreams {
   private readonly pools = new Map<string, Pool>();
+  /** Registry resource name → its health as seen by this proxy's POSTs. */
+  private readonly seen = new Map<string, McpServerHealth>();
+  /** Registry resource name → its child process (transport Stdio), one per proxy process. */
+  private readonly children = new Map<string, StdioServer>();
+
+  constructor(private readonly options: { logger?: Logger } = {}) {}
   private readonly urls = new Map<string, { origin: string; path: string }>();
 
   /** POSTs one JSON-RPC message; rejects with McpUpstreamError when the server cannot answer it. */
@@ -50,6 +68,7 @@ export class McpUpstreams {
     session: UpstreamSessionRef,
     signal: AbortSignal,
   ): Promise<UpstreamReply> {
+    if (isStdio(registry)) return this.postStdio(registry, message, signal);
     const { origin, path } = this.urlOf(registry.mcp.url);
     const headers = this.headers(registry, session);
     headers['content-type'] = 'application/json';
@@ -64,8 +83,11 @@ export class McpUpstreams {
         signal,
       });
     } catch (err) {
-      throw failureOf(err, registry);
+      const failure = failureOf(err, registry);
+      this.record(registry, failure.message);
+      throw failure;
     }
+    this.record(registry, res.statusCode >= 500 ? `answered HTTP ${res.statusCode}` : undefined);
     const contentType = String(res.headers['content-type'] ?? '');
     const sessionId = headerValue(res.headers['mcp-session-id']);
     if (res.statusCode === 202) {
@@ -103,7 +125,7 @@ export class McpUpstreams {
     session: UpstreamSessionRef,
     signal: AbortSignal,
   ): Promise<AsyncIterable<Json> | undefined> {
-    if (session.sessionId === undefined) return undefined;
+    if (session.sessionId === undefined || isStdio(registry)) return undefined;
     const { origin, path } = this.urlOf(registry.mcp.url);
     const headers = this.headers(registry, session);
     headers.accept = 'text/event-stream';
@@ -129,7 +151,7 @@ export class McpUpstreams {
 
   /** Ends an upstream session; failures are the server's business (it expires the session itself). */
   async delete(registry: McpRegistry, session: UpstreamSessionRef, signal: AbortSignal): Promise<number> {
-    if (session.sessionId === undefined) return 0;
+    if (session.sessionId === undefined || isStdio(registry)) return 0;
     const { origin, path } = this.urlOf(registry.mcp.url);
     try {
       const res = await this.poolFor(origin, registry).request({
@@ -145,12 +167,90 @@ export class McpUpstreams {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close()));
-    this.pools.clear();
+  /** Per registry this proxy has reached: reachable, last success, last error (sorted by name). */
+  health(): Record<string, McpServerHealth> {
+    return Object.fromEntries([...this.seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
-  private headers(registry: McpRegistry, session: UpstreamSessionRef): Record<string, string> {
+  private record(registry: McpRegistry, error: string | undefined): void {
+    const name = `${registry.source.namespace}/${registry.source.name}`;
+    const h = this.seen.get(name) ?? { reachable: false };
+    const at = new Date().toISOString();
+    if (error === undefined) {
+      h.reachable = true;
+      h.lastSuccess = at;
+    } else {
+      h.reachable = false;
+      h.lastError = { at, message: error };
+    }
+    this.seen.set(name, h);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([
+      ...[...this.pools.values()].map((p) => p.close()),
+      ...[...this.children.values()].map((c) => c.close()),
+    ]);
+    this.pools.clear();
+    this.children.clear();
+  }
+
+  /**
+   * A message for a stdio server (see stdio.ts): initialize is answered with the child's own
+   * result, requests go down the pipe, client notifications and answers stop here.
+   */
+  private async postStdio(
+    registry: StdioRegistry,
+    message: Json,
+    signal: AbortSignal,
+  ): Promise<UpstreamReply> {
+    const child = this.childFor(registry);
+    try {
+      let reply: UpstreamReply;
+      if (message.method === 'initialize' && message.id !== undefined) {
+        const result = await child.initialize(signal);
+        reply = {
+          sessionId: undefined,
+          streamed: false,
+          messages: iterate([{ jsonrpc: '2.0', id: message.id, result }]),
+        };
+      } else if (typeof message.method !== 'string' || message.id === undefined) {
+        reply = { sessionId: undefined, streamed: false, messages: none() };
+      } else {
+        const meta = isObject(message.params) && isObject(message.params._meta) ? message.params._meta : {};
+        const messages = await child.request(message, signal);
+        reply = {
+          sessionId: undefined,
+          streamed: meta.progressToken !== undefined,
+          messages: stdioMessages(messages, registry),
+        };
+      }
+      this.record(registry, undefined);
+      return reply;
+    } catch (err) {
+      const failure =
+        err instanceof StdioError ? new McpUpstreamError(err.kind, err.message) : failureOf(err, registry);
+      this.record(registry, failure.message);
+      throw failure;
+    }
+  }
+
+  private childFor(registry: StdioRegistry): StdioServer {
+    const name = `${registry.source.namespace}/${registry.source.name}`;
+    let child = this.children.get(name);
+    if (child && JSON.stringify(child.config) !== JSON.stringify(registry.mcp)) {
+      // The command changed: the old child goes, a new one starts with the new config.
+      void child.close();
+      child = undefined;
+    }
+    if (!child) {
+      child = new StdioServer(name, registry.mcp, this.options.logger);
+      this.children.set(name, child);
+    }
+    return child;
+  }
+
+  private headers(registry: HttpRegistry, session: UpstreamSessionRef): Record<string, string> {
     const headers: Record<string, string> = { ...registry.mcp.headers };
     if (registry.apiKey !== undefined) headers.authorization = `Bearer ${registry.apiKey}`;
     if (session.sessionId !== undefined) headers['mcp-session-id'] = session.sessionId;
@@ -168,7 +268,7 @@ export class McpUpstreams {
     return u;
   }
 
-  private poolFor(origin: string, registry: McpRegistry): Pool {
+  private poolFor(origin: string, registry: HttpRegistry): Pool {
     const t = registry.timeouts;
     const key = `${origin}|${t.connectMs}|${t.requestMs}|${t.idleMs}`;
     let pool = this.pools.get(key);
@@ -182,6 +282,18 @@ export class McpUpstreams {
       this.pools.set(key, pool);
     }
     return pool;
+  }
+}
+
+function isStdio(registry: McpRegistry): registry is StdioRegistry {
+  return registry.mcp.transport === 'Stdio';
+}
+
+async function* stdioMessages(source: AsyncIterable<Json>, registry: CompiledRegistry): AsyncGenerator<Json> {
+  try {
+    yield* source;
+  } catch (err) {
+    throw err instanceof StdioError ? new McpUpstreamError(err.kind, err.message) : failureOf(err, registry);
   }
 }
 

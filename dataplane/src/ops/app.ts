@@ -2,7 +2,9 @@ import { Hono } from 'hono';
 import { redactResource } from '../../../protocol/src';
 import type { ApprovalBroker } from '../approvals/broker';
 import { approvalRoutes } from '../approvals/routes';
+import type { Snapshot } from '../config/snapshot';
 import type { ConfigStore } from '../config/store';
+import type { McpServerHealth } from '../mcp/upstream';
 import type { HealthRegistry } from '../routing/health';
 import type { Registry } from 'prom-client';
 
@@ -18,6 +20,8 @@ export interface OpsDeps {
   health?: HealthRegistry;
   /** Tool calls waiting for a person: /approvals (behind `token` as a bearer token when set). */
   approvals?: { broker: ApprovalBroker; token?: string };
+  /** MCP servers as this proxy last reached them, shown in /config_dump. */
+  mcp?: { health(): Record<string, McpServerHealth> };
 }
 
 /** Health, readiness, Prometheus metrics and a redacted dump of the config in use. */
@@ -48,8 +52,25 @@ export function createOpsApp(deps: OpsDeps): Hono {
       // upstream model its breaker state, failures, ejected until. Bounded: at most
       // DUMP_UPSTREAMS_PER_REGISTRY upstreams per registry (catch-all routes make one per name).
       ...(deps.health ? { health: deps.health.dump() } : {}),
+      // Per MCP registry of the config: its URL (or stdio command) and, once this proxy has called it, reachable (its
+      // last exchange got an answer below HTTP 500), lastSuccess, lastError {at, message}.
+      ...(deps.mcp ? { mcpServers: mcpServers(snapshot, deps.mcp.health()) } : {}),
     });
   });
   if (deps.approvals) approvalRoutes(app, deps.approvals.broker, deps.approvals.token);
   return app;
+}
+
+function mcpServers(snapshot: Snapshot, seen: Record<string, McpServerHealth>) {
+  const out: Record<
+    string,
+    ({ url: string } | { command: string }) & (McpServerHealth | { reachable: 'unknown' })
+  > = {};
+  for (const r of snapshot.resources.values()) {
+    if (r.kind !== 'Registry' || r.body.provider !== 'mcp' || !r.body.mcp) continue;
+    const m = r.body.mcp;
+    const where = m.transport === 'Stdio' ? { command: m.command } : { url: m.url };
+    out[r.name] = { ...where, ...(seen[r.name] ?? { reachable: 'unknown' }) };
+  }
+  return out;
 }

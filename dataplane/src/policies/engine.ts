@@ -41,7 +41,7 @@ export interface PolicyEngine {
   /** Builds the pipelines of every consumer of `snapshot` ahead of its first request. */
   prepare(snapshot: Snapshot): void;
   close(): Promise<void>;
-  /** The counters its rateLimit plugins use, for endpoints that apply the limit outside a pipeline (A2A). */
+  /** The counters its rateLimit plugins use, for endpoints that count outside a pipeline (A2A, MCP tool calls). */
   readonly limiter?: RateLimiter;
 }
 
@@ -63,8 +63,8 @@ export function createPolicyEngine(services: PolicyServices = { limiter: new Rat
     return pipeline;
   };
   return {
-    pipelineFor,
     limiter: services.limiter,
+    pipelineFor,
     prepare(snapshot) {
       for (const g of snapshot.gatewaysBySlug.values())
         for (const c of g.consumersBySlug.values()) pipelineFor(c.plugins);

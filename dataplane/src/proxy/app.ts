@@ -28,6 +28,7 @@ import { UpstreamError } from '../providers/types';
 import { createMcpEndpoint } from '../mcp/endpoint';
 import { METADATA_PATH } from '../mcp/oauth/challenge';
 import type { ApprovalBroker } from '../approvals/broker';
+import type { McpUpstreams } from '../mcp/upstream';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import { readBody, parseJsonObject } from './body';
@@ -85,6 +86,8 @@ export interface ProxyDeps {
   agents?: AgentClient;
   /** Holds MCP tool calls that need approval (`requireApproval`); without it they are refused. */
   approvals?: ApprovalBroker;
+  /** The MCP endpoint's upstream clients (their health is in /config_dump); a fresh set by default. */
+  mcpUpstreams?: McpUpstreams;
 }
 
 type Env = { Bindings: Partial<HttpBindings> };
@@ -161,6 +164,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
     metrics: metrics.registry,
     policies,
     ...(deps.approvals ? { approvals: deps.approvals } : {}),
+    ...(policies.limiter ? { limiter: policies.limiter } : {}),
+    ...(deps.mcpUpstreams ? { upstreams: deps.mcpUpstreams } : {}),
   });
 
   const exchangeOf = (c: Context<Env>): Exchange =>

@@ -23,7 +23,8 @@ import { TokenRejected, looksLikeJwt, verifyAccessToken, type VerifiedToken } fr
  * protected resource metadata; a JWT access token is verified and its scopes limit the tools.
  * Consumers without issuers are authenticated exactly as before (API keys only).
  */
-export type McpIdentity = { kind: 'key' } | { kind: 'token'; token: VerifiedToken };
+/** `keyHash`: the SHA-256 of the API key (rate-limit counters keyed by APIKey). */
+export type McpIdentity = { kind: 'key'; keyHash: Buffer } | { kind: 'token'; token: VerifiedToken };
 
 export interface ResourceServerOptions {
   keys?: IssuerKeys;
@@ -45,8 +46,7 @@ export class McpResourceServer {
     const issuers = consumer.config.jwt;
     const presented = presentedKey(x);
     if (!issuers || issuers.length === 0) {
-      authenticate(consumer, presented);
-      return { kind: 'key' };
+      return { kind: 'key', keyHash: authenticate(consumer, presented) };
     }
     const origin = originOf({ forwardedProto: x.header('x-forwarded-proto'), host: hostOf(x) });
     const slug = consumer.config.slug;
@@ -66,8 +66,7 @@ export class McpResourceServer {
     }
     if (consumer.keyHashes.length > 0 || !looksLikeJwt(presented)) {
       try {
-        authenticate(consumer, presented);
-        return { kind: 'key' };
+        return { kind: 'key', keyHash: authenticate(consumer, presented) };
       } catch (err) {
         // Not one of its keys: a token, then. Neither: the challenge, unless the key is another
         // consumer's (403, as for a key).

@@ -1,0 +1,275 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Agent, request } from 'undici';
+import { percentile, ratio } from './report';
+
+/**
+ * npm run bench:mcp — `tools/call` of a trivial tool through Tollgate against the same call straight
+ * to the same server (official SDK, Streamable HTTP, stateless, JSON answers), each in its own
+ * process:
+ *
+ * 1. req/s at saturation (autocannon, `--connections`, `--duration`): Tollgate ÷ direct;
+ * 2. p50 latency at one connection (sequential calls, `--samples`): Tollgate − direct;
+ * 3. a session continued on another replica: two Tollgate processes on the same manifests, the
+ *    session initialized on A, p50 of calls sent to B − p50 of calls sent to A.
+ */
+const ROOT = path.resolve(__dirname, '../../..');
+const CALLER_KEY = 'sk-bench-mcp';
+const SESSION_KEY = 'bench-mcp-session-key-0123456789abcdef';
+const PROTOCOL = '2025-06-18';
+const children: ChildProcess[] = [];
+
+interface Options {
+  connections: number;
+  durationS: number;
+  samples: number;
+}
+
+function options(argv: string[]): Options {
+  const get = (name: string, fallback: number) => {
+    const at = argv.indexOf(`--${name}`);
+    const v = at >= 0 ? Number(argv[at + 1]) : fallback;
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: a positive number`);
+    return v;
+  };
+  return {
+    connections: get('connections', 32),
+    durationS: get('duration', 5),
+    samples: get('samples', 2000),
+  };
+}
+
+const CALL = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: { name: 'add', arguments: { a: 2, b: 3 } },
+});
+
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+const BASE_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': PROTOCOL,
+};
+
+async function main() {
+  const opts = options(process.argv.slice(2));
+  const upstreamPort = await startChild('mcp server', [path.join(ROOT, 'dist/bench/src/mcp-server.js')]);
+  const upstream = `http://127.0.0.1:${upstreamPort}/mcp`;
+  const dir = await manifests(upstream);
+  const [a, b] = await Promise.all([startTollgate(dir), startTollgate(dir)]);
+  const session = await initialize(a);
+  const direct: Target = { name: 'direct', url: upstream, headers: BASE_HEADERS };
+  const viaA: Target = { name: 'tollgate', url: `${a}/bench/mcp`, headers: gatewayHeaders(session) };
+  const viaB: Target = {
+    name: 'tollgate (other replica)',
+    url: `${b}/bench/mcp`,
+    headers: gatewayHeaders(session),
+  };
+  for (const t of [direct, viaA, viaB]) await check(t);
+
+  // Warm-up, then the measured runs.
+  await saturate(direct, { ...opts, durationS: 1 });
+  await saturate(viaA, { ...opts, durationS: 1 });
+  const rpsDirect = await saturate(direct, opts);
+  const rpsGateway = await saturate(viaA, opts);
+  const p50Direct = await sequentialP50(direct, opts.samples);
+  const p50Gateway = await sequentialP50(viaA, opts.samples);
+  const p50Own = await sequentialP50(viaA, opts.samples);
+  const p50Other = await sequentialP50(viaB, opts.samples);
+
+  const rows = [
+    ['req/s at saturation, direct', rpsDirect.toFixed(0)],
+    ['req/s at saturation, through Tollgate', rpsGateway.toFixed(0)],
+    ['ratio (target ≥ 0.7)', ratio(rpsGateway, rpsDirect).toFixed(2)],
+    ['p50 at 1 connection, direct (ms)', p50Direct.toFixed(3)],
+    ['p50 at 1 connection, through Tollgate (ms)', p50Gateway.toFixed(3)],
+    ['p50 added (ms, target ≤ 1)', (p50Gateway - p50Direct).toFixed(3)],
+    ['p50, session on its own replica (ms)', p50Own.toFixed(3)],
+    ['p50, session continued on another replica (ms)', p50Other.toFixed(3)],
+    ['other replica − own (ms, target ≤ 1)', (p50Other - p50Own).toFixed(3)],
+  ];
+  const width = Math.max(...rows.map(([k]) => (k ?? '').length));
+  console.log(
+    `MCP tools/call (${opts.connections} connections × ${opts.durationS}s; ${opts.samples} sequential calls)`,
+  );
+  for (const [k, v] of rows) console.log(`  ${(k ?? '').padEnd(width)}  ${v}`);
+}
+
+function gatewayHeaders(session: string): Record<string, string> {
+  return {
+    ...BASE_HEADERS,
+    'x-ag-gateway-slug': 'bench',
+    'x-ag-api-key': CALLER_KEY,
+    'mcp-session-id': session,
+  };
+}
+
+async function initialize(base: string): Promise<string> {
+  const res = await fetch(`${base}/bench/mcp`, {
+    method: 'POST',
+    headers: { ...BASE_HEADERS, 'x-ag-gateway-slug': 'bench', 'x-ag-api-key': CALLER_KEY },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+    }),
+  });
+  const session = res.headers.get('mcp-session-id');
+  if (!res.ok || !session) throw new Error(`initialize failed: HTTP ${res.status} ${await res.text()}`);
+  return session;
+}
+
+/** One call must answer 5 before anything is measured. */
+async function check(t: Target): Promise<void> {
+  const res = await fetch(t.url, { method: 'POST', headers: t.headers, body: CALL });
+  const text = await res.text();
+  if (!res.ok || !text.includes('"text":"5"'))
+    throw new Error(`${t.name}: HTTP ${res.status} ${text.slice(0, 300)}`);
+}
+
+async function saturate(t: Target, opts: Options): Promise<number> {
+  const result = await autocannon({
+    url: t.url,
+    method: 'POST',
+    headers: t.headers,
+    body: CALL,
+    connections: opts.connections,
+    duration: opts.durationS,
+  });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${t.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors under load`);
+  return result.requests.average;
+}
+
+async function sequentialP50(t: Target, samples: number): Promise<number> {
+  const agent = new Agent({ connections: 1 });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < samples + 100; i++) {
+      const start = performance.now();
+      const res = await request(t.url, { method: 'POST', headers: t.headers, body: CALL, dispatcher: agent });
+      await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`${t.name}: HTTP ${res.statusCode}`);
+      if (i >= 100) times.push(performance.now() - start);
+    }
+  } finally {
+    await agent.close();
+  }
+  return percentile(times, 50);
+}
+
+async function manifests(upstream: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-bench-mcp-'));
+  await writeFile(
+    path.join(dir, 'bench.yaml'),
+    `apiVersion: v1
+kind: Secret
+metadata: {name: bench}
+stringData: {caller: ${CALLER_KEY}, session: ${SESSION_KEY}}
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Gateway
+metadata: {name: bench}
+spec:
+  slug: bench
+  mcp: {sessionKeys: [{id: b1, secretRef: {name: bench, key: session}}]}
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Registry
+metadata: {name: tools}
+spec: {provider: mcp, mcp: {url: "${upstream}"}}
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: Consumer
+metadata: {name: bench}
+spec:
+  gatewayRef: {name: bench}
+  slug: bench
+  credentials: {apiKeys: [{secretRef: {name: bench, key: caller}}]}
+  mcp: {servers: [{registryRef: {name: tools}}]}
+`,
+  );
+  return dir;
+}
+
+function startChild(name: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PORT=(\d+)/.exec(out);
+      if (m) {
+        child.stdout?.removeAllListeners('data');
+        child.stdout?.resume();
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** `tollgate run` as a user runs it (info logs to a discarded stdout); its base URL once ready. */
+async function startTollgate(dir: string): Promise<string> {
+  const [port, opsPort] = [await freePort(), await freePort()];
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'dist/cli/src/tollgate.js'),
+      'run',
+      '-f',
+      dir,
+      '--port',
+      String(port),
+      '--ops-port',
+      String(opsPort),
+      '--no-watch',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  children.push(child);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${opsPort}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return `http://127.0.0.1:${port}`;
+    if (child.exitCode !== null) throw new Error(`tollgate exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error('tollgate did not become ready in 15 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function cleanup() {
+  for (const c of children) if (c.exitCode === null) c.kill();
+}
+
+main()
+  .then(cleanup)
+  .catch((err: unknown) => {
+    console.error(err);
+    cleanup();
+    process.exitCode = 1;
+  });
