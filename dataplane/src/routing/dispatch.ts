@@ -15,9 +15,12 @@ export interface Attempt {
   attempt: number;
 }
 
-export interface DispatchResult {
-  /** Its body is wrapped so the upstream's in-flight count drops when the body ends. */
-  response: UpstreamResponse;
+export interface DispatchResult<R extends UpstreamResponse = UpstreamResponse> {
+  /**
+   * The answering try's result, as `send` returned it (what was sent with it included); its body
+   * is wrapped so the upstream's in-flight count drops when the body ends.
+   */
+  response: R;
   target: RuntimeTarget;
   /** Tries made, this one included. */
   attempts: number;
@@ -43,15 +46,19 @@ export interface DispatchContext extends MatchInput {
 
 type Group = { cursor: { next: number }; members: Candidate[] };
 
-export type Send = (a: Attempt, signal: CallAbort) => Promise<UpstreamResponse>;
+/** One try: its response, and whatever else the caller needs to read it (what was sent). */
+export type Send<R extends UpstreamResponse = UpstreamResponse> = (
+  a: Attempt,
+  signal: CallAbort,
+) => Promise<R>;
 
 /** The reason a try's own signal is aborted by its per-try timer. */
 const PER_TRY_TIMEOUT = Symbol('perTryTimeout');
 
-type Outcome =
+type Outcome<R extends UpstreamResponse = UpstreamResponse> =
   | {
       kind: 'response';
-      response: UpstreamResponse;
+      response: R;
       candidate: Candidate;
       /** Set for a 429 or 5xx. */
       failure: RetryOn | undefined;
@@ -77,13 +84,13 @@ const DISCARD_MS = 1_000;
  * error) and the last thrown error is re-thrown. A GatewayError from `send` is never retried, nor is
  * anything after the request's own signal fired.
  */
-export async function dispatch(
+export async function dispatch<R extends UpstreamResponse = UpstreamResponse>(
   route: RuntimeRoute,
   consumer: RuntimeConsumer,
   ctx: DispatchContext,
-  send: Send,
+  send: Send<R>,
   health: HealthRegistry,
-): Promise<DispatchResult> {
+): Promise<DispatchResult<R>> {
   const policy = consumer.config.retry;
   const requested = ctx.model ?? route.model;
   const { groups, eligible } = candidatesOf(route, requested, health, ctx);
@@ -93,7 +100,7 @@ export async function dispatch(
     throw eligible ? errors.unknownModel(requested, consumer.modelIds) : noEligibleTarget(requested);
   }
   const tried = new Set<Candidate>();
-  let last: Outcome | undefined;
+  let last: Outcome<R> | undefined;
 
   for (let attempt = 1; ; attempt++) {
     const next = pick(route, groups, tried, health, ctx);
@@ -184,20 +191,20 @@ function describeFailure(o: Outcome): string {
   return `${o.failure ?? 'failure'} (${detail})`;
 }
 
-function finish(outcome: Outcome, attempts: number): DispatchResult {
+function finish<R extends UpstreamResponse>(outcome: Outcome<R>, attempts: number): DispatchResult<R> {
   if (outcome.kind === 'error') throw outcome.error;
   return { response: outcome.response, target: outcome.candidate.target, attempts };
 }
 
 /** One try: the verdict goes into health, the latency into the balancer's average. */
-async function tryOnce(
+async function tryOnce<R extends UpstreamResponse>(
   c: Candidate,
   attempt: number,
   perTryTimeoutMs: number | undefined,
   ctx: DispatchContext,
-  send: Send,
+  send: Send<R>,
   health: HealthRegistry,
-): Promise<Outcome> {
+): Promise<Outcome<R>> {
   const settings = passiveSettings(c.target.registry);
   const trial = health.begin(c.state);
   const child = new CallAbort();
@@ -214,7 +221,7 @@ async function tryOnce(
       ? undefined
       : setTimeout(() => child.abort(PER_TRY_TIMEOUT), perTryTimeoutMs);
   const t0 = health.now();
-  let response: UpstreamResponse;
+  let response: R;
   try {
     response = await raceAbort(send({ target: c.target, attempt }, child), child);
   } catch (err) {
@@ -351,7 +358,7 @@ function link(parent: CallAbort, child: CallAbort): () => void {
 }
 
 /** Rejects as soon as `signal` aborts, even if `p` ignores it; a late response is then discarded. */
-function raceAbort(p: Promise<UpstreamResponse>, signal: CallAbort): Promise<UpstreamResponse> {
+function raceAbort<R extends UpstreamResponse>(p: Promise<R>, signal: CallAbort): Promise<R> {
   if (signal.aborted) {
     p.then(discard, () => undefined);
     return Promise.reject(abortError(signal));
