@@ -19,7 +19,7 @@ import { neverConfigured, type ProxyRuntime } from './runtime';
 export function admit(ctx: RequestContext, rt: ProxyRuntime, consumerSlug: string | undefined): void {
   if (neverConfigured(rt)) throw errors.notReady();
   const x = ctx.x;
-  const host = x.header('host') ?? x.urlHost;
+  const host = x.header('host');
   // Key-only addressing: the key finds (and authenticates) the consumer, and with it the gateway.
   const byKey: KeyAddressed | undefined =
     consumerSlug === undefined
@@ -55,7 +55,7 @@ export function preflight(
   // A preflight carries no API key, so key-only addressing has no consumer (and no CORS policy).
   if (consumerSlug === undefined) throw errors.preflightWithoutConsumer(ctx.path);
   const x = ctx.x;
-  const gateway = findGateway(ctx.snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
+  const gateway = findGateway(ctx.snapshot, x.header('x-ag-gateway-slug'), x.header('host'));
   enterGateway(ctx, gateway);
   const consumer = findConsumer(gateway, consumerSlug);
   ctx.consumer = consumer;

@@ -17,7 +17,7 @@ import { INBOUND_FORMAT } from './translate';
  * A plugin answered instead of the upstream (a cache hit): the answer in the caller's format, as a
  * stream when the caller asked for one; the post-response hooks still run.
  */
-export function answered(ctx: RequestContext, rt: ProxyRuntime, answer: PolicyAnswer): Response {
+export function answered(ctx: RequestContext, rt: ProxyRuntime, answer: PolicyAnswer): void {
   const inbound = INBOUND_FORMAT[ctx.ep.op];
   if (!inbound) throw errors.internal(); // only chat requests can be answered by a plugin
   const format = FORMATS[inbound];
@@ -30,16 +30,16 @@ export function answered(ctx: RequestContext, rt: ProxyRuntime, answer: PolicyAn
   const headers = { ...ctx.responseHeaders, ...answer.headers, 'x-request-id': ctx.requestId };
   if (!ctx.stream) {
     record(ctx, rt.metrics, rt.logger);
-    const response = ctx.x.respond(
+    ctx.x.respond(
       200,
       { 'content-type': JSON_TYPE, ...headers },
       JSON.stringify(format.encodeResponse(res, request)),
     );
     postResponse(ctx, rt);
-    return response;
+    return;
   }
   const includeUsage = wantsStreamUsage(ctx.body ?? {});
-  return ctx.x.respondStream(
+  ctx.x.respondStream(
     200,
     { ...headers, 'content-type': SSE_TYPE, 'cache-control': 'no-cache' },
     frames(format, res, request, includeUsage),

@@ -1,6 +1,4 @@
-import type { HttpBindings } from '@hono/node-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Hono, type Context } from 'hono';
 import type { ConfigStore } from '../config/store';
 import { createPolicyEngine, type PolicyEngine } from '../policies/engine';
 import { RateLimiter } from '../policies/rate-limit/limiter';
@@ -14,7 +12,15 @@ import { answered } from './answered';
 import { RequestContext, SHUTDOWN, requestIdOf } from './context';
 import { matchPath, type Endpoint } from './endpoints';
 import { GatewayError, errors } from './errors';
-import { nodeExchange, webExchange, type Exchange } from './exchange';
+import { NodeExchange, type Exchange } from './exchange';
+import {
+  HANDOFFS,
+  handoffTable,
+  splitHandoff,
+  type Handoff,
+  type HandedOff,
+  type HandoffHandler,
+} from './front-door';
 import { errorOp, errorResponse, toGatewayError } from './failures';
 import { prepare } from './prepare';
 import { record } from './record';
@@ -41,14 +47,15 @@ export interface ProxyDeps {
   policies?: PolicyEngine;
   /** Upstream health and load, long-lived (outlives config changes); a fresh one by default. */
   health?: HealthRegistry;
+  /** The modules requests are handed to by path; HANDOFFS by default. */
+  handoffs?: readonly Handoff[];
 }
 
-type Env = { Bindings: Partial<HttpBindings> };
-
 export interface Proxy {
-  /** The Hono app: `app.request()` in tests, `app.fetch` on any web-standard runtime. */
-  app: Hono<Env>;
-  /** The Node front door used by the server. */
+  /**
+   * The proxy's one front door, served by the server and driven by the tests (through
+   * testing/proxy-client.ts): the LLM endpoints (ENDPOINTS), then the modules of HANDOFFS.
+   */
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   /**
    * Ends every request still waiting on an upstream: a stream with an error event in the caller's
@@ -79,51 +86,64 @@ export function createProxy(deps: ProxyDeps): Proxy {
   // Pipelines are built when a config arrives, not on a request.
   policies.prepare(store.current);
   store.onChange((s) => policies.prepare(s));
+  const handoffs = handoffTable(deps.handoffs ?? HANDOFFS, rt);
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const x = nodeExchange(req, res);
-    void route(x, path, (op) => {
-      if (!res.headersSent) return refuse(x, errors.internal(), op);
-      res.destroy();
-      return undefined;
-    });
-  }
-
-  /** The front door: the path to an endpoint, its method to the request path or an error. */
-  function route(
-    x: Exchange,
-    path: string,
-    unhandled: (op: Operation) => Response | undefined,
-  ): Response | Promise<Response> {
+    const x = new NodeExchange(req, res);
     const matched = matchPath(path);
-    const method = x.method;
-    if (!matched) return refuse(x, errors.unknownEndpoint(method, path));
+    if (!matched) {
+      const to = splitHandoff(path);
+      const handler = to && handoffs.get(to.segment);
+      if (to && handler) handOff(rt, x, handler, req, res, { consumer: to.consumer, rest: to.rest, path });
+      else refuse(x, errors.unknownEndpoint(x.method, path));
+      return;
+    }
     const { ep } = matched;
-    if (method === 'OPTIONS') return answerPreflight(rt, x, ep, matched.consumer, path);
-    if (method !== ep.method) return refuse(x, errors.methodNotAllowed(method, path), ep.op);
-    return handle(rt, x, ep, path, matched.consumer, matched.id).catch((err: unknown) => {
-      rt.logger.error({ err, path }, 'unhandled error');
-      return unhandled(ep.op) ?? (undefined as never);
-    });
+    if (x.method === 'OPTIONS') return answerPreflight(rt, x, ep, matched.consumer, path);
+    if (x.method !== ep.method) return refuse(x, errors.methodNotAllowed(x.method, path), ep.op);
+    handle(rt, x, ep, path, matched.consumer, matched.id).catch((err: unknown) =>
+      unhandled(rt, x, err, path, ep.op),
+    );
   }
-
-  const app = new Hono<Env>();
-  app.all('*', (c: Context<Env>) => {
-    const x =
-      c.env?.incoming && c.env.outgoing
-        ? nodeExchange(c.env.incoming as HttpBindings['incoming'], c.env.outgoing as HttpBindings['outgoing'])
-        : webExchange(c.req.raw);
-    return route(x, c.req.path, (op) => refuse(x, errors.internal(), op));
-  });
 
   function shutdown(): void {
     for (const abort of rt.live) abort.abort(SHUTDOWN);
   }
 
-  return { app, listener, shutdown };
+  return { listener, shutdown };
+}
+
+/** A request for another module: its handler's failures are answered (500) or cut, never thrown. */
+function handOff(
+  rt: ProxyRuntime,
+  x: Exchange,
+  handler: HandoffHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  to: HandedOff,
+): void {
+  try {
+    const done = handler(req, res, to);
+    if (done) done.catch((err: unknown) => unhandled(rt, x, err, to.path, undefined));
+  } catch (err) {
+    unhandled(rt, x, err, to.path, undefined);
+  }
+}
+
+/** A failure nothing answered: 500 in the endpoint's format, or a cut connection once the response started. */
+function unhandled(
+  rt: ProxyRuntime,
+  x: Exchange,
+  err: unknown,
+  path: string,
+  op: Operation | undefined,
+): void {
+  rt.logger.error({ err, path }, 'unhandled error');
+  if (x.started) x.abandon();
+  else refuse(x, errors.internal(), op);
 }
 
 /** One request through admit → prepare → upstream → respond; any failure answered in the caller's format. */
@@ -134,7 +154,7 @@ async function handle(
   path: string,
   consumerSlug: string | undefined,
   id: string | undefined,
-): Promise<Response> {
+): Promise<void> {
   rt.metrics.inFlight.inc();
   const ctx = new RequestContext(x, ep, path, rt.store.current);
   try {
@@ -145,7 +165,7 @@ async function handle(
     const answer = await prepare(ctx);
     if (answer) return answered(ctx, rt, answer);
     const sent = await callUpstream(ctx, rt, ctx.route!);
-    return await respond(ctx, rt, sent);
+    await respond(ctx, rt, sent);
   } catch (err) {
     ctx.disarm(rt.live);
     // Errors built from upstream text (a token endpoint's answer, a decoder's complaint) included.
@@ -154,7 +174,7 @@ async function handle(
     ctx.status = ctx.clientGone ? 499 : e.status;
     ctx.error = ctx.clientGone ? 'client_closed' : e.code;
     record(ctx, rt.metrics, rt.logger);
-    return errorResponse(x, e, ctx.requestId, ctx.responseHeaders, errorOp(ep.op, x));
+    errorResponse(x, e, ctx.requestId, ctx.responseHeaders, errorOp(ep.op, x));
   }
 }
 
@@ -165,14 +185,14 @@ function answerPreflight(
   ep: Endpoint,
   consumerSlug: string | undefined,
   path: string,
-): Response {
+): void {
   rt.metrics.inFlight.inc();
   const ctx = new RequestContext(x, ep, path, rt.store.current);
   try {
     const answer = preflight(ctx, rt, consumerSlug);
     ctx.status = answer.status;
     record(ctx, rt.metrics, rt.logger);
-    return x.respond(
+    x.respond(
       answer.status,
       { ...ctx.responseHeaders, ...answer.headers, 'x-request-id': ctx.requestId },
       '',
@@ -182,10 +202,10 @@ function answerPreflight(
     ctx.status = e.status;
     ctx.error = e.code;
     record(ctx, rt.metrics, rt.logger);
-    return errorResponse(x, e, ctx.requestId, undefined, ep.op);
+    errorResponse(x, e, ctx.requestId, undefined, ep.op);
   }
 }
 
-function refuse(x: Exchange, e: GatewayError, op?: Operation): Response {
-  return errorResponse(x, e, requestIdOf(x), undefined, op);
+function refuse(x: Exchange, e: GatewayError, op?: Operation): void {
+  errorResponse(x, e, requestIdOf(x), undefined, op);
 }

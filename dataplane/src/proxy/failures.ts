@@ -41,8 +41,8 @@ export function errorResponse(
   requestId: string,
   extra?: Record<string, string>,
   op?: Operation,
-): Response {
-  return x.respond(
+): void {
+  x.respond(
     e.status,
     { 'content-type': JSON_TYPE, ...extra, ...e.headers, 'x-request-id': requestId },
     errorBodyFor(op, e),

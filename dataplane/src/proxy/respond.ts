@@ -27,7 +27,7 @@ export const SSE_TYPE = 'text/event-stream; charset=utf-8';
  * policies (stream filters, response inspection), then the record (metrics, access log) and the
  * post-response policies, off the critical path.
  */
-export async function respond(ctx: RequestContext, rt: ProxyRuntime, sent: SentTry): Promise<Response> {
+export async function respond(ctx: RequestContext, rt: ProxyRuntime, sent: SentTry): Promise<void> {
   /** Takes the credentials of the registries tried out of the upstream's text, before anything reads it. */
   const scrub = scrubberFor(ctx.tried);
   if (ctx.stream && sent.status < 300 && sent.plan && isStreamed(sent))
@@ -41,9 +41,8 @@ export async function respond(ctx: RequestContext, rt: ProxyRuntime, sent: SentT
   const out = await wholeBody(ctx, sent, payload);
   recordUsage(ctx, rt.metrics);
   record(ctx, rt.metrics, rt.logger);
-  const response = ctx.x.respond(sent.status, responseHeaders(ctx, sent), out);
+  ctx.x.respond(sent.status, responseHeaders(ctx, sent), out);
   postResponse(ctx, rt);
-  return response;
 }
 
 /** A whole upstream body made ready for the caller: translated, inspected by plugins, usage read. */
@@ -85,7 +84,7 @@ function relayStream(
   rt: ProxyRuntime,
   sent: SentTry,
   scrub: Scrubber | undefined,
-): Response {
+): void {
   const plan = sent.plan!;
   const headers = responseHeaders(ctx, sent);
   headers['content-type'] = SSE_TYPE;
@@ -114,7 +113,7 @@ function relayStream(
           hooks,
           sent.prepared.request,
         );
-  return ctx.x.respondStream(sent.status, headers, events, () => {
+  ctx.x.respondStream(sent.status, headers, events, () => {
     ctx.disarm(rt.live);
     if (ctx.clientGone && !ctx.error) {
       ctx.status = 499;

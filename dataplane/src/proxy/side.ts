@@ -17,7 +17,7 @@ export async function answerBeside(
   ctx: RequestContext,
   rt: ProxyRuntime,
   id: string | undefined,
-): Promise<Response> {
+): Promise<void> {
   const pipeline = ctx.pipeline;
   if (pipeline?.runs('preRequest')) {
     ctx.operation = 'models';
@@ -27,7 +27,7 @@ export async function answerBeside(
   const list = modelsAnswer(ctx.consumer, id, Boolean(ctx.x.header('anthropic-version')));
   ctx.status = 200;
   record(ctx, rt.metrics, rt.logger);
-  return ctx.x.respond(
+  ctx.x.respond(
     200,
     { 'content-type': JSON_TYPE, ...ctx.responseHeaders, 'x-request-id': ctx.requestId },
     JSON.stringify(list),
@@ -38,7 +38,7 @@ export async function answerBeside(
  * `POST …/v1/messages/count_tokens`: counted by the route's upstream where it offers counting,
  * estimated otherwise (see count-tokens.ts); errors in Anthropic's format.
  */
-async function counted(ctx: RequestContext, rt: ProxyRuntime): Promise<Response> {
+async function counted(ctx: RequestContext, rt: ProxyRuntime): Promise<void> {
   const body = await readJsonBody(ctx);
   const model = checkCountRequest(body);
   const route = findRoute(ctx.consumer, model);
@@ -60,7 +60,7 @@ async function counted(ctx: RequestContext, rt: ProxyRuntime): Promise<Response>
     ctx.upstreamModel = answer.model;
     ctx.status = answer.status;
     record(ctx, rt.metrics, rt.logger);
-    return ctx.x.respond(
+    ctx.x.respond(
       answer.status,
       {
         ...answer.headers,
