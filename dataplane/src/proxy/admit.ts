@@ -1,6 +1,6 @@
 import type { RuntimeGateway } from '../config/snapshot';
 import type { RequestContext } from './context';
-import { errors } from './errors';
+import { errors } from '../errors/errors';
 import {
   authenticate,
   findByKey,

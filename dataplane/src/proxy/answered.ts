@@ -6,7 +6,7 @@ import { sseText } from '../formats/wire';
 import type { PolicyAnswer } from '../policies/types';
 import type { WireFormat } from '../formats';
 import type { RequestContext } from './context';
-import { errors } from './errors';
+import { errors } from '../errors/errors';
 import { JSON_TYPE } from './failures';
 import { record } from './record';
 import { postResponse, SSE_TYPE } from './respond';

@@ -11,7 +11,7 @@ import { admit, preflight } from './admit';
 import { answered } from './answered';
 import { RequestContext, SHUTDOWN, requestIdOf } from './context';
 import { matchPath, type Endpoint } from './endpoints';
-import { GatewayError, errors } from './errors';
+import { GatewayError, errors } from '../errors/errors';
 import { NodeExchange, type Exchange } from './exchange';
 import {
   HANDOFFS,

@@ -5,7 +5,7 @@ import { isTimeoutError } from '../providers/http';
 import { UpstreamError, type Operation } from '../providers/types';
 import type { Logger } from '../telemetry/logger';
 import { DEADLINE, SHUTDOWN } from './context';
-import { GatewayError, errors } from './errors';
+import { GatewayError, errors } from '../errors/errors';
 import type { Exchange } from './exchange';
 import { INBOUND_FORMAT } from './translate';
 

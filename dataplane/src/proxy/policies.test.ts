@@ -11,7 +11,7 @@ import { createLogger } from '../telemetry/logger';
 import { createMetrics, type ProxyMetrics } from '../telemetry/metrics';
 import { refusingPort } from '../testing/mock-openai-upstream';
 import { consumer, gateway, registry, route } from '../testing/resources';
-import { GatewayError } from './errors';
+import { GatewayError } from '../errors/errors';
 import { createProxy } from './app';
 import { proxyClient } from '../testing/proxy-client';
 

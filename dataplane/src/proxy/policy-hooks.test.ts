@@ -8,7 +8,7 @@ import { recordingMock } from '../testing/recording-mock';
 import { createLogger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
 import { consumer, gateway, registry, route } from '../testing/resources';
-import { GatewayError } from './errors';
+import { GatewayError } from '../errors/errors';
 import { createProxy } from './app';
 import { proxyClient } from '../testing/proxy-client';
 import { jsonPoster } from '../testing/requests';

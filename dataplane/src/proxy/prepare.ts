@@ -1,7 +1,7 @@
 import type { PolicyAnswer } from '../policies/types';
 import { parseJsonObject, readBody } from './body';
 import type { RequestContext } from './context';
-import { errors } from './errors';
+import { errors } from '../errors/errors';
 import { checkRequest } from './request-checks';
 import { findRoute } from './resolve';
 

@@ -1,5 +1,5 @@
 import type { Operation } from '../providers/types';
-import { errors } from './errors';
+import { errors } from '../errors/errors';
 
 /**
  * Field checks every path makes before routing, native or translated: what the README's 400 table

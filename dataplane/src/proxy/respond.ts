@@ -4,7 +4,7 @@ import type { StreamEvent, Usage } from '../formats/ir';
 import { wantsStreamUsage } from '../formats/openai-chat';
 import type { ErrorInfo } from '../formats/ir';
 import { SHUTDOWN, DEADLINE, type RequestContext, type SentTry } from './context';
-import { GatewayError, errors } from './errors';
+import { GatewayError, errors } from '../errors/errors';
 import { JSON_TYPE, upstreamCode, upstreamFailure } from './failures';
 import { readableResponse } from './readable';
 import { record, recordUsage } from './record';

@@ -1,6 +1,6 @@
 import type { RequestContext } from './context';
 import { countingTarget, checkCountRequest, countTokensWith } from './count-tokens';
-import { errors } from './errors';
+import { errors } from '../errors/errors';
 import { JSON_TYPE } from './failures';
 import { modelsAnswer } from './models';
 import { readJsonBody } from './prepare';

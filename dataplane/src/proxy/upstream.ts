@@ -6,7 +6,7 @@ import type { CallAbort } from '../providers/abort';
 import { dispatch, type Attempt } from '../routing/dispatch';
 import type { Exchange } from './exchange';
 import type { RequestContext, SentTry } from './context';
-import { errors } from './errors';
+import { errors } from '../errors/errors';
 import { upstreamCode, upstreamFailure } from './failures';
 import { upstreamModel } from './resolve';
 import type { ProxyRuntime } from './runtime';

@@ -1,7 +1,7 @@
 import type { RuntimeConsumer, RuntimeRoute, RuntimeTarget } from '../config/snapshot';
 import { CallAbort } from '../providers/abort';
 import { UpstreamError, type UpstreamResponse } from '../providers/types';
-import { GatewayError, errors } from '../proxy/errors';
+import { GatewayError, errors } from '../errors/errors';
 import { choose, type Candidate } from './balancer';
 import { healthKey, passiveSettings, type HealthRegistry } from './health';
 import { matchesAll, type MatchInput } from './match';
