@@ -1,7 +1,6 @@
-import type { CompiledProvider } from '../../../protocol/src';
+import { servesEmbeddings } from '../../../protocol/src';
 import type { RuntimeRoute } from '../config/snapshot';
 import type { FormatName } from '../formats';
-import { PROFILES } from '../providers/profiles';
 import type { CallAbort } from '../providers/abort';
 import { dispatch, type Attempt } from '../routing/dispatch';
 import type { Exchange } from './exchange';
@@ -93,7 +92,7 @@ async function sendOnce(
   if (!adapter) throw errors.upstreamFailed(`no adapter for provider '${provider}'`);
   const inbound = INBOUND_FORMAT[ctx.ep.op];
   const plan = inbound ? planFor(inbound, provider, model) : undefined;
-  if (!plan && !embeddingsServed(provider)) {
+  if (!plan && !servesEmbeddings(provider)) {
     throw errors.badRequest(
       `The provider '${provider}' of model '${ctx.requested}' does not serve embeddings.`,
       'unsupported_operation',
@@ -128,11 +127,6 @@ async function sendOnce(
 export function isStreamed(res: SentTry): boolean {
   const type = res.headers['content-type'] ?? '';
   return type.includes('text/event-stream') || type.includes('application/vnd.amazon.eventstream');
-}
-
-/** Providers whose embeddings API is OpenAI's (the only embeddings format the gateway serves). */
-function embeddingsServed(provider: CompiledProvider): boolean {
-  return provider === 'mock' || PROFILES[provider].embeddings !== undefined;
 }
 
 /** Caller headers that select API behaviour on the native path (Anthropic's version and betas). */
