@@ -7,6 +7,7 @@ import { healthKey, passiveSettings, type HealthRegistry } from './health';
 import { matchesAll, type MatchInput } from './match';
 import type { RetryOn } from '../../../protocol/src';
 import type { Logger } from '../telemetry/logger';
+import { discard, link, raceAbort, sleep, tracked } from './abortable';
 import { delayBeforeRetry, failureOfError, failureOfStatus, parseRetryAfter, verdictOfStatus } from './retry';
 
 export interface Attempt {
@@ -67,9 +68,6 @@ type Outcome<R extends UpstreamResponse = UpstreamResponse> =
       cancel: () => void;
     }
   | { kind: 'error'; error: unknown; candidate: Candidate; failure: RetryOn | undefined };
-
-/** A discarded error body gets this long to drain (keeping its connection) before the try is cut. */
-const DISCARD_MS = 1_000;
 
 /**
  * Sends one request with the consumer's retry policy: within the lowest priority group that has a
@@ -139,17 +137,7 @@ export async function dispatch<R extends UpstreamResponse = UpstreamResponse>(
         next === last.candidate ? 'retrying the same target' : 'falling back to the next target',
       );
     } else if (ctx.debug) {
-      ctx.debug.logger.debug(
-        {
-          requestId: ctx.debug.requestId,
-          route: route.model,
-          model: requested,
-          strategy: route.strategy,
-          target: next.target.registryName,
-          candidates: groups.reduce((n, g) => n + g.members.length, 0),
-        },
-        'route chosen',
-      );
+      logRouteChosen(ctx.debug, route, requested, next, groups);
     }
     tried.add(next);
     const outcome = await tryOnce(next, attempt, policy.perTryTimeoutMs, ctx, send, health);
@@ -157,31 +145,63 @@ export async function dispatch<R extends UpstreamResponse = UpstreamResponse>(
     const retryable =
       kind !== undefined && policy.retryOn.includes(kind) && attempt < policy.attempts && !ctx.signal.aborted;
     if (!retryable) {
-      if (kind !== undefined && ctx.debug) {
-        const reason = ctx.signal.aborted
-          ? 'the request ended'
-          : policy.retryOn.includes(kind)
-            ? `no attempt left (${policy.attempts})`
-            : `${kind} is not in retry.retryOn`;
-        ctx.debug.logger.debug(
-          {
-            requestId: ctx.debug.requestId,
-            attempt,
-            failed: outcome.candidate.target.registryName,
-            why: describeFailure(outcome),
-            reason,
-          },
-          'not retrying',
-        );
-      }
+      if (kind !== undefined && ctx.debug)
+        logNotRetrying(ctx.debug, ctx.signal, policy, kind, outcome, attempt);
       return finish(outcome, attempt);
     }
     last = outcome;
   }
 }
 
+type Debug = NonNullable<DispatchContext['debug']>;
+
+function logRouteChosen(
+  debug: Debug,
+  route: RuntimeRoute,
+  model: string,
+  next: Candidate,
+  groups: Group[],
+): void {
+  debug.logger.debug(
+    {
+      requestId: debug.requestId,
+      route: route.model,
+      model,
+      strategy: route.strategy,
+      target: next.target.registryName,
+      candidates: groups.reduce((n, g) => n + g.members.length, 0),
+    },
+    'route chosen',
+  );
+}
+
+function logNotRetrying<R extends UpstreamResponse>(
+  debug: Debug,
+  signal: CallAbort,
+  policy: RuntimeConsumer['config']['retry'],
+  kind: RetryOn,
+  outcome: Outcome<R>,
+  attempt: number,
+): void {
+  const reason = signal.aborted
+    ? 'the request ended'
+    : policy.retryOn.includes(kind)
+      ? `no attempt left (${policy.attempts})`
+      : `${kind} is not in retry.retryOn`;
+  debug.logger.debug(
+    {
+      requestId: debug.requestId,
+      attempt,
+      failed: outcome.candidate.target.registryName,
+      why: describeFailure(outcome),
+      reason,
+    },
+    'not retrying',
+  );
+}
+
 /** What went wrong with a try, for a debug line: the kind, and the status or error message. */
-function describeFailure(o: Outcome): string {
+function describeFailure<R extends UpstreamResponse>(o: Outcome<R>): string {
   const detail =
     o.kind === 'response'
       ? `HTTP ${o.response.status}`
@@ -344,112 +364,4 @@ function pick(
     if (!best || c.state.ejectedAt < best.state.ejectedAt) best = c;
   }
   return best as Candidate;
-}
-
-/** The child aborts with the parent; returns the unlink. */
-function link(parent: CallAbort, child: CallAbort): () => void {
-  if (parent.aborted) {
-    child.abort(parent.reason);
-    return () => undefined;
-  }
-  const onAbort = () => child.abort(parent.reason);
-  parent.once('abort', onAbort);
-  return () => parent.off('abort', onAbort);
-}
-
-/** Rejects as soon as `signal` aborts, even if `p` ignores it; a late response is then discarded. */
-function raceAbort<R extends UpstreamResponse>(p: Promise<R>, signal: CallAbort): Promise<R> {
-  if (signal.aborted) {
-    p.then(discard, () => undefined);
-    return Promise.reject(abortError(signal));
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      p.then(discard, () => undefined);
-      reject(abortError(signal));
-    };
-    signal.once('abort', onAbort);
-    p.then(
-      (r) => {
-        signal.off('abort', onAbort);
-        resolve(r);
-      },
-      (e: unknown) => {
-        signal.off('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-function abortError(signal: CallAbort): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('upstream call aborted');
-}
-
-/**
- * Reads and drops a body we will not relay, in the background, so its connection can be reused;
- * a body that does not end within DISCARD_MS has its try cut.
- */
-function discard(response: UpstreamResponse, cancel?: () => void): void {
-  const timer = cancel ? setTimeout(cancel, DISCARD_MS) : undefined;
-  void (async () => {
-    try {
-      for await (const _ of response.body) {
-        // dropped
-      }
-    } catch {
-      // the try is over either way
-    } finally {
-      clearTimeout(timer);
-    }
-  })();
-}
-
-/** `body`, calling `done` once when it ends (with the error if it failed) or is abandoned. */
-function tracked(body: AsyncIterable<Uint8Array>, done: (err?: unknown) => void): AsyncIterable<Uint8Array> {
-  let finished = false;
-  const end = (err?: unknown) => {
-    if (finished) return;
-    finished = true;
-    done(err);
-  };
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      const it = body[Symbol.asyncIterator]();
-      return {
-        next: () =>
-          it.next().then(
-            (r) => {
-              if (r.done) end();
-              return r;
-            },
-            (err: unknown) => {
-              end(err ?? new Error('body failed'));
-              throw err;
-            },
-          ),
-        return: async () => {
-          end();
-          await it.return?.();
-          return { done: true, value: undefined };
-        },
-      };
-    },
-  };
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: CallAbort): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.off('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.once('abort', onAbort);
-  });
 }
