@@ -164,7 +164,7 @@ async function handle(
     }
     const answer = await prepare(ctx);
     if (answer) return answered(ctx, rt, answer);
-    const sent = await callUpstream(ctx, rt, ctx.route!);
+    const sent = await callUpstream(ctx, rt);
     await respond(ctx, rt, sent);
   } catch (err) {
     ctx.disarm(rt.live);

@@ -32,6 +32,8 @@ export interface SentTry extends UpstreamResponse {
   prepared: UpstreamBody;
   /** The model name sent upstream. */
   model: string;
+  /** The target that answered. */
+  target: RuntimeTarget;
 }
 
 /**
@@ -86,7 +88,6 @@ export class RequestContext implements PolicyRequest {
   readonly tried: CompiledRegistry[] = [];
   upstream?: { readonly registry: string; readonly model: string } = undefined;
   sent: SentTry | undefined = undefined;
-  target: RuntimeTarget | undefined = undefined;
   // — respond —
   response?: { readonly status: number; readonly stream: boolean; readonly cached?: boolean } = undefined;
   usage?: Usage = undefined;

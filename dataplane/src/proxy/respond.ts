@@ -16,6 +16,7 @@ import {
   streamFailure,
   translateStream,
   usageObject,
+  type Plan,
   type StreamHooks,
 } from './translate';
 import { isStreamed } from './upstream';
@@ -31,7 +32,7 @@ export async function respond(ctx: RequestContext, rt: ProxyRuntime, sent: SentT
   /** Takes the credentials of the registries tried out of the upstream's text, before anything reads it. */
   const scrub = scrubberFor(ctx.tried);
   if (ctx.stream && sent.status < 300 && sent.plan && isStreamed(sent))
-    return relayStream(ctx, rt, sent, scrub);
+    return relayStream(ctx, rt, sent, sent.plan, scrub);
   const received = await collect(sent.body).catch((err: unknown) => {
     ctx.upstreamError = upstreamCode(err);
     throw upstreamFailure(err, ctx.abort);
@@ -83,9 +84,9 @@ function relayStream(
   ctx: RequestContext,
   rt: ProxyRuntime,
   sent: SentTry,
+  plan: Plan,
   scrub: Scrubber | undefined,
 ): void {
-  const plan = sent.plan!;
   const headers = responseHeaders(ctx, sent);
   headers['content-type'] = SSE_TYPE;
   headers['cache-control'] = 'no-cache';
@@ -143,7 +144,7 @@ function streamError(ctx: RequestContext, err: unknown): ErrorInfo | undefined {
 /** Built when the response goes out: plugins (a response guard) may still add headers before. */
 function responseHeaders(ctx: RequestContext, sent: SentTry): Record<string, string> {
   const extra = ctx.responseHeaders;
-  const target = ctx.target!;
+  const target = sent.target;
   const headers: Record<string, string> = {
     ...sent.headers,
     ...extra,

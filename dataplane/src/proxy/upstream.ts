@@ -1,5 +1,4 @@
 import { servesEmbeddings } from '../../../protocol/src';
-import type { RuntimeRoute } from '../config/snapshot';
 import type { FormatName } from '../formats';
 import type { CallAbort } from '../providers/abort';
 import { dispatch, type Attempt } from '../routing/dispatch';
@@ -14,14 +13,12 @@ import { INBOUND_FORMAT, nativeBody, planFor, upstreamBody } from './translate';
 /**
  * The third stage: the route's targets tried by dispatch until one answers (its retry policy), the
  * request armed against the client leaving, its deadline and a shutdown. Sets `ctx.sent` (the
- * answering try: response, plan, body and model sent) and `ctx.target`; the pre-response policies
+ * answering try: response, plan, body, model and target); the pre-response policies
  * have run when it returns. A refused credential or a failed call throws a GatewayError.
  */
-export async function callUpstream(
-  ctx: RequestContext,
-  rt: ProxyRuntime,
-  route: RuntimeRoute,
-): Promise<SentTry> {
+export async function callUpstream(ctx: RequestContext, rt: ProxyRuntime): Promise<SentTry> {
+  const route = ctx.route;
+  if (!route) throw errors.internal(); // prepare() has chosen it
   const abort = ctx.arm(rt.live);
   const t0 = performance.now();
   let sent: SentTry;
@@ -45,7 +42,6 @@ export async function callUpstream(
       rt.health,
     );
     sent = result.response;
-    ctx.target = result.target;
   } catch (err) {
     ctx.upstreamError = upstreamCode(err);
     throw upstreamFailure(err, abort);
@@ -98,8 +94,8 @@ async function sendOnce(
       'unsupported_operation',
     );
   }
-  const body = ctx.body!;
-  const raw = ctx.raw!;
+  const { body, raw } = ctx;
+  if (!body || !raw) throw errors.internal(); // prepare() has read both
   const prepared = plan ? upstreamBody(plan, body, raw, model, ctx.stream) : nativeBody(body, raw, model);
   const pipeline = ctx.pipeline;
   if (pipeline) {
@@ -120,7 +116,7 @@ async function sendOnce(
     ...(plan?.native ? forwardedHeaders(ctx.x, plan.upstream.name) : {}),
     signal,
   });
-  return { status: res.status, headers: res.headers, body: res.body, plan, prepared, model };
+  return { status: res.status, headers: res.headers, body: res.body, plan, prepared, model, target };
 }
 
 /** The upstream answered with an event stream (SSE, or Bedrock's binary event stream). */
