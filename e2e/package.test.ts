@@ -78,6 +78,8 @@ describe('the packed package, installed with npm install -g', () => {
       './protocol/schema/v1alpha1.json',
       './protocol/proto/discovery.proto',
       './examples/quickstart/consumer.yaml',
+      './README.md',
+      './docs/configuration.md',
     ])
       expect(files).toContain(needed);
     expect(

@@ -1,4 +1,14 @@
-import { formatTable, medianRound, parseBenchArgs, percentile, ratio, type Measurement } from './report';
+import {
+  formatHeadlines,
+  formatTable,
+  medianRound,
+  pacingDelayMs,
+  roundRatioRange,
+  parseBenchArgs,
+  percentile,
+  ratio,
+  type Measurement,
+} from './report';
 
 describe('bench report helpers', () => {
   it('computes ratios and guards a zero base', () => {
@@ -15,12 +25,20 @@ describe('bench report helpers', () => {
   });
   it('parses flags with defaults and rejects bad values', () => {
     expect(parseBenchArgs([], ['chat', 'chat-stream'])).toEqual({
-      durationSec: 10,
-      connections: 50,
-      warmupSec: 3,
-      rounds: 3,
+      durationSec: 5,
+      connections: 32,
+      warmupSec: 2,
+      rounds: 5,
       scenarios: ['chat', 'chat-stream'],
       chunkDelayMs: 0,
+      rateRps: 1000,
+      pacedConnections: 16,
+      coldSec: 10,
+      memorySec: 60,
+      quick: false,
+      profile: false,
+      profileSec: 20,
+      workers: 1,
     });
     expect(parseBenchArgs(['--chunk-delay', '2'], ['chat']).chunkDelayMs).toBe(2);
     expect(parseBenchArgs(['--duration', '2', '--scenario', 'chat'], ['chat']).durationSec).toBe(2);
@@ -28,6 +46,34 @@ describe('bench report helpers', () => {
     expect(() => parseBenchArgs(['--connections', '0'], ['chat'])).toThrow(
       '--connections must be a number >= 1',
     );
+    expect(() => parseBenchArgs(['--memory-duration', 'x'], ['chat'])).toThrow(
+      '--memory-duration must be a number',
+    );
+  });
+  it('shortens the run with --quick, and explicit flags still win', () => {
+    const full = parseBenchArgs([], ['chat']);
+    const quick = parseBenchArgs(['--quick'], ['chat']);
+    expect(quick.quick).toBe(true);
+    expect(quick.rounds * quick.durationSec).toBeLessThan(full.rounds * full.durationSec);
+    expect(quick.memorySec).toBeLessThan(full.memorySec);
+    expect(quick.warmupSec).toBeLessThan(full.warmupSec);
+    expect(parseBenchArgs(['--quick', '--rounds', '7', '--memory-duration', '30'], ['chat'])).toMatchObject({
+      rounds: 7,
+      memorySec: 30,
+    });
+    expect(
+      parseBenchArgs(['--profile', '--profile-duration', '5', '--workers', '2'], ['chat']),
+    ).toMatchObject({
+      profile: true,
+      profileSec: 5,
+      workers: 2,
+    });
+  });
+  it('spreads a fixed rate over the connections as a pause before each request', () => {
+    expect(pacingDelayMs(1000, 16)).toBe(16);
+    expect(pacingDelayMs(500, 1)).toBe(2);
+    // the offered rate is what the pauses add up to
+    expect((16 * 1000) / pacingDelayMs(1000, 16)).toBe(1000);
   });
   it('reports the median round', () => {
     const m = (rps: number): Measurement => ({
@@ -87,5 +133,24 @@ describe('bench report helpers', () => {
     ]).split('\n');
     expect(lines[1]).toMatch(/ttfb p50\s+ttfb p99\s+ttft p50\s+ttft p99\s+requests/);
     expect(lines[2]).toMatch(/4\.00\s+8\.00\s+4\.50\s+9\.00\s+900\s+0$/);
+  });
+  it('lists headline figures with their targets and whether each is met', () => {
+    const lines = formatHeadlines([
+      { name: 'native ratio', value: 0.42, unit: '×', target: { op: '>=', bound: 0.8 } },
+      { name: 'added p50', value: 0.1, unit: 'ms', target: { op: '<=', bound: 0.15 } },
+      { name: 'RSS idle', value: 117.4, unit: 'MB', target: { op: '<=', bound: 70 } },
+      { name: 'no target', value: 1.5, unit: 'ms' },
+    ]).split('\n');
+    expect(lines[0]).toMatch(/^figure\s+value\s+target\s+met$/);
+    expect(lines[1]).toMatch(/^native ratio\s+0\.42×\s+>= 0\.8×\s+no$/);
+    expect(lines[2]).toMatch(/^added p50\s+0\.10 ms\s+<= 0\.15 ms\s+yes$/);
+    expect(lines[3]).toMatch(/^RSS idle\s+117 MB\s+<= 70 MB\s+no$/);
+    expect(lines[4]).toMatch(/^no target\s+1\.50 ms\s*$/);
+  });
+  it('gives the spread of a ratio over the interleaved rounds', () => {
+    const perRound = { tollgate: [400, 450, 390], passthrough: [1000, 1000, 1000], other: [1] };
+    expect(roundRatioRange(perRound, 'tollgate/passthrough')).toEqual({ min: 0.39, max: 0.45 });
+    expect(roundRatioRange(perRound, 'tollgate/missing')).toBeUndefined();
+    expect(roundRatioRange(perRound, 'tollgate/other')).toBeUndefined();
   });
 });

@@ -19,6 +19,7 @@ export interface Measurement {
 
 export interface BenchOptions {
   durationSec: number;
+  /** Connections at saturation (the throughput scenarios). */
   connections: number;
   warmupSec: number;
   /** Each round measures every target once, in turn; the median round is reported. */
@@ -26,21 +27,48 @@ export interface BenchOptions {
   scenarios: string[];
   /** The mock upstream's pause between stream events (0: the whole stream is written at once). */
   chunkDelayMs: number;
+  /** The fixed-rate scenarios (paced, cold, memory): the total rate and the connections it is spread over. */
+  rateRps: number;
+  pacedConnections: number;
+  /** How long the cold scenario measures from the moment a fresh Tollgate is ready. */
+  coldSec: number;
+  /** How long the memory scenario holds the fixed rate while sampling RSS. */
+  memorySec: number;
+  quick: boolean;
+  /** Profile mode: a CPU profile of Tollgate under the native-chat load instead of the scenarios. */
+  profile: boolean;
+  profileSec: number;
+  /** Passed to `tollgate run --workers` when not 1 (a hook: Tollgate does not implement it yet). */
+  workers: number;
 }
+
+/** Full run: 5 interleaved rounds of 5 s. `--quick` shortens what it can to finish in about 2 minutes. */
+const FULL = { duration: 5, rounds: 5, warmup: 2, memory: 60 };
+const QUICK = { duration: 2, rounds: 2, warmup: 0, memory: 5 };
 
 export function parseBenchArgs(argv: string[], known: readonly string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      duration: { type: 'string', default: '10' },
-      connections: { type: 'string', default: '50' },
-      warmup: { type: 'string', default: '3' },
-      rounds: { type: 'string', default: '3' },
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      connections: { type: 'string', default: '32' },
+      warmup: { type: 'string' },
+      rounds: { type: 'string' },
       scenario: { type: 'string', default: known.join(',') },
       'chunk-delay': { type: 'string', default: '0' },
+      rate: { type: 'string', default: '1000' },
+      'paced-connections': { type: 'string', default: '16' },
+      'cold-duration': { type: 'string', default: '10' },
+      'memory-duration': { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      'profile-duration': { type: 'string', default: '20' },
+      workers: { type: 'string', default: '1' },
     },
   });
-  const num = (name: string, v: string, min: number) => {
+  const base = values.quick ? QUICK : FULL;
+  const num = (name: string, v: string | undefined, fallback: number, min: number) => {
+    if (v === undefined) return fallback;
     const n = Number(v);
     if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got '${v}'`);
     return n;
@@ -52,13 +80,26 @@ export function parseBenchArgs(argv: string[], known: readonly string[]): BenchO
   for (const s of scenarios)
     if (!known.includes(s)) throw new Error(`unknown scenario '${s}' (known: ${known.join(', ')})`);
   return {
-    durationSec: num('duration', values.duration, 1),
-    connections: num('connections', values.connections, 1),
-    warmupSec: num('warmup', values.warmup, 0),
-    rounds: num('rounds', values.rounds, 1),
+    durationSec: num('duration', values.duration, base.duration, 1),
+    connections: num('connections', values.connections, 32, 1),
+    warmupSec: num('warmup', values.warmup, base.warmup, 0),
+    rounds: num('rounds', values.rounds, base.rounds, 1),
     scenarios,
-    chunkDelayMs: num('chunk-delay', values['chunk-delay'], 0),
+    chunkDelayMs: num('chunk-delay', values['chunk-delay'], 0, 0),
+    rateRps: num('rate', values.rate, 1000, 1),
+    pacedConnections: num('paced-connections', values['paced-connections'], 16, 1),
+    coldSec: num('cold-duration', values['cold-duration'], 10, 1),
+    memorySec: num('memory-duration', values['memory-duration'], base.memory, 1),
+    quick: values.quick,
+    profile: values.profile,
+    profileSec: num('profile-duration', values['profile-duration'], 20, 1),
+    workers: num('workers', values.workers, 1, 1),
   };
+}
+
+/** The pause each of `connections` takes before a request so that together they offer `rateRps`. */
+export function pacingDelayMs(rateRps: number, connections: number): number {
+  return (connections * 1000) / rateRps;
 }
 
 /** Ratio of two throughputs, rounded to two decimals; NaN when the base is zero. */
@@ -107,4 +148,50 @@ export function medianRound(rounds: readonly Measurement[]): Measurement {
   if (rounds.length === 0) throw new Error('no rounds');
   const sorted = [...rounds].sort((a, b) => a.requestsPerSec - b.requestsPerSec);
   return sorted[Math.floor((sorted.length - 1) / 2)] as Measurement;
+}
+
+/** One headline figure and the target issue 15 sets for it. */
+export interface Headline {
+  name: string;
+  value: number;
+  unit: string;
+  /** `>=` or `<=` the bound; undefined when the figure has no target. */
+  target?: { op: '>=' | '<='; bound: number };
+}
+
+/** The headline figures of a run as an aligned table, each with its target and whether it is met. */
+export function formatHeadlines(rows: readonly Headline[]): string {
+  const cells = rows.map((h) => {
+    const value = `${h.value.toFixed(h.unit === '×' ? 2 : h.unit === 'MB' ? 0 : 2)}${h.unit === '×' ? '×' : ` ${h.unit}`}`;
+    const t = h.target;
+    const target = t ? `${t.op} ${t.bound}${h.unit === '×' ? '×' : ` ${h.unit}`}` : '';
+    const met =
+      !t || Number.isNaN(h.value)
+        ? ''
+        : (t.op === '>=' ? h.value >= t.bound : h.value <= t.bound)
+          ? 'yes'
+          : 'no';
+    return [h.name, value, target, met];
+  });
+  const head = ['figure', 'value', 'target', 'met'];
+  const widths = head.map((x, i) => Math.max(x.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const fmt = (c: string[]) =>
+    c.map((x, i) => (i === 0 ? x.padEnd(widths[i] ?? 0) : x.padStart(widths[i] ?? 0))).join('  ');
+  return [fmt(head), ...cells.map(fmt)].join('\n');
+}
+
+/**
+ * The spread of a ratio `a/b` over the rounds: each round's req/s of target a over target b's in the
+ * same round (the rounds interleave the targets). Undefined when either target has no rounds.
+ */
+export function roundRatioRange(
+  perRound: Record<string, readonly number[]>,
+  key: string,
+): { min: number; max: number } | undefined {
+  const [a, b] = key.split('/');
+  const xs = perRound[a ?? ''];
+  const ys = perRound[b ?? ''];
+  if (!xs || !ys || xs.length === 0 || xs.length !== ys.length) return undefined;
+  const rs = xs.map((x, i) => ratio(x, ys[i] as number));
+  return { min: Math.min(...rs), max: Math.max(...rs) };
 }

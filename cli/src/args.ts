@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HTTP_LIMITS } from '../../dataplane/src/proxy/http-server';
 
@@ -15,6 +16,12 @@ export interface ServeFlags {
   redisUrl: string | undefined;
   /** Open connections the proxy port accepts at most. */
   maxConnections: number;
+  /** Bearer token of the ops port's /approvals endpoints; undefined: none. */
+  opsToken: string | undefined;
+  /** Where approvers reach the ops port (approval webhooks link there). */
+  opsUrl: string | undefined;
+  /** Worker processes sharing the proxy port; 1: no cluster, the proxy runs in this process. */
+  workers: number;
 }
 
 export interface RunFlags extends ServeFlags {
@@ -33,6 +40,9 @@ export const SERVE_OPTIONS = {
   'log-level': { type: 'string' },
   'redis-url': { type: 'string' },
   'max-connections': { type: 'string' },
+  'ops-token': { type: 'string' },
+  'ops-url': { type: 'string' },
+  workers: { type: 'string' },
 } as const;
 
 type ServeValues = { [K in keyof typeof SERVE_OPTIONS]?: string };
@@ -49,7 +59,30 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
       values['max-connections'] ?? env.TOLLGATE_MAX_CONNECTIONS,
       DEFAULT_HTTP_LIMITS.maxConnections,
     ),
+    opsToken: (values['ops-token'] ?? env.TOLLGATE_OPS_TOKEN) || undefined,
+    opsUrl: httpUrl('--ops-url', values['ops-url'] ?? env.TOLLGATE_OPS_URL),
+    workers: workerCount(values.workers ?? env.TOLLGATE_WORKERS),
   };
+}
+
+/** An http(s) URL without a trailing slash; empty means none. */
+function httpUrl(flag: string, raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let ok: boolean;
+  try {
+    const u = new URL(raw);
+    ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new UsageError(`${flag} must be an http or https URL, got '${raw}'`);
+  return raw.replace(/\/+$/, '');
+}
+
+/** `--workers`: a whole number >= 1, or `auto` for the cores this process may use. */
+export function workerCount(raw: string | undefined, cores = availableParallelism()): number {
+  if (raw === 'auto') return cores;
+  return positiveInteger('--workers', raw, 1);
 }
 
 export const RUN_OPTIONS = {

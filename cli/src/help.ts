@@ -65,6 +65,24 @@ const SERVE: Record<string, FlagHelp> = {
     env: 'TOLLGATE_MAX_CONNECTIONS',
     default: '10000',
   },
+  'ops-token': {
+    arg: '<token>',
+    text: "bearer token required by the ops port's /approvals endpoints (the ops port has no other auth: never expose it)",
+    env: 'TOLLGATE_OPS_TOKEN',
+    default: 'none',
+  },
+  'ops-url': {
+    arg: '<url>',
+    text: 'where approvers reach the ops port; approval webhooks link to {url}/approvals/{id}',
+    env: 'TOLLGATE_OPS_URL',
+    default: 'http://{host}:{ops-port}',
+  },
+  workers: {
+    arg: '<n|auto>',
+    text: 'worker processes sharing the proxy port (auto: one per core); config, /metrics and shutdown stay in this process; above 1, rate, token and budget limits need --redis-url',
+    env: 'TOLLGATE_WORKERS',
+    default: '1',
+  },
 };
 
 interface CommandHelp {

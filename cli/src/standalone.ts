@@ -12,7 +12,14 @@ import {
 } from '../../controller/src/manifests/load';
 import type { Secret } from '../../controller/src/api/v1alpha1';
 import { resourceKey, type AnyResource } from '../../protocol/src';
-import { startDataplane, type Dataplane, type DataplaneOptions } from '../../dataplane/src';
+import type { Registry } from 'prom-client';
+import {
+  startDataplane,
+  type ConfigStore,
+  type Dataplane,
+  type DataplaneOptions,
+  type Logger,
+} from '../../dataplane/src';
 import { ManifestHistory } from './manifest-history';
 import { reloadMetrics } from './reload-metrics';
 import { expandSecretRefs } from './secret-refs';
@@ -57,7 +64,10 @@ export type BuiltConfig = CompileResult & { skipped: string[] };
  * throws ManifestLoadError listing every schema error. A reload passes the compiler it kept, so
  * objects whose files did not change are not compiled again.
  */
-export async function buildConfig(paths: string[], compiler = new Compiler()): Promise<BuiltConfig> {
+export async function buildConfig(
+  paths: string[],
+  compiler = new Compiler({ standalone: true }),
+): Promise<BuiltConfig> {
   const loaded = await loadManifests(paths);
   const secrets = expandSecretRefs(loaded.secrets);
   const problems = [...loaded.errors.map(formatManifestError), ...secrets.errors];
@@ -95,7 +105,47 @@ export function selectFleet(result: CompileResult, fleet: string | undefined): A
 }
 
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
-  const compiler = new Compiler();
+  const manifests = await openManifests(options);
+  const dataplane = await startDataplane(options);
+  const feed = await manifests.feed({
+    store: dataplane.store,
+    logger: dataplane.logger,
+    registry: dataplane.metrics.registry,
+  });
+  return {
+    dataplane,
+    reload: feed.reload,
+    async close(graceMs) {
+      await feed.close();
+      await dataplane.close(graceMs);
+    },
+  };
+}
+
+/** Where the manifests' config goes: a store, the log, and the registry of the reload metrics. */
+export interface FeedTarget {
+  store: ConfigStore;
+  logger: Logger;
+  registry: Registry;
+}
+
+/** The manifests feeding a store: reloaded on change (unless `watch: false`) or on `reload()`. */
+export interface ManifestFeed {
+  /** Reads the files again; resolves true when a new config was applied. */
+  reload(): Promise<boolean>;
+  /** Stops watching; resolves once a reload under way has finished. */
+  close(): Promise<void>;
+}
+
+/**
+ * The first load of the manifests, before anything listens: errors throw ManifestLoadError (a first
+ * load with errors is refused whole). `feed` then applies it to a store, marks it synced and keeps it
+ * up to date. `tollgate run --workers N` feeds the primary's store, which fans out to the workers.
+ */
+export async function openManifests(
+  options: Pick<StandaloneOptions, 'paths' | 'fleet' | 'watch' | 'debounceMs'>,
+): Promise<{ feed(target: FeedTarget): Promise<ManifestFeed> }> {
+  const compiler = new Compiler({ standalone: true });
   const history = new ManifestHistory();
   const loaded = await loadExpanded(options.paths);
   const first = { ...history.next(loaded), skipped: loaded.skipped.map(formatSkipped) };
@@ -104,12 +154,24 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     throw new ManifestLoadError(first.errors.map(formatManifestError), first.skipped);
   }
   const initial = compiler.compile(first.input);
-  const dataplane = await startDataplane(options);
-  const { logger, store } = dataplane;
-  const metrics = reloadMetrics(dataplane.metrics.registry);
-  for (const notice of first.skipped) logger.info(notice);
-  let fingerprint = '';
+  return {
+    feed: (target) => feedStore(target, options, { compiler, history, initial, skipped: first.skipped }),
+  };
+}
 
+async function feedStore(
+  { store, logger, registry }: FeedTarget,
+  options: Pick<StandaloneOptions, 'paths' | 'fleet' | 'watch' | 'debounceMs'>,
+  {
+    compiler,
+    history,
+    initial,
+    skipped,
+  }: { compiler: Compiler; history: ManifestHistory; initial: CompileResult; skipped: string[] },
+): Promise<ManifestFeed> {
+  const metrics = reloadMetrics(registry);
+  for (const notice of skipped) logger.info(notice);
+  let fingerprint = '';
   /** Logs what was left out and counts the load; true when nothing was. */
   const report = (result: CompileResult, kept: readonly string[]): boolean => {
     let clean = kept.length === 0;
@@ -174,12 +236,10 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const watchers =
     options.watch === false ? [] : await watchPaths(options.paths, options.debounceMs ?? 150, reload);
   return {
-    dataplane,
     reload,
-    async close(graceMs) {
+    async close() {
       for (const w of watchers) w.close();
       await reloading;
-      await dataplane.close(graceMs);
     },
   };
 }

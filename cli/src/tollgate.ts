@@ -1,13 +1,27 @@
 #!/usr/bin/env node
 import { stringify } from 'yaml';
 import { redactResource } from '../../protocol/src';
-import { createLogger, startDataplane, type DataplaneOptions, type Logger } from '../../dataplane/src';
+import {
+  createLogger,
+  startDataplane,
+  type ConfigStore,
+  type DataplaneOptions,
+  type Logger,
+} from '../../dataplane/src';
 import { DiscoveryClient } from '../../dataplane/src/discovery/client';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { parseDataplaneFlags, parseFileFlags, parseRunFlags, UsageError, type ServeFlags } from './args';
+import {
+  parseDataplaneFlags,
+  parseFileFlags,
+  parseRunFlags,
+  UsageError,
+  type DataplaneFlags,
+  type ServeFlags,
+} from './args';
 import { listeningBanner } from './banner';
+import { startDataplaneCluster, startStandaloneCluster } from './cluster/serve';
 import { parseControllerFlags } from './controller-args';
 import { commandHelp, isCommand, usageError, USAGE, type Command } from './help';
 import { buildConfig, ManifestLoadError, startStandalone, type BuiltConfig } from './standalone';
@@ -109,6 +123,11 @@ export function packageVersion(): string {
 async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseRunFlags(argv, env);
   const logger = createLogger({ level: flags.logLevel });
+  if (flags.workers > 1) {
+    const cluster = await startStandaloneCluster(flags, logger);
+    logger.info(listeningBanner([...cluster.store.current.resources.values()], flags.host, cluster.port));
+    return untilSignal(logger, () => cluster.close(flags.gracePeriodMs), flags.gracePeriodMs);
+  }
   const standalone = await startStandalone({
     ...dataplaneOptions(flags, logger),
     paths: flags.files,
@@ -123,12 +142,30 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
   const logger = createLogger({ level: flags.logLevel });
-  const plane = await startDataplane(dataplaneOptions(flags, logger));
+  // --workers: the primary holds the one discovery stream; its workers apply what it accepted.
+  const plane =
+    flags.workers > 1
+      ? await startDataplaneCluster(flags, logger)
+      : await startDataplane(dataplaneOptions(flags, logger));
+  const client = discoveryClient(flags, plane.store, logger);
+  client.start();
+  return untilSignal(
+    logger,
+    async () => {
+      client.stop();
+      await plane.close(flags.gracePeriodMs);
+    },
+    flags.gracePeriodMs,
+  );
+}
+
+/** The discovery stream of `tollgate dataplane`, feeding `store`. */
+function discoveryClient(flags: DataplaneFlags, store: ConfigStore, logger: Logger): DiscoveryClient {
   const { discoveryCa, tokenFile } = flags;
-  const client = new DiscoveryClient({
+  return new DiscoveryClient({
     address: flags.discovery,
     node: { id: flags.nodeId, cluster: flags.fleet, user_agent_name: 'tollgate' },
-    store: plane.store,
+    store,
     logger,
     ...(discoveryCa ? { credentials: grpc.credentials.createSsl(readFileSync(discoveryCa)) } : {}),
     // Re-read on every connect: the kubelet rotates projected tokens in place.
@@ -142,15 +179,6 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
         }
       : {}),
   });
-  client.start();
-  return untilSignal(
-    logger,
-    async () => {
-      client.stop();
-      await plane.close(flags.gracePeriodMs);
-    },
-    flags.gracePeriodMs,
-  );
 }
 
 /** What `run` and `dataplane` pass to the proxy alike. */
@@ -162,6 +190,8 @@ function dataplaneOptions(flags: ServeFlags, logger: Logger): DataplaneOptions {
     logger,
     redisUrl: flags.redisUrl,
     http: { maxConnections: flags.maxConnections },
+    ...(flags.opsToken ? { opsToken: flags.opsToken } : {}),
+    ...(flags.opsUrl ? { opsUrl: flags.opsUrl } : {}),
   };
 }
 

@@ -1,6 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { createAdaptorServer } from '@hono/node-server';
+import { AgentClient } from './a2a/upstream';
+import { ApprovalBroker } from './approvals/broker';
+import { approvalsConfigured, webhookIn } from './approvals/config';
+import { createApprovalMetrics } from './approvals/metrics';
+import { RedisApprovalStore } from './approvals/redis-store';
 import { diffResources } from './config/diff';
 import type { Snapshot } from './config/snapshot';
 import { ConfigStore } from './config/store';
@@ -14,6 +20,8 @@ import { TokenLimiter } from './policies/token-rate-limit/limiter';
 import { createTokenLimitMetrics } from './policies/token-rate-limit/metrics';
 import { createEmbedder, registryIn } from './policies/semantic-cache/embedder';
 import { createSemanticCacheMetrics } from './policies/semantic-cache/metrics';
+import { createToolGuardMetrics } from './policies/tool-guard/metrics';
+import { ToolGuardState } from './policies/tool-guard/state';
 import { SemanticCacheState } from './policies/semantic-cache/state';
 import { createProxy, type AdapterSet } from './proxy/app';
 import { createProxyServer, DEFAULT_HTTP_LIMITS, type HttpLimits } from './proxy/http-server';
@@ -40,8 +48,11 @@ export interface DataplaneOptions {
   host?: string;
   /** Proxy port (default 8081); 0 picks a free one. */
   port?: number;
-  /** Ops port: health, metrics, config dump (default 9091). */
-  opsPort?: number;
+  /**
+   * Ops port: health, metrics, config dump (default 9091). `false`: none (a `--workers` worker,
+   * whose primary serves the ops port for every worker).
+   */
+  opsPort?: number | false;
   store?: ConfigStore;
   logger?: Logger;
   metrics?: ProxyMetrics;
@@ -55,6 +66,10 @@ export interface DataplaneOptions {
   redisCommandTimeoutMs?: number;
   /** The proxy port's connection cap and header/request timeouts (DEFAULT_HTTP_LIMITS otherwise). */
   http?: Partial<HttpLimits>;
+  /** Bearer token the ops port's /approvals endpoints require; unset: no auth (never expose the port). */
+  opsToken?: string;
+  /** Where approvers reach this ops port, for approval webhooks (default http://{host}:{opsPort}). */
+  opsUrl?: string;
 }
 
 export interface Dataplane {
@@ -63,7 +78,10 @@ export interface Dataplane {
   metrics: ProxyMetrics;
   /** Upstream health, per process: outlives config changes; shown in /metrics and /config_dump. */
   health: HealthRegistry;
+  /** Tool calls waiting for a person's approval (ops port /approvals); shared through Redis when set. */
+  approvals: ApprovalBroker;
   port: number;
+  /** 0 when started with `opsPort: false`. */
   opsPort: number;
   /** Readiness drops first, in-flight requests get `graceMs` to finish, then sockets close. */
   close(graceMs?: number): Promise<void>;
@@ -119,6 +137,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     // semanticCache embeds through this proxy's own adapters, with the Registries of its current config.
     embedder: createEmbedder({ registry: registryIn(store), adapters }),
     semanticCache: new SemanticCacheState({ metrics: createSemanticCacheMetrics(metrics.registry) }),
+    toolGuard: new ToolGuardState({ metrics: createToolGuardMetrics(metrics.registry), logger }),
   });
 
   store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));
@@ -133,8 +152,24 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const prober = new Prober({ health, probe: probes.probe, logger });
   prober.sync(store.current);
   const unwatchProbes = store.onChange((s) => prober.sync(s));
-  const proxy = createProxy({ store, adapters, metrics, logger, policies, health });
-  const ops = createOpsApp({ store, metrics, accepting: () => accepting, health });
+  let opsUrl = options.opsUrl;
+  const approvals = new ApprovalBroker({
+    logger,
+    metrics: createApprovalMetrics(metrics.registry),
+    ...(options.redisUrl ? { shared: new RedisApprovalStore({ url: options.redisUrl }) } : {}),
+    webhookFor: webhookIn(store),
+    opsUrl: () => opsUrl ?? '',
+  });
+  const unwatchApprovals = options.redisUrl ? () => undefined : warnPerReplicaApprovals(store, logger);
+  const agents = new AgentClient();
+  const proxy = createProxy({ store, adapters, metrics, logger, policies, health, agents });
+  const ops = createOpsApp({
+    store,
+    metrics,
+    accepting: () => accepting,
+    health,
+    approvals: { broker: approvals, ...(options.opsToken ? { token: options.opsToken } : {}) },
+  });
 
   const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
   const proxyServer = await listen(
@@ -142,32 +177,62 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     host,
     options.port ?? 8081,
   );
-  const opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
-  opsServer.keepAliveTimeout = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
-  await listen(opsServer, host, options.opsPort ?? 9091);
+  let opsServer: Server | undefined;
+  if (options.opsPort !== false) {
+    opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
+    opsServer.keepAliveTimeout = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
+    await listen(opsServer, host, options.opsPort ?? 9091);
+  }
   const port = (proxyServer.address() as AddressInfo).port;
-  const opsPort = (opsServer.address() as AddressInfo).port;
-  logger.info({ host, port, opsPort, maxConnections: httpLimits.maxConnections }, 'dataplane listening');
+  const opsPort = opsServer ? (opsServer.address() as AddressInfo).port : 0;
+  opsUrl ??= `http://${host === '0.0.0.0' || host === '::' ? hostname() : host}:${opsPort}`;
+  // A worker says so: the primary's own line is the one that names the ops port.
+  logger.info(
+    { host, port, ...(opsServer ? { opsPort } : {}), maxConnections: httpLimits.maxConnections },
+    opsServer ? 'dataplane listening' : 'worker listening',
+  );
 
   return {
     store,
     logger,
     metrics,
     health,
+    approvals,
     port,
     opsPort,
     async close(graceMs = 10_000) {
       accepting = false;
       unwatchProbes();
+      unwatchApprovals();
+      // Held tool calls are released at once (denied: "the proxy is shutting down"), within the grace.
+      await approvals.close();
       prober.close();
       await closeServer(proxyServer, graceMs, proxy.shutdown);
-      await closeServer(opsServer, 0);
+      if (opsServer) await closeServer(opsServer, 0);
       await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
       await probes.close();
+      await agents.close();
       await policies.close();
       logger.flush();
     },
   };
+}
+
+/**
+ * Without Redis, approvals are per replica: said once, when a Gateway first configures them.
+ * Returns the unsubscribe.
+ */
+function warnPerReplicaApprovals(store: ConfigStore, logger: Logger): () => void {
+  let said = false;
+  const check = (s: Snapshot) => {
+    if (said || !approvalsConfigured(s)) return;
+    said = true;
+    logger.warn(
+      'approvals are configured but there is no Redis (--redis-url): each replica lists only the tool calls it holds, and a decision must be POSTed to the ops port of that replica',
+    );
+  };
+  check(store.current);
+  return store.onChange(check);
 }
 
 /** A config swap for the debug log: counts, and the keys of at most 50 resources of each kind of change. */

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { eventually, startTollgate, type RunningTollgate } from '../process';
+import { startTestAgent } from '../../dataplane/src/testing/a2a-agent';
 import { startTestCluster, type TestCluster } from './apiserver';
 
 /**
@@ -217,6 +218,45 @@ describe('controller on a real API server', () => {
         ).exec(metrics)?.[1],
       );
     expect(objects('Consumer', 'compiled')).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('programs examples/a2a on both proxies, which serve its agent at /{consumer}/a2a/{agent}', async () => {
+    const agent = await startTestAgent('planner-token-replace-me');
+    try {
+      expect(kubectl(['apply', '-f', path.join(ROOT, 'examples/a2a')]).code).toBe(0);
+      expect(
+        kubectl([
+          'patch',
+          'registry',
+          'planner',
+          '--type',
+          'merge',
+          '-p',
+          JSON.stringify({ spec: { baseUrl: agent.url } }),
+        ]).code,
+      ).toBe(0);
+      for (const ref of ['registry/planner', 'registry/researcher', 'consumer/assistant']) {
+        await eventually(() => {
+          const o = json<Obj>(['get', ref]);
+          return (
+            o.status?.observedGeneration === o.metadata.generation &&
+            ['Accepted', 'ResolvedRefs', 'Programmed'].every((t) => condition(o, t)?.status === 'True')
+          );
+        }, 20_000);
+      }
+      for (const p of proxies) {
+        const url = `http://127.0.0.1:${p.port}/assistant/a2a/planner/.well-known/agent-card.json`;
+        const headers = { 'x-ag-gateway-slug': 'agents', authorization: 'Bearer sk-assistant-replace-me' };
+        await eventually(async () => (await fetch(url, { headers })).status === 200, 20_000);
+        const card = (await (await fetch(url, { headers })).json()) as {
+          supportedInterfaces: { url: string }[];
+        };
+        expect(card.supportedInterfaces[0]?.url).toBe(`http://127.0.0.1:${p.port}/assistant/a2a/planner`);
+      }
+    } finally {
+      kubectl(['delete', '-f', path.join(ROOT, 'examples/a2a')]);
+      await agent.close();
+    }
   }, 60_000);
 
   it('refuses a proxy whose ServiceAccount may not stream config', async () => {

@@ -19,6 +19,12 @@ const bodies = {
     discovery: 'HostOnly',
     fleet: 'edge',
     limits: { maxRequestBodyBytes: 10, requestTimeoutMs: 1000 },
+    mcp: {
+      sessionKeys: [{ id: 'k1', key: Buffer.alloc(32, 1).toString('base64') }],
+      sessionTtlMs: 86_400_000,
+      idleTimeoutMs: 3_600_000,
+    },
+    approvals: { timeoutMs: 300_000, webhook: { url: 'https://hooks.example.com/a', signingKey: 'k' } },
   } satisfies CompiledGateway,
   Registry: {
     source,
@@ -42,6 +48,8 @@ const bodies = {
       },
     },
     mock: { latencyMs: 0, chunkDelayMs: 0, failureRate: 0.5, failureStatus: 503, reply: 'r' },
+    mcp: { transport: 'StreamableHTTP', url: 'https://tools.example.com/mcp', headers: { 'x-team': 'a' } },
+    a2a: { cardPath: '/.well-known/agent-card.json', cardCacheTtlMs: 30_000, headers: { 'x-team': 'a' } },
   } satisfies CompiledRegistry,
   Consumer: {
     source,
@@ -68,6 +76,28 @@ const bodies = {
       },
     ],
     retry: { attempts: 3, perTryTimeoutMs: 10_000, backoffMs: 25, retryOn: ['ConnectError', 'Timeout'] },
+    mcp: {
+      servers: [
+        { registry: 'ns/weather', prefix: 'weather' },
+        { registry: 'ns/files', prefix: 'files' },
+      ],
+      tools: { allow: ['weather_*'], deny: ['*_delete'] },
+      prompts: { allow: ['*'], deny: ['files_*'] },
+      resources: { allow: ['weather+*'], deny: ['weather+secret:*'] },
+      exposeAs: { weather_get_forecast: 'forecast' },
+      requireApproval: ['files_write'],
+      onServerDown: 'FailClosed',
+      oauth: { scopes: [{ scope: 'weather:read', tools: ['weather_get_*'] }] },
+    },
+    a2a: { agents: [{ name: 'helper', registry: 'ns/agent' }] },
+    jwt: [
+      {
+        issuer: 'https://login.example.com',
+        jwksUri: 'https://login.example.com/jwks',
+        audiences: ['https://gw.example.com/c/mcp'],
+        algorithms: ['RS256'],
+      },
+    ],
   } satisfies CompiledConsumer,
   Policy: {
     source,
@@ -127,6 +157,13 @@ const bodies = {
         ttlMs: 3_600_000,
         scope: 'Gateway',
       },
+      toolGuard: {
+        mode: 'Enforce',
+        pin: 'FirstSeen',
+        pinned: [{ tool: 'fs_read_file', sha256: 'a'.repeat(64) }],
+        detectHiddenInstructions: true,
+        allowUrlHosts: ['*.example.com', 'docs.example.org'],
+      },
     },
   } satisfies CompiledPolicy,
 };
@@ -158,7 +195,8 @@ function leaves(node: JsonSchema, at: string): string[] {
 }
 function valueLeaves(v: unknown, at: string): string[] {
   if (Array.isArray(v)) return v.flatMap((x) => valueLeaves(x, `${at}[]`));
-  if (v && typeof v === 'object' && Object.keys(v).length > 0 && !at.endsWith('.aliases')) {
+  const maps = ['.aliases', '.headers', '.exposeAs'];
+  if (v && typeof v === 'object' && Object.keys(v).length > 0 && !maps.some((m) => at.endsWith(m))) {
     return Object.entries(v).flatMap(([k, x]) => valueLeaves(x, `${at}.${k}`));
   }
   return [at];
@@ -290,6 +328,17 @@ describe('protocol schema', () => {
       'body/routes/0/targets/0/match/0: must match exactly one schema in oneOf',
     ],
     [
+      'an MCP session key that is not 32 bytes',
+      {
+        ...resources[0],
+        body: {
+          ...bodies.Gateway,
+          mcp: { ...bodies.Gateway.mcp, sessionKeys: [{ id: 'k', key: 'c2hvcnQ=' }] },
+        },
+      },
+      'body/mcp/sessionKeys/0/key: must match pattern',
+    ],
+    [
       'a prompt guard with nothing to look for',
       {
         ...resources[3],
@@ -301,6 +350,33 @@ describe('protocol schema', () => {
         },
       },
       'body/plugins/promptGuard: must match a schema in anyOf',
+    ],
+    [
+      'a tool guard that declares no fingerprint',
+      {
+        ...resources[3],
+        body: {
+          ...bodies.Policy,
+          plugins: { toolGuard: { ...bodies.Policy.plugins.toolGuard, pin: 'Declared', pinned: [] } },
+        },
+      },
+      'body/plugins/toolGuard/pinned: must NOT have fewer than 1 items',
+    ],
+    [
+      'a tool guard fingerprint in upper case',
+      {
+        ...resources[3],
+        body: {
+          ...bodies.Policy,
+          plugins: {
+            toolGuard: {
+              ...bodies.Policy.plugins.toolGuard,
+              pinned: [{ tool: 't', sha256: 'A'.repeat(64) }],
+            },
+          },
+        },
+      },
+      'body/plugins/toolGuard/pinned/0/sha256: must match pattern',
     ],
   ])('rejects %s with a readable error', (_name, value, message) => {
     const r = validateResource(value);

@@ -36,6 +36,30 @@ export interface CompiledGateway {
   discovery: 'HeaderThenHost' | 'HostOnly';
   fleet: string;
   limits: { maxRequestBodyBytes: number; requestTimeoutMs: number };
+  /** Present when the Gateway configures MCP session keys; without it, /{consumer}/mcp is refused. */
+  mcp?: CompiledGatewayMcp;
+  /** Human approval of MCP tool calls; present when the Gateway sets spec.mcp.approvals. */
+  approvals?: CompiledApprovals;
+}
+
+/**
+ * The keys that seal MCP session ids (AES-256-GCM). `key` is 32 bytes, base64, derived by compile
+ * (HKDF-SHA256) from the Secret's value; the first key seals, every key opens.
+ */
+export interface CompiledGatewayMcp {
+  sessionKeys: { id: string; key: string }[];
+  /** Absolute session lifetime from initialize. */
+  sessionTtlMs: number;
+  /** Idle limit, enforced by each proxy for the sessions it has served (see dataplane/src/mcp). */
+  idleTimeoutMs: number;
+}
+
+/** How a tool call that needs approval waits, and who is told (see dataplane/src/approvals). */
+export interface CompiledApprovals {
+  /** How long a call waits for a decision; none by then = denied. */
+  timeoutMs: number;
+  /** Each new request is POSTed there, signed with `signingKey` (HMAC-SHA256; a secret). */
+  webhook?: { url: string; signingKey: string };
 }
 
 export type CompiledProvider =
@@ -53,7 +77,11 @@ export type CompiledProvider =
 
 export interface CompiledRegistry {
   source: SourceRef;
-  provider: CompiledProvider;
+  /**
+   * A model provider (served at /{consumer}/v1/...), `mcp`: an MCP server (see `mcp`), or `a2a`:
+   * an A2A agent (see `a2a`).
+   */
+  provider: CompiledProvider | 'mcp' | 'a2a';
   /** Without a trailing slash; e.g. https://api.openai.com/v1. Empty for `mock`. */
   baseUrl: string;
   /**
@@ -83,6 +111,39 @@ export interface CompiledRegistry {
     failureStatus: number;
     reply?: string;
   };
+  /** Provider `mcp` only: the MCP server (baseUrl is empty then). */
+  mcp?: CompiledMcpServer;
+  /** Provider `a2a` only: the agent's card and headers (JSON-RPC goes to baseUrl). */
+  a2a?: CompiledA2AAgent;
+}
+
+/**
+ * An MCP server reached over Streamable HTTP. `headers` (lower-case names, values resolved from
+ * Secrets) are sent with every request; the registry's `apiKey`, when set, as Authorization Bearer.
+ */
+export interface CompiledMcpServer {
+  transport: 'StreamableHTTP';
+  url: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * An A2A agent: JSON-RPC requests are POSTed to the registry's baseUrl, its card is read from
+ * `baseUrl + cardPath` and kept `cardCacheTtlMs` per proxy. `headers` (lower-case names, values
+ * resolved from Secrets) go with every request; the registry's `apiKey`, when set, as Authorization
+ * Bearer.
+ */
+export interface CompiledA2AAgent {
+  cardPath: string;
+  cardCacheTtlMs: number;
+  headers: Record<string, string>;
+}
+
+/** A registry that serves models: what a consumer's route targets are (compile guarantees it). */
+export type ModelRegistry = CompiledRegistry & { provider: CompiledProvider };
+
+export function isModelRegistry(r: CompiledRegistry): r is ModelRegistry {
+  return r.provider !== 'mcp' && r.provider !== 'a2a';
 }
 
 export interface CompiledHealthCheck {
@@ -195,6 +256,59 @@ export interface CompiledConsumer {
   apiKeyHashes: string[];
   routes: CompiledRoute[];
   retry: CompiledRetry;
+  /** The MCP servers this consumer reaches at /{slug}/mcp; absent: none. */
+  mcp?: CompiledConsumerMcp;
+  /** The A2A agents this consumer reaches at /{slug}/a2a/{name}; absent: none. */
+  a2a?: CompiledConsumerA2A;
+  /** OAuth access-token issuers accepted at /{slug}/mcp (resource-server mode); absent: none. */
+  jwt?: CompiledJwtIssuer[];
+}
+
+/** One issuer of JWT access tokens: checked against its JWKS (see dataplane/src/mcp/oauth). */
+export interface CompiledJwtIssuer {
+  /** The exact `iss`; also the authorization server named in the protected resource metadata. */
+  issuer: string;
+  /** Absent: discovered from the issuer's metadata (oauth-authorization-server, then openid-configuration). */
+  jwksUri?: string;
+  /** Accepted `aud` values; empty: the consumer's MCP resource URL as the client reached it. */
+  audiences: string[];
+  /** Accepted JWS algorithms, asymmetric only (never `none`, never HS*). */
+  algorithms: string[];
+}
+
+/** Glob patterns (`*` any run, `?` one character) over prefixed names (before `exposeAs`). */
+export interface CompiledMcpFilter {
+  /** Empty: everything. */
+  allow: string[];
+  deny: string[];
+}
+
+export interface CompiledConsumerMcp {
+  /**
+   * Registry resource names (provider mcp) and their unique prefixes (empty when every reference
+   * failed to resolve: no server is reached); `prefix` is empty only when
+   * there is exactly one server. Tool and prompt names are `{prefix}_{name}`, resource URIs and
+   * URI templates `{prefix}+{uri}`.
+   */
+  servers: { registry: string; prefix: string }[];
+  tools: CompiledMcpFilter;
+  prompts: CompiledMcpFilter;
+  resources: CompiledMcpFilter;
+  /** Prefixed tool name → the name the consumer sees instead. */
+  exposeAs: Record<string, string>;
+  /** Tools (globs over prefixed names) whose calls need approval: refused until approvals exist. */
+  requireApproval: string[];
+  onServerDown: FailureMode;
+  /** OAuth scopes beyond the built-in `mcp:tools` / `mcp:tools:{name}`, and the tools (globs) each grants. */
+  oauth?: { scopes: { scope: string; tools: string[] }[] };
+}
+
+export interface CompiledConsumerA2A {
+  /**
+   * Resolved agents only (each a Registry of provider a2a), sorted by name, names unique. May be
+   * empty when every reference failed to resolve (the Consumer's ResolvedRefs=False).
+   */
+  agents: { name: string; registry: string }[];
 }
 
 export type RateLimitKey = 'Consumer' | 'Gateway' | 'APIKey' | 'ClientIP' | 'Header';
@@ -319,6 +433,26 @@ export interface CompiledPromptGuard {
 }
 
 /**
+ * Guards the tools MCP servers offer: each tool's definition is fingerprinted (SHA-256 of its
+ * canonical JSON) and pinned, a tool that changes later ("rug pull") is blocked (Enforce) or reported
+ * (Observe), and descriptions carrying hidden instructions for the model are flagged.
+ */
+export interface CompiledToolGuard {
+  mode: 'Enforce' | 'Observe';
+  /**
+   * FirstSeen: the first definition a proxy sees of a tool is pinned for the life of the process
+   * (per replica; `pinned` entries are pinned from the start). Declared: only the `pinned` fingerprints
+   * are allowed.
+   */
+  pin: 'FirstSeen' | 'Declared';
+  /** Tool names as the client sees them (server prefix included), unique, sorted; at least one under Declared. */
+  pinned: { tool: string; sha256: string }[];
+  detectHiddenInstructions: boolean;
+  /** Lower-case host names (a `*.` prefix covers subdomains) that URLs in descriptions may point at; unique, sorted. */
+  allowUrlHosts: string[];
+}
+
+/**
  * The plugins the proxy implements, normalised by compile (defaults applied, durations in ms).
  * Plugins the CRD models but the proxy does not implement yet are refused by compile, never sent.
  */
@@ -330,6 +464,7 @@ export interface CompiledPolicyPlugins {
   cors?: CompiledCors;
   promptGuard?: CompiledPromptGuard;
   semanticCache?: CompiledSemanticCache;
+  toolGuard?: CompiledToolGuard;
 }
 
 export type PluginName = keyof CompiledPolicyPlugins;

@@ -7,6 +7,7 @@ import {
   KINDS,
   LB_STRATEGIES,
   LIMIT_KEYS,
+  MCP_TRANSPORTS,
   POLICY_PLUGINS,
   PROVIDERS,
   RATE_LIMIT_ALGORITHMS,
@@ -159,6 +160,7 @@ function nodeAt(kind: Kind, at: string): KubeSchema | undefined {
 describe('enum lists of the TypeScript API match the CRDs', () => {
   it.each([
     ['Registry', 'provider', PROVIDERS],
+    ['Registry', 'mcp.transport', MCP_TRANSPORTS],
     ['Consumer', 'routes[].strategy', LB_STRATEGIES],
     ['Consumer', 'retry.retryOn[]', RETRY_ON],
     ['Policy', 'plugins.rateLimit.key', LIMIT_KEYS],

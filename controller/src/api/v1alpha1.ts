@@ -52,6 +52,25 @@ export interface GatewaySpec {
   fleet?: string;
   telemetry?: { exporters?: TelemetryExporter[] };
   defaults?: GatewayDefaults;
+  /** The MCP endpoint's settings: the keys that seal session ids, and their lifetimes. */
+  mcp?: {
+    /** The first seals new sessions; all open sessions sealed earlier. */
+    sessionKeys: { id: string; secretRef: SecretKeyRef }[];
+    /** Absolute session lifetime from initialize (default 24h). */
+    sessionTtl?: Duration;
+    /** Sessions unused this long are refused by a proxy that saw them (default 1h). */
+    idleTimeout?: Duration;
+    /** Human approval of the tool calls consumers list in spec.mcp.requireApproval. */
+    approvals?: GatewayApprovals;
+  };
+}
+
+/** Human approval of MCP tool calls (Consumer spec.mcp.requireApproval). */
+export interface GatewayApprovals {
+  /** How long a call waits for a decision (default 5m); none by then = denied. */
+  timeout?: Duration;
+  /** Each new request POSTed there, signed with HMAC-SHA256 using the Secret's value. */
+  webhook?: { url: string; secretRef: SecretKeyRef };
 }
 
 export interface TelemetryExporter {
@@ -81,6 +100,7 @@ export const PROVIDERS = [
   'deepseek',
   'openai-compatible',
   'mcp',
+  'a2a',
   'mock',
 ] as const;
 export type ProviderType = (typeof PROVIDERS)[number];
@@ -128,6 +148,41 @@ export interface RegistrySpec {
   };
   /** Settings of the built-in `mock` provider. */
   mock?: MockSettings;
+  /** The MCP server of provider `mcp`. */
+  mcp?: McpServerSettings;
+  /** The A2A agent behind provider `a2a`: JSON-RPC at baseUrl, its card at baseUrl + cardPath. */
+  a2a?: A2AAgentSettings;
+}
+
+export const MCP_TRANSPORTS = ['StreamableHTTP', 'SSE', 'Stdio'] as const;
+export type McpTransport = (typeof MCP_TRANSPORTS)[number];
+
+/** A literal value or a Secret's. */
+export interface NamedValue {
+  name: string;
+  value?: string;
+  secretRef?: SecretKeyRef;
+}
+
+export interface McpServerSettings {
+  /** Default StreamableHTTP. */
+  transport?: McpTransport;
+  /** StreamableHTTP and SSE: the server's MCP endpoint. */
+  url?: string;
+  headers?: NamedValue[];
+  /** Stdio: the command, its arguments and environment. */
+  command?: string;
+  args?: string[];
+  env?: NamedValue[];
+}
+
+export interface A2AAgentSettings {
+  /** Path of the agent card below baseUrl (default /.well-known/agent-card.json). */
+  cardPath?: string;
+  /** How long a proxy keeps a fetched card (default 30s). */
+  cardCacheTtl?: Duration;
+  /** Extra request headers, each a literal value or a Secret's (exactly one of them). */
+  headers?: { name: string; value?: string; secretRef?: SecretKeyRef }[];
 }
 
 export interface RegistryModel {
@@ -167,12 +222,65 @@ export interface ConsumerSpec {
   slug: string;
   credentials: {
     apiKeys?: { secretRef: SecretKeyRef }[];
-    jwt?: { issuer: string; jwksUri: string; audiences?: string[] }[];
+    /** OAuth access-token issuers, accepted at /{slug}/mcp (resource-server mode). */
+    jwt?: JwtIssuer[];
   };
-  routes: ModelRoute[];
+  /** Required unless `mcp` is set. */
+  routes?: ModelRoute[];
   /** When and how often a failed upstream call is tried again, on the same or the next target. */
   retry?: RetryPolicy;
-  mcp?: { tools?: { registryRef: LocalRef; allow?: string[] }[] };
+  mcp?: ConsumerMcp;
+  /** The A2A agents this consumer reaches at /{slug}/a2a/{name}. */
+  a2a?: { agents?: ConsumerAgent[] };
+}
+
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export interface JwtIssuer {
+  issuer: string;
+  /** Default: discovered from the issuer's metadata. */
+  jwksUri?: string;
+  /** Default: the consumer's MCP resource URL as the client reached it. */
+  audiences?: string[];
+  /** Default: all of JWT_ALGORITHMS. */
+  algorithms?: JwtAlgorithm[];
+}
+
+/** Glob patterns: allow (all when unset), then deny. */
+export interface McpFilter {
+  allow?: string[];
+  deny?: string[];
+}
+
+export interface ConsumerMcp {
+  servers: { registryRef: LocalRef; prefix?: string }[];
+  tools?: McpFilter;
+  prompts?: McpFilter;
+  resources?: McpFilter;
+  exposeAs?: { tool: string; as: string }[];
+  requireApproval?: string[];
+  onServerDown?: 'FailOpen' | 'FailClosed';
+  /** OAuth scopes → the tools they grant (besides the built-in mcp:tools and mcp:tools:{name}). */
+  oauth?: { scopes?: { scope: string; tools: string[] }[] };
+}
+
+export interface ConsumerAgent {
+  /** A Registry of provider a2a. */
+  registryRef: LocalRef;
+  /** The `{agent}` path segment (default the Registry's name). */
+  name?: string;
 }
 
 export const RETRY_ON = ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] as const;
@@ -228,6 +336,7 @@ export const POLICY_PLUGINS = [
   'cors',
   'promptGuard',
   'semanticCache',
+  'toolGuard',
 ] as const;
 export const LIMIT_KEYS = ['Consumer', 'Gateway', 'APIKey', 'ClientIP', 'Header'] as const;
 export type LimitKey = (typeof LIMIT_KEYS)[number];
@@ -289,6 +398,13 @@ export interface PolicyPlugins {
     threshold?: number;
     ttl?: Duration;
     scope?: 'Consumer' | 'Gateway';
+  };
+  toolGuard?: {
+    mode?: 'Enforce' | 'Observe';
+    pin?: 'FirstSeen' | 'Declared';
+    pinned?: { tool: string; sha256: string }[];
+    detectHiddenInstructions?: boolean;
+    allowUrlHosts?: string[];
   };
 }
 

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { CompiledConsumer, CompiledRoute } from '../../../protocol/src';
+import type { CompiledConsumer, CompiledGateway, CompiledRoute } from '../../../protocol/src';
 import { LB_STRATEGIES, type Consumer } from '../api/v1alpha1';
+import { compileConsumerA2A } from './a2a';
 import { checkLabel, nsName, oldestFirst, wholeNumber } from './common';
 import { compileMatch, reservedPrefixOf } from './match';
+import { compileConsumerMcp } from './mcp';
+import { compileJwtIssuers } from './oauth';
 import { compileRetry } from './retry';
 import type { Refs } from './memo';
 import { StatusBuilder } from './status';
@@ -26,6 +29,7 @@ export interface ConsumerDraft {
 export function compileConsumers(
   consumers: readonly Consumer[],
   draftOf: (c: Consumer) => ConsumerDraft,
+  gatewayOf: (name: string) => CompiledGateway | undefined = () => undefined,
 ): CompiledConsumers {
   const emitted = new Map<string, CompiledConsumer>();
   const slugOwner = new Map<string, string>();
@@ -35,6 +39,15 @@ export function compileConsumers(
     const { status, body } = draftOf(c);
     if (!body) {
       statuses.push(status);
+      continue;
+    }
+    if (body.mcp && !gatewayOf(body.gateway)?.mcp) {
+      statuses.push(
+        status.rejectedCopy(
+          'Invalid',
+          `spec.mcp: Gateway ${body.gateway} has no usable spec.mcp.sessionKeys, which seal MCP sessions`,
+        ),
+      );
       continue;
     }
     const slugKey = `${body.gateway}|${body.slug}`;
@@ -85,15 +98,19 @@ function warnSharedKeys(emitted: ReadonlyMap<string, CompiledConsumer>, statuses
   });
 }
 
+/** JWT issuers are accepted at /{slug}/mcp only (OAuth resource-server mode). */
+const JWT_WITHOUT_MCP =
+  'warning: spec.credentials.jwt: access tokens are accepted at /{slug}/mcp only, and this Consumer has no spec.mcp';
+
 export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
   const status = new StatusBuilder('Consumer', c.metadata);
   const ns = status.namespace;
   const spec = c.spec ?? ({} as Consumer['spec']);
 
   checkLabel(status, 'spec.slug', spec.slug);
-  if (spec.credentials?.jwt !== undefined)
-    status.reject('Unsupported', 'spec.credentials.jwt is not supported yet');
-  if (spec.mcp !== undefined) status.reject('Unsupported', 'spec.mcp is not supported yet');
+  const jwt = compileJwtIssuers(status, spec.credentials?.jwt);
+  if (spec.routes === undefined && spec.mcp === undefined)
+    status.reject('Invalid', 'spec: routes or mcp (or both) are required');
 
   const gatewayName = `${ns}/${spec.gatewayRef?.name}`;
   const gateway = refs.gateway(gatewayName);
@@ -153,6 +170,20 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
         unresolved.push({ registry: registryName, reason });
         continue;
       }
+      if (registry.provider === 'mcp') {
+        status.reject(
+          'Invalid',
+          `${tat}.registryRef: Registry '${t.registryRef.name}' is an MCP server: list it in spec.mcp.servers`,
+        );
+        continue;
+      }
+      if (registry.provider === 'a2a') {
+        status.reject(
+          'Invalid',
+          `${tat}.registryRef: Registry '${t.registryRef.name}' is an A2A agent: list it in spec.a2a.agents`,
+        );
+        continue;
+      }
       const upstream = t.model ?? (route.model === '*' ? undefined : route.model);
       if (upstream !== undefined && registry.models.length > 0) {
         const served = registry.aliases[upstream] ?? upstream;
@@ -178,10 +209,12 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
   }
 
   const retry = compileRetry(status, spec.retry);
+  const mcp = compileConsumerMcp(status, spec.mcp, refs, jwt !== undefined);
+  const a2a = compileConsumerA2A(status, spec.a2a, refs);
 
   if (!status.accepted || gateway !== 'accepted') return { status };
   return {
-    status,
+    status: jwt && !mcp ? status.notedCopy(JWT_WITHOUT_MCP) : status,
     body: {
       source: { namespace: ns, name: c.metadata.name, generation: status.generation },
       gateway: gatewayName,
@@ -189,6 +222,9 @@ export function compileConsumer(c: Consumer, refs: Refs): ConsumerDraft {
       apiKeyHashes: [...apiKeyHashes].sort(),
       routes,
       retry,
+      ...(mcp ? { mcp } : {}),
+      ...(a2a ? { a2a } : {}),
+      ...(jwt ? { jwt } : {}),
     },
   };
 }

@@ -1,6 +1,9 @@
 import type { CompiledGateway } from '../../../protocol/src';
 import type { Gateway } from '../api/v1alpha1';
+import { compileApprovals } from './approvals';
 import { HOSTNAME, checkLabel, durationMs, nsName, oldestFirst } from './common';
+import { compileGatewayMcp } from './mcp';
+import type { Refs } from './memo';
 import { StatusBuilder } from './status';
 
 export const GATEWAY_DEFAULTS = { maxRequestBodyBytes: 10 * 1024 * 1024, requestTimeoutMs: 300_000 };
@@ -19,7 +22,7 @@ export interface GatewayDraft {
   body?: CompiledGateway;
 }
 
-export function compileGateway(g: Gateway): GatewayDraft {
+export function compileGateway(g: Gateway, refs: Pick<Refs, 'secret'>): GatewayDraft {
   const status = new StatusBuilder('Gateway', g.metadata);
   const spec = g.spec ?? {};
 
@@ -49,6 +52,8 @@ export function compileGateway(g: Gateway): GatewayDraft {
     GATEWAY_DEFAULTS.requestTimeoutMs,
   );
   if (spec.fleet !== undefined) checkLabel(status, 'spec.fleet', spec.fleet);
+  const mcp = compileGatewayMcp(status, spec.mcp, refs);
+  const approvals = compileApprovals(status, spec.mcp?.approvals, refs);
   if (!status.accepted) return { status, hostnames: [...hostnames] };
   return {
     status,
@@ -60,6 +65,8 @@ export function compileGateway(g: Gateway): GatewayDraft {
       discovery: spec.discovery?.mode ?? 'HeaderThenHost',
       fleet: spec.fleet ?? 'default',
       limits: { maxRequestBodyBytes: maxBody, requestTimeoutMs },
+      ...(mcp ? { mcp } : {}),
+      ...(approvals ? { approvals } : {}),
     },
   };
 }

@@ -11,6 +11,7 @@ import { nsName } from './common';
 import { compileConsumer, compileConsumers } from './consumers';
 import { compileGateway, compileGateways } from './gateways';
 import { LastAccepted } from './last-accepted';
+import type { CompileOptions } from './mcp';
 import type { MemoStats, RefState, Refs } from './memo';
 import { compilePolicies, compilePolicy } from './policies';
 import { compileRegistries, compileRegistry } from './registries';
@@ -19,6 +20,7 @@ import type { ObjectStatus } from './status';
 
 export type { ObjectStatus } from './status';
 export type { MemoStats } from './memo';
+export type { CompileOptions } from './mcp';
 
 /**
  * compile: resources in, proxy config out. A pure function — no I/O, no clock, no randomness — so the
@@ -63,10 +65,14 @@ export type CompileStats = Record<TollgateObject['kind'], MemoStats>;
  */
 export class Compiler {
   private readonly gateways = new LastAccepted(compileGateway);
-  private readonly registries = new LastAccepted(compileRegistry);
+  private readonly registries: LastAccepted<Registry, ReturnType<typeof compileRegistry>>;
   private readonly consumers = new LastAccepted(compileConsumer);
   private readonly policies = new LastAccepted(compilePolicy);
   private last: CompileStats | undefined;
+
+  constructor(options: CompileOptions = {}) {
+    this.registries = new LastAccepted((r: Registry, refs: Refs) => compileRegistry(r, refs, options));
+  }
 
   /** The last compile's counts (tests, logs). */
   get stats(): CompileStats | undefined {
@@ -111,7 +117,9 @@ export class Compiler {
     gatewayState = state(g.accepted, knownGateways);
     const r = this.registries.pass(registries, refs, compileRegistries);
     registryOf = (name) => r.usable.get(name) ?? (r.known.has(name) ? 'rejected' : 'missing');
-    const c = this.consumers.pass(consumers, refs, compileConsumers);
+    const c = this.consumers.pass(consumers, refs, (all, draftOf) =>
+      compileConsumers(all, draftOf, (name) => g.accepted.get(name)),
+    );
     consumerState = state(c.emitted, knownConsumers);
     const p = this.policies.pass(policies, refs, compilePolicies);
 
@@ -133,12 +141,15 @@ export class Compiler {
     for (const [name, body] of c.emitted) {
       const fleet = g.accepted.get(body.gateway)?.fleet ?? 'default';
       addTo(fleet, emit('Consumer', name, body));
-      for (const route of body.routes) {
-        for (const t of route.targets) {
-          const set = registryFleets.get(t.registry) ?? new Set<string>();
-          set.add(fleet);
-          registryFleets.set(t.registry, set);
-        }
+      const used = [
+        ...body.routes.flatMap((route) => route.targets.map((t) => t.registry)),
+        ...(body.mcp?.servers.map((s) => s.registry) ?? []),
+        ...(body.a2a?.agents.map((a) => a.registry) ?? []),
+      ];
+      for (const registry of used) {
+        const set = registryFleets.get(registry) ?? new Set<string>();
+        set.add(fleet);
+        registryFleets.set(registry, set);
       }
     }
     for (const [name, body] of r.usable) {
@@ -177,8 +188,8 @@ export class Compiler {
 }
 
 /** Resources in, proxy config out, in one go (tests, tools): a fresh `Compiler` with nothing kept. */
-export function compile(input: CompileInput): CompileResult {
-  return new Compiler().compile(input);
+export function compile(input: CompileInput, options: CompileOptions = {}): CompileResult {
+  return new Compiler(options).compile(input);
 }
 
 /** Bodies are never changed once compiled, and a kept body is the same object: hash each once. */

@@ -7,14 +7,14 @@ import {
   type SecretKeyRef,
 } from '../api/v1alpha1';
 import { durationMs, nsName } from './common';
+import { compileA2AAgent } from './a2a';
 import { compileHealthCheck } from './health';
+import { compileMcpServer, type CompileOptions } from './mcp';
 import type { Refs } from './memo';
 import { StatusBuilder } from './status';
 
-/** Providers this release implements: the CRD's enum but for mcp, which is modelled but refused. */
-export const SUPPORTED_PROVIDERS: readonly CompiledProvider[] = PROVIDERS.filter(
-  (p): p is CompiledProvider & ProviderType => p !== 'mcp',
-);
+/** Providers this release implements: every value of the CRD's enum. */
+export const SUPPORTED_PROVIDERS: readonly ProviderType[] = PROVIDERS;
 
 /** Each provider's public endpoint; `{region}`/`{location}` come from the provider's settings. */
 const DEFAULT_BASE_URL: Partial<Record<CompiledProvider, string>> = {
@@ -71,19 +71,29 @@ export function compileRegistries(
   return { usable, known, statuses };
 }
 
-export function compileRegistry(r: Registry, refs: Pick<Refs, 'secret'>): RegistryDraft {
+export function compileRegistry(
+  r: Registry,
+  refs: Pick<Refs, 'secret'>,
+  options: CompileOptions = {},
+): RegistryDraft {
   const status = new StatusBuilder('Registry', r.metadata);
   const spec = r.spec ?? ({} as Registry['spec']);
+  // The model-provider checks below see mcp as a provider with no defaults and no requirements.
   const provider = spec.provider as CompiledProvider;
+  const isMcp = spec.provider === 'mcp';
+  const isA2A = spec.provider === 'a2a';
 
-  if (!SUPPORTED_PROVIDERS.includes(provider)) {
+  if (!SUPPORTED_PROVIDERS.includes(spec.provider)) {
     // Provider-specific checks would only add noise to an unsupported provider's condition.
-    status.reject('Unsupported', `spec.provider: '${String(spec.provider)}' is not supported yet`);
+    const why = (spec.provider as string) === 'a2a' ? ': the A2A endpoint is not served' : '';
+    status.reject('Unsupported', `spec.provider: '${String(spec.provider)}' is not supported yet${why}`);
   }
+  const mcp = compileMcpServer(status, spec, refs, options);
   const healthCheck = compileHealthCheck(status, spec.healthCheck, {
     provider,
     azureApiVersion: spec.azure?.apiVersion ?? AZURE_API_VERSION,
   });
+  const a2a = compileA2AAgent(status, spec, refs);
   if (spec.mock !== undefined && provider !== 'mock') {
     status.reject('Invalid', "spec.mock: only allowed when spec.provider is 'mock'");
   }
@@ -110,9 +120,9 @@ export function compileRegistry(r: Registry, refs: Pick<Refs, 'secret'>): Regist
     );
   }
 
-  const supported = SUPPORTED_PROVIDERS.includes(provider);
+  const supported = SUPPORTED_PROVIDERS.includes(spec.provider);
   let baseUrl = spec.baseUrl ?? defaultBaseUrl(provider, spec) ?? '';
-  if (provider === 'mock' || !supported) baseUrl = '';
+  if (provider === 'mock' || isMcp || !supported) baseUrl = '';
   else if (!baseUrl) status.reject('Invalid', `spec.baseUrl: required for provider '${provider}'`);
   else if (!/^https?:\/\/[^/\s]+/.test(baseUrl))
     status.reject('Invalid', 'spec.baseUrl: must be an http(s) URL');
@@ -208,7 +218,7 @@ export function compileRegistry(r: Registry, refs: Pick<Refs, 'secret'>): Regist
     status,
     body: {
       source: { namespace: status.namespace, name: r.metadata.name, generation: status.generation },
-      provider,
+      provider: isMcp ? 'mcp' : isA2A ? 'a2a' : provider,
       baseUrl,
       ...(apiKey !== undefined ? { apiKey } : {}),
       ...(provider === 'azure-openai'
@@ -223,6 +233,8 @@ export function compileRegistry(r: Registry, refs: Pick<Refs, 'secret'>): Regist
       timeouts,
       healthCheck,
       ...(mock ? { mock } : {}),
+      ...(mcp ? { mcp } : {}),
+      ...(a2a ? { a2a } : {}),
     },
   };
 }

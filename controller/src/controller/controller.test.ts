@@ -103,7 +103,7 @@ describe('Controller', () => {
     controller.upsert({
       ...consumer,
       metadata: { ...consumer.metadata, generation: 2 },
-      spec: { ...consumer.spec, routes: consumer.spec.routes.slice(0, 1) },
+      spec: { ...consumer.spec, routes: consumer.spec.routes?.slice(0, 1) },
     });
     await controller.flush();
     expect(served).toHaveLength(2);

@@ -1,4 +1,4 @@
-import type { Consumer, Secret } from '../api/v1alpha1';
+import type { Consumer, Gateway, Registry, Secret } from '../api/v1alpha1';
 import { ObjectStore } from './store';
 
 const secret = (name: string, value: string): Secret => ({
@@ -51,5 +51,52 @@ describe('ObjectStore', () => {
     expect(store.upsert(consumer('a', ['k'], 2))).toBe(true);
     expect(store.delete(consumer('a', []))).toBe(true);
     expect(store.delete(consumer('a', []))).toBe(false);
+  });
+
+  it('keeps the Secrets of MCP session keys, MCP headers and Stdio env', () => {
+    const store = new ObjectStore();
+    store.upsert({
+      apiVersion: 'tollgate.dev/v1alpha1',
+      kind: 'Gateway',
+      metadata: { name: 'gw', namespace: 'team' },
+      spec: { slug: 'gw', mcp: { sessionKeys: [{ id: 'k', secretRef: { name: 'session', key: 'key' } }] } },
+    } satisfies Gateway);
+    store.upsert({
+      apiVersion: 'tollgate.dev/v1alpha1',
+      kind: 'Registry',
+      metadata: { name: 'tools', namespace: 'team' },
+      spec: {
+        provider: 'mcp',
+        mcp: {
+          url: 'https://tools.example.com/mcp',
+          headers: [{ name: 'x-token', secretRef: { name: 'header', key: 'key' } }],
+          env: [{ name: 'TOKEN', secretRef: { name: 'env', key: 'key' } }],
+        },
+      },
+    } satisfies Registry);
+    for (const name of ['session', 'header', 'env']) expect(store.upsert(secret(name, 'v'))).toBe(true);
+    expect(store.upsert(secret('stray', 'v'))).toBe(false);
+  });
+
+  it("a Gateway's approval webhook names its signing-key Secret", () => {
+    const store = new ObjectStore();
+    const gateway: Gateway = {
+      apiVersion: 'tollgate.dev/v1alpha1',
+      kind: 'Gateway',
+      metadata: { name: 'gw', namespace: 'team', generation: 1 },
+      spec: {
+        slug: 'gw',
+        mcp: {
+          sessionKeys: [{ id: 'k', secretRef: { name: 'session', key: 'key' } }],
+          approvals: {
+            webhook: { url: 'https://hooks.example.com', secretRef: { name: 'hmac', key: 'key' } },
+          },
+        },
+      },
+    };
+    expect(store.upsert(secret('hmac', 'v1'))).toBe(false);
+    store.upsert(gateway);
+    expect(store.upsert(secret('hmac', 'v2'))).toBe(true);
+    expect(store.input().secrets.map((s) => s.metadata.name)).toEqual(['hmac']);
   });
 });

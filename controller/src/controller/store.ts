@@ -77,16 +77,23 @@ export function keyOf(obj: { metadata: { namespace?: string; name: string } }): 
   return `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
 }
 
-/** `{ns}/{name}` of every Secret a Registry or Consumer names, each once. */
+/** `{ns}/{name}` of every Secret a Gateway, Registry or Consumer names, each once. */
 function secretsNamedBy(o: TollgateObject): string[] {
   const out = new Set<string>();
   const ns = o.metadata.namespace ?? 'default';
+  if (o.kind === 'Gateway')
+    for (const k of o.spec?.mcp?.sessionKeys ?? []) out.add(`${ns}/${k.secretRef.name}`);
   if (o.kind === 'Registry') {
     if (o.spec?.credentials?.secretRef) out.add(`${ns}/${o.spec.credentials.secretRef.name}`);
     for (const ref of Object.values(o.spec?.bedrock?.accessKeys ?? {})) out.add(`${ns}/${ref.name}`);
+    for (const v of [...(o.spec?.mcp?.headers ?? []), ...(o.spec?.mcp?.env ?? [])])
+      if (v.secretRef) out.add(`${ns}/${v.secretRef.name}`);
   }
   if (o.kind === 'Consumer')
     for (const k of o.spec?.credentials?.apiKeys ?? []) out.add(`${ns}/${k.secretRef.name}`);
+  // The approval webhook's signing key.
+  const hook = o.kind === 'Gateway' ? o.spec?.mcp?.approvals?.webhook : undefined;
+  if (hook?.secretRef) out.add(`${ns}/${hook.secretRef.name}`);
   return [...out];
 }
 

@@ -77,7 +77,7 @@ describe('loadManifests', () => {
     expect(g?.metadata).toMatchObject({ namespace: 'default', generation: 1 });
     // like the API server, defaults apply inside objects that are present, not to absent parents
     expect(g?.kind === 'Gateway' && g.spec).toEqual({ slug: 'g', fleet: 'default' });
-    expect(c?.kind === 'Consumer' && c.spec.routes[0]).toMatchObject({
+    expect(c?.kind === 'Consumer' && c.spec.routes?.[0]).toMatchObject({
       strategy: 'LatencyAware',
       targets: [{ weight: 1, priority: 0 }],
     });

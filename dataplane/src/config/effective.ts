@@ -10,6 +10,8 @@ export const PLUGIN_ORDER: readonly PluginName[] = [
   'promptGuard',
   // Last: guards mask before the cache keys a prompt, a budget downgrade picks the model it looks up.
   'semanticCache',
+  // No request hooks: the MCP plane asks it about tool lists and calls.
+  'toolGuard',
 ];
 
 /** One plugin as it applies to a consumer, with the Policy that set it. */

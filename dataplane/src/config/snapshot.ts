@@ -1,3 +1,4 @@
+import { isModelRegistry, type ModelRegistry } from '../../../protocol/src';
 import type {
   AnyResource,
   CompiledConsumer,
@@ -55,7 +56,7 @@ export interface RuntimeConsumer {
 
 export interface RuntimeTarget {
   readonly registryName: string;
-  readonly registry: CompiledRegistry;
+  readonly registry: ModelRegistry;
   /** Fixed upstream model, or undefined to use the requested model. */
   readonly model: string | undefined;
   readonly weight: number;
@@ -198,7 +199,7 @@ function buildRoute(route: CompiledRoute, registries: ReadonlyMap<string, Compil
   for (const t of route.targets) {
     const registry = registries.get(t.registry);
     // A target whose registry is absent (not yet received) is skipped, never guessed at.
-    if (!registry || t.weight <= 0) continue;
+    if (!registry || !isModelRegistry(registry) || t.weight <= 0) continue;
     const upstream = t.model ?? (route.model === '*' ? undefined : route.model);
     targets.push({
       registryName: t.registry,

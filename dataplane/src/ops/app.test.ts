@@ -29,6 +29,23 @@ describe('ops endpoints', () => {
     expect(await res.json()).toEqual({ status: 'draining' });
   });
 
+  it('readyz also waits for what waitingFor names (a --workers primary: its workers)', async () => {
+    const store = new ConfigStore();
+    let waiting: string | undefined = '1 of 2 workers listening';
+    const app = createOpsApp({
+      store,
+      metrics: createMetrics({ defaultMetrics: false }),
+      accepting: () => true,
+      waitingFor: () => waiting,
+    });
+    store.markSynced();
+    const res = await app.request('/readyz');
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: '1 of 2 workers listening' });
+    waiting = undefined;
+    expect((await app.request('/readyz')).status).toBe(200);
+  });
+
   it('config_dump shows versions and never a credential or key digest', async () => {
     const { store, app } = setup();
     store.replaceAll([

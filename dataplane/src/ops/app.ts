@@ -1,16 +1,23 @@
 import { Hono } from 'hono';
 import { redactResource } from '../../../protocol/src';
+import type { ApprovalBroker } from '../approvals/broker';
+import { approvalRoutes } from '../approvals/routes';
 import type { ConfigStore } from '../config/store';
 import type { HealthRegistry } from '../routing/health';
-import type { ProxyMetrics } from '../telemetry/metrics';
+import type { Registry } from 'prom-client';
 
 export interface OpsDeps {
   store: ConfigStore;
-  metrics: ProxyMetrics;
+  /** A ProxyMetrics, or anything that renders the exposition (a `--workers` primary aggregates). */
+  metrics: { registry: Pick<Registry, 'metrics' | 'contentType'> };
   /** False while draining on shutdown: readiness drops first. */
   accepting: () => boolean;
+  /** What else readiness waits for (e.g. `--workers` starting), as the status; undefined: nothing. */
+  waitingFor?: () => string | undefined;
   /** Upstream health (breakers and active probes), shown in /config_dump. */
   health?: HealthRegistry;
+  /** Tool calls waiting for a person: /approvals (behind `token` as a bearer token when set). */
+  approvals?: { broker: ApprovalBroker; token?: string };
 }
 
 /** Health, readiness, Prometheus metrics and a redacted dump of the config in use. */
@@ -20,6 +27,8 @@ export function createOpsApp(deps: OpsDeps): Hono {
   app.get('/readyz', (c) => {
     if (!deps.accepting()) return c.json({ status: 'draining' }, 503);
     if (!deps.store.ready) return c.json({ status: 'waiting for first config' }, 503);
+    const waiting = deps.waitingFor?.();
+    if (waiting !== undefined) return c.json({ status: waiting }, 503);
     return c.json({ status: 'ready', serial: deps.store.current.serial });
   });
   app.get('/metrics', async (c) => {
@@ -41,5 +50,6 @@ export function createOpsApp(deps: OpsDeps): Hono {
       ...(deps.health ? { health: deps.health.dump() } : {}),
     });
   });
+  if (deps.approvals) approvalRoutes(app, deps.approvals.broker, deps.approvals.token);
   return app;
 }

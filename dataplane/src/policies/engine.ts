@@ -15,6 +15,8 @@ import { createTokenRateLimit } from './token-rate-limit/plugin';
 import type { Embedder } from './semantic-cache/embedder';
 import { createSemanticCache } from './semantic-cache/plugin';
 import { SemanticCacheState } from './semantic-cache/state';
+import type { ToolGuard } from './tool-guard/guard';
+import { ToolGuardState } from './tool-guard/state';
 import type { Plugin } from './types';
 
 /** Long-lived services plugins use; they outlive config snapshots (counters survive a reload). */
@@ -29,6 +31,8 @@ export interface PolicyServices {
   embedder?: Embedder;
   /** semanticCache's stores, back-off and metrics; the engine makes its own when absent. */
   semanticCache?: SemanticCacheState;
+  /** toolGuard's pins, metrics and logs; the engine makes its own (without metrics) when absent. */
+  toolGuard?: ToolGuardState;
 }
 
 export interface PolicyEngine {
@@ -37,12 +41,16 @@ export interface PolicyEngine {
   /** Builds the pipelines of every consumer of `snapshot` ahead of its first request. */
   prepare(snapshot: Snapshot): void;
   close(): Promise<void>;
+  /** The counters its rateLimit plugins use, for endpoints that apply the limit outside a pipeline (A2A). */
+  readonly limiter?: RateLimiter;
 }
 
 export function createPolicyEngine(services: PolicyServices = { limiter: new RateLimiter() }): PolicyEngine {
   // Cached answers outlive snapshots: one set of stores per engine.
   const cache = services.semanticCache ?? new SemanticCacheState();
-  services = { ...services, semanticCache: cache };
+  // Tool pins outlive snapshots too (FirstSeen pins hold for the life of the process).
+  const toolGuards = services.toolGuard ?? new ToolGuardState({ logger: services.logger });
+  services = { ...services, semanticCache: cache, toolGuard: toolGuards };
   // Keyed by the snapshot's (interned) plugin sets: dropped with the snapshot.
   const built = new WeakMap<EffectivePlugins, Pipeline>();
   const pipelineFor = (plugins: EffectivePlugins): Pipeline => {
@@ -56,10 +64,12 @@ export function createPolicyEngine(services: PolicyServices = { limiter: new Rat
   };
   return {
     pipelineFor,
+    limiter: services.limiter,
     prepare(snapshot) {
       for (const g of snapshot.gatewaysBySlug.values())
         for (const c of g.consumersBySlug.values()) pipelineFor(c.plugins);
       cache.retain(snapshot);
+      toolGuards.retain(snapshot);
     },
     close: async () => {
       // Budget and token charges waiting for their sync go out while Redis is still there.
@@ -76,7 +86,13 @@ export function createPolicyEngine(services: PolicyServices = { limiter: new Rat
  */
 function buildPipeline(plugins: EffectivePlugins, services: PolicyServices): Pipeline {
   const groups = new Map<string, { plugins: Plugin[]; parallel: boolean }>();
+  let toolGuard: ToolGuard | undefined;
   for (const entry of plugins.list) {
+    // Not a request hook: the MCP plane calls it on tools/list and tools/call (pipeline.toolGuard).
+    if (entry.name === 'toolGuard') {
+      toolGuard = (services.toolGuard ?? new ToolGuardState()).guardFor(entry.policy, entry.config);
+      continue;
+    }
     let group = groups.get(entry.policy);
     if (!group) {
       group = { plugins: [], parallel: entry.parallel };
@@ -84,10 +100,13 @@ function buildPipeline(plugins: EffectivePlugins, services: PolicyServices): Pip
     }
     group.plugins.push(withRefusalLog(createPlugin(entry, services), entry.policy, services.logger));
   }
-  return new Pipeline([...groups.values()] satisfies PluginGroup[]);
+  return new Pipeline([...groups.values()] satisfies PluginGroup[], toolGuard);
 }
 
-function createPlugin(entry: EffectivePlugin, services: PolicyServices): Plugin {
+function createPlugin(
+  entry: Exclude<EffectivePlugin, { name: 'toolGuard' }>,
+  services: PolicyServices,
+): Plugin {
   switch (entry.name) {
     case 'cors':
       return createCors(entry.config);

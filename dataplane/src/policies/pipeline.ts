@@ -11,6 +11,7 @@ import type {
   StreamFilter,
 } from './types';
 import { STAGES } from './types';
+import type { ToolGuard } from './tool-guard/guard';
 
 /** The plugins of one Policy, in plugin order; `parallel` runs those of one stage concurrently. */
 export interface PluginGroup {
@@ -41,7 +42,14 @@ export class Pipeline {
   private readonly edges: readonly NonNullable<Plugin['edge']>[];
   private readonly steps: Readonly<Record<Stage, readonly Step[]>>;
 
-  constructor(groups: readonly PluginGroup[]) {
+  /**
+   * @param toolGuard The consumer's toolGuard, for the MCP plane (`inspect` on tools/list results,
+   * `checkCall` before tools/call); it has no request hooks, so it leaves `empty` as it is.
+   */
+  constructor(
+    groups: readonly PluginGroup[],
+    readonly toolGuard?: ToolGuard,
+  ) {
     const steps = {} as Record<Stage, Step[]>;
     for (const stage of STAGES) {
       steps[stage] = [];

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AgentClient } from '../a2a/upstream';
 import type { ConfigStore } from '../config/store';
 import { createPolicyEngine, type PolicyEngine } from '../policies/engine';
 import { RateLimiter } from '../policies/rate-limit/limiter';
@@ -13,14 +14,7 @@ import { RequestContext, SHUTDOWN, requestIdOf } from './context';
 import { matchPath, type Endpoint } from './endpoints';
 import { GatewayError, errors } from '../errors/errors';
 import { NodeExchange, type Exchange } from './exchange';
-import {
-  HANDOFFS,
-  handoffTable,
-  splitHandoff,
-  type Handoff,
-  type HandedOff,
-  type HandoffHandler,
-} from './front-door';
+import { HANDOFFS, handoffTable, type Handoff, type HandedOff, type HandoffHandler } from './front-door';
 import { errorOp, errorResponse, toGatewayError } from './failures';
 import { prepare } from './prepare';
 import { record } from './record';
@@ -49,6 +43,8 @@ export interface ProxyDeps {
   health?: HealthRegistry;
   /** The modules requests are handed to by path; HANDOFFS by default. */
   handoffs?: readonly Handoff[];
+  /** Connections to A2A agents (`/{consumer}/a2a/{agent}`); the owner closes it. A fresh one by default. */
+  agents?: AgentClient;
 }
 
 export interface Proxy {
@@ -86,7 +82,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
   // Pipelines are built when a config arrives, not on a request.
   policies.prepare(store.current);
   store.onChange((s) => policies.prepare(s));
-  const handoffs = handoffTable(deps.handoffs ?? HANDOFFS, rt);
+  const handoffs = handoffTable(deps.handoffs ?? HANDOFFS, { ...rt, agents: deps.agents });
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
@@ -95,9 +91,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const x = new NodeExchange(req, res);
     const matched = matchPath(path);
     if (!matched) {
-      const to = splitHandoff(path);
-      const handler = to && handoffs.get(to.segment);
-      if (to && handler) handOff(rt, x, handler, req, res, { consumer: to.consumer, rest: to.rest, path });
+      const route = handoffs(path);
+      if (route) handOff(rt, x, route.handler, req, res, route.to);
       else refuse(x, errors.unknownEndpoint(x.method, path));
       return;
     }

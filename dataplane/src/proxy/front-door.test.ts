@@ -5,8 +5,7 @@ import { createMetrics } from '../telemetry/metrics';
 import { proxyClient } from '../testing/proxy-client';
 import { consumer, gateway, registry, route } from '../testing/resources';
 import { createProxy } from './app';
-import { handoffTable, splitHandoff, type HandedOff, type Handoff } from './front-door';
-import type { ProxyRuntime } from './runtime';
+import { handoffTable, splitHandoff, type HandedOff, type Handoff, type HandoffRuntime } from './front-door';
 
 describe('splitHandoff', () => {
   it.each([
@@ -22,7 +21,7 @@ describe('splitHandoff', () => {
 });
 
 describe('handoffTable', () => {
-  const rt = {} as ProxyRuntime;
+  const rt = {} as HandoffRuntime;
   const noop = () => () => undefined;
   it('refuses the segment the LLM endpoints use, and a segment taken twice', () => {
     expect(() => handoffTable([{ segment: 'v1', create: noop }], rt)).toThrow(/reserved or taken/);
@@ -35,6 +34,34 @@ describe('handoffTable', () => {
         rt,
       ),
     ).toThrow(/reserved or taken/);
+  });
+
+  it('refuses a prefix that is not an absolute path, ends with a slash or lies under /v1', () => {
+    for (const prefix of ['.well-known', '/x/', '/v1', '/v1/x']) {
+      expect(() => handoffTable([{ prefix, create: noop }], rt)).toThrow(/must start with/);
+    }
+  });
+
+  it('routes a prefix by whole segments, before the consumer segments', () => {
+    const route = handoffTable(
+      [
+        { segment: 'mcp', create: noop },
+        { prefix: '/.well-known/meta', create: noop },
+      ],
+      rt,
+    );
+    expect(route('/.well-known/meta')?.to).toEqual({
+      consumer: undefined,
+      rest: '',
+      path: '/.well-known/meta',
+    });
+    expect(route('/.well-known/meta/app/mcp')?.to).toEqual({
+      consumer: undefined,
+      rest: '/app/mcp',
+      path: '/.well-known/meta/app/mcp',
+    });
+    expect(route('/.well-known/metadata')).toBeUndefined();
+    expect(route('/app/mcp')?.to).toEqual({ consumer: 'app', rest: '', path: '/app/mcp' });
   });
 });
 

@@ -45,7 +45,8 @@ export function createHttpProbe(options: { auth?: UpstreamAuth } = {}): HttpProb
   ): Promise<ProbeOutcome> {
     const t0 = performance.now();
     const took = () => performance.now() - t0;
-    if (registry.provider === 'mock') return { result: 'success', durationMs: 0 };
+    if (registry.provider === 'mock' || registry.provider === 'mcp' || registry.provider === 'a2a')
+      return { result: 'success', durationMs: 0 };
     const url = registry.baseUrl + check.path;
     const controller = new AbortController();
     let timedOut = false;

@@ -61,6 +61,15 @@ export const gateway = {
       ],
     },
     defaults: { maxRequestBodyBytes: 4096, requestTimeout: '1m30s' },
+    mcp: {
+      sessionKeys: [{ id: 'k1', secretRef: { name: 'mcp', key: 'k1' } }],
+      sessionTtl: '12h',
+      idleTimeout: '30m',
+      approvals: {
+        timeout: '10m',
+        webhook: { url: 'https://hooks.example.com/approvals', secretRef: { name: 'hooks', key: 'hmac' } },
+      },
+    },
   },
   status: {
     observedGeneration: 2,
@@ -102,6 +111,28 @@ export const registry = {
       active: { interval: '10s', timeout: '1s', unhealthyThreshold: 3, healthyThreshold: 2, path: '/models' },
     },
     mock: { latency: '10ms', chunkDelay: '5ms', failureRate: 0.25, failureStatus: 503, reply: 'hello' },
+    mcp: {
+      transport: 'Stdio',
+      url: 'https://tools.example.com/mcp',
+      headers: [
+        { name: 'X-Team', value: 'a' },
+        { name: 'X-Token', secretRef: { name: 'mcp', key: 'token' } },
+      ],
+      command: 'npx',
+      args: ['-y', '@modelcontextprotocol/server-everything'],
+      env: [
+        { name: 'MODE', value: 'x' },
+        { name: 'TOKEN', secretRef: { name: 'mcp', key: 'token' } },
+      ],
+    },
+    a2a: {
+      cardPath: '/.well-known/agent-card.json',
+      cardCacheTtl: '10s',
+      headers: [
+        { name: 'X-Team', value: 'a' },
+        { name: 'X-Agent-Key', secretRef: { name: 'agent', key: 'key' } },
+      ],
+    },
   },
 } satisfies Registry;
 
@@ -114,7 +145,14 @@ export const consumer = {
     slug: 'con',
     credentials: {
       apiKeys: [{ secretRef: { name: 'keys', key: 'a' } }],
-      jwt: [{ issuer: 'https://issuer', jwksUri: 'https://issuer/jwks', audiences: ['tollgate'] }],
+      jwt: [
+        {
+          issuer: 'https://issuer',
+          jwksUri: 'https://issuer/jwks',
+          audiences: ['tollgate'],
+          algorithms: ['RS256', 'ES256'],
+        },
+      ],
     },
     routes: [
       {
@@ -135,7 +173,20 @@ export const consumer = {
       },
     ],
     retry: { attempts: 4, perTryTimeout: '20s', backoff: '50ms', retryOn: ['ConnectError', 'RateLimited'] },
-    mcp: { tools: [{ registryRef: { name: 'tools' }, allow: ['search'] }] },
+    mcp: {
+      servers: [
+        { registryRef: { name: 'weather' }, prefix: 'weather' },
+        { registryRef: { name: 'files' }, prefix: 'files' },
+      ],
+      tools: { allow: ['weather_*', 'files_read_*'], deny: ['*_delete*'] },
+      prompts: { allow: ['*'], deny: ['files_*'] },
+      resources: { allow: ['weather+*'], deny: ['weather+secret:*'] },
+      exposeAs: [{ tool: 'weather_get_forecast', as: 'forecast' }],
+      requireApproval: ['files_write_*'],
+      onServerDown: 'FailClosed',
+      oauth: { scopes: [{ scope: 'weather:read', tools: ['weather_get_*'] }] },
+    },
+    a2a: { agents: [{ registryRef: { name: 'agent' }, name: 'helper' }] },
   },
 } satisfies Consumer;
 
@@ -193,6 +244,13 @@ export const policy = {
         threshold: 0.9,
         ttl: '1h',
         scope: 'Gateway',
+      },
+      toolGuard: {
+        mode: 'Observe',
+        pin: 'Declared',
+        pinned: [{ tool: 'fs_read_file', sha256: 'a'.repeat(64) }],
+        detectHiddenInstructions: false,
+        allowUrlHosts: ['docs.example.org', '*.internal.example.com'],
       },
     },
   },

@@ -36,6 +36,80 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
     'must be an http or https URL',
   ],
   [
+    'Gateway',
+    (s) => list(obj(s.mcp).sessionKeys).push({ id: 'k1', secretRef: { name: 'b', key: 'b' } }),
+    'spec.mcp.sessionKeys',
+    'key ids must be unique',
+  ],
+  [
+    'Registry',
+    (s) => {
+      s.provider = 'mcp';
+      delete s.mock;
+      delete s.mcp;
+    },
+    'spec',
+    'mcp settings are required for provider mcp',
+  ],
+  [
+    'Registry',
+    (s) => {
+      s.provider = 'a2a';
+      delete s.mock;
+      delete s.baseUrl;
+    },
+    'spec',
+    "baseUrl (the agent's base URL) is required for provider a2a",
+  ],
+  [
+    'Registry',
+    (s) => delete obj(s.mcp).command,
+    'spec.mcp',
+    'Stdio needs command; StreamableHTTP and SSE need url',
+  ],
+  [
+    'Registry',
+    (s) => {
+      obj(s.mcp).transport = 'StreamableHTTP';
+      delete obj(s.mcp).url;
+    },
+    'spec.mcp',
+    'Stdio needs command; StreamableHTTP and SSE need url',
+  ],
+  [
+    'Registry',
+    (s) => (obj(list(obj(s.mcp).headers)[0]).secretRef = { name: 'x', key: 'token' }),
+    'spec.mcp.headers[0]',
+    'set exactly one of value or secretRef',
+  ],
+  [
+    'Registry',
+    (s) => delete obj(list(obj(s.mcp).env)[0]).value,
+    'spec.mcp.env[0]',
+    'set exactly one of value or secretRef',
+  ],
+  [
+    'Consumer',
+    (s) => {
+      delete s.routes;
+      delete s.mcp;
+    },
+    'spec',
+    'routes or mcp (or both) are required',
+  ],
+  [
+    'Consumer',
+    (s) => delete obj(list(obj(s.mcp).servers)[1]).prefix,
+    'spec.mcp.servers',
+    'a prefix is required for every server when there is more than one',
+  ],
+  [
+    'Consumer',
+    (s) => (obj(list(obj(s.mcp).servers)[1]).prefix = 'weather'),
+    'spec.mcp.servers',
+    'prefixes must be unique',
+  ],
+  [
     'Registry',
     (s) => {
       s.provider = 'openai-compatible';
@@ -114,6 +188,22 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
   ],
   [
     'Registry',
+    (s) => {
+      s.provider = 'a2a';
+      delete s.baseUrl;
+      delete s.mock;
+    },
+    'spec',
+    "baseUrl (the agent's base URL) is required for provider a2a",
+  ],
+  [
+    'Registry',
+    (s) => (list(obj(s.a2a).headers)[0] = { name: 'X-Team' }),
+    'spec.a2a.headers[0]',
+    'set exactly one of value or secretRef',
+  ],
+  [
+    'Registry',
     (s) => (s.baseUrl = 'ftp://files.example.com'),
     'spec.baseUrl',
     'must be an http or https URL',
@@ -123,6 +213,18 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
     (s) => (s.credentials = { apiKeys: [], jwt: [] }),
     'spec.credentials',
     'at least one apiKey or jwt issuer is required',
+  ],
+  [
+    'Consumer',
+    (s) => (s.credentials = { apiKeys: obj(s.credentials).apiKeys }),
+    'spec',
+    'mcp.oauth needs at least one credentials.jwt issuer',
+  ],
+  [
+    'Consumer',
+    (s) => (obj(list(obj(s.credentials).jwt)[0]).issuer = 'issuer.example.com'),
+    'spec.credentials.jwt[0].issuer',
+    'must be an http or https URL',
   ],
   [
     'Consumer',
@@ -178,6 +280,12 @@ export const ruleViolations: [Kind, (s: Mutable) => void, string, string][] = [
     (s) => (obj(obj(obj(s.plugins).promptGuard).webhook).url = 'guard.internal'),
     'spec.plugins.promptGuard.webhook.url',
     'must be an http or https URL',
+  ],
+  [
+    'Policy',
+    (s) => delete obj(obj(s.plugins).toolGuard).pinned,
+    'spec.plugins.toolGuard',
+    'pinned must list at least one tool when pin is Declared',
   ],
 ];
 

@@ -7,6 +7,7 @@ import { compilePromptGuard } from './prompt-guard';
 import { compileRateLimit } from './rate-limit';
 import { compileRequestSize } from './request-size';
 import { compileTokenRateLimit } from './token-rate-limit';
+import { compileToolGuard } from './tool-guard';
 import { compileSemanticCache, type PluginRefs } from './semantic-cache';
 
 export type { PluginRefs } from './semantic-cache';
@@ -27,6 +28,7 @@ const COMPILERS: { readonly [N in PluginName]: Compiler<N> } = {
   budget: (status, at, spec) => compileBudget(status, at, spec),
   promptGuard: (status, at, spec) => compilePromptGuard(status, at, spec),
   semanticCache: compileSemanticCache,
+  toolGuard: (status, at, spec) => compileToolGuard(status, at, spec),
 };
 
 /** The plugins this release implements; the rest of the CRD's plugins are refused as not supported yet. */

@@ -707,3 +707,86 @@ describe('compilePlugins: promptGuard', () => {
     expect(r.message).not.toContain('hunter2');
   });
 });
+
+describe('compilePlugins: toolGuard', () => {
+  const sha = (c: string) => c.repeat(64);
+
+  it.each([
+    [
+      'defaults: Enforce, FirstSeen, hidden instructions detected',
+      {},
+      { mode: 'Enforce', pin: 'FirstSeen', pinned: [], detectHiddenInstructions: true, allowUrlHosts: [] },
+    ],
+    [
+      'Declared: pins sorted by tool, fingerprints and hosts lower-cased, hosts sorted and unique',
+      {
+        mode: 'Observe',
+        pin: 'Declared',
+        pinned: [
+          { tool: 'gh_create_issue', sha256: sha('B') },
+          { tool: 'fs_read_file', sha256: sha('a') },
+        ],
+        detectHiddenInstructions: false,
+        allowUrlHosts: ['GitHub.com', '*.Atlassian.net', 'github.com.'],
+      },
+      {
+        mode: 'Observe',
+        pin: 'Declared',
+        pinned: [
+          { tool: 'fs_read_file', sha256: sha('a') },
+          { tool: 'gh_create_issue', sha256: sha('b') },
+        ],
+        detectHiddenInstructions: false,
+        allowUrlHosts: ['*.atlassian.net', 'github.com'],
+      },
+    ],
+  ])('accepts %s', (_name, spec, expected) => {
+    const r = run({ toolGuard: spec });
+    expect(r.message).toBe('Policy is valid');
+    expect(r.out).toEqual({ toolGuard: expected });
+  });
+
+  const at = 'spec.plugins.toolGuard';
+  it.each([
+    ['an unknown mode', { mode: 'Block' }, `${at}.mode: 'Block' must be one of Enforce, Observe`],
+    ['an unknown pin', { pin: 'Always' }, `${at}.pin: 'Always' must be one of FirstSeen, Declared`],
+    [
+      'Declared without pins',
+      { pin: 'Declared' },
+      `${at}.pinned: must list at least one tool when pin is Declared`,
+    ],
+    [
+      'Declared whose only pin is invalid',
+      { pin: 'Declared', pinned: [{ tool: 't', sha256: 'abc' }] },
+      `${at}.pinned[0].sha256: must be 64 hexadecimal digits (a SHA-256)`,
+    ],
+    [
+      'a tool pinned twice',
+      {
+        pinned: [
+          { tool: 't', sha256: sha('a') },
+          { tool: 't', sha256: sha('b') },
+        ],
+      },
+      `${at}.pinned[1].tool: 't' is listed twice`,
+    ],
+    ['a pin without a tool', { pinned: [{ sha256: sha('a') }] }, `${at}.pinned[0].tool: must be a tool name`],
+    ['pinned not a list', { pinned: 'all' }, `${at}.pinned: must be a list`],
+    [
+      'detectHiddenInstructions as a string',
+      { detectHiddenInstructions: 'yes' },
+      `${at}.detectHiddenInstructions: must be true or false`,
+    ],
+    [
+      'a URL where a host belongs',
+      { allowUrlHosts: ['https://github.com/x'] },
+      `${at}.allowUrlHosts[0]: 'https://github.com/x' must be a host name, or *. followed by a domain`,
+    ],
+    ['a bare wildcard', { allowUrlHosts: ['*'] }, `${at}.allowUrlHosts[0]: '*' must be a host name`],
+  ])('refuses %s', (_name, spec, message) => {
+    const r = run({ toolGuard: spec });
+    expect(r.accepted).toBe(false);
+    expect(r.reason).toBe('Invalid');
+    expect(r.message).toContain(message);
+  });
+});

@@ -1,4 +1,4 @@
-import { EMBEDDING_PROVIDERS, type CompiledSemanticCache } from '../../../../protocol/src';
+import { EMBEDDING_PROVIDERS, isModelRegistry, type CompiledSemanticCache } from '../../../../protocol/src';
 import type { PolicyPlugins } from '../../api/v1alpha1';
 import type { Refs } from '../memo';
 import type { StatusBuilder } from '../status';
@@ -66,7 +66,7 @@ export function compileSemanticCache(
     }
     return undefined;
   }
-  if (!EMBEDDING_PROVIDERS.includes(registry.provider)) {
+  if (!isModelRegistry(registry) || !EMBEDDING_PROVIDERS.includes(registry.provider)) {
     status.reject(
       'Invalid',
       `${at}.embeddingRegistryRef: Registry '${refName}' (provider ${registry.provider}) does not serve embeddings; ` +

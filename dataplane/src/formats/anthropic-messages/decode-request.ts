@@ -88,7 +88,7 @@ function decodeSystem(v: unknown): TextPart[] {
 
 function decodeText(block: Json, param: string): TextPart {
   if (Array.isArray(block.citations) && block.citations.length > 0)
-    notTranslatable('Citations', `${param}.citations`);
+    notTranslatable('A citation', `${param}.citations`);
   return { type: 'text', text: string(block.text, `${param}.text`) };
 }
 
@@ -128,13 +128,13 @@ function decodeBlock(v: unknown, role: Message['role'], param: string, toolNames
       return decodeToolResult(block, param, toolNames);
     case 'thinking':
     case 'redacted_thinking':
-      return notTranslatable('Thinking blocks', param);
+      return notTranslatable('A thinking block', param);
     case 'document':
     case 'search_result':
-      return notTranslatable(`'${type}' blocks`, param);
+      return notTranslatable(`A '${type}' block`, param);
     default:
       // server_tool_use, web_search_tool_result, container_upload, … belong to server tools.
-      return notTranslatable(`'${type}' blocks`, param);
+      return notTranslatable(`A '${type}' block`, param);
   }
 }
 
@@ -164,7 +164,7 @@ function decodeToolResult(block: Json, param: string, toolNames: Map<string, str
       const inner = object(c, p);
       if (inner.type === 'text') return decodeText(inner, p);
       if (inner.type === 'image') return decodeImage(inner, p);
-      return notTranslatable(`'${String(inner.type)}' blocks in a tool result`, p);
+      return notTranslatable(`A '${String(inner.type)}' block in a tool result`, p);
     });
   const part: Part = { type: 'tool_result', toolCallId, content };
   // Anthropic does not repeat the tool's name; look it up from the call (Gemini needs it).

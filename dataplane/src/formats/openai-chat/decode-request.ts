@@ -23,7 +23,7 @@ import {
   type Json,
 } from '../wire';
 
-const FORMAT = 'openai-chat';
+const FORMAT = 'OpenAI Chat Completions';
 
 /** A field the neutral model has no place for: refused by name, never dropped. */
 function refuse(field: string): never {
@@ -183,7 +183,7 @@ function userContent(v: unknown, param: string): (TextPart | ImagePart)[] {
       return { type: 'image', source: imageSource(string(img.url, `${pp}.image_url.url`)) };
     }
     if (type === 'input_audio' || type === 'file')
-      return unsupported(`An '${type}' content part`, FORMAT, pp);
+      return unsupported(`A${type === 'input_audio' ? 'n' : ''} '${type}' content part`, FORMAT, pp);
     throw new TranslationError(`Unknown content part type '${type}'.`, `${pp}.type`);
   });
 }

@@ -1,7 +1,7 @@
 import type { ChatRequest, ImagePart, Message, Part, ResponseFormat, ToolResultPart } from '../ir';
 import { unsupported, type Json } from '../wire';
 
-const FORMAT = 'openai-chat';
+const FORMAT = 'OpenAI Chat Completions';
 
 /**
  * Neutral request → Chat Completions body. What OpenAI cannot carry (images in tool results or

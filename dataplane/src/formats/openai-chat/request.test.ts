@@ -1,6 +1,7 @@
 import { TranslationError, type ChatRequest } from '../ir';
 import { openAIChatFormat as fmt } from './index';
 import { fixtureJson } from '../../testing/codec';
+import { goldenRequest } from '../golden-cases';
 
 const fixture = (name: string) => fixtureJson(__dirname, name);
 
@@ -17,100 +18,9 @@ function translationError(fn: () => unknown): TranslationError {
   throw new Error('expected a TranslationError');
 }
 
-const rich: ChatRequest = {
-  model: 'gpt-4o-2024-08-06',
-  system: [
-    { type: 'text', text: 'You are a weather assistant. Answer briefly.' },
-    { type: 'text', text: 'Use metric units.' },
-  ],
-  messages: [
-    {
-      role: 'user',
-      content: [
-        { type: 'text', text: 'What is the weather in both cities on these postcards?' },
-        { type: 'image', source: { kind: 'url', url: 'https://example.com/paris.jpg' } },
-        {
-          type: 'image',
-          source: {
-            kind: 'base64',
-            mediaType: 'image/png',
-            data: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
-          },
-        },
-      ],
-    },
-    {
-      role: 'assistant',
-      content: [
-        {
-          type: 'tool_call',
-          id: 'call_pA3bR2x7Ue4lq1yTm8sK0vWc',
-          name: 'get_weather',
-          arguments: '{"city":"Paris"}',
-        },
-        {
-          type: 'tool_call',
-          id: 'call_Z9hQ4nN1cB6dE2fG3jK5lM7o',
-          name: 'get_weather',
-          arguments: '{"city":"Rome"}',
-        },
-      ],
-    },
-    {
-      role: 'user',
-      content: [
-        {
-          type: 'tool_result',
-          toolCallId: 'call_pA3bR2x7Ue4lq1yTm8sK0vWc',
-          name: 'get_weather',
-          content: [{ type: 'text', text: '18°C, cloudy' }],
-        },
-        {
-          type: 'tool_result',
-          toolCallId: 'call_Z9hQ4nN1cB6dE2fG3jK5lM7o',
-          name: 'get_weather',
-          content: [{ type: 'text', text: '24°C, sunny' }],
-        },
-      ],
-    },
-  ],
-  tools: [
-    {
-      name: 'get_weather',
-      description: 'Get the current weather for a city.',
-      parameters: {
-        type: 'object',
-        properties: { city: { type: 'string', description: 'City name, e.g. Paris' } },
-        required: ['city'],
-        additionalProperties: false,
-      },
-    },
-  ],
-  toolChoice: { type: 'auto' },
-  parallelToolCalls: true,
-  responseFormat: {
-    type: 'json_schema',
-    name: 'weather_report',
-    description: 'One line per city.',
-    schema: {
-      type: 'object',
-      properties: { lines: { type: 'array', items: { type: 'string' } } },
-      required: ['lines'],
-      additionalProperties: false,
-    },
-    strict: true,
-  },
-  temperature: 0.2,
-  topP: 0.9,
-  maxTokens: 512,
-  stop: ['\n\n\n'],
-  stream: true,
-  user: 'user-1234',
-};
-
 describe('openai-chat decodeRequest', () => {
   it('decodes a recorded agent request (developer + system, images, parallel calls, tool results)', () => {
-    expect(fmt.decodeRequest(fixture('request-agent.json'))).toStrictEqual(rich);
+    expect(fmt.decodeRequest(fixture('request-agent.json'))).toStrictEqual(goldenRequest('01-rich'));
   });
 
   it.each<[string, Record<string, unknown>, Partial<ChatRequest>]>([
@@ -357,82 +267,8 @@ describe('openai-chat decodeRequest', () => {
   });
 });
 
+// The rich request's encoding and round trip: testdata/01-rich (golden.test.ts).
 describe('openai-chat encodeRequest', () => {
-  it('encodes the rich request in the documented shape', () => {
-    const body = fmt.encodeRequest(rich);
-    expect(body).toStrictEqual({
-      model: 'gpt-4o-2024-08-06',
-      messages: [
-        { role: 'system', content: 'You are a weather assistant. Answer briefly.' },
-        { role: 'system', content: 'Use metric units.' },
-        {
-          role: 'user',
-          content: [
-            { type: 'text', text: 'What is the weather in both cities on these postcards?' },
-            { type: 'image_url', image_url: { url: 'https://example.com/paris.jpg' } },
-            {
-              type: 'image_url',
-              image_url: {
-                url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
-              },
-            },
-          ],
-        },
-        {
-          role: 'assistant',
-          content: null,
-          tool_calls: [
-            {
-              id: 'call_pA3bR2x7Ue4lq1yTm8sK0vWc',
-              type: 'function',
-              function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
-            },
-            {
-              id: 'call_Z9hQ4nN1cB6dE2fG3jK5lM7o',
-              type: 'function',
-              function: { name: 'get_weather', arguments: '{"city":"Rome"}' },
-            },
-          ],
-        },
-        { role: 'tool', tool_call_id: 'call_pA3bR2x7Ue4lq1yTm8sK0vWc', content: '18°C, cloudy' },
-        { role: 'tool', tool_call_id: 'call_Z9hQ4nN1cB6dE2fG3jK5lM7o', content: '24°C, sunny' },
-      ],
-      tools: [
-        {
-          type: 'function',
-          function: {
-            name: 'get_weather',
-            description: 'Get the current weather for a city.',
-            parameters: rich.tools?.[0]?.parameters,
-          },
-        },
-      ],
-      tool_choice: 'auto',
-      parallel_tool_calls: true,
-      response_format: {
-        type: 'json_schema',
-        json_schema: {
-          name: 'weather_report',
-          description: 'One line per city.',
-          schema: rich.responseFormat?.type === 'json_schema' ? rich.responseFormat.schema : undefined,
-          strict: true,
-        },
-      },
-      temperature: 0.2,
-      top_p: 0.9,
-      max_completion_tokens: 512,
-      stop: ['\n\n\n'],
-      stream: true,
-      user: 'user-1234',
-    });
-    expect(body).not.toHaveProperty('stream_options');
-    expect(body).not.toHaveProperty('max_tokens');
-  });
-
-  it('round-trips: decodeRequest(encodeRequest(ir)) equals ir', () => {
-    expect(fmt.decodeRequest(fmt.encodeRequest(rich))).toStrictEqual(rich);
-  });
-
   const base: ChatRequest = { model: 'm', system: [], messages: [], stream: false };
 
   it.each<[string, Partial<ChatRequest>, Record<string, unknown>]>([

@@ -1,7 +1,7 @@
 import type { CompiledRateLimit } from '../../../../protocol/src';
 import { GatewayError } from '../../errors/errors';
 import type { Plugin } from '../types';
-import { counterKeyOf } from './key';
+import { counterKeyOf, type KeySource } from './key';
 import type { RateLimiter } from './limiter';
 import type { Decision } from './window';
 
@@ -21,21 +21,32 @@ export const PER: Record<CompiledRateLimit['key'], string> = {
  * format; FailClosed while Redis is unreachable is a 503.
  */
 export function createRateLimit(config: CompiledRateLimit, policy: string, limiter: RateLimiter): Plugin {
+  return { name: 'rateLimit', preRequest: rateLimitGate(config, policy, limiter) };
+}
+
+/** What the limit reads of a request, and where it writes its headers. */
+export interface RateLimited extends KeySource {
+  readonly responseHeaders: Record<string, string>;
+}
+
+/** The plugin's check on its own, for endpoints that count requests outside a pipeline (A2A). */
+export function rateLimitGate(
+  config: CompiledRateLimit,
+  policy: string,
+  limiter: RateLimiter,
+): (req: RateLimited) => Promise<void> {
   const rule = { limit: config.requests, windowMs: config.windowMs, algorithm: config.algorithm };
   const limitText = String(config.requests);
   const keyOf = counterKeyOf(policy, config);
   const describe = `${config.requests} requests per ${formatMs(config.windowMs)} per ${PER[config.key]}`;
-  return {
-    name: 'rateLimit',
-    async preRequest(req) {
-      const outcome = await limiter.hit(policy, keyOf(req), rule, config.failureMode);
-      if (outcome.kind === 'unavailable') throw limiterUnavailable();
-      const d = outcome.decision;
-      req.responseHeaders['x-ratelimit-limit'] = limitText;
-      req.responseHeaders['x-ratelimit-remaining'] = String(d.remaining);
-      req.responseHeaders['x-ratelimit-reset'] = String(Math.ceil(d.resetMs / 1000));
-      if (!d.allowed) throw rateLimited(d, describe);
-    },
+  return async (req) => {
+    const outcome = await limiter.hit(policy, keyOf(req), rule, config.failureMode);
+    if (outcome.kind === 'unavailable') throw limiterUnavailable();
+    const d = outcome.decision;
+    req.responseHeaders['x-ratelimit-limit'] = limitText;
+    req.responseHeaders['x-ratelimit-remaining'] = String(d.remaining);
+    req.responseHeaders['x-ratelimit-reset'] = String(Math.ceil(d.resetMs / 1000));
+    if (!d.allowed) throw rateLimited(d, describe);
   };
 }
 

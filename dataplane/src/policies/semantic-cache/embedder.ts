@@ -1,4 +1,4 @@
-import type { CompiledRegistry } from '../../../../protocol/src';
+import { isModelRegistry, type CompiledRegistry } from '../../../../protocol/src';
 import type { Snapshot } from '../../config/snapshot';
 import { CallAbort } from '../../providers/abort';
 import type { ProviderAdapter } from '../../providers/types';
@@ -49,7 +49,7 @@ export function createEmbedder(deps: EmbedderDeps): Embedder {
     const registry = deps.registry(call.registry);
     if (!registry)
       throw new EmbeddingError('unavailable', `Registry '${call.registry}' is not in this proxy's config`);
-    const adapter = deps.adapters[registry.provider];
+    const adapter = isModelRegistry(registry) ? deps.adapters[registry.provider] : undefined;
     if (!adapter) throw new EmbeddingError('unavailable', `no adapter for provider '${registry.provider}'`);
     const abort = new CallAbort();
     let timer: NodeJS.Timeout | undefined;

@@ -1,0 +1,442 @@
+import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { resourceKey, type CompiledConsumerMcp } from '../../../protocol/src';
+import type { RuntimeConsumer, RuntimeGateway, Snapshot } from '../config/snapshot';
+import type { ConfigStore } from '../config/store';
+import { isObject, type Json } from '../formats/wire';
+import { readBody } from '../proxy/body';
+import { GatewayError } from '../errors/errors';
+import type { Exchange } from '../proxy/exchange';
+import { findConsumer, findGateway } from '../proxy/resolve';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../telemetry/logger';
+import { IdleSessions } from './idle';
+import { mcpMetrics } from './metrics';
+import { initializeAll } from './initialize';
+import { MCP_ERRORS, McpError, errorMessage, sseFrame, type JsonRpcRequest, type RequestId } from './jsonrpc';
+import {
+  answer,
+  answerServer,
+  listenAll,
+  notifyAll,
+  SessionGone,
+  type MuxContext,
+  type SessionServer,
+} from './multiplex';
+import { McpNames } from './names';
+import { McpResourceServer, OAuthChallenge, type McpIdentity } from './oauth/resource-server';
+import { openSession, sealSession, sessionKeysOf, type SessionClaims } from './session';
+import { McpUpstreams, type McpRegistry } from './upstream';
+
+/**
+ * `/{consumer}/mcp`: MCP's Streamable HTTP transport in front of the consumer's servers, with the
+ * gateway discovery and API keys of LLM traffic. POST carries one JSON-RPC message (answered with
+ * JSON, or with an SSE stream when the owning server streams and the client accepts it); DELETE
+ * ends the session at every server; GET merges the servers' own server-to-client streams (405 when
+ * none offers one, which the transport allows). Every failure is a JSON-RPC error body, with the HTTP status the transport
+ * prescribes (400 bad header or message, 404 unknown session, 401/403 credentials), never 500.
+ */
+export interface McpEndpoint {
+  handle(x: Exchange, consumerSlug: string): Promise<void>;
+  /** `GET /.well-known/oauth-protected-resource[/{consumer}/mcp]`: RFC 9728 metadata (see ./oauth). */
+  resourceMetadata(x: Exchange, path: string): void;
+  close(): Promise<void>;
+}
+
+export interface McpEndpointDeps {
+  store: ConfigStore;
+  logger: Logger;
+  /** The proxy's prom registry: `tollgate_mcp_requests_total` registers on it. */
+  metrics?: Registry;
+  now?: () => number;
+  upstreams?: McpUpstreams;
+  idle?: IdleSessions;
+  oauth?: McpResourceServer;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
+/** Client notifications every server of the session hears. */
+const RELAYED_NOTIFICATIONS = new Set([
+  'notifications/initialized',
+  'notifications/cancelled',
+  'notifications/roots/list_changed',
+]);
+
+export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
+  const { store, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const upstreams = deps.upstreams ?? new McpUpstreams();
+  const idle = deps.idle ?? new IdleSessions();
+  const oauth = deps.oauth ?? new McpResourceServer({ now });
+  const namesOf = new WeakMap<CompiledConsumerMcp, McpNames>();
+  const counters = deps.metrics ? mcpMetrics(deps.metrics) : undefined;
+
+  function names(mcp: CompiledConsumerMcp): McpNames {
+    let n = namesOf.get(mcp);
+    if (!n) namesOf.set(mcp, (n = new McpNames(mcp.servers, mcp)));
+    return n;
+  }
+
+  async function handle(x: Exchange, consumerSlug: string): Promise<void> {
+    const start = performance.now();
+    const snapshot = store.current; // held to the end of this request
+    const line: Record<string, unknown> = { method: x.method, consumer: consumerSlug };
+    const deadline = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const release = () => clearTimeout(timer);
+    x.onClientGone(() => {
+      release();
+      deadline.abort();
+    });
+    let call: Call | undefined;
+    // Metric labels: config names only (the URL's slug is the caller's until it names a consumer).
+    const known = { gateway: '', consumer: '' };
+    const log = (status: number) => {
+      line.status = status;
+      line.durationMs = Math.round((performance.now() - start) * 10) / 10;
+      logger.info(line, 'mcp request');
+      const result = status >= 400 ? 'rejected' : line.error !== undefined ? 'error' : 'ok';
+      const method = x.method === 'POST' ? (line.rpc as string | undefined) : x.method;
+      counters?.observe(known.gateway, known.consumer, method, result);
+    };
+    try {
+      const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host'));
+      line.gateway = gateway.config.slug;
+      const consumer = findConsumer(gateway, consumerSlug);
+      known.gateway = gateway.config.slug;
+      known.consumer = consumer.config.slug;
+      const identity = await oauth.authenticate(x, consumer);
+      if (identity.kind === 'token') line.sub = identity.token.subject;
+      const mcp = consumer.config.mcp;
+      if (!mcp)
+        throw new McpError(MCP_ERRORS.MethodNotFound, `Consumer '${consumerSlug}' has no MCP servers.`, 404);
+      if (!gateway.config.mcp)
+        throw new McpError(
+          MCP_ERRORS.InternalError,
+          'This gateway has no MCP session keys (spec.mcp.sessionKeys).',
+          503,
+        );
+      checkOrigin(x, gateway, consumer);
+      timer = setTimeout(() => deadline.abort(), gateway.config.limits.requestTimeoutMs);
+      call = {
+        x,
+        snapshot,
+        gateway,
+        consumer,
+        mcp,
+        names: oauth.namesFor(identity, names(mcp), mcp),
+        identity,
+        signal: deadline.signal,
+        line,
+        id: null,
+      };
+      if (x.method === 'POST') await post(call, release);
+      else if (x.method === 'DELETE') {
+        await end(call);
+        release();
+      } else if (x.method === 'GET') {
+        // A listening stream lives as long as the client wants it: no request deadline.
+        release();
+        await listen(call);
+      } else {
+        throw new McpError(
+          MCP_ERRORS.InvalidRequest,
+          `Method ${x.method} is not allowed on /mcp; use POST, GET or DELETE.`,
+          405,
+        );
+      }
+      log(Number(line.status ?? 200));
+    } catch (err) {
+      release();
+      const e = asMcpError(err, logger);
+      line.error = e.message;
+      log(e.httpStatus);
+      const headers: Record<string, string> = { ...JSON_HEADERS };
+      if (err instanceof OAuthChallenge) headers['www-authenticate'] = err.header;
+      if (e.httpStatus === 405) headers.allow = x.method === 'GET' ? 'POST, DELETE' : 'GET, POST, DELETE';
+      // An error about the request itself answers it (HTTP 200, its id); one about the transport does not.
+      const id = e.httpStatus === 200 ? (call?.id ?? null) : null;
+      return x.respond(e.httpStatus, headers, JSON.stringify(errorMessage(id, e.code, e.message)));
+    }
+  }
+
+  interface Call {
+    x: Exchange;
+    snapshot: Snapshot;
+    gateway: RuntimeGateway;
+    consumer: RuntimeConsumer;
+    mcp: CompiledConsumerMcp;
+    names: McpNames;
+    identity: McpIdentity;
+    signal: AbortSignal;
+    line: Record<string, unknown>;
+    /** The id of the request being answered, once known. */
+    id: RequestId | null;
+  }
+
+  async function post(call: Call, done: () => void): Promise<void> {
+    const { x } = call;
+    const raw = await readBody(x.body, x.header('content-length'), call.consumer.maxRequestBodyBytes);
+    const message = parseMessage(raw);
+    const method = typeof message.method === 'string' ? message.method : undefined;
+    call.line.rpc = method ?? 'response';
+    if (method === 'tools/call' && isObject(message.params)) {
+      call.line.tool = message.params.name;
+      oauth.checkToolCall(
+        call.identity,
+        names(call.mcp),
+        call.mcp,
+        x,
+        call.consumer.config.slug,
+        String(message.params.name),
+      );
+    }
+    const isRequest = method !== undefined && message.id !== undefined;
+    if (isRequest) call.id = message.id as RequestId;
+
+    if (method === 'initialize' && isRequest) {
+      const req = asRequest(message);
+      const servers = call.mcp.servers.map((named) => ({
+        named,
+        registry: registryIn(call.snapshot, named.registry),
+      }));
+      const init = await initializeAll(req, servers, call.mcp.onServerDown, upstreams, call.signal);
+      const keys = sessionKeysOf(call.gateway.config.mcp?.sessionKeys ?? []);
+      const [key] = keys;
+      if (!key) throw new McpError(MCP_ERRORS.InternalError, 'This gateway has no MCP session keys.', 503);
+      const claims: SessionClaims = {
+        gateway: call.gateway.name,
+        consumer: call.consumer.name,
+        protocolVersion: String(init.result.protocolVersion),
+        issuedAt: now(),
+        servers: init.servers,
+      };
+      const token = sealSession(claims, key);
+      idle.touch(token, claims.issuedAt, call.gateway.config.mcp?.idleTimeoutMs ?? Infinity);
+      done();
+      call.line.status = 200;
+      return x.respond(
+        200,
+        { ...JSON_HEADERS, 'mcp-session-id': token },
+        JSON.stringify({ jsonrpc: '2.0', id: req.id, result: init.result }),
+      );
+    }
+
+    const ctx = openContext(call);
+    try {
+      if (!isRequest) {
+        if (method !== undefined && RELAYED_NOTIFICATIONS.has(method)) await notifyAll(message, ctx);
+        else if (method === undefined) await answerServer(message, ctx);
+        done();
+        call.line.status = 202;
+        return x.respond(202, {}, '');
+      }
+      const req = asRequest(message);
+      const result = await answer(req, ctx);
+      call.line.status = 200;
+      if (result.kind === 'message') {
+        done();
+        return x.respond(200, JSON_HEADERS, JSON.stringify(result.message));
+      }
+      if (!(x.header('accept') ?? '').includes('text/event-stream')) {
+        let final: Json | undefined;
+        for await (const m of result.messages) if (m.id === req.id && m.method === undefined) final = m;
+        done();
+        return x.respond(
+          200,
+          JSON_HEADERS,
+          JSON.stringify(final ?? errorMessage(req.id, MCP_ERRORS.ServerUnavailable, 'no answer')),
+        );
+      }
+      return x.respondStream(200, SSE_HEADERS, sseOf(result.messages, req), done);
+    } catch (err) {
+      if (err instanceof SessionGone) {
+        idle.end(String(x.header('mcp-session-id')));
+        throw new McpError(MCP_ERRORS.InvalidRequest, `Session not found: ${err.message}`, 404);
+      }
+      throw err;
+    }
+  }
+
+  async function* sseOf(messages: AsyncIterable<Json>, req: JsonRpcRequest): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const m of messages) yield Buffer.from(sseFrame(m));
+    } catch (err) {
+      const e = asMcpError(err, logger);
+      yield Buffer.from(sseFrame(errorMessage(req.id, e.code, e.message)));
+    }
+  }
+
+  /** GET: the servers' own streams of the session, merged; 405 when none offers one. */
+  async function listen(call: Call): Promise<void> {
+    if (!(call.x.header('accept') ?? '').includes('text/event-stream'))
+      throw new McpError(
+        MCP_ERRORS.InvalidRequest,
+        'Not Acceptable: GET needs Accept: text/event-stream',
+        406,
+      );
+    const ctx = openContext(call);
+    let stream: AsyncIterable<Json> | undefined;
+    try {
+      stream = await listenAll(ctx);
+    } catch (err) {
+      if (err instanceof SessionGone) {
+        idle.end(String(call.x.header('mcp-session-id')));
+        throw new McpError(MCP_ERRORS.InvalidRequest, `Session not found: ${err.message}`, 404);
+      }
+      throw err;
+    }
+    if (!stream) {
+      throw new McpError(
+        MCP_ERRORS.InvalidRequest,
+        'No server of this session offers a server-to-client stream.',
+        405,
+      );
+    }
+    call.line.status = 200;
+    const source = stream;
+    return call.x.respondStream(
+      200,
+      SSE_HEADERS,
+      (async function* () {
+        for await (const m of source) yield Buffer.from(sseFrame(m));
+      })(),
+      () => undefined,
+    );
+  }
+
+  /** DELETE: the session ends at every server that keeps one, and on this replica. */
+  async function end(call: Call): Promise<void> {
+    const ctx = openContext(call);
+    await Promise.all(
+      ctx.servers.map((s) =>
+        s.registry
+          ? upstreams.delete(
+              s.registry,
+              { sessionId: s.session.sessionId, protocolVersion: s.session.protocolVersion },
+              call.signal,
+            )
+          : 0,
+      ),
+    );
+    idle.end(String(call.x.header('mcp-session-id')));
+    call.line.status = 200;
+    return call.x.respond(200, {}, '');
+  }
+
+  /** The session of a request: its token opened, checked and turned into the servers to reach. */
+  function openContext(call: Call): MuxContext {
+    const { x, gateway } = call;
+    const token = x.header('mcp-session-id');
+    if (!token)
+      throw new McpError(MCP_ERRORS.InvalidRequest, 'Bad Request: Mcp-Session-Id header is required', 400);
+    const version = x.header('mcp-protocol-version');
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      throw new McpError(
+        MCP_ERRORS.InvalidRequest,
+        `Bad Request: Unsupported protocol version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+        400,
+      );
+    }
+    const settings = gateway.config.mcp;
+    const opened = settings
+      ? openSession(token, sessionKeysOf(settings.sessionKeys), {
+          gateway: gateway.name,
+          consumer: call.consumer.name,
+          now: now(),
+          ttlMs: settings.sessionTtlMs,
+        })
+      : ({ ok: false, reason: 'unknown-key' } as const);
+    if (!opened.ok) {
+      call.line.session = opened.reason;
+      throw new McpError(MCP_ERRORS.InvalidRequest, 'Session not found', 404);
+    }
+    const seen = idle.touch(token, now(), settings?.idleTimeoutMs ?? Infinity);
+    if (seen !== 'ok') {
+      call.line.session = seen;
+      throw new McpError(MCP_ERRORS.InvalidRequest, 'Session not found', 404);
+    }
+    const servers: SessionServer[] = [];
+    for (const session of opened.claims.servers) {
+      const named = call.names.servers.find((s) => s.registry === session.registry);
+      if (named) servers.push({ named, registry: registryIn(call.snapshot, session.registry), session });
+    }
+    return {
+      names: call.names,
+      servers,
+      onServerDown: call.mcp.onServerDown,
+      upstreams,
+      signal: call.signal,
+      clientStreams: (x.header('accept') ?? '').includes('text/event-stream'),
+    };
+  }
+
+  return {
+    handle,
+    resourceMetadata: (x, path) => oauth.metadata(x, path, store.current),
+    close: () => upstreams.close(),
+  };
+}
+
+function registryIn(snapshot: Snapshot, name: string): McpRegistry | undefined {
+  const r = snapshot.resources.get(resourceKey({ kind: 'Registry', name }));
+  return r?.kind === 'Registry' && r.body.provider === 'mcp' && r.body.mcp
+    ? (r.body as McpRegistry)
+    : undefined;
+}
+
+/**
+ * Browsers send Origin; a page may only reach the endpoint from an origin the consumer's CORS
+ * policy allows or from one of the gateway's own hostnames (DNS rebinding protection). Clients that
+ * are not browsers send no Origin and are not affected.
+ */
+function checkOrigin(x: Exchange, gateway: RuntimeGateway, consumer: RuntimeConsumer): void {
+  const origin = x.header('origin');
+  if (origin === undefined) return;
+  const allowed = consumer.plugins.byName.cors?.config.allowOrigins ?? [];
+  if (allowed.includes('*') || allowed.includes(origin.toLowerCase())) return;
+  let host: string | undefined;
+  try {
+    host = new URL(origin).hostname.toLowerCase();
+  } catch {
+    host = undefined;
+  }
+  if (host !== undefined && gateway.config.hostnames.includes(host)) return;
+  throw new McpError(MCP_ERRORS.InvalidRequest, `Forbidden: origin ${origin} is not allowed`, 403);
+}
+
+function parseMessage(raw: Buffer): Json {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new McpError(MCP_ERRORS.ParseError, 'Parse error: the body is not JSON', 400);
+  }
+  if (Array.isArray(v))
+    throw new McpError(
+      MCP_ERRORS.InvalidRequest,
+      'Invalid Request: batches are not supported; send one message per POST',
+      400,
+    );
+  if (!JSONRPCMessageSchema.safeParse(v).success || !isObject(v))
+    throw new McpError(MCP_ERRORS.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message', 400);
+  return v;
+}
+
+function asRequest(m: Json): JsonRpcRequest {
+  return {
+    id: m.id as JsonRpcRequest['id'],
+    method: String(m.method),
+    params: isObject(m.params) ? m.params : {},
+  };
+}
+
+function asMcpError(err: unknown, logger: Logger): McpError {
+  if (err instanceof McpError) return err;
+  if (err instanceof OAuthChallenge) return new McpError(MCP_ERRORS.InvalidRequest, err.message, err.status);
+  // Discovery, credentials and body size: the LLM endpoints' statuses and messages, in JSON-RPC form.
+  if (err instanceof GatewayError) return new McpError(MCP_ERRORS.InvalidRequest, err.message, err.status);
+  if (err instanceof SessionGone) return new McpError(MCP_ERRORS.InvalidRequest, 'Session not found', 404);
+  logger.error({ err }, 'mcp endpoint failed');
+  return new McpError(MCP_ERRORS.InternalError, 'The gateway failed to handle this MCP message.', 502);
+}

@@ -1,0 +1,49 @@
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { Json } from '../formats/wire';
+
+/** JSON-RPC error codes the gateway answers with, besides the standard ones in ErrorCode. */
+export const MCP_ERRORS = {
+  ...ErrorCode,
+  /** A server of the consumer cannot be reached, failed or timed out. */
+  ServerUnavailable: -32002,
+  /** The tool needs a human approval, which this release does not implement: the call is refused. */
+  ApprovalRequired: -32003,
+} as const;
+
+export type RequestId = string | number;
+
+export interface JsonRpcRequest {
+  id: RequestId;
+  method: string;
+  params: Json;
+}
+
+/** An error the gateway answers with in JSON-RPC form: never an HTTP 500. */
+export class McpError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    /** HTTP status when the error is about the transport (session, headers), not the request. */
+    readonly httpStatus = 200,
+  ) {
+    super(message);
+    this.name = 'McpError';
+  }
+}
+
+export function errorMessage(id: RequestId | null, code: number, message: string): Json {
+  return { jsonrpc: '2.0', id, error: { code, message } };
+}
+
+export function resultMessage(id: RequestId, result: Json): Json {
+  return { jsonrpc: '2.0', id, result };
+}
+
+/** The final answer to request `id` among a server's messages (a response, not a request or notification). */
+export function isResponseTo(m: Json, id: RequestId): boolean {
+  return m.id === id && m.method === undefined && ('result' in m || 'error' in m);
+}
+
+export function sseFrame(message: Json): string {
+  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+}
