@@ -54,7 +54,7 @@ kind: Gateway
 metadata: {name: agents}
 spec:
   slug: agents
-  mcp: {sessionKeys: [{id: k1, secretRef: {name: mcp, key: session}}]}
+  mcp: {sessionKeys: [{id: k1, secretRef: {name: mcp, key: session}}], approvals: {timeout: 1s}}
 ---
 apiVersion: tollgate.dev/v1alpha1
 kind: Registry
@@ -380,11 +380,11 @@ describe('MCP gateway: tool RBAC', () => {
     expect(weather.hits.get(upstreamTool) ?? 0).toBe(before);
   });
 
-  it('refuses a tool that needs approval, without calling it', async () => {
+  it('holds a tool that needs approval and, with no decision in time, refuses it without calling it', async () => {
     const { client } = await connect(replicaA, 'assistant');
     const before = files.hits.get('write_file') ?? 0;
     await expect(client.callTool({ name: 'files_write_file', arguments: { path: '/x' } })).rejects.toThrow(
-      /requires a human approval/,
+      /was not approved: no decision in time/,
     );
     expect(files.hits.get('write_file') ?? 0).toBe(before);
   });

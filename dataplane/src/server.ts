@@ -162,7 +162,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   });
   const unwatchApprovals = options.redisUrl ? () => undefined : warnPerReplicaApprovals(store, logger);
   const agents = new AgentClient();
-  const proxy = createProxy({ store, adapters, metrics, logger, policies, health, agents });
+  const proxy = createProxy({ store, adapters, metrics, logger, policies, health, agents, approvals });
   const ops = createOpsApp({
     store,
     metrics,

@@ -9,7 +9,11 @@ import type { Exchange } from '../proxy/exchange';
 import { findConsumer, findGateway } from '../proxy/resolve';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../telemetry/logger';
+import type { ApprovalBroker } from '../approvals/broker';
+import type { PolicyEngine } from '../policies/engine';
+import { answerElicitation } from './approval';
 import { IdleSessions } from './idle';
+import { approvalsFor, toolGuardFor } from './wiring';
 import { mcpMetrics } from './metrics';
 import { initializeAll } from './initialize';
 import { MCP_ERRORS, McpError, errorMessage, sseFrame, type JsonRpcRequest, type RequestId } from './jsonrpc';
@@ -51,6 +55,10 @@ export interface McpEndpointDeps {
   upstreams?: McpUpstreams;
   idle?: IdleSessions;
   oauth?: McpResourceServer;
+  /** The proxy's policy engine: the consumer's toolGuard inspects lists and checks calls. */
+  policies?: PolicyEngine;
+  /** Holds `requireApproval` tool calls; without it they are refused. */
+  approvals?: ApprovalBroker;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -129,6 +137,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         signal: deadline.signal,
         line,
         id: null,
+        release,
       };
       if (x.method === 'POST') await post(call, release);
       else if (x.method === 'DELETE') {
@@ -172,6 +181,8 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     line: Record<string, unknown>;
     /** The id of the request being answered, once known. */
     id: RequestId | null;
+    /** Ends the request deadline (a call held for approval waits for its own timeout instead). */
+    release: () => void;
   }
 
   async function post(call: Call, done: () => void): Promise<void> {
@@ -210,6 +221,9 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         protocolVersion: String(init.result.protocolVersion),
         issuedAt: now(),
         servers: init.servers,
+        ...(isObject(req.params.capabilities) && isObject(req.params.capabilities.elicitation)
+          ? { elicitation: true }
+          : {}),
       };
       const token = sealSession(claims, key);
       idle.touch(token, claims.issuedAt, call.gateway.config.mcp?.idleTimeoutMs ?? Infinity);
@@ -226,7 +240,8 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     try {
       if (!isRequest) {
         if (method !== undefined && RELAYED_NOTIFICATIONS.has(method)) await notifyAll(message, ctx);
-        else if (method === undefined) await answerServer(message, ctx);
+        else if (method === undefined && !answerElicitation(message, call.consumer.name))
+          await answerServer(message, ctx);
         done();
         call.line.status = 202;
         return x.respond(202, {}, '');
@@ -361,13 +376,21 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       const named = call.names.servers.find((s) => s.registry === session.registry);
       if (named) servers.push({ named, registry: registryIn(call.snapshot, session.registry), session });
     }
+    const clientStreams = (x.header('accept') ?? '').includes('text/event-stream');
+    const toolGuard = toolGuardFor(deps.policies, call.consumer);
+    const approvals = approvalsFor(deps.approvals, logger, gateway, call.consumer, {
+      elicit: clientStreams && opened.claims.elicitation === true,
+      onHold: call.release,
+    });
     return {
+      ...(toolGuard ? { toolGuard } : {}),
+      ...(approvals ? { approvals } : {}),
       names: call.names,
       servers,
       onServerDown: call.mcp.onServerDown,
       upstreams,
       signal: call.signal,
-      clientStreams: (x.header('accept') ?? '').includes('text/event-stream'),
+      clientStreams,
     };
   }
 

@@ -6,7 +6,7 @@ export const MCP_ERRORS = {
   ...ErrorCode,
   /** A server of the consumer cannot be reached, failed or timed out. */
   ServerUnavailable: -32002,
-  /** The tool needs a human approval, which this release does not implement: the call is refused. */
+  /** The tool needs a human approval, which was not given (denied, timed out, or none possible). */
   ApprovalRequired: -32003,
 } as const;
 
@@ -47,3 +47,7 @@ export function isResponseTo(m: Json, id: RequestId): boolean {
 export function sseFrame(message: Json): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
+
+/** What the endpoint answers: one message, or a stream of notifications ending in the response. */
+export type MuxAnswer =
+  { kind: 'message'; message: Json } | { kind: 'stream'; messages: AsyncIterable<Json> };

@@ -6,8 +6,11 @@ import {
   errorMessage,
   isResponseTo,
   type JsonRpcRequest,
+  type MuxAnswer,
   type RequestId,
 } from './jsonrpc';
+import { holdCall, type McpApprovals } from './approval';
+import { guardCall, guardList, type McpToolGuard } from './guard';
 import type { McpNames, NamedServer } from './names';
 import type { UpstreamSession } from './session';
 import { McpUpstreamError, type McpRegistry, type McpUpstreams } from './upstream';
@@ -33,11 +36,11 @@ export interface MuxContext {
   signal: AbortSignal;
   /** Whether the client takes an SSE answer, on which a server's own requests can reach it. */
   clientStreams: boolean;
+  /** The consumer's tool guard (toolGuard Policy), if any. */
+  toolGuard?: McpToolGuard;
+  /** How `requireApproval` tools are approved; without it they are refused. */
+  approvals?: McpApprovals;
 }
-
-/** What the endpoint answers: one message, or a stream of notifications ending in the response. */
-export type MuxAnswer =
-  { kind: 'message'; message: Json } | { kind: 'stream'; messages: AsyncIterable<Json> };
 
 /** The upstream session was ended by its server: the client must start a new session (HTTP 404). */
 export class SessionGone extends Error {}
@@ -112,7 +115,8 @@ async function listAll(req: JsonRpcRequest, list: (typeof LISTS)[string], ctx: M
     }
     if (typeof result.nextCursor === 'string') next.push([s.named.registry, result.nextCursor]);
   }
-  const result: Json = { [list.key]: items };
+  const shown = list.kind === 'tool' ? guardList(items, ctx.toolGuard) : items;
+  const result: Json = { [list.key]: shown };
   if (next.length > 0) result.nextCursor = encodeCursor(next);
   return { jsonrpc: '2.0', id: req.id, result };
 }
@@ -140,15 +144,34 @@ async function callTool(req: JsonRpcRequest, ctx: MuxContext): Promise<MuxAnswer
   // Hidden and unknown tools get the same answer: a hidden tool's existence is not revealed.
   if (!target || !ctx.names.allows('tool', target.prefixed))
     throw new McpError(MCP_ERRORS.InvalidParams, `Unknown tool: ${visible}`);
-  if (ctx.names.needsApproval(target.prefixed)) {
+  const server = sessionServer(ctx, target.server, 'tool', visible);
+  await guardCall(visible, ctx.toolGuard, () => listPages({ ...ctx, servers: [server] }));
+  const send = () => forward(server, { ...req, params: { ...req.params, name: target.name } }, ctx);
+  if (!ctx.names.needsApproval(target.prefixed)) return send();
+  if (!ctx.approvals) {
     throw new McpError(
       MCP_ERRORS.ApprovalRequired,
-      `The tool '${visible}' requires a human approval, which this gateway does not offer yet: the call is refused.`,
+      `The tool '${visible}' requires a human approval, which this proxy cannot ask for: the call is refused.`,
     );
   }
-  const server = sessionServer(ctx, target.server, 'tool', visible);
-  return forward(server, { ...req, params: { ...req.params, name: target.name } }, ctx);
+  return holdCall(req, visible, server.named.registry, ctx.approvals, ctx.signal, send);
 }
+
+/** Every tools/list page of the context's servers (the tool guard inspects each). */
+async function listPages(ctx: MuxContext): Promise<void> {
+  let cursor: string | undefined;
+  for (let page = 0; page < GUARD_LIST_MAX_PAGES; page++) {
+    const params: Json = cursor !== undefined ? { cursor } : {};
+    const reply = await listAll({ id: 'tg-guard', method: 'tools/list', params }, TOOLS_LIST, ctx);
+    const result = isObject(reply.result) ? reply.result : {};
+    if (typeof result.nextCursor !== 'string') return;
+    cursor = result.nextCursor;
+  }
+}
+
+const TOOLS_LIST = LISTS['tools/list'] as (typeof LISTS)[string];
+/** Pages listed to inspect a tool before its call, at most. */
+const GUARD_LIST_MAX_PAGES = 20;
 
 async function routeByName(req: JsonRpcRequest, ctx: MuxContext, kind: 'prompt'): Promise<MuxAnswer> {
   const visible = String(req.params.name ?? '');

@@ -41,6 +41,16 @@ describe('sealed MCP session tokens', () => {
     expect(openSession(token, [current], expect0)).toEqual({ ok: true, claims });
   });
 
+  it("carry the client's elicitation capability only when it declared it", () => {
+    const asking = sealSession({ ...claims, elicitation: true }, current);
+    expect(openSession(asking, [current], expect0)).toEqual({
+      ok: true,
+      claims: { ...claims, elicitation: true },
+    });
+    const plain = openSession(sealSession(claims, current), [current], expect0);
+    expect(plain.ok && 'elicitation' in plain.claims).toBe(false);
+  });
+
   it('are different for the same claims (fresh IV), and do not show the upstream session ids', () => {
     const a = sealSession(claims, current);
     expect(sealSession(claims, current)).not.toBe(a);

@@ -30,6 +30,8 @@ export interface SessionClaims {
   issuedAt: number;
   /** The servers that answered the initialize (a server down then is not part of the session). */
   servers: UpstreamSession[];
+  /** The client declared the elicitation capability (the gateway may ask it for approvals). */
+  elicitation?: boolean;
 }
 
 export interface SessionKey {
@@ -60,6 +62,7 @@ export function sealSession(
     p: claims.protocolVersion,
     t: claims.issuedAt,
     s: claims.servers.map((s) => [s.registry, s.sessionId ?? null, s.protocolVersion]),
+    ...(claims.elicitation ? { e: 1 as const } : {}),
   };
   const cipher = createCipheriv('aes-256-gcm', key.key, iv);
   cipher.setAAD(aad(key.id));
@@ -119,6 +122,7 @@ interface WireClaims {
   p: string;
   t: number;
   s: [string, string | null, string][];
+  e?: 1;
 }
 
 function aad(keyId: string): Buffer {
@@ -150,7 +154,9 @@ function parseClaims(text: string): SessionClaims | undefined {
     if (sessionId !== null && typeof sessionId !== 'string') return undefined;
     servers.push({ registry, protocolVersion, ...(sessionId !== null ? { sessionId } : {}) });
   }
-  return { gateway: w.g, consumer: w.c, protocolVersion: w.p, issuedAt: w.t, servers };
+  const claims: SessionClaims = { gateway: w.g, consumer: w.c, protocolVersion: w.p, issuedAt: w.t, servers };
+  if (w.e === 1) claims.elicitation = true;
+  return claims;
 }
 
 /** A Gateway's compiled keys (base64) as sealing keys, decoded once per config object. */

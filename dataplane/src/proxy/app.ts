@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentClient } from '../a2a/upstream';
+import type { ApprovalBroker } from '../approvals/broker';
 import type { ConfigStore } from '../config/store';
 import { createPolicyEngine, type PolicyEngine } from '../policies/engine';
 import { RateLimiter } from '../policies/rate-limit/limiter';
@@ -45,6 +46,8 @@ export interface ProxyDeps {
   handoffs?: readonly Handoff[];
   /** Connections to A2A agents (`/{consumer}/a2a/{agent}`); the owner closes it. A fresh one by default. */
   agents?: AgentClient;
+  /** Holds MCP tool calls that need approval (`requireApproval`); without it they are refused. */
+  approvals?: ApprovalBroker;
 }
 
 export interface Proxy {
@@ -82,7 +85,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
   // Pipelines are built when a config arrives, not on a request.
   policies.prepare(store.current);
   store.onChange((s) => policies.prepare(s));
-  const handoffs = handoffTable(deps.handoffs ?? HANDOFFS, { ...rt, agents: deps.agents });
+  const handoffs = handoffTable(deps.handoffs ?? HANDOFFS, {
+    ...rt,
+    agents: deps.agents,
+    approvals: deps.approvals,
+  });
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { a2aPath, createA2AHandler } from '../a2a/handler';
 import type { AgentClient } from '../a2a/upstream';
+import type { ApprovalBroker } from '../approvals/broker';
 import { errors } from '../errors/errors';
 import { createMcpEndpoint, type McpEndpoint } from '../mcp/endpoint';
 import { METADATA_PATH } from '../mcp/oauth/challenge';
@@ -25,10 +26,15 @@ export type HandoffHandler = (
   to: HandedOff,
 ) => void | Promise<void>;
 
-/** What a handoff's module is built with: the request path's runtime and the proxy's A2A client. */
+/**
+ * What a handoff's module is built with: the request path's runtime, the proxy's A2A client and
+ * its approval broker.
+ */
 export interface HandoffRuntime extends ProxyRuntime {
   /** Connections to A2A agents; a fresh client when undefined. */
   readonly agents: AgentClient | undefined;
+  /** Holds MCP tool calls that need approval; without it they are refused. */
+  readonly approvals: ApprovalBroker | undefined;
 }
 
 /**
@@ -48,7 +54,13 @@ const mcpEndpoints = new WeakMap<HandoffRuntime, McpEndpoint>();
 function mcpOf(rt: HandoffRuntime): McpEndpoint {
   let mcp = mcpEndpoints.get(rt);
   if (!mcp) {
-    mcp = createMcpEndpoint({ store: rt.store, logger: rt.logger, metrics: rt.metrics.registry });
+    mcp = createMcpEndpoint({
+      store: rt.store,
+      logger: rt.logger,
+      metrics: rt.metrics.registry,
+      policies: rt.policies,
+      ...(rt.approvals ? { approvals: rt.approvals } : {}),
+    });
     mcpEndpoints.set(rt, mcp);
   }
   return mcp;
