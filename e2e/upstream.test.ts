@@ -271,7 +271,7 @@ function rawPost(
   });
 }
 
-describe('the Node front door routes like the Hono app', () => {
+describe('the Node front door routes every endpoint', () => {
   let tg: InProcessTollgate;
   let tollgate: Standalone;
   beforeAll(async () => {

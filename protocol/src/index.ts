@@ -3,3 +3,4 @@ export * from './redact';
 export * from './hash';
 export * from './schema';
 export * from './discovery';
+export * from './capabilities';

@@ -515,7 +515,10 @@ export interface Resource<K extends ResourceKind = ResourceKind> {
 
 export type AnyResource = { [K in ResourceKind]: Resource<K> }[ResourceKind];
 
-/** `{kind}/{namespace}/{name}`: unique across kinds. */
-export function resourceKey(r: { kind: ResourceKind; name: string }): string {
-  return `${r.kind}/${r.name}`;
+/**
+ * `{kind}/{namespace}/{name}`: unique across kinds. `name` is a resource's `{namespace}/{name}`, or
+ * an object's own name when `namespace` is given apart (a status, an object's metadata).
+ */
+export function resourceKey(r: { kind: ResourceKind; name: string; namespace?: string }): string {
+  return r.namespace === undefined ? `${r.kind}/${r.name}` : `${r.kind}/${r.namespace}/${r.name}`;
 }

@@ -1,4 +1,4 @@
-import { contentHash, kindOfTypeUrl, type AnyResource } from '../../../protocol/src';
+import { contentHash, kindOfTypeUrl, resourceKey, type AnyResource } from '../../../protocol/src';
 import type { Kind, Status } from '../api/v1alpha1';
 import { Compiler, type CompileResult, type CompileStats } from '../compile';
 import type { NackReport, StreamInfo } from '../discovery/server';
@@ -127,7 +127,7 @@ export class Controller {
       const kind = kindOfTypeUrl(r.typeUrl);
       if (!kind) return;
       for (const res of r.resources) {
-        const key = `${kind}/${res.name}`;
+        const key = resourceKey({ kind, name: res.name });
         this.acks.reject(r.stream.id, key, res.version, r.message);
         const [namespace = '', name = ''] = res.name.split('/');
         this.options.logger.warn({ node: r.node.id, resource: key, version: res.version }, r.message);
@@ -175,7 +175,7 @@ export class Controller {
     const result = this.config.compile(this.store.input());
     this.result = result;
     this.systemVersion = contentHash(result.resources.map((r) => `${r.kind}/${r.name}@${r.version}`));
-    const versions = new Map(result.resources.map((r) => [`${r.kind}/${r.name}`, r.version]));
+    const versions = new Map(result.resources.map((r) => [resourceKey(r), r.version]));
     this.views = new Map(
       Object.entries(result.fleets).map(([fleet, keys]) => [
         fleet,
@@ -221,7 +221,7 @@ export class Controller {
     const now = (this.options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     let failed = false;
     for (const s of this.result.statuses) {
-      const key = `${s.kind}/${s.namespace}/${s.name}`;
+      const key = resourceKey(s);
       const obj = this.store.get(s.kind, s.namespace, s.name);
       const p = programmed.get(key);
       if (!obj || obj.kind === 'Secret' || !p) continue;

@@ -1,5 +1,6 @@
 import type { Condition } from '../api/v1alpha1';
 import type { ObjectStatus } from '../compile';
+import { resourceKey } from '../../../protocol/src';
 
 /**
  * `Programmed` means the proxies of an object's fleet acknowledged the config that contains it.
@@ -99,7 +100,7 @@ export function programmedConditions(
 ): Map<string, Condition> {
   const out = new Map<string, Condition>();
   for (const s of statuses) {
-    const key = `${s.kind}/${s.namespace}/${s.name}`;
+    const key = resourceKey(s);
     const cond = (status: Condition['status'], reason: string, message: string): void => {
       out.set(key, { type: 'Programmed', status, reason, message, observedGeneration: s.generation });
     };

@@ -1,4 +1,4 @@
-import { TYPE_URLS, type AnyResource, type ResourceKind } from '../../../protocol/src';
+import { resourceKey, TYPE_URLS, type AnyResource, type ResourceKind } from '../../../protocol/src';
 
 /** One resource as the stream sends it: the body already serialised once for every stream. */
 export interface WireEntry {
@@ -29,7 +29,7 @@ export function fleetViews(
 ): Map<string, FleetView> {
   const byKey = new Map<string, WireEntry>();
   for (const r of resources) {
-    byKey.set(`${r.kind}/${r.name}`, {
+    byKey.set(resourceKey(r), {
       kind: r.kind,
       name: r.name,
       version: r.version,

@@ -16,6 +16,7 @@ import { startDataplane, type Dataplane } from '../server';
 import { createMetrics } from '../telemetry/metrics';
 import { startTestAgent, type TestAgent } from '../testing/a2a-agent';
 import { startMockServer, writeStream, type MockServer } from '../testing/mock-server';
+import { proxyClient } from '../testing/proxy-client';
 import { consumer, gateway, registry } from '../testing/resources';
 import { policy } from '../testing/usage-proxy';
 import { createLogger } from '../telemetry/logger';
@@ -548,15 +549,16 @@ describe('A2A agents behind the gateway', () => {
     );
   });
 
-  it('answers through the Hono app as through the Node listener', async () => {
+  it("answers through a proxy of its own (createProxy's listener) as through the dataplane", async () => {
     const agents = new AgentClient();
-    const { app } = createProxy({
+    const { listener } = createProxy({
       agents,
       store,
       adapters: {},
       metrics: createMetrics({ defaultMetrics: false }),
       logger: dp.logger,
     });
+    const app = proxyClient(listener);
     const res = await app.request('http://127.0.0.1/app/a2a/planner/.well-known/agent-card.json', {
       headers: { 'x-api-key': 'key-app', 'a2a-version': '1.0' },
     });
@@ -565,6 +567,7 @@ describe('A2A agents behind the gateway', () => {
     expect(card.supportedInterfaces[0]?.url).toBe('http://127.0.0.1/app/a2a/planner');
     const refused = await app.request('http://127.0.0.1/app/a2a/planner', { method: 'POST', body: '{}' });
     expect(refused.status).toBe(401);
+    await app.close();
     await agents.close();
   });
 

@@ -1,6 +1,6 @@
 import type { CompiledRegistry } from '../../../protocol/src';
 import { isTimeoutError } from '../providers/http';
-import { GatewayError } from '../proxy/errors';
+import { GatewayError } from '../errors/errors';
 import type { Scrubber } from '../proxy/scrub';
 import { gatewayRpcError, sseEvent, type RpcId } from './jsonrpc';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CompiledRateLimit, CompiledRegistry } from '../../../protocol/src';
+import { resourceKey, type CompiledRateLimit, type CompiledRegistry } from '../../../protocol/src';
 import type { RuntimeConsumer } from '../config/snapshot';
 import type { ConfigStore } from '../config/store';
 import type { PolicyEngine } from '../policies/engine';
@@ -7,7 +7,7 @@ import { RateLimiter } from '../policies/rate-limit/limiter';
 import { rateLimitGate, type RateLimited } from '../policies/rate-limit/plugin';
 import { readBody } from '../proxy/body';
 import { scrubberFor } from '../proxy/scrub';
-import { GatewayError, errors } from '../proxy/errors';
+import { GatewayError, errors } from '../errors/errors';
 import type { Exchange } from '../proxy/exchange';
 import { authenticate, findConsumer, findGateway, presentedKey } from '../proxy/resolve';
 import type { Logger } from '../telemetry/logger';
@@ -45,7 +45,7 @@ export interface A2AHandlerDeps {
   client?: AgentClient;
 }
 
-export type A2AHandler = (x: Exchange, path: string) => Promise<Response>;
+export type A2AHandler = (x: Exchange, path: string) => Promise<void>;
 
 const CARD_PATHS = new Set(['/.well-known/agent-card.json', '/.well-known/agent.json']);
 const JSON_TYPE = 'application/json';
@@ -95,7 +95,7 @@ export function createA2AHandler(deps: A2AHandlerDeps): A2AHandler {
     );
   }
 
-  return async function handle(x: Exchange, path: string): Promise<Response> {
+  return async function handle(x: Exchange, path: string): Promise<void> {
     const start = performance.now();
     const incoming = x.header('x-request-id');
     const o: Outcome = {
@@ -124,7 +124,7 @@ export function createA2AHandler(deps: A2AHandlerDeps): A2AHandler {
       if (x.method !== wanted && x.method !== 'OPTIONS') throw errors.methodNotAllowed(x.method, path);
 
       const snapshot = store.current;
-      const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
+      const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host'));
       o.gateway = gateway.config.slug;
       const consumer = findConsumer(gateway, parts.consumer);
       o.consumer = consumer.config.slug;
@@ -171,7 +171,9 @@ export function createA2AHandler(deps: A2AHandlerDeps): A2AHandler {
         id = rpc.id;
         o.method = rpc.label;
       }
-      const registry = agentOf(consumer, parts.agent, (name) => snapshot.resources.get(`Registry/${name}`));
+      const registry = agentOf(consumer, parts.agent, (name) =>
+        snapshot.resources.get(resourceKey({ kind: 'Registry', name })),
+      );
       o.agent = parts.agent;
       const rateLimit = consumer.plugins.byName.rateLimit;
       if (rateLimit) {
@@ -190,7 +192,7 @@ export function createA2AHandler(deps: A2AHandlerDeps): A2AHandler {
         });
       }
       deadline = setTimeout(() => abort.abort(), gateway.config.limits.requestTimeoutMs);
-      const selfUrl = () => gatewayUrlOf((n) => x.header(n), x.urlHost, parts.consumer, parts.agent);
+      const selfUrl = () => gatewayUrlOf((n) => x.header(n), undefined, parts.consumer, parts.agent);
 
       if (!rpc) {
         const card = await client.card(registry, (n) => x.header(n), o.requestId, abort.signal);

@@ -1,4 +1,4 @@
-import { GatewayError } from '../proxy/errors';
+import { GatewayError } from '../errors/errors';
 import { checkRpcRequest, gatewayRpcError, RPC_CODES } from './jsonrpc';
 
 describe('checkRpcRequest', () => {

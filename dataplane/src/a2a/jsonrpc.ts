@@ -1,4 +1,4 @@
-import type { GatewayError } from '../proxy/errors';
+import type { GatewayError } from '../errors/errors';
 
 /**
  * JSON-RPC 2.0 as A2A uses it, for the gateway's own answers: the envelope check, the error codes,

@@ -1,4 +1,4 @@
-import type { CompiledApprovals } from '../../../protocol/src';
+import { resourceKey, type CompiledApprovals } from '../../../protocol/src';
 import type { Snapshot } from '../config/snapshot';
 import type { WebhookTarget } from './webhook';
 
@@ -7,7 +7,7 @@ export function approvalsIn(store: {
   readonly current: Snapshot;
 }): (gateway: string) => CompiledApprovals | undefined {
   return (gateway) => {
-    const r = store.current.resources.get(`Gateway/${gateway}`);
+    const r = store.current.resources.get(resourceKey({ kind: 'Gateway', name: gateway }));
     return r?.kind === 'Gateway' ? r.body.approvals : undefined;
   };
 }

@@ -8,6 +8,7 @@ import type {
   CompiledStrategy,
   Resource,
 } from '../../../protocol/src';
+import { resourceKey } from '../../../protocol/src';
 import { healthKey } from '../routing/health';
 import { prepareConditions, type RuntimeCondition } from '../routing/match';
 import { PluginSetInterner, resolvePlugins, type EffectivePlugins } from './effective';
@@ -106,7 +107,7 @@ export function buildSnapshot(resources: readonly AnyResource[], serial: number)
   const consumers: Resource<'Consumer'>[] = [];
   const policies: Resource<'Policy'>[] = [];
   for (const r of resources) {
-    byKey.set(`${r.kind}/${r.name}`, r);
+    byKey.set(resourceKey(r), r);
     if (r.kind === 'Registry') registries.set(r.name, r.body);
     else if (r.kind === 'Gateway') gateways.push(r);
     else if (r.kind === 'Consumer') consumers.push(r);
@@ -117,7 +118,7 @@ export function buildSnapshot(resources: readonly AnyResource[], serial: number)
   const policiesOf = new Map<string, Resource<'Policy'>[]>();
   for (const p of policies.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     for (const t of p.body.targets) {
-      const key = `${t.kind}/${t.name}`;
+      const key = resourceKey(t);
       const list = policiesOf.get(key) ?? [];
       list.push(p);
       policiesOf.set(key, list);

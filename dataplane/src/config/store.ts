@@ -1,4 +1,4 @@
-import type { AnyResource } from '../../../protocol/src';
+import { resourceKey, type AnyResource } from '../../../protocol/src';
 import { buildSnapshot, type Snapshot } from './snapshot';
 
 /**
@@ -28,7 +28,7 @@ export class ConfigStore {
   applyDelta(updated: readonly AnyResource[], removed: readonly string[]): Snapshot {
     const next = new Map(this.snapshot.resources);
     for (const key of removed) next.delete(key);
-    for (const r of updated) next.set(`${r.kind}/${r.name}`, r);
+    for (const r of updated) next.set(resourceKey(r), r);
     return this.swap(buildSnapshot([...next.values()], this.snapshot.serial + 1));
   }
 

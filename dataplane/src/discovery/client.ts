@@ -5,6 +5,7 @@ import {
   TYPE_URLS,
   discoveryProtoFile,
   kindOfTypeUrl,
+  resourceKey,
   validateResource,
   type AnyResource,
   type DeltaDiscoveryRequest,
@@ -174,7 +175,7 @@ export class DiscoveryClient {
       if (check.ok) good.push(check.resource);
       else problems.push(`${r.name}: ${check.error}`);
     }
-    const removed = res.removed_resources.map((name) => `${kind}/${name}`);
+    const removed = res.removed_resources.map((name) => resourceKey({ kind, name }));
     if (good.length > 0 || removed.length > 0) {
       this.options.store.applyDelta(good, removed);
       // Counts always, names of a small change: a first sync of thousands stays one short line.

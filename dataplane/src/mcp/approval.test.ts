@@ -3,7 +3,7 @@ import { capturedLogger } from '../testing/log-capture';
 import type { Json } from '../formats/wire';
 import { answerElicitation, holdCall, type McpApprovals } from './approval';
 import type { JsonRpcRequest } from './jsonrpc';
-import type { MuxAnswer } from './multiplex';
+import type { MuxAnswer } from './jsonrpc';
 
 const req: JsonRpcRequest = {
   id: 9,

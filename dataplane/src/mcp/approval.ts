@@ -5,8 +5,7 @@ import { summariseArguments } from '../approvals/summary';
 import type { ApprovalResult } from '../approvals/types';
 import { isObject, type Json } from '../formats/wire';
 import type { Logger } from '../telemetry/logger';
-import { MCP_ERRORS, McpError, errorMessage, type JsonRpcRequest } from './jsonrpc';
-import type { MuxAnswer } from './multiplex';
+import { MCP_ERRORS, McpError, errorMessage, type JsonRpcRequest, type MuxAnswer } from './jsonrpc';
 
 /**
  * Approvals in the MCP plane: a `tools/call` whose tool is in the consumer's `requireApproval`

@@ -4,15 +4,16 @@ import { createProxy } from '../proxy/app';
 import { createLogger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
 import { startFilesServer, type TestMcpServer } from '../testing/mcp-servers';
+import { proxyClient, type ProxyClient } from '../testing/proxy-client';
 import { consumer, gateway, registry } from '../testing/resources';
 
 /**
- * The endpoint through the proxy's Hono app (`app.request`, web-standard Request/Response): the
- * same route as the Node listener (covered end to end in e2e/mcp.test.ts), and a pagination cursor
- * that names each server's own cursor.
+ * The endpoint through a proxy of its own (`createProxy`'s listener, driven by `proxyClient`): the
+ * HANDOFFS entry the dataplane serves (covered end to end in e2e/mcp.test.ts), and a pagination
+ * cursor that names each server's own cursor.
  */
 let files: TestMcpServer;
-let app: ReturnType<typeof createProxy>['app'];
+let app: ProxyClient;
 const metrics = createMetrics({ defaultMetrics: false });
 
 beforeAll(async () => {
@@ -44,15 +45,20 @@ beforeAll(async () => {
     }),
   ]);
   store.markSynced();
-  ({ app } = createProxy({
-    store,
-    adapters: {},
-    metrics,
-    logger: createLogger({ level: 'silent' }),
-  }));
+  app = proxyClient(
+    createProxy({
+      store,
+      adapters: {},
+      metrics,
+      logger: createLogger({ level: 'silent' }),
+    }).listener,
+  );
 });
 
-afterAll(() => files.close());
+afterAll(async () => {
+  await app.close();
+  await files.close();
+});
 
 const post = (body: unknown, session?: string) =>
   app.request('/app/mcp', {
@@ -67,7 +73,7 @@ const post = (body: unknown, session?: string) =>
     body: JSON.stringify(body),
   });
 
-describe('MCP endpoint on the Hono app', () => {
+describe("MCP endpoint on the proxy's listener", () => {
   it('initializes, lists filtered tools with the prefix, and calls one', async () => {
     const init = await post({
       jsonrpc: '2.0',

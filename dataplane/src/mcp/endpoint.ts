@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import type { CompiledConsumerMcp } from '../../../protocol/src';
+import { resourceKey, type CompiledConsumerMcp } from '../../../protocol/src';
 import type { RuntimeConsumer, RuntimeGateway, Snapshot } from '../config/snapshot';
 import type { ConfigStore } from '../config/store';
 import { isObject, type Json } from '../formats/wire';
 import { readBody } from '../proxy/body';
-import { GatewayError } from '../proxy/errors';
+import { GatewayError } from '../errors/errors';
 import type { Exchange } from '../proxy/exchange';
 import { findConsumer, findGateway } from '../proxy/resolve';
 import type { Registry } from 'prom-client';
@@ -45,9 +45,9 @@ import { McpUpstreams, type McpRegistry } from './upstream';
  * prescribes (400 bad header or message, 404 unknown session, 401/403 credentials), never 500.
  */
 export interface McpEndpoint {
-  handle(x: Exchange, consumerSlug: string): Promise<Response>;
+  handle(x: Exchange, consumerSlug: string): Promise<void>;
   /** `GET /.well-known/oauth-protected-resource[/{consumer}/mcp]`: RFC 9728 metadata (see ./oauth). */
-  resourceMetadata(x: Exchange, path: string): Response;
+  resourceMetadata(x: Exchange, path: string): void;
   close(): Promise<void>;
 }
 
@@ -93,7 +93,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     return n;
   }
 
-  async function handle(x: Exchange, consumerSlug: string): Promise<Response> {
+  async function handle(x: Exchange, consumerSlug: string): Promise<void> {
     const start = performance.now();
     const snapshot = store.current; // held to the end of this request
     const line: Record<string, unknown> = { method: x.method, consumer: consumerSlug };
@@ -116,7 +116,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       counters?.observe(known.gateway, known.consumer, known.server, method, result);
     };
     try {
-      const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host') ?? x.urlHost);
+      const gateway = findGateway(snapshot, x.header('x-ag-gateway-slug'), x.header('host'));
       line.gateway = gateway.config.slug;
       const consumer = findConsumer(gateway, consumerSlug);
       known.gateway = gateway.config.slug;
@@ -155,15 +155,14 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
                 .digest(),
         known,
       };
-      let response: Response;
-      if (x.method === 'POST') response = await post(call, release);
+      if (x.method === 'POST') await post(call, release);
       else if (x.method === 'DELETE') {
-        response = await end(call);
+        await end(call);
         release();
       } else if (x.method === 'GET') {
         // A listening stream lives as long as the client wants it: no request deadline.
         release();
-        response = await listen(call);
+        await listen(call);
       } else {
         throw new McpError(
           MCP_ERRORS.InvalidRequest,
@@ -172,7 +171,6 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         );
       }
       log(Number(line.status ?? 200));
-      return response;
     } catch (err) {
       release();
       const e = asMcpError(err, logger);
@@ -207,7 +205,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     known: { gateway: string; consumer: string; server: string };
   }
 
-  async function post(call: Call, done: () => void): Promise<Response> {
+  async function post(call: Call, done: () => void): Promise<void> {
     const { x } = call;
     const raw = await readBody(x.body, x.header('content-length'), call.consumer.maxRequestBodyBytes);
     const message = parseMessage(raw);
@@ -310,7 +308,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
   }
 
   /** GET: the servers' own streams of the session, merged; 405 when none offers one. */
-  async function listen(call: Call): Promise<Response> {
+  async function listen(call: Call): Promise<void> {
     if (!(call.x.header('accept') ?? '').includes('text/event-stream'))
       throw new McpError(
         MCP_ERRORS.InvalidRequest,
@@ -348,7 +346,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
   }
 
   /** DELETE: the session ends at every server that keeps one, and on this replica. */
-  async function end(call: Call): Promise<Response> {
+  async function end(call: Call): Promise<void> {
     const ctx = openContext(call);
     await Promise.all(
       ctx.servers.map((s) =>
@@ -449,7 +447,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
 }
 
 function registryIn(snapshot: Snapshot, name: string): McpRegistry | undefined {
-  const r = snapshot.resources.get(`Registry/${name}`);
+  const r = snapshot.resources.get(resourceKey({ kind: 'Registry', name }));
   return r?.kind === 'Registry' && r.body.provider === 'mcp' && r.body.mcp
     ? (r.body as McpRegistry)
     : undefined;

@@ -53,3 +53,7 @@ export function isResponseTo(m: Json, id: RequestId): boolean {
 export function sseFrame(message: Json): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
+
+/** What the endpoint answers: one message, or a stream of notifications ending in the response. */
+export type MuxAnswer =
+  { kind: 'message'; message: Json } | { kind: 'stream'; messages: AsyncIterable<Json> };

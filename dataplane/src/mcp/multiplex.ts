@@ -6,6 +6,7 @@ import {
   errorMessage,
   isResponseTo,
   type JsonRpcRequest,
+  type MuxAnswer,
   type RequestId,
 } from './jsonrpc';
 import { holdCall, type McpApprovals } from './approval';
@@ -52,10 +53,6 @@ export interface ToolCallHooks {
   /** The call is over: its server, the tool's prefixed name, its duration, and whether it succeeded. */
   done(server: NamedServer, tool: string, ms: number, ok: boolean): void;
 }
-
-/** What the endpoint answers: one message, or a stream of notifications ending in the response. */
-export type MuxAnswer =
-  { kind: 'message'; message: Json } | { kind: 'stream'; messages: AsyncIterable<Json> };
 
 /** The upstream session was ended by its server: the client must start a new session (HTTP 404). */
 export class SessionGone extends Error {}

@@ -1,6 +1,6 @@
 import type { RuntimeConsumer, RuntimeGateway } from '../config/snapshot';
 import type { ChatResponse, StreamEvent } from '../formats/ir';
-import { GatewayError } from '../proxy/errors';
+import { GatewayError } from '../errors/errors';
 import { Pipeline } from './pipeline';
 import type { Plugin, PolicyRequest, Stage } from './types';
 

@@ -1,4 +1,4 @@
-import { GatewayError } from '../proxy/errors';
+import { GatewayError } from '../errors/errors';
 import type { Logger } from '../telemetry/logger';
 import type { Plugin, PolicyRequest } from './types';
 

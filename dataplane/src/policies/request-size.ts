@@ -1,5 +1,5 @@
 import type { CompiledRequestSize } from '../../../protocol/src';
-import { GatewayError } from '../proxy/errors';
+import { GatewayError } from '../errors/errors';
 import type { Plugin } from './types';
 
 /**

@@ -1,4 +1,4 @@
-import type { AdapterSet } from '../proxy/app';
+import type { AdapterSet } from './types';
 import { createHttpAdapter } from './http';
 import { createMockAdapter } from './mock';
 import { PROFILES } from './profiles';

@@ -1,7 +1,7 @@
 import type { CompiledRegistry } from '../../../protocol/src';
 import { CallAbort } from './abort';
 import { createMockAdapter } from './mock';
-import { MAX_EMBEDDING_DIMENSIONS } from './openai-wire';
+import { MAX_EMBEDDING_DIMENSIONS } from '../formats/openai-wire';
 import type { UpstreamCall } from './types';
 
 const registry = (mock: Partial<NonNullable<CompiledRegistry['mock']>> = {}): CompiledRegistry => ({

@@ -4,7 +4,7 @@ import { TranslationError, type Frame } from '../formats/ir';
 import { openAIChatFormat, wantsStreamUsage } from '../formats/openai-chat';
 import { newId, sseText } from '../formats/wire';
 import { splitMockOptions, streamWithChoices, withOptions } from './mock-options';
-import { embeddingList, embeddingsRequestError, modelList, openAIError } from './openai-wire';
+import { embeddingList, embeddingsRequestError, modelList, openAIError } from '../formats/openai-wire';
 import { scenarioEvents, scenarioReply } from './scenario';
 import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types';
 

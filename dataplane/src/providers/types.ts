@@ -1,4 +1,4 @@
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledProvider, CompiledRegistry } from '../../../protocol/src';
 import type { FormatName } from '../formats/ir';
 import type { CallAbort } from './abort';
 
@@ -57,3 +57,6 @@ export class UpstreamError extends Error {
     this.code = options?.code;
   }
 }
+
+/** The adapter serving each provider type (the HTTP adapter for all but `mock`). */
+export type AdapterSet = Partial<Record<CompiledProvider, ProviderAdapter>>;

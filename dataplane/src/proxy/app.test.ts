@@ -6,6 +6,7 @@ import { createLogger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
 import { consumer, gateway, registry, route } from '../testing/resources';
 import { createProxy } from './app';
+import { proxyClient } from '../testing/proxy-client';
 import { jsonPoster } from '../testing/requests';
 
 /** An adapter that records calls and answers what the test scripts: the boundary, not a stub of the pipeline. */
@@ -64,12 +65,13 @@ function setup(opts: { maxBody?: number } = {}) {
   store.markSynced();
   const adapter = new ScriptedAdapter();
   const metrics = createMetrics({ defaultMetrics: false });
-  const { app } = createProxy({
+  const { listener } = createProxy({
     store,
     adapters: { openai: adapter, 'openai-compatible': adapter, mock: adapter },
     metrics,
     logger: createLogger({ destination }),
   });
+  const app = proxyClient(listener);
   const post = jsonPoster(app, 'sk-caller');
   return { app, adapter, store, metrics, post, logLines };
 }
@@ -319,12 +321,15 @@ describe('proxy pipeline', () => {
   it('keeps the config a request started with when a new one is swapped in', async () => {
     const { post, adapter, store } = setup();
     let release: () => void = () => undefined;
+    let arrived: () => void = () => undefined;
+    const called = new Promise<void>((r) => (arrived = r));
     adapter.next = (call) =>
       new Promise((resolve) => {
         release = () => resolve(json(200, { model: call.model, choices: [] }));
+        arrived();
       });
     const pending = post('/app/v1/chat/completions', chat);
-    await new Promise((r) => setImmediate(r));
+    await called; // the request is at the upstream
     store.replaceAll([]); // everything removed mid-flight
     release();
     const res = await pending;

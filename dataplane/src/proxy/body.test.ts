@@ -1,5 +1,5 @@
 import { MAX_JSON_DEPTH } from '../formats/depth';
-import { GatewayError } from './errors';
+import { GatewayError } from '../errors/errors';
 import { parseJsonObject } from './body';
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { jsonDepthExceeds } from '../formats/depth';
-import { GatewayError, errors } from './errors';
+import { GatewayError, errors } from '../errors/errors';
 
 /**
  * Reads the request body, refusing it with 413 as soon as it passes `limit` (by Content-Length up

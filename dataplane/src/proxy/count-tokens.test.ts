@@ -1,7 +1,7 @@
 import { buildSnapshot } from '../config/snapshot';
 import { consumer, gateway, registry, route } from '../testing/resources';
 import { checkCountRequest, countingTarget, estimateInputTokens } from './count-tokens';
-import { GatewayError } from './errors';
+import { GatewayError } from '../errors/errors';
 import { findRoute } from './resolve';
 
 describe('count_tokens', () => {

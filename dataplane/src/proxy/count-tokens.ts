@@ -4,7 +4,7 @@ import type { CallAbort } from '../providers/abort';
 import type { ProviderAdapter } from '../providers/types';
 import { UpstreamError } from '../providers/types';
 import { PROFILES } from '../providers/profiles';
-import { errors, GatewayError } from './errors';
+import { errors, GatewayError } from '../errors/errors';
 import { upstreamModel } from './resolve';
 
 /**

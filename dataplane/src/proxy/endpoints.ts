@@ -1,6 +1,6 @@
 import type { Operation } from '../providers/types';
 
-/** One of the proxy's routes; both front doors (the Hono app and the Node listener) serve this table. */
+/** One of the proxy's routes; the front door (the Node listener of app.ts) serves this table. */
 export interface Endpoint {
   /** The path after `/{consumer}`, and the whole path in key-only addressing; `:id` is one segment. */
   rest: string;
@@ -36,9 +36,9 @@ const WITH_ID = ENDPOINTS.filter((e) => e.rest.endsWith(ID)).map((ep) => ({
 }));
 
 /**
- * The Node listener's router, the same table the Hono app registers: `/{consumer}{rest}` first,
- * then `{rest}` alone (key-only). The two never overlap, since every `rest` starts with `/v1/` and
- * none has `v1` as its second segment. An `:id` is percent-decoded, as Hono decodes its params.
+ * The Node listener's router: `/{consumer}{rest}` first, then `{rest}` alone (key-only). The two
+ * never overlap, since every `rest` starts with `/v1/` and none has `v1` as its second segment. An
+ * `:id` is percent-decoded.
  */
 export function matchPath(path: string): MatchedPath | undefined {
   const slash = path.indexOf('/', 1);

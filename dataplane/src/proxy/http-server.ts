@@ -1,8 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../telemetry/logger';
-import { errorBodyFor } from './app';
-import { GatewayError, errors } from './errors';
+import { errorBodyFor } from './failures';
+import { GatewayError, errors } from '../errors/errors';
 
 /** How the proxy's HTTP server treats connections: slow, malformed and too many of them. */
 export interface HttpLimits {

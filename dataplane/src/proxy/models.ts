@@ -1,6 +1,6 @@
 import type { RuntimeConsumer } from '../config/snapshot';
-import { modelList, modelObject } from '../providers/openai-wire';
-import { GatewayError } from './errors';
+import { modelList, modelObject } from '../formats/openai-wire';
+import { GatewayError } from '../errors/errors';
 
 /**
  * `GET /v1/models` and `GET /v1/models/{id}`: the consumer's model names, in OpenAI's shapes, or

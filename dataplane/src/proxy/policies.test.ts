@@ -11,10 +11,11 @@ import { createLogger } from '../telemetry/logger';
 import { createMetrics, type ProxyMetrics } from '../telemetry/metrics';
 import { refusingPort } from '../testing/mock-openai-upstream';
 import { consumer, gateway, registry, route } from '../testing/resources';
-import { GatewayError } from './errors';
+import { GatewayError } from '../errors/errors';
 import { createProxy } from './app';
+import { proxyClient } from '../testing/proxy-client';
 
-/** The policy stages inside the real pipeline, through app.request(): no sockets. */
+/** The policy stages inside the real pipeline, through the proxy's listener (testing/proxy-client). */
 class Upstream implements ProviderAdapter {
   calls: UpstreamCall[] = [];
   headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -85,7 +86,7 @@ function setup(
     options.engine?.(metrics) ??
     createPolicyEngine({ limiter: new RateLimiter({ now: () => now, metrics }) });
   const upstream = new Upstream();
-  const { app } = createProxy({
+  const { listener } = createProxy({
     store,
     adapters: { openai: upstream, 'openai-compatible': upstream, mock: upstream },
     metrics,
@@ -99,6 +100,7 @@ function setup(
       }),
     }),
   });
+  const app = proxyClient(listener);
   const call = (
     path: string,
     init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},

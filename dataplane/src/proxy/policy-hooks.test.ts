@@ -8,14 +8,15 @@ import { recordingMock } from '../testing/recording-mock';
 import { createLogger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
 import { consumer, gateway, registry, route } from '../testing/resources';
-import { GatewayError } from './errors';
+import { GatewayError } from '../errors/errors';
 import { createProxy } from './app';
+import { proxyClient } from '../testing/proxy-client';
 import { jsonPoster } from '../testing/requests';
 
 /**
  * What plugins can do beyond accepting or refusing: answer in place of the upstream, replace the
  * body, inspect and rewrite whole responses, read the whole response after it was sent. Through
- * app.request() against the built-in mock provider (real codecs on both sides), no sockets.
+ * the proxy's listener against the built-in mock provider (real codecs on both sides).
  */
 function setup(plugin: Plugin) {
   const store = new ConfigStore();
@@ -39,13 +40,14 @@ function setup(plugin: Plugin) {
     prepare: () => undefined,
     close: async () => undefined,
   };
-  const { app } = createProxy({
+  const { listener } = createProxy({
     store,
     adapters: { mock: recording },
     metrics: createMetrics({ defaultMetrics: false }),
     policies: engine,
     logger: createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
   });
+  const app = proxyClient(listener);
   const post = jsonPoster(app, 'sk-app');
   return { post, calls };
 }

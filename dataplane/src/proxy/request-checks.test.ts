@@ -1,4 +1,4 @@
-import { GatewayError } from './errors';
+import { GatewayError } from '../errors/errors';
 import { MAX_MODEL_NAME_LENGTH, MAX_OUTPUT_TOKENS, checkModelName, checkTokenLimits } from './request-checks';
 
 function refusal(f: () => void): GatewayError | undefined {

@@ -1,5 +1,5 @@
 import type { Operation } from '../providers/types';
-import { errors } from './errors';
+import { errors } from '../errors/errors';
 
 /**
  * Field checks every path makes before routing, native or translated: what the README's 400 table
@@ -47,4 +47,35 @@ export function checkTokenLimits(op: Operation, body: Record<string, unknown>): 
       field,
     );
   }
+}
+
+/** The fields every endpoint with a body requires, checked before any policy or route sees it. */
+export function checkRequest(
+  op: Operation,
+  body: Record<string, unknown>,
+): { model: string; stream: boolean } {
+  const { model, stream } = body;
+  if (typeof model !== 'string' || model.length === 0) {
+    throw errors.badRequest("'model' is required and must be a non-empty string.", 'invalid_model');
+  }
+  checkModelName(model);
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
+    throw errors.badRequest("'stream' must be a boolean.", 'invalid_type');
+  }
+  if (op === 'chat.completions' || op === 'messages') {
+    const messages = body.messages;
+    if (!Array.isArray(messages) || messages.length === 0) {
+      throw errors.badRequest("'messages' is required and must be a non-empty array.", 'invalid_messages');
+    }
+    if (op === 'messages' && (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens))) {
+      throw errors.badRequest("'max_tokens' is required and must be an integer.", 'invalid_max_tokens');
+    }
+  } else if (op === 'responses' || op === 'embeddings') {
+    const input = body.input;
+    if (typeof input !== 'string' && !Array.isArray(input)) {
+      throw errors.badRequest("'input' is required and must be a string or an array.", 'invalid_input');
+    }
+  }
+  checkTokenLimits(op, body);
+  return { model, stream: stream === true };
 }

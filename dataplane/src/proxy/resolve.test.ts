@@ -1,7 +1,7 @@
 import { buildSnapshot, type RuntimeConsumer } from '../config/snapshot';
 import { healthKey } from '../routing/health';
 import { consumer, gateway, registry, route } from '../testing/resources';
-import { GatewayError } from './errors';
+import { GatewayError } from '../errors/errors';
 import {
   authenticate,
   findByKey,

@@ -7,7 +7,7 @@ import {
   type RuntimeTarget,
   type Snapshot,
 } from '../config/snapshot';
-import { GatewayError, errors } from './errors';
+import { GatewayError, errors } from '../errors/errors';
 
 /**
  * Finds the gateway by X-AG-Gateway-Slug, else by Host. A slug that names no gateway is refused

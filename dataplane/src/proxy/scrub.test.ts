@@ -1,6 +1,6 @@
 import type { CompiledRegistry } from '../../../protocol/src';
 import { registry } from '../testing/resources';
-import { GatewayError } from './errors';
+import { GatewayError } from '../errors/errors';
 import { MIN_SECRET_LENGTH, needlesOf, scrubberFor } from './scrub';
 
 const reg = (body: Partial<CompiledRegistry>) => registry('r', body).body;

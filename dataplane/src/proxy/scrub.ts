@@ -1,5 +1,5 @@
 import { REDACTED, registrySecrets, type CompiledRegistry } from '../../../protocol/src';
-import { GatewayError } from './errors';
+import { GatewayError } from '../errors/errors';
 
 /**
  * Shorter values are not credentials worth the name, and replacing them would mangle ordinary

@@ -26,7 +26,7 @@ import {
 } from '../providers/profiles';
 import type { StreamFilter } from '../policies/types';
 import type { Operation } from '../providers/types';
-import { errors, GatewayError } from './errors';
+import { errors, GatewayError } from '../errors/errors';
 import { readableEvent, readableResponse } from './readable';
 import type { Scrubber } from './scrub';
 import { sseEvents } from './sse';

@@ -1,12 +1,13 @@
 import type { RuntimeConsumer, RuntimeRoute, RuntimeTarget } from '../config/snapshot';
 import { CallAbort } from '../providers/abort';
 import { UpstreamError, type UpstreamResponse } from '../providers/types';
-import { GatewayError, errors } from '../proxy/errors';
+import { GatewayError, errors } from '../errors/errors';
 import { choose, type Candidate } from './balancer';
 import { healthKey, passiveSettings, type HealthRegistry } from './health';
 import { matchesAll, type MatchInput } from './match';
 import type { RetryOn } from '../../../protocol/src';
 import type { Logger } from '../telemetry/logger';
+import { discard, link, raceAbort, sleep, tracked } from './abortable';
 import { delayBeforeRetry, failureOfError, failureOfStatus, parseRetryAfter, verdictOfStatus } from './retry';
 
 export interface Attempt {
@@ -15,9 +16,12 @@ export interface Attempt {
   attempt: number;
 }
 
-export interface DispatchResult {
-  /** Its body is wrapped so the upstream's in-flight count drops when the body ends. */
-  response: UpstreamResponse;
+export interface DispatchResult<R extends UpstreamResponse = UpstreamResponse> {
+  /**
+   * The answering try's result, as `send` returned it (what was sent with it included); its body
+   * is wrapped so the upstream's in-flight count drops when the body ends.
+   */
+  response: R;
   target: RuntimeTarget;
   /** Tries made, this one included. */
   attempts: number;
@@ -43,15 +47,19 @@ export interface DispatchContext extends MatchInput {
 
 type Group = { cursor: { next: number }; members: Candidate[] };
 
-export type Send = (a: Attempt, signal: CallAbort) => Promise<UpstreamResponse>;
+/** One try: its response, and whatever else the caller needs to read it (what was sent). */
+export type Send<R extends UpstreamResponse = UpstreamResponse> = (
+  a: Attempt,
+  signal: CallAbort,
+) => Promise<R>;
 
 /** The reason a try's own signal is aborted by its per-try timer. */
 const PER_TRY_TIMEOUT = Symbol('perTryTimeout');
 
-type Outcome =
+type Outcome<R extends UpstreamResponse = UpstreamResponse> =
   | {
       kind: 'response';
-      response: UpstreamResponse;
+      response: R;
       candidate: Candidate;
       /** Set for a 429 or 5xx. */
       failure: RetryOn | undefined;
@@ -60,9 +68,6 @@ type Outcome =
       cancel: () => void;
     }
   | { kind: 'error'; error: unknown; candidate: Candidate; failure: RetryOn | undefined };
-
-/** A discarded error body gets this long to drain (keeping its connection) before the try is cut. */
-const DISCARD_MS = 1_000;
 
 /**
  * Sends one request with the consumer's retry policy: within the lowest priority group that has a
@@ -77,13 +82,13 @@ const DISCARD_MS = 1_000;
  * error) and the last thrown error is re-thrown. A GatewayError from `send` is never retried, nor is
  * anything after the request's own signal fired.
  */
-export async function dispatch(
+export async function dispatch<R extends UpstreamResponse = UpstreamResponse>(
   route: RuntimeRoute,
   consumer: RuntimeConsumer,
   ctx: DispatchContext,
-  send: Send,
+  send: Send<R>,
   health: HealthRegistry,
-): Promise<DispatchResult> {
+): Promise<DispatchResult<R>> {
   const policy = consumer.config.retry;
   const requested = ctx.model ?? route.model;
   const { groups, eligible } = candidatesOf(route, requested, health, ctx);
@@ -93,7 +98,7 @@ export async function dispatch(
     throw eligible ? errors.unknownModel(requested, consumer.modelIds) : noEligibleTarget(requested);
   }
   const tried = new Set<Candidate>();
-  let last: Outcome | undefined;
+  let last: Outcome<R> | undefined;
 
   for (let attempt = 1; ; attempt++) {
     const next = pick(route, groups, tried, health, ctx);
@@ -132,17 +137,7 @@ export async function dispatch(
         next === last.candidate ? 'retrying the same target' : 'falling back to the next target',
       );
     } else if (ctx.debug) {
-      ctx.debug.logger.debug(
-        {
-          requestId: ctx.debug.requestId,
-          route: route.model,
-          model: requested,
-          strategy: route.strategy,
-          target: next.target.registryName,
-          candidates: groups.reduce((n, g) => n + g.members.length, 0),
-        },
-        'route chosen',
-      );
+      logRouteChosen(ctx.debug, route, requested, next, groups);
     }
     tried.add(next);
     const outcome = await tryOnce(next, attempt, policy.perTryTimeoutMs, ctx, send, health);
@@ -150,31 +145,63 @@ export async function dispatch(
     const retryable =
       kind !== undefined && policy.retryOn.includes(kind) && attempt < policy.attempts && !ctx.signal.aborted;
     if (!retryable) {
-      if (kind !== undefined && ctx.debug) {
-        const reason = ctx.signal.aborted
-          ? 'the request ended'
-          : policy.retryOn.includes(kind)
-            ? `no attempt left (${policy.attempts})`
-            : `${kind} is not in retry.retryOn`;
-        ctx.debug.logger.debug(
-          {
-            requestId: ctx.debug.requestId,
-            attempt,
-            failed: outcome.candidate.target.registryName,
-            why: describeFailure(outcome),
-            reason,
-          },
-          'not retrying',
-        );
-      }
+      if (kind !== undefined && ctx.debug)
+        logNotRetrying(ctx.debug, ctx.signal, policy, kind, outcome, attempt);
       return finish(outcome, attempt);
     }
     last = outcome;
   }
 }
 
+type Debug = NonNullable<DispatchContext['debug']>;
+
+function logRouteChosen(
+  debug: Debug,
+  route: RuntimeRoute,
+  model: string,
+  next: Candidate,
+  groups: Group[],
+): void {
+  debug.logger.debug(
+    {
+      requestId: debug.requestId,
+      route: route.model,
+      model,
+      strategy: route.strategy,
+      target: next.target.registryName,
+      candidates: groups.reduce((n, g) => n + g.members.length, 0),
+    },
+    'route chosen',
+  );
+}
+
+function logNotRetrying<R extends UpstreamResponse>(
+  debug: Debug,
+  signal: CallAbort,
+  policy: RuntimeConsumer['config']['retry'],
+  kind: RetryOn,
+  outcome: Outcome<R>,
+  attempt: number,
+): void {
+  const reason = signal.aborted
+    ? 'the request ended'
+    : policy.retryOn.includes(kind)
+      ? `no attempt left (${policy.attempts})`
+      : `${kind} is not in retry.retryOn`;
+  debug.logger.debug(
+    {
+      requestId: debug.requestId,
+      attempt,
+      failed: outcome.candidate.target.registryName,
+      why: describeFailure(outcome),
+      reason,
+    },
+    'not retrying',
+  );
+}
+
 /** What went wrong with a try, for a debug line: the kind, and the status or error message. */
-function describeFailure(o: Outcome): string {
+function describeFailure<R extends UpstreamResponse>(o: Outcome<R>): string {
   const detail =
     o.kind === 'response'
       ? `HTTP ${o.response.status}`
@@ -184,20 +211,20 @@ function describeFailure(o: Outcome): string {
   return `${o.failure ?? 'failure'} (${detail})`;
 }
 
-function finish(outcome: Outcome, attempts: number): DispatchResult {
+function finish<R extends UpstreamResponse>(outcome: Outcome<R>, attempts: number): DispatchResult<R> {
   if (outcome.kind === 'error') throw outcome.error;
   return { response: outcome.response, target: outcome.candidate.target, attempts };
 }
 
 /** One try: the verdict goes into health, the latency into the balancer's average. */
-async function tryOnce(
+async function tryOnce<R extends UpstreamResponse>(
   c: Candidate,
   attempt: number,
   perTryTimeoutMs: number | undefined,
   ctx: DispatchContext,
-  send: Send,
+  send: Send<R>,
   health: HealthRegistry,
-): Promise<Outcome> {
+): Promise<Outcome<R>> {
   const settings = passiveSettings(c.target.registry);
   const trial = health.begin(c.state);
   const child = new CallAbort();
@@ -214,7 +241,7 @@ async function tryOnce(
       ? undefined
       : setTimeout(() => child.abort(PER_TRY_TIMEOUT), perTryTimeoutMs);
   const t0 = health.now();
-  let response: UpstreamResponse;
+  let response: R;
   try {
     response = await raceAbort(send({ target: c.target, attempt }, child), child);
   } catch (err) {
@@ -337,112 +364,4 @@ function pick(
     if (!best || c.state.ejectedAt < best.state.ejectedAt) best = c;
   }
   return best as Candidate;
-}
-
-/** The child aborts with the parent; returns the unlink. */
-function link(parent: CallAbort, child: CallAbort): () => void {
-  if (parent.aborted) {
-    child.abort(parent.reason);
-    return () => undefined;
-  }
-  const onAbort = () => child.abort(parent.reason);
-  parent.once('abort', onAbort);
-  return () => parent.off('abort', onAbort);
-}
-
-/** Rejects as soon as `signal` aborts, even if `p` ignores it; a late response is then discarded. */
-function raceAbort(p: Promise<UpstreamResponse>, signal: CallAbort): Promise<UpstreamResponse> {
-  if (signal.aborted) {
-    p.then(discard, () => undefined);
-    return Promise.reject(abortError(signal));
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      p.then(discard, () => undefined);
-      reject(abortError(signal));
-    };
-    signal.once('abort', onAbort);
-    p.then(
-      (r) => {
-        signal.off('abort', onAbort);
-        resolve(r);
-      },
-      (e: unknown) => {
-        signal.off('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-function abortError(signal: CallAbort): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('upstream call aborted');
-}
-
-/**
- * Reads and drops a body we will not relay, in the background, so its connection can be reused;
- * a body that does not end within DISCARD_MS has its try cut.
- */
-function discard(response: UpstreamResponse, cancel?: () => void): void {
-  const timer = cancel ? setTimeout(cancel, DISCARD_MS) : undefined;
-  void (async () => {
-    try {
-      for await (const _ of response.body) {
-        // dropped
-      }
-    } catch {
-      // the try is over either way
-    } finally {
-      clearTimeout(timer);
-    }
-  })();
-}
-
-/** `body`, calling `done` once when it ends (with the error if it failed) or is abandoned. */
-function tracked(body: AsyncIterable<Uint8Array>, done: (err?: unknown) => void): AsyncIterable<Uint8Array> {
-  let finished = false;
-  const end = (err?: unknown) => {
-    if (finished) return;
-    finished = true;
-    done(err);
-  };
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      const it = body[Symbol.asyncIterator]();
-      return {
-        next: () =>
-          it.next().then(
-            (r) => {
-              if (r.done) end();
-              return r;
-            },
-            (err: unknown) => {
-              end(err ?? new Error('body failed'));
-              throw err;
-            },
-          ),
-        return: async () => {
-          end();
-          await it.return?.();
-          return { done: true, value: undefined };
-        },
-      };
-    },
-  };
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: CallAbort): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.off('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.once('abort', onAbort);
-  });
 }

@@ -1,5 +1,5 @@
 import { UpstreamError } from '../providers/types';
-import { errors } from '../proxy/errors';
+import { errors } from '../errors/errors';
 import {
   BACKOFF_CAP_MS,
   backoffMs,

@@ -4,7 +4,7 @@ import { TranslationError, type ChatRequest } from '../formats/ir';
 import { openAIChatFormat } from '../formats/openai-chat';
 import { openAIResponsesFormat } from '../formats/openai-responses';
 import { sseText } from '../formats/wire';
-import { embeddingList, modelList, openAIError } from '../providers/openai-wire';
+import { embeddingList, modelList, openAIError } from '../formats/openai-wire';
 import {
   answerAsBehaved,
   startMockServer,

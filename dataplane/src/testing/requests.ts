@@ -1,4 +1,4 @@
-/** Something with Hono's `request()`: the proxy app in tests, no sockets. */
+/** Something with `request()` answering like fetch: the proxy's listener behind testing/proxy-client. */
 interface Requestable {
   request(path: string, init: RequestInit): Response | Promise<Response>;
 }

@@ -10,6 +10,7 @@ import { createAdapters } from '../providers';
 import { createMockAdapter } from '../providers/mock';
 import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from '../providers/types';
 import { createProxy, type Proxy } from '../proxy/app';
+import { proxyClient } from './proxy-client';
 import { createLogger } from '../telemetry/logger';
 import { createMetrics, type ProxyMetrics } from '../telemetry/metrics';
 import { startMockOpenAIUpstream, type MockOpenAIUpstream } from './mock-openai-upstream';
@@ -154,6 +155,7 @@ export async function startCacheFixture(
     }),
   });
   const proxy = createProxy({ store, adapters, metrics, logger, policies });
+  const client = proxyClient(proxy.listener);
   const keys: Record<string, string> = { app: 'sk-app', other: 'sk-other' };
   return {
     proxy,
@@ -164,7 +166,7 @@ export async function startCacheFixture(
     logs,
     store,
     post: async (path, body, headers = {}, consumerSlug = 'app') =>
-      proxy.app.request(`/${consumerSlug}${path}`, {
+      client.request(`/${consumerSlug}${path}`, {
         method: 'POST',
         body: JSON.stringify(body),
         headers: {

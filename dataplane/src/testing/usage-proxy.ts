@@ -10,13 +10,14 @@ import { TokenLimiter } from '../policies/token-rate-limit/limiter';
 import { createTokenLimitMetrics } from '../policies/token-rate-limit/metrics';
 import { createMockAdapter } from '../providers/mock';
 import { createProxy } from '../proxy/app';
+import { proxyClient } from './proxy-client';
 import { createLogger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
 import { consumer, gateway, registry, route } from './resources';
 import { jsonPoster } from './requests';
 
 /**
- * A proxy for the usage-based plugins (tokenRateLimit, budget) through app.request(), no sockets,
+ * A proxy for the usage-based plugins (tokenRateLimit, budget) through its listener (testing/proxy-client),
  * against the built-in mock provider, whose usage is deterministic (providers/scenario.ts): a chat
  * of one user message is 5 input tokens (2 of them cached) plus one output token per reply word.
  *
@@ -102,13 +103,14 @@ export function usageProxy(policies: Resource<'Policy'>[], options: UsageProxyOp
     now,
   });
   const engine = createPolicyEngine({ limiter, tokens, budgets, logger });
-  const { app } = createProxy({
+  const { listener } = createProxy({
     store,
     adapters: { mock: createMockAdapter() },
     metrics,
     logger,
     policies: engine,
   });
+  const app = proxyClient(listener);
 
   const post = jsonPoster(app, 'sk-app');
   return {

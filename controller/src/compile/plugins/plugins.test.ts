@@ -3,7 +3,7 @@ import type { CompiledRegistry } from '../../../../protocol/src';
 import { PROFILES } from '../../../../dataplane/src/providers/profiles';
 import { StatusBuilder } from '../status';
 import { compilePlugins, SUPPORTED_PLUGINS, type PluginRefs } from '.';
-import { EMBEDDING_PROVIDERS } from './semantic-cache';
+import { EMBEDDING_PROVIDERS } from '../../../../protocol/src';
 
 function run(plugins: unknown) {
   const status = new StatusBuilder('Policy', { name: 'p', namespace: 'ns' });

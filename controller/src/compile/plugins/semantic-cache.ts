@@ -1,4 +1,4 @@
-import { isModelRegistry, type CompiledProvider, type CompiledSemanticCache } from '../../../../protocol/src';
+import { EMBEDDING_PROVIDERS, isModelRegistry, type CompiledSemanticCache } from '../../../../protocol/src';
 import type { PolicyPlugins } from '../../api/v1alpha1';
 import type { Refs } from '../memo';
 import type { StatusBuilder } from '../status';
@@ -10,20 +10,6 @@ export interface PluginRefs {
   namespace: string;
   registry: Refs['registry'];
 }
-
-/**
- * Providers whose embeddings API is OpenAI's, the one the proxy calls: those with an `embeddings`
- * path in the dataplane's provider profiles, and the built-in mock (a test keeps the two in step).
- */
-export const EMBEDDING_PROVIDERS: readonly CompiledProvider[] = [
-  'openai',
-  'azure-openai',
-  'openai-compatible',
-  'groq',
-  'mistral',
-  'deepseek',
-  'mock',
-];
 
 export const SEMANTIC_CACHE_DEFAULTS = { threshold: 0.95, ttlMs: 3_600_000 } as const;
 const TTL_MIN_MS = 1000;

@@ -1,5 +1,5 @@
 import type { ErrorInfo } from '../ir';
-import { openAIError } from '../../providers/openai-wire';
+import { openAIError } from '../openai-wire';
 import { isObject, type Json } from '../wire';
 
 /** OpenAI's error body, with the `type` OpenAI uses for the status (shared with the mock provider). */

@@ -1,5 +1,5 @@
 import type { ErrorInfo } from '../ir';
-import { openAIError } from '../../providers/openai-wire';
+import { openAIError } from '../openai-wire';
 import { isObject } from '../wire';
 
 /** Responses errors have the Chat Completions shape: `{"error":{message,type,param,code}}`. */

@@ -1,6 +1,6 @@
 import type { CompiledConsumerMcp } from '../../../../protocol/src';
 import type { RuntimeConsumer, RuntimeGateway, Snapshot } from '../../config/snapshot';
-import { GatewayError } from '../../proxy/errors';
+import { GatewayError } from '../../errors/errors';
 import type { Exchange } from '../../proxy/exchange';
 import { authenticate, findConsumer, findGateway, presentedKey } from '../../proxy/resolve';
 import type { McpNames } from '../names';
@@ -143,7 +143,7 @@ export class McpResourceServer {
    * `GET /.well-known/oauth-protected-resource/{consumer}/mcp` (RFC 9728), and the path-less form
    * when exactly one consumer of the gateway has issuers. Public, like any such document.
    */
-  metadata(x: Exchange, path: string, snapshot: Snapshot): Response {
+  metadata(x: Exchange, path: string, snapshot: Snapshot): void {
     const json = { 'content-type': 'application/json' };
     try {
       if (x.method !== 'GET' && x.method !== 'HEAD')
@@ -183,7 +183,7 @@ export class McpResourceServer {
 export { METADATA_PATH, OAuthChallenge };
 
 function hostOf(x: Exchange): string | undefined {
-  return x.header('host') ?? x.urlHost;
+  return x.header('host');
 }
 
 /** `/{consumer}/mcp` names that consumer; `` (or `/`) the one consumer with issuers, if only one. */

@@ -6,7 +6,7 @@ import { BudgetLedger } from './ledger';
 import { createBudget } from './plugin';
 
 /**
- * budget through the proxy (app.request, built-in mock provider). A mock chat of "hello there"
+ * budget through the proxy (its listener, built-in mock provider). A mock chat of "hello there"
  * reports 5 input tokens (2 cached) and 3 output tokens: at the prices below $0.01 on gpt-up,
  * $0.005 on cheap-up.
  */

@@ -1,5 +1,5 @@
 import type { CompiledBudget, CompiledBudgetPrice } from '../../../../protocol/src';
-import { GatewayError } from '../../proxy/errors';
+import { GatewayError } from '../../errors/errors';
 import type { Operation } from '../../providers/types';
 import type { Plugin, PolicyRequest } from '../types';
 import { budgetState, softLimitOf } from './decide';

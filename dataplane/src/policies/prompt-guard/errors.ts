@@ -1,4 +1,4 @@
-import { GatewayError } from '../../proxy/errors';
+import { GatewayError } from '../../errors/errors';
 import { describeFindings, type Finding } from './decide';
 
 /**

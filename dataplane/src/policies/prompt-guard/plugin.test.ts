@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { CompiledPromptGuard, Resource } from '../../../../protocol/src';
 import { ConfigStore } from '../../config/store';
 import { createProxy } from '../../proxy/app';
+import { proxyClient } from '../../testing/proxy-client';
 import { recordingMock } from '../../testing/recording-mock';
 import { createLogger } from '../../telemetry/logger';
 import { createMetrics } from '../../telemetry/metrics';
@@ -13,7 +14,7 @@ import { jsonPoster } from '../../testing/requests';
 
 /**
  * The promptGuard plugin in the real pipeline (policy engine, codecs, the built-in mock provider,
- * which echoes the last user text), through app.request(): no sockets except the webhook's.
+ * which echoes the last user text), through the proxy's listener.
  */
 const KEY = 'sk-app-secret-key';
 
@@ -60,13 +61,14 @@ function setup(config: Partial<CompiledPromptGuard>) {
       },
     }),
   });
-  const { app } = createProxy({
+  const { listener } = createProxy({
     store,
     adapters: { mock: recording },
     metrics: createMetrics({ defaultMetrics: false }),
     policies: createPolicyEngine({ limiter: new RateLimiter(), logger }),
     logger,
   });
+  const app = proxyClient(listener);
   const post = jsonPoster(app, KEY);
   /** What the upstream received, as JSON. */
   const sent = (i = 0): Record<string, unknown> => {

@@ -1,5 +1,5 @@
 import type { StreamEvent } from '../../formats/ir';
-import { GatewayError } from '../../proxy/errors';
+import { GatewayError } from '../../errors/errors';
 import { createScanner } from './scanner';
 import { STREAM_HOLDBACK, guardStream } from './stream';
 

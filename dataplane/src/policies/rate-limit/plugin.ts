@@ -1,5 +1,5 @@
 import type { CompiledRateLimit } from '../../../../protocol/src';
-import { GatewayError } from '../../proxy/errors';
+import { GatewayError } from '../../errors/errors';
 import type { Plugin } from '../types';
 import { counterKeyOf, type KeySource } from './key';
 import type { RateLimiter } from './limiter';

@@ -1,6 +1,6 @@
 import { ConfigStore } from '../../config/store';
 import { createAdapters } from '../../providers';
-import type { AdapterSet } from '../../proxy/app';
+import type { AdapterSet } from '../../providers/types';
 import { startMockOpenAIUpstream, type MockOpenAIUpstream } from '../../testing/mock-openai-upstream';
 import { registry } from '../../testing/resources';
 import { createEmbedder, EmbeddingError, registryIn, vectorsOf } from './embedder';

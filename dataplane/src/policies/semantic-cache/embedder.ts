@@ -2,7 +2,7 @@ import { isModelRegistry, type CompiledRegistry } from '../../../../protocol/src
 import type { Snapshot } from '../../config/snapshot';
 import { CallAbort } from '../../providers/abort';
 import type { ProviderAdapter } from '../../providers/types';
-import type { AdapterSet } from '../../proxy/app';
+import type { AdapterSet } from '../../providers/types';
 
 /** One embeddings call: `inputs` in, one vector per input out, in order. */
 export interface EmbedCall {

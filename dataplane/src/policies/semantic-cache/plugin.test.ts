@@ -1,7 +1,7 @@
 import { startCacheFixture, type CacheFixture } from '../../testing/semantic-cache';
 
 /**
- * The semanticCache plugin inside the real proxy, through app.request(): chat answered by the
+ * The semanticCache plugin inside the real proxy, through its listener: chat answered by the
  * built-in mock provider (it echoes the question), prompts embedded by a real HTTP mock of
  * `/v1/embeddings` whose vectors make similar texts similar.
  */

@@ -6,7 +6,7 @@ import { TokenLimiter } from './limiter';
 import { createTokenRateLimit } from './plugin';
 
 /**
- * tokenRateLimit through the proxy (app.request, built-in mock provider). One mock chat of
+ * tokenRateLimit through the proxy (its listener, built-in mock provider). One mock chat of
  * "hello there" uses 8 tokens: 5 input + 3 output ("Echo: hello there").
  */
 const limit = (tokens: number, over: Partial<CompiledTokenRateLimit> = {}): CompiledTokenRateLimit => ({

@@ -1,5 +1,5 @@
 import type { CompiledTokenRateLimit } from '../../../../protocol/src';
-import { GatewayError } from '../../proxy/errors';
+import { GatewayError } from '../../errors/errors';
 import { keyedBy } from '../rate-limit/key';
 import { PER, formatMs, limiterUnavailable } from '../rate-limit/plugin';
 import type { Decision } from '../rate-limit/window';
