@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
+import { ROOT, freePort, killChildren, startChild } from './processes';
 import { percentile, ratio } from './report';
 
 /**
@@ -17,7 +17,7 @@ import { percentile, ratio } from './report';
  * 3. a session continued on another replica: two Tollgate processes on the same manifests, the
  *    session initialized on A, p50 of calls sent to B − p50 of calls sent to A.
  */
-const ROOT = path.resolve(__dirname, '../../..');
+
 const CALLER_KEY = 'sk-bench-mcp';
 const SESSION_KEY = 'bench-mcp-session-key-0123456789abcdef';
 const PROTOCOL = '2025-06-18';
@@ -64,7 +64,7 @@ const BASE_HEADERS = {
 
 async function main() {
   const opts = options(process.argv.slice(2));
-  const upstreamPort = await startChild('mcp server', [path.join(ROOT, 'dist/bench/src/mcp-server.js')]);
+  const upstreamPort = await startChild('mcp server', [path.join(ROOT, 'dist/bench/src/mcp-server.js')], {});
   const upstream = `http://127.0.0.1:${upstreamPort}/mcp`;
   const dir = await manifests(upstream);
   const [a, b] = await Promise.all([startTollgate(dir), startTollgate(dir)]);
@@ -204,32 +204,6 @@ spec:
   return dir;
 }
 
-function startChild(name: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /PORT=(\d+)/.exec(out);
-      if (m) {
-        child.stdout?.removeAllListeners('data');
-        child.stdout?.resume();
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 /** `tollgate run` as a user runs it (info logs to a discarded stdout); its base URL once ready. */
 async function startTollgate(dir: string): Promise<string> {
   const [port, opsPort] = [await freePort(), await freePort()];
@@ -264,6 +238,7 @@ async function startTollgate(dir: string): Promise<string> {
 
 function cleanup() {
   for (const c of children) if (c.exitCode === null) c.kill();
+  killChildren();
 }
 
 main()
