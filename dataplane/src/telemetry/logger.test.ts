@@ -1,6 +1,6 @@
+import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { createLogger, isoTimestamp } from './logger';
-import { formatPretty, prettyDestination } from './pretty';
 
 function capture(): { destination: Writable; lines: string[] } {
   const lines: string[] = [];
@@ -52,31 +52,7 @@ describe('isoTimestamp', () => {
 });
 
 describe('pretty output', () => {
-  const line = JSON.stringify({
-    level: 'warn',
-    time: '2026-01-02T03:04:05.006Z',
-    service: 'tollgate',
-    msg: 'manifests rejected',
-    file: 'a.yaml',
-    problems: ['x: must be y'],
-    text: 'two words',
-  });
-
-  it('is one row: time of day, level name, message, then the fields', () => {
-    const t = new Date('2026-01-02T03:04:05.006Z');
-    const clock = `${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}:05.006`;
-    expect(formatPretty(line)).toBe(
-      `${clock} WARN  manifests rejected file=a.yaml problems=["x: must be y"] text="two words"\n`,
-    );
-  });
-
-  it('colours the level only for a terminal, and passes other text through', () => {
-    expect(formatPretty(line, true)).toContain('\x1b[33mWARN \x1b[0m');
-    expect(formatPretty(line)).not.toContain('\x1b[');
-    expect(formatPretty('not json')).toBe('not json\n');
-  });
-
-  it('is what a logger writes on a terminal', () => {
+  function terminal(isTTY: boolean): { out: Writable & { isTTY: boolean }; written: string[] } {
     const written: string[] = [];
     const out = Object.assign(
       new Writable({
@@ -85,25 +61,89 @@ describe('pretty output', () => {
           cb();
         },
       }),
-      { isTTY: true },
+      { isTTY },
     );
-    createLogger({ destination: prettyDestination(out) }).info({ port: 1 }, 'hello');
-    expect(written).toHaveLength(1);
-    expect(written[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} /);
-    expect(written[0]?.slice(13)).toBe('\x1b[32mINFO \x1b[0m hello port=1\n');
+    return { out, written };
+  }
 
+  it('is a readable row: time of day, level name, message, then the fields', () => {
+    const { out, written } = terminal(false);
+    createLogger({ pretty: true, destination: out }).warn(
+      { file: 'a.yaml', problems: ['x: must be y'], text: 'two words' },
+      'manifests rejected',
+    );
+    expect(written).toHaveLength(1);
+    const row = written[0] ?? '';
+    expect(row).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: manifests rejected\n/);
+    expect(row).toContain('file: "a.yaml"');
+    expect(row).toContain('"x: must be y"');
+    expect(row).toContain('text: "two words"');
+    expect(row).not.toContain('service');
+    expect(row).not.toContain('\x1b[');
+    expect(() => JSON.parse(row) as unknown).toThrow();
+  });
+
+  it('colours the level only for a terminal', () => {
+    const { out, written } = terminal(true);
+    createLogger({ pretty: true, destination: out }).info({ port: 1 }, 'hello');
+    expect(written).toHaveLength(1);
+    const row = written[0] ?? '';
+    expect(row).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] /);
+    expect(row.slice(15)).toMatch(/^.\[32mINFO.\[39m: .*hello/);
+    expect(row).toContain('\x1b[32mINFO\x1b[39m');
+    expect(row).toMatch(/port.*: 1\n$/);
+  });
+
+  it('is what a logger writes to stdout on a terminal', () => {
     const stdout = process.stdout as { isTTY?: boolean };
     const wasTTY = stdout.isTTY;
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const writeSync = jest
+      .spyOn(fs, 'writeSync')
+      .mockImplementation((_fd, data: unknown) => String(data).length);
     try {
       stdout.isTTY = true;
-      createLogger().info('on a terminal');
-      const row = String(write.mock.calls.at(-1)?.[0]);
+      createLogger().info({ port: 2 }, 'on a terminal');
+      const row = writeSync.mock.calls
+        .filter(([fd]) => fd === 1)
+        .map(([, data]) => String(data))
+        .join('');
+      expect(row).toContain('INFO');
       expect(row).toContain('on a terminal');
+      expect(row).toContain('port');
       expect(() => JSON.parse(row) as unknown).toThrow();
+    } finally {
+      writeSync.mockRestore();
+      stdout.isTTY = wasTTY;
+    }
+  });
+
+  it('is batched JSON lines on stdout when stdout is not a terminal', async () => {
+    const stdout = process.stdout as { isTTY?: boolean };
+    const wasTTY = stdout.isTTY;
+    const written: string[] = [];
+    const write = jest.spyOn(fs, 'write').mockImplementation(((
+      fd: number,
+      data: unknown,
+      ...rest: unknown[]
+    ) => {
+      if (fd === 1) written.push(String(data));
+      const done = rest.at(-1) as (err: null, n: number) => void;
+      process.nextTick(done, null, Buffer.byteLength(String(data)));
+    }) as typeof fs.write);
+    try {
+      stdout.isTTY = false;
+      const logger = createLogger();
+      logger.info({ port: 3 }, 'not a terminal');
+      expect(written).toEqual([]); // waits for a full 4 KiB batch or the flush timer
+      logger.flush();
+      await new Promise((resolve) => setImmediate(resolve));
     } finally {
       write.mockRestore();
       stdout.isTTY = wasTTY;
     }
+    expect(written).toHaveLength(1);
+    const entry = JSON.parse(written[0] ?? '') as Record<string, unknown>;
+    expect(entry).toMatchObject({ level: 'info', msg: 'not a terminal', port: 3, service: 'tollgate' });
+    expect(entry.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   });
 });

@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { prettyDestination } from './pretty';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -28,15 +28,24 @@ export function isoTimestamp(now = Date.now()): string {
  * JSON logs with level names and ISO-8601 times (`"level":"info","time":"2026-…Z"`), both cheap:
  * a level name is pino's constant per level, the time `isoTimestamp`. Request headers
  * and credentials are never passed to a log call; tests assert that no key ever appears in the output.
- * On a terminal (`pretty`, by default when stdout is a TTY) the same lines are shown one per row
- * as `time LEVEL message key=value …` instead.
+ * On a terminal (`pretty`: by default when no destination is given and stdout is a TTY) the same
+ * lines are shown by pino-pretty as readable rows instead (`[12:00:00.123] INFO: message` with the
+ * fields below it; coloured when the output is a terminal), written synchronously so that no row is
+ * lost or delayed when the process exits.
  */
 export function createLogger(
   options: { level?: string; destination?: DestinationStream; pretty?: boolean } = {},
 ): Logger {
   let destination = options.destination;
-  if (!destination && (options.pretty ?? process.stdout.isTTY === true)) {
-    destination = prettyDestination(process.stdout);
+  if (options.pretty ?? (!destination && process.stdout.isTTY === true)) {
+    const out = (destination ?? process.stdout) as { isTTY?: boolean };
+    destination = pretty({
+      colorize: out.isTTY === true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,service',
+      destination: destination ?? 1,
+      sync: true,
+    });
   }
   if (!destination) {
     // Lines are batched into 4 KiB writes, flushed at least every 250 ms: a write syscall per
