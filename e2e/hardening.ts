@@ -4,6 +4,7 @@ import path from 'node:path';
 import { startMockAnthropicUpstream } from '../dataplane/src/testing/mock-anthropic-upstream';
 import { startMockGeminiUpstream } from '../dataplane/src/testing/mock-gemini-upstream';
 import { startMockOpenAIUpstream } from '../dataplane/src/testing/mock-openai-upstream';
+import { startTollgate, type RunningTollgate } from './process';
 
 /**
  * What the hardening, fuzz and memory tests run against: Gateway `acme`, Consumer `app` (key
@@ -147,4 +148,22 @@ export async function inParallel<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return out;
+}
+
+/**
+ * `tollgate run` (the built CLI: `npm run build` first) on the hardening upstreams' manifests for
+ * the whole test file: registers the beforeAll that starts both and the afterAll that stops them.
+ * Read `run.target` and `run.tg` inside the tests.
+ */
+export function runOnHardeningUpstreams(): { target: HardeningTarget; tg: RunningTollgate } {
+  const run = {} as { target: HardeningTarget; tg: RunningTollgate };
+  beforeAll(async () => {
+    run.target = await startHardeningUpstreams();
+    run.tg = await startTollgate(['-f', run.target.dir, '--no-watch']);
+  });
+  afterAll(async () => {
+    await run.tg?.stop();
+    await run.target?.close();
+  });
+  return run;
 }
