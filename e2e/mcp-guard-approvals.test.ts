@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema, type ElicitRequest } from '@modelcontextprotocol/sdk/types.js';
 import { until } from '../dataplane/src/testing/approvals';
 import { startGuardedServer, type GuardedMcpServer } from '../dataplane/src/testing/mcp-servers';
-import { closeClients, connectMcp, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
+import { closeClients, connectMcp, mcpConsumerHeadYaml, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -14,16 +14,11 @@ jest.setTimeout(30_000);
 
 function manifests(enforced: string, observed: string, notes: string): string {
   const registry = mcpRegistryYaml;
-  const consumer = (name: string, registryName: string, extra = '') => `---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: ${name}}
-spec:
-  gatewayRef: {name: agents}
-  slug: ${name}
-  credentials: {apiKeys: [{secretRef: {name: keys, key: ${name}}}]}
-  mcp:
-    servers: [{registryRef: {name: ${registryName}}, prefix: g}]
+  const consumer = (
+    name: string,
+    registryName: string,
+    extra = '',
+  ) => `${mcpConsumerHeadYaml(name)}    servers: [{registryRef: {name: ${registryName}}, prefix: g}]
 ${extra}`;
   const guard = (name: string, consumerName: string, mode: string) => `---
 apiVersion: tollgate.dev/v1alpha1

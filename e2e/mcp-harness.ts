@@ -79,3 +79,17 @@ export async function connectMcp(
 export async function closeClients(clients: Client[]): Promise<void> {
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
 }
+
+/** The head of Consumer `name` of gateway `agents` (slug = name, key `name` of Secret `keys`), up to its `mcp:` line. */
+export function mcpConsumerHeadYaml(name: string): string {
+  return `---
+apiVersion: tollgate.dev/v1alpha1
+kind: Consumer
+metadata: {name: ${name}}
+spec:
+  gatewayRef: {name: agents}
+  slug: ${name}
+  credentials: {apiKeys: [{secretRef: {name: keys, key: ${name}}}]}
+  mcp:
+`;
+}

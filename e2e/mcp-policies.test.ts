@@ -6,7 +6,14 @@ import {
   startWeatherServer,
   type TestMcpServer,
 } from '../dataplane/src/testing/mcp-servers';
-import { closeClients, connectMcp, mcpGatewayYaml, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
+import {
+  closeClients,
+  connectMcp,
+  mcpConsumerHeadYaml,
+  mcpGatewayYaml,
+  mcpHeaders,
+  mcpRegistryYaml,
+} from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -17,16 +24,9 @@ import { standaloneOn, type InProcessTollgate } from './standalone';
 jest.setTimeout(30_000);
 
 function manifests(weather: string, files: string): string {
-  const consumer = (name: string) => `---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: ${name}}
-spec:
-  gatewayRef: {name: agents}
-  slug: ${name}
-  credentials: {apiKeys: [{secretRef: {name: keys, key: ${name}}}]}
-  mcp:
-    servers: [{registryRef: {name: weather}, prefix: weather}, {registryRef: {name: files}, prefix: files}]
+  const consumer = (
+    name: string,
+  ) => `${mcpConsumerHeadYaml(name)}    servers: [{registryRef: {name: weather}, prefix: weather}, {registryRef: {name: files}, prefix: files}]
     tools: {allow: [files_read_file, "weather_*"]}
 `;
   const policy = (name: string, target: string, plugins: string) => `---

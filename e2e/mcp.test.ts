@@ -14,7 +14,7 @@ import {
   startWeatherServer,
   type TestMcpServer,
 } from '../dataplane/src/testing/mcp-servers';
-import { closeClients, connectMcp, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
+import { closeClients, connectMcp, mcpConsumerHeadYaml, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -27,16 +27,11 @@ jest.setTimeout(30_000);
 const SESSION_SECRET = 'mcp-e2e-session-key-0123456789abcdef';
 
 function manifests(weather: string, files: string, flaky: string, paged: string): string {
-  const consumer = (name: string, servers: string, extra = '') => `---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: ${name}}
-spec:
-  gatewayRef: {name: agents}
-  slug: ${name}
-  credentials: {apiKeys: [{secretRef: {name: keys, key: ${name}}}]}
-  mcp:
-    servers: ${servers}
+  const consumer = (
+    name: string,
+    servers: string,
+    extra = '',
+  ) => `${mcpConsumerHeadYaml(name)}    servers: ${servers}
 ${extra}`;
   return `
 apiVersion: v1
