@@ -5,6 +5,7 @@ import { startMockAnthropicUpstream } from '../dataplane/src/testing/mock-anthro
 import { startMockGeminiUpstream } from '../dataplane/src/testing/mock-gemini-upstream';
 import { startMockOpenAIUpstream } from '../dataplane/src/testing/mock-openai-upstream';
 import { startTollgate, type RunningTollgate } from './process';
+import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 
 /**
  * What the hardening, fuzz and memory tests run against: Gateway `acme`, Consumer `app` (key
@@ -76,21 +77,9 @@ spec:
   timeouts: {connect: 1s, request: 5s, idle: 5s}
 ---`;
   return `
-apiVersion: v1
-kind: Secret
-metadata: {name: upstream}
-stringData: {key: ${UPSTREAM_KEY}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: caller}
-stringData: {key: ${HARDENING_KEY}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme, defaults: {requestTimeout: 10s, maxRequestBodyBytes: 1048576}}
----
+${secretYaml('upstream', `key: ${UPSTREAM_KEY}`)}---
+${secretYaml('caller', `key: ${HARDENING_KEY}`)}---
+${acmeGatewayYaml('{slug: acme, defaults: {requestTimeout: 10s, maxRequestBodyBytes: 1048576}}')}---
 ${registry('compat', `provider: openai-compatible\n  baseUrl: ${u.openai.url}`)}
 ${registry('openai', `provider: openai\n  baseUrl: ${u.openai.url}`)}
 ${registry('anthropic', `provider: anthropic\n  baseUrl: ${u.anthropic.url}/v1`)}
@@ -100,14 +89,7 @@ kind: Registry
 metadata: {name: builtin}
 spec: {provider: mock}
 ---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: app}
-spec:
-  gatewayRef: {name: acme}
-  slug: app
-  credentials: {apiKeys: [{secretRef: {name: caller, key: key}}]}
-  routes:
+${consumerHeadYaml('caller', 'key')}  routes:
     - {model: gpt, targets: [{registryRef: {name: openai}, model: gpt-4o-mini}]}
     - {model: claude, targets: [{registryRef: {name: anthropic}, model: claude-sonnet-4-5}]}
     - {model: gemini, targets: [{registryRef: {name: gemini}, model: gemini-2.5-flash}]}

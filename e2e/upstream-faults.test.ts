@@ -17,6 +17,7 @@ import {
 import { anthropicFor, openAIFor } from './clients';
 import { startTollgate } from './process';
 import { standaloneOn, type InProcessTollgate } from './standalone';
+import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 
 /**
  * The official SDKs → Tollgate (real sockets) → real upstreams that misbehave: bodies and streams
@@ -38,34 +39,15 @@ spec:
   timeouts: {connect: 1s, request: 2s, idle: 2s}
 ---`;
   return `
-apiVersion: v1
-kind: Secret
-metadata: {name: upstream}
-stringData: {openai: ${UPSTREAM_KEY}, anthropic: ${ANTHROPIC_KEY}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: caller}
-stringData: {key: ${CALLER_KEY}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme, defaults: {requestTimeout: 5s}}
----
+${secretYaml('upstream', `openai: ${UPSTREAM_KEY}, anthropic: ${ANTHROPIC_KEY}`)}---
+${secretYaml('caller', `key: ${CALLER_KEY}`)}---
+${acmeGatewayYaml('{slug: acme, defaults: {requestTimeout: 5s}}')}---
 ${registry('compat', `provider: openai-compatible\n  baseUrl: ${openaiUrl}\n  credentials: {secretRef: {name: upstream, key: openai}}`)}
 ${registry('openai', `provider: openai\n  baseUrl: ${openaiUrl}\n  credentials: {secretRef: {name: upstream, key: openai}}`)}
 ${registry('claude', `provider: anthropic\n  baseUrl: ${anthropicUrl}/v1\n  credentials: {secretRef: {name: upstream, key: anthropic}}`)}
 ${registry('dead', `provider: openai-compatible\n  baseUrl: http://127.0.0.1:${deadPort}/v1`)}
 ${registry('nodns', 'provider: openai-compatible\n  baseUrl: http://no-such-host.invalid/v1')}
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: app}
-spec:
-  gatewayRef: {name: acme}
-  slug: app
-  credentials: {apiKeys: [{secretRef: {name: caller, key: key}}]}
-  retry: {attempts: 1}
+${consumerHeadYaml('caller', 'key')}  retry: {attempts: 1}
   routes:
     - model: gpt
       targets: [{registryRef: {name: compat}}]
