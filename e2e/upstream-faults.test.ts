@@ -66,6 +66,18 @@ type OpenAIError = InstanceType<typeof OpenAI.APIError>;
 type AnthropicError = InstanceType<typeof Anthropic.APIError>;
 
 const hello = [{ role: 'user' as const, content: 'Hello' }];
+
+/** `hello` to route `gpt` as raw fetch, to see the bytes the SDK would parse. */
+const rawGptChat = (base: string) =>
+  fetch(`${base}/app/v1/chat/completions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-ag-gateway-slug': 'acme',
+      authorization: `Bearer ${CALLER_KEY}`,
+    },
+    body: JSON.stringify({ model: 'gpt', messages: hello }),
+  });
 const chunk = (content: string) =>
   `data: ${JSON.stringify({
     id: 'chatcmpl-f',
@@ -176,15 +188,7 @@ describe('upstream faults through Tollgate', () => {
         '"choices":[{"index":0,"message":{"role":"assistant","content":"hi \\"there\\""},"finish_reason":"stop"}] ,' +
         ' "vendor_extension":{"k":[1,2]},"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}';
       oai.behave({ kind: 'raw', contentType: 'application/json', body });
-      const res = await fetch(`${tg.base}/app/v1/chat/completions`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-ag-gateway-slug': 'acme',
-          authorization: `Bearer ${CALLER_KEY}`,
-        },
-        body: JSON.stringify({ model: 'gpt', messages: hello }),
-      });
+      const res = await rawGptChat(tg.base);
       expect(res.status).toBe(200);
       expect(await res.text()).toBe(body);
     });
@@ -287,15 +291,7 @@ describe('upstream faults through Tollgate', () => {
         contentType: 'text/plain',
         body: `bad request for key ${UPSTREAM_KEY}`,
       });
-      const res = await fetch(`${tg.base}/app/v1/chat/completions`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-ag-gateway-slug': 'acme',
-          authorization: `Bearer ${CALLER_KEY}`,
-        },
-        body: JSON.stringify({ model: 'gpt', messages: hello }),
-      });
+      const res = await rawGptChat(tg.base);
       expect(res.status).toBe(400);
       const text = await res.text();
       expect(text).toBe('bad request for key [redacted]');
