@@ -9,6 +9,7 @@ import {
 } from '../dataplane/src/testing/mock-openai-upstream';
 import { openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
+import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 
 /**
  * Active health checks through the whole stack: manifests → compile → Tollgate's prober → a real
@@ -72,16 +73,8 @@ function manifests(urls: { primary: string; backup: string }, active = true): st
     ? `, active: {interval: ${INTERVAL_MS}ms, timeout: 500ms, unhealthyThreshold: ${UNHEALTHY}, healthyThreshold: ${HEALTHY}}`
     : '';
   return `
-apiVersion: v1
-kind: Secret
-metadata: {name: keys}
-stringData: {upstream: ${UPSTREAM_KEY}, app: ${APP_KEY}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme}
----
+${secretYaml('keys', `upstream: ${UPSTREAM_KEY}, app: ${APP_KEY}`)}---
+${acmeGatewayYaml()}---
 apiVersion: tollgate.dev/v1alpha1
 kind: Registry
 metadata: {name: primary}
@@ -101,14 +94,7 @@ spec:
   baseUrl: ${urls.backup}
   credentials: {secretRef: {name: keys, key: upstream}}
 ---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: app}
-spec:
-  gatewayRef: {name: acme}
-  slug: app
-  credentials: {apiKeys: [{secretRef: {name: keys, key: app}}]}
-  retry: {attempts: 1}
+${consumerHeadYaml('keys', 'app')}  retry: {attempts: 1}
   routes:
     - model: chat
       targets:

@@ -4,6 +4,7 @@ import OpenAI from 'openai';
 import { capturedLogger } from '../dataplane/src/testing/captured-logs';
 import { openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
+import { acmeGatewayYaml, secretYaml } from './manifests';
 
 /**
  * A bad edit is not an outage, in standalone mode and per object: a file edited into an invalid
@@ -13,16 +14,8 @@ import { standaloneOn, type InProcessTollgate } from './standalone';
 const KEY = 'sk-bad-edit-key';
 
 const shared = (reply: string) => `
-apiVersion: v1
-kind: Secret
-metadata: {name: app-key}
-stringData: {key: ${KEY}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme}
----
+${secretYaml('app-key', `key: ${KEY}`)}---
+${acmeGatewayYaml()}---
 apiVersion: tollgate.dev/v1alpha1
 kind: Registry
 metadata: {name: mock}

@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { anthropicFor, openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
+import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 
 /**
  * A route target whose Registry reference does not resolve (a typo, or a Registry that is not
@@ -12,16 +13,8 @@ import { standaloneOn, type InProcessTollgate } from './standalone';
 const KEY = 'sk-app-dangling';
 
 const MANIFESTS = `
-apiVersion: v1
-kind: Secret
-metadata: {name: app-key}
-stringData: {key: ${KEY}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme}
----
+${secretYaml('app-key', `key: ${KEY}`)}---
+${acmeGatewayYaml()}---
 apiVersion: tollgate.dev/v1alpha1
 kind: Registry
 metadata: {name: mock}
@@ -35,14 +28,7 @@ spec:
   provider: openai
   credentials: {secretRef: {name: no-such-secret, key: apiKey}}
 ---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: app}
-spec:
-  gatewayRef: {name: acme}
-  slug: app
-  credentials: {apiKeys: [{secretRef: {name: app-key, key: key}}]}
-  routes:
+${consumerHeadYaml('app-key', 'key')}  routes:
     - model: typo-only
       targets: [{registryRef: {name: typo}}]
     - model: both-broken

@@ -1,13 +1,6 @@
 import { seeded } from '../dataplane/src/testing/routing';
 import { fuzzCases, type FuzzCase } from './fuzz-cases';
-import {
-  APP_HEADERS,
-  inParallel,
-  rssBytes,
-  startHardeningUpstreams,
-  type HardeningTarget,
-} from './hardening';
-import { startTollgate, type RunningTollgate } from './process';
+import { APP_HEADERS, inParallel, rssBytes, runOnHardeningUpstreams } from './hardening';
 
 /**
  * A bounded fuzz campaign against `tollgate run` (the built CLI: `npm run build` first) over every
@@ -24,18 +17,7 @@ const CONCURRENCY = 8;
  */
 const RSS_GROWTH_LIMIT = 128 * 1024 * 1024;
 
-let target: HardeningTarget;
-let tg: RunningTollgate;
-
-beforeAll(async () => {
-  target = await startHardeningUpstreams();
-  tg = await startTollgate(['-f', target.dir, '--no-watch']);
-});
-
-afterAll(async () => {
-  await tg?.stop();
-  await target?.close();
-});
+const run = runOnHardeningUpstreams();
 
 interface Outcome {
   c: FuzzCase;
@@ -67,7 +49,7 @@ async function send(c: FuzzCase): Promise<Outcome> {
   let res: Response;
   let text: string;
   try {
-    res = await fetch(`http://127.0.0.1:${tg.port}/app/v1/${c.path}`, {
+    res = await fetch(`http://127.0.0.1:${run.tg.port}/app/v1/${c.path}`, {
       method: c.method,
       headers: { ...APP_HEADERS, ...c.headers },
       ...(c.body ? { body: c.body } : {}),
@@ -88,13 +70,13 @@ async function send(c: FuzzCase): Promise<Outcome> {
 }
 
 it(`${CASES} fuzzed requests (seed ${SEED}): no 5xx, no crash, errors in the caller's format, RSS bounded`, async () => {
-  const pid = tg.proc.pid as number;
+  const pid = run.tg.proc.pid as number;
   const cases = fuzzCases(seeded(SEED), CASES);
   // Warm up first: what a cold process allocates once is not growth.
   await inParallel(cases.slice(0, 200), CONCURRENCY, send);
   const before = await rssBytes(pid);
   const outcomes = await inParallel(cases, CONCURRENCY, async (c, i) => {
-    if (i % 200 === 0) target.forget();
+    if (i % 200 === 0) run.target.forget();
     return send(c);
   });
   const after = await rssBytes(pid);
@@ -102,14 +84,14 @@ it(`${CASES} fuzzed requests (seed ${SEED}): no 5xx, no crash, errors in the cal
   const problems = outcomes.filter((o) => o.problem !== undefined);
   const report = problems.slice(0, 10).map((o) => `${o.c.method} ${o.c.path} [${o.c.label}] → ${o.problem}`);
   expect(report).toEqual([]);
-  expect(tg.proc.exitCode).toBeNull();
+  expect(run.tg.proc.exitCode).toBeNull();
   expect(after - before).toBeLessThan(RSS_GROWTH_LIMIT);
   // The campaign reached both sides: answers served and refusals of each kind.
   const statuses = new Set(outcomes.map((o) => o.status));
   for (const s of [200, 400, 404, 405, 413, 415]) expect(statuses).toContain(s);
   // The gateway logged no failure of its own.
   expect(
-    tg.logs.filter((l) => l.msg === 'unexpected error in pipeline' || l.msg === 'unhandled error'),
+    run.tg.logs.filter((l) => l.msg === 'unexpected error in pipeline' || l.msg === 'unhandled error'),
   ).toEqual([]);
   // Still serving.
   const ok = await send({ path: 'models', method: 'GET', endpoint: 'models', headers: {}, label: 'after' });

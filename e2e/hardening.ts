@@ -4,6 +4,8 @@ import path from 'node:path';
 import { startMockAnthropicUpstream } from '../dataplane/src/testing/mock-anthropic-upstream';
 import { startMockGeminiUpstream } from '../dataplane/src/testing/mock-gemini-upstream';
 import { startMockOpenAIUpstream } from '../dataplane/src/testing/mock-openai-upstream';
+import { startTollgate, type RunningTollgate } from './process';
+import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 
 /**
  * What the hardening, fuzz and memory tests run against: Gateway `acme`, Consumer `app` (key
@@ -75,21 +77,9 @@ spec:
   timeouts: {connect: 1s, request: 5s, idle: 5s}
 ---`;
   return `
-apiVersion: v1
-kind: Secret
-metadata: {name: upstream}
-stringData: {key: ${UPSTREAM_KEY}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: caller}
-stringData: {key: ${HARDENING_KEY}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme, defaults: {requestTimeout: 10s, maxRequestBodyBytes: 1048576}}
----
+${secretYaml('upstream', `key: ${UPSTREAM_KEY}`)}---
+${secretYaml('caller', `key: ${HARDENING_KEY}`)}---
+${acmeGatewayYaml('{slug: acme, defaults: {requestTimeout: 10s, maxRequestBodyBytes: 1048576}}')}---
 ${registry('compat', `provider: openai-compatible\n  baseUrl: ${u.openai.url}`)}
 ${registry('openai', `provider: openai\n  baseUrl: ${u.openai.url}`)}
 ${registry('anthropic', `provider: anthropic\n  baseUrl: ${u.anthropic.url}/v1`)}
@@ -99,14 +89,7 @@ kind: Registry
 metadata: {name: builtin}
 spec: {provider: mock}
 ---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: app}
-spec:
-  gatewayRef: {name: acme}
-  slug: app
-  credentials: {apiKeys: [{secretRef: {name: caller, key: key}}]}
-  routes:
+${consumerHeadYaml('caller', 'key')}  routes:
     - {model: gpt, targets: [{registryRef: {name: openai}, model: gpt-4o-mini}]}
     - {model: claude, targets: [{registryRef: {name: anthropic}, model: claude-sonnet-4-5}]}
     - {model: gemini, targets: [{registryRef: {name: gemini}, model: gemini-2.5-flash}]}
@@ -147,4 +130,22 @@ export async function inParallel<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return out;
+}
+
+/**
+ * `tollgate run` (the built CLI: `npm run build` first) on the hardening upstreams' manifests for
+ * the whole test file: registers the beforeAll that starts both and the afterAll that stops them.
+ * Read `run.target` and `run.tg` inside the tests.
+ */
+export function runOnHardeningUpstreams(): { target: HardeningTarget; tg: RunningTollgate } {
+  const run = {} as { target: HardeningTarget; tg: RunningTollgate };
+  beforeAll(async () => {
+    run.target = await startHardeningUpstreams();
+    run.tg = await startTollgate(['-f', run.target.dir, '--no-watch']);
+  });
+  afterAll(async () => {
+    await run.tg?.stop();
+    await run.target?.close();
+  });
+  return run;
 }

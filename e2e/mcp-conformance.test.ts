@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { startConformanceServer } from '../dataplane/src/testing/conformance-server';
 import type { TestMcpServer } from '../dataplane/src/testing/mcp-servers';
+import { mcpGatewayYaml, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -38,24 +39,8 @@ beforeAll(async () => {
   const [node, cli] = installed.stdout.trim().split('\n');
   suite = { node: node ?? '', cli: cli ?? '' };
   server = await startConformanceServer();
-  gw = await standaloneOn(`
-apiVersion: v1
-kind: Secret
-metadata: {name: mcp}
-stringData: {session: conformance-session-key-0123456789abcdef, key: ${KEY}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: agents}
-spec:
-  slug: agents
-  mcp: {sessionKeys: [{id: k1, secretRef: {name: mcp, key: session}}]}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: conformance}
-spec: {provider: mcp, mcp: {url: "${server.url}"}}
----
+  gw =
+    await standaloneOn(`${mcpGatewayYaml('conformance-session-key-0123456789abcdef', `key: ${KEY}`)}${mcpRegistryYaml('conformance', server.url)}---
 apiVersion: tollgate.dev/v1alpha1
 kind: Consumer
 metadata: {name: conf}

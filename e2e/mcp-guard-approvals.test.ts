@@ -1,8 +1,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema, type ElicitRequest } from '@modelcontextprotocol/sdk/types.js';
 import { until } from '../dataplane/src/testing/approvals';
 import { startGuardedServer, type GuardedMcpServer } from '../dataplane/src/testing/mcp-servers';
+import { closeClients, connectMcp, mcpConsumerHeadYaml, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -13,22 +13,12 @@ import { standaloneOn, type InProcessTollgate } from './standalone';
 jest.setTimeout(30_000);
 
 function manifests(enforced: string, observed: string, notes: string): string {
-  const registry = (name: string, url: string) => `---
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: ${name}}
-spec: {provider: mcp, mcp: {url: "${url}"}}
-`;
-  const consumer = (name: string, registryName: string, extra = '') => `---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: ${name}}
-spec:
-  gatewayRef: {name: agents}
-  slug: ${name}
-  credentials: {apiKeys: [{secretRef: {name: keys, key: ${name}}}]}
-  mcp:
-    servers: [{registryRef: {name: ${registryName}}, prefix: g}]
+  const registry = mcpRegistryYaml;
+  const consumer = (
+    name: string,
+    registryName: string,
+    extra = '',
+  ) => `${mcpConsumerHeadYaml(name)}    servers: [{registryRef: {name: ${registryName}}, prefix: g}]
 ${extra}`;
   const guard = (name: string, consumerName: string, mode: string) => `---
 apiVersion: tollgate.dev/v1alpha1
@@ -80,22 +70,16 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await closeClients(clients);
   await tollgate?.stop();
   await Promise.all([enforced?.close(), observed?.close(), notes?.close()]);
 });
 
 async function connect(consumer: string, elicitation = false): Promise<Client> {
-  const client = new Client(
-    { name: 'e2e', version: '1.0.0' },
-    elicitation ? { capabilities: { elicitation: {} } } : {},
-  );
-  clients.push(client);
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${tollgate.base}/${consumer}/mcp`), {
-      requestInit: { headers: { 'x-ag-gateway-slug': 'agents', 'x-ag-api-key': `key-${consumer}` } },
-    }),
-  );
+  const { client } = await connectMcp(clients, `${tollgate.base}/${consumer}/mcp`, {
+    headers: mcpHeaders(consumer),
+    client: elicitation ? { capabilities: { elicitation: {} } } : {},
+  });
   return client;
 }
 

@@ -4,11 +4,11 @@ import {
   extractWWWAuthenticateParams,
   type OAuthClientProvider,
 } from '@modelcontextprotocol/sdk/client/auth.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { base64url } from 'jose';
 import { startWeatherServer, type TestMcpServer } from '../dataplane/src/testing/mcp-servers';
 import { startTestIssuer, type TestIssuer } from '../dataplane/src/testing/oauth-issuer';
+import { closeClients, connectMcp, mcpGatewayYaml, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -25,24 +25,7 @@ let gw: InProcessTollgate;
 const clients: Client[] = [];
 
 function manifests(): string {
-  return `
-apiVersion: v1
-kind: Secret
-metadata: {name: mcp}
-stringData: {session: mcp-oauth-e2e-session-key-0123456789abcdef, key: key-secure, plain: key-plain}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: agents}
-spec:
-  slug: agents
-  mcp: {sessionKeys: [{id: k1, secretRef: {name: mcp, key: session}}]}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: weather}
-spec: {provider: mcp, mcp: {url: "${weather.url}"}}
----
+  return `${mcpGatewayYaml('mcp-oauth-e2e-session-key-0123456789abcdef', 'key: key-secure, plain: key-plain')}${mcpRegistryYaml('weather', weather.url)}---
 apiVersion: tollgate.dev/v1alpha1
 kind: Consumer
 metadata: {name: secure}
@@ -76,7 +59,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await closeClients(clients);
   await gw?.stop();
   await Promise.all([idp?.close(), stranger?.close(), weather?.close()]);
 });
@@ -102,14 +85,11 @@ function holding(accessToken: string): OAuthClientProvider {
 }
 
 async function connect(headers: Record<string, string>, authProvider?: OAuthClientProvider) {
-  const transport = new StreamableHTTPClientTransport(new URL(resource()), {
-    requestInit: { headers: { ...GATEWAY, ...headers } },
-    ...(authProvider ? { authProvider } : {}),
+  return connectMcp(clients, resource(), {
+    headers: { ...GATEWAY, ...headers },
+    name: 'oauth-e2e',
+    transport: authProvider ? { authProvider } : {},
   });
-  const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
-  clients.push(client);
-  await client.connect(transport);
-  return { client, transport };
 }
 
 function post(body: unknown, headers: Record<string, string> = {}, slug = 'secure') {

@@ -1,5 +1,4 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError as SdkMcpError } from '@modelcontextprotocol/sdk/types.js';
 import { MCP_ERRORS } from '../dataplane/src/mcp/jsonrpc';
 import {
@@ -7,6 +6,14 @@ import {
   startWeatherServer,
   type TestMcpServer,
 } from '../dataplane/src/testing/mcp-servers';
+import {
+  closeClients,
+  connectMcp,
+  mcpConsumerHeadYaml,
+  mcpGatewayYaml,
+  mcpHeaders,
+  mcpRegistryYaml,
+} from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -17,16 +24,9 @@ import { standaloneOn, type InProcessTollgate } from './standalone';
 jest.setTimeout(30_000);
 
 function manifests(weather: string, files: string): string {
-  const consumer = (name: string) => `---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: ${name}}
-spec:
-  gatewayRef: {name: agents}
-  slug: ${name}
-  credentials: {apiKeys: [{secretRef: {name: keys, key: ${name}}}]}
-  mcp:
-    servers: [{registryRef: {name: weather}, prefix: weather}, {registryRef: {name: files}, prefix: files}]
+  const consumer = (
+    name: string,
+  ) => `${mcpConsumerHeadYaml(name)}    servers: [{registryRef: {name: weather}, prefix: weather}, {registryRef: {name: files}, prefix: files}]
     tools: {allow: [files_read_file, "weather_*"]}
 `;
   const policy = (name: string, target: string, plugins: string) => `---
@@ -37,34 +37,8 @@ spec:
   targetRefs: [{kind: Consumer, name: ${target}}]
   plugins:
 ${plugins}`;
-  return `
-apiVersion: v1
-kind: Secret
-metadata: {name: mcp}
-stringData: {session: mcp-policies-session-key-0123456789abcdef}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: keys}
-stringData: {limited: key-limited, guarded: key-guarded, masked: key-masked, small: key-small}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: agents}
-spec:
-  slug: agents
-  mcp: {sessionKeys: [{id: k1, secretRef: {name: mcp, key: session}}]}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: weather}
-spec: {provider: mcp, mcp: {url: "${weather}"}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: files}
-spec: {provider: mcp, mcp: {url: "${files}"}}
-${consumer('limited')}${consumer('guarded')}${consumer('masked')}${consumer('small')}${policy(
+  const keys = 'limited: key-limited, guarded: key-guarded, masked: key-masked, small: key-small';
+  return `${mcpGatewayYaml('mcp-policies-session-key-0123456789abcdef', '', keys)}${mcpRegistryYaml('weather', weather)}${mcpRegistryYaml('files', files)}${consumer('limited')}${consumer('guarded')}${consumer('masked')}${consumer('small')}${policy(
     'per-tool',
     'limited',
     '    rateLimit: {requests: 2, window: 1m, key: Consumer}\n',
@@ -90,19 +64,16 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await closeClients(clients);
   await tollgate?.stop();
   await Promise.all([weather?.close(), files?.close()]);
 });
 
 async function connect(consumer: string): Promise<Client> {
-  const client = new Client({ name: 'policies-e2e', version: '1.0.0' });
-  clients.push(client);
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${tollgate.base}/${consumer}/mcp`), {
-      requestInit: { headers: { 'x-ag-gateway-slug': 'agents', 'x-ag-api-key': `key-${consumer}` } },
-    }),
-  );
+  const { client } = await connectMcp(clients, `${tollgate.base}/${consumer}/mcp`, {
+    headers: mcpHeaders(consumer),
+    name: 'policies-e2e',
+  });
   return client;
 }
 

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { everythingServer } from '../dataplane/src/testing/everything';
 import { startFilesServer, type TestMcpServer } from '../dataplane/src/testing/mcp-servers';
+import { closeClients, connectMcp, mcpGatewayYaml, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -19,19 +19,8 @@ const clients: Client[] = [];
 beforeAll(async () => {
   files = await startFilesServer();
   const everything = everythingServer();
-  tollgate = await standaloneOn(`
-apiVersion: v1
-kind: Secret
-metadata: {name: mcp}
-stringData: {session: mcp-stdio-session-key-0123456789abcdef, key: key-local}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: agents}
-spec:
-  slug: agents
-  mcp: {sessionKeys: [{id: k1, secretRef: {name: mcp, key: session}}]}
----
+  tollgate =
+    await standaloneOn(`${mcpGatewayYaml('mcp-stdio-session-key-0123456789abcdef', 'key: key-local')}---
 apiVersion: tollgate.dev/v1alpha1
 kind: Registry
 metadata: {name: everything}
@@ -42,12 +31,7 @@ spec:
     command: ${JSON.stringify(everything.command)}
     args: ${JSON.stringify(everything.args)}
     env: [{name: TOLLGATE_TEST, value: "1"}]
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: files}
-spec: {provider: mcp, mcp: {url: "${files.url}"}}
----
+${mcpRegistryYaml('files', files.url)}---
 apiVersion: tollgate.dev/v1alpha1
 kind: Consumer
 metadata: {name: local}
@@ -61,19 +45,16 @@ spec:
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await closeClients(clients);
   await tollgate?.stop();
   await files?.close();
 });
 
 async function connect(): Promise<Client> {
-  const client = new Client({ name: 'stdio-e2e', version: '1.0.0' });
-  clients.push(client);
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${tollgate.base}/local/mcp`), {
-      requestInit: { headers: { 'x-ag-gateway-slug': 'agents', 'x-ag-api-key': 'key-local' } },
-    }),
-  );
+  const { client } = await connectMcp(clients, `${tollgate.base}/local/mcp`, {
+    headers: mcpHeaders('local'),
+    name: 'stdio-e2e',
+  });
   return client;
 }
 

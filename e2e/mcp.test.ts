@@ -14,6 +14,7 @@ import {
   startWeatherServer,
   type TestMcpServer,
 } from '../dataplane/src/testing/mcp-servers';
+import { closeClients, connectMcp, mcpConsumerHeadYaml, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -26,16 +27,11 @@ jest.setTimeout(30_000);
 const SESSION_SECRET = 'mcp-e2e-session-key-0123456789abcdef';
 
 function manifests(weather: string, files: string, flaky: string, paged: string): string {
-  const consumer = (name: string, servers: string, extra = '') => `---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: ${name}}
-spec:
-  gatewayRef: {name: agents}
-  slug: ${name}
-  credentials: {apiKeys: [{secretRef: {name: keys, key: ${name}}}]}
-  mcp:
-    servers: ${servers}
+  const consumer = (
+    name: string,
+    servers: string,
+    extra = '',
+  ) => `${mcpConsumerHeadYaml(name)}    servers: ${servers}
 ${extra}`;
   return `
 apiVersion: v1
@@ -55,27 +51,12 @@ metadata: {name: agents}
 spec:
   slug: agents
   mcp: {sessionKeys: [{id: k1, secretRef: {name: mcp, key: session}}], approvals: {timeout: 1s}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: weather}
-spec: {provider: mcp, mcp: {url: "${weather}"}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: files}
-spec: {provider: mcp, mcp: {url: "${files}"}}
----
+${mcpRegistryYaml('weather', weather)}${mcpRegistryYaml('files', files)}---
 apiVersion: tollgate.dev/v1alpha1
 kind: Registry
 metadata: {name: flaky}
 spec: {provider: mcp, mcp: {url: "${flaky}"}, timeouts: {connect: 1s, request: 2s}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Registry
-metadata: {name: paged}
-spec: {provider: mcp, mcp: {url: "${paged}"}}
----
+${mcpRegistryYaml('paged', paged)}---
 apiVersion: tollgate.dev/v1alpha1
 kind: Registry
 metadata: {name: slow}
@@ -125,15 +106,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await closeClients(clients);
   await Promise.all([replicaA?.stop(), replicaB?.stop()]);
   await Promise.all([weather?.close(), files?.close(), flaky?.close(), paged?.close()]);
 });
 
-const headersFor = (consumer: string) => ({
-  'x-ag-gateway-slug': 'agents',
-  'x-ag-api-key': `key-${consumer}`,
-});
+const headersFor = (consumer: string) => mcpHeaders(consumer);
 
 function transportFor(replica: InProcessTollgate, consumer: string, sessionId?: string) {
   return new StreamableHTTPClientTransport(new URL(`${replica.base}/${consumer}/mcp`), {
@@ -146,10 +124,9 @@ async function connect(
   replica: InProcessTollgate,
   consumer: string,
 ): Promise<{ client: Client; sessionId: string }> {
-  const client = new Client({ name: 'e2e', version: '1.0.0' });
-  clients.push(client);
-  const transport = transportFor(replica, consumer);
-  await client.connect(transport);
+  const { client, transport } = await connectMcp(clients, `${replica.base}/${consumer}/mcp`, {
+    headers: headersFor(consumer),
+  });
   return { client, sessionId: transport.sessionId ?? '' };
 }
 

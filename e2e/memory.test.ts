@@ -1,13 +1,6 @@
 import { MAX_MODEL_NAME_LENGTH } from '../dataplane/src/proxy/request-checks';
 import { DUMP_UPSTREAMS_PER_REGISTRY } from '../dataplane/src/routing/health';
-import {
-  APP_HEADERS,
-  inParallel,
-  rssBytes,
-  startHardeningUpstreams,
-  type HardeningTarget,
-} from './hardening';
-import { startTollgate, type RunningTollgate } from './process';
+import { APP_HEADERS, inParallel, rssBytes, runOnHardeningUpstreams } from './hardening';
 
 /**
  * Issue 12, item 2: any key holder could grow the process with model names on a `*` route (2,000
@@ -19,21 +12,10 @@ const NAMES = 2000;
 const RSS_GROWTH_LIMIT = 48 * 1024 * 1024;
 const DUMP_LIMIT = 128 * 1024;
 
-let target: HardeningTarget;
-let tg: RunningTollgate;
-
-beforeAll(async () => {
-  target = await startHardeningUpstreams();
-  tg = await startTollgate(['-f', target.dir, '--no-watch']);
-});
-
-afterAll(async () => {
-  await tg?.stop();
-  await target?.close();
-});
+const run = runOnHardeningUpstreams();
 
 async function chat(model: string): Promise<{ status: number; selected: string | null }> {
-  const res = await fetch(`http://127.0.0.1:${tg.port}/app/v1/chat/completions`, {
+  const res = await fetch(`http://127.0.0.1:${run.tg.port}/app/v1/chat/completions`, {
     method: 'POST',
     headers: APP_HEADERS,
     body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
@@ -44,13 +26,13 @@ async function chat(model: string): Promise<{ status: number; selected: string |
 
 async function configDump(): Promise<{ text: string; ms: number }> {
   const t0 = Date.now();
-  const res = await fetch(`http://127.0.0.1:${tg.opsPort}/config_dump`);
+  const res = await fetch(`http://127.0.0.1:${run.tg.opsPort}/config_dump`);
   const text = await res.text();
   return { text, ms: Date.now() - t0 };
 }
 
 it(`${NAMES} unique 50 KB and ${NAMES} unique long model names leave RSS and /config_dump bounded`, async () => {
-  const pid = tg.proc.pid as number;
+  const pid = run.tg.proc.pid as number;
   // Warm up: what a cold process allocates once is not growth.
   await inParallel(
     Array.from({ length: 200 }, (_, i) => `warm-${i % 20}`),
@@ -64,7 +46,7 @@ it(`${NAMES} unique 50 KB and ${NAMES} unique long model names leave RSS and /co
     Array.from({ length: NAMES }, (_, i) => `${String(i).padStart(5, '0')}${'h'.repeat(50_000)}`),
     8,
     async (model, i) => {
-      if (i % 200 === 0) target.forget();
+      if (i % 200 === 0) run.target.forget();
       return chat(model);
     },
   );
@@ -78,7 +60,7 @@ it(`${NAMES} unique 50 KB and ${NAMES} unique long model names leave RSS and /co
     ),
     8,
     async (model, i) => {
-      if (i % 200 === 0) target.forget();
+      if (i % 200 === 0) run.target.forget();
       return chat(model);
     },
   );
@@ -96,5 +78,5 @@ it(`${NAMES} unique 50 KB and ${NAMES} unique long model names leave RSS and /co
   ).health['default/compat'];
   expect(health?.upstreams).toHaveLength(DUMP_UPSTREAMS_PER_REGISTRY);
   expect(health?.upstreamsOmitted).toBeGreaterThanOrEqual(NAMES - DUMP_UPSTREAMS_PER_REGISTRY);
-  expect(tg.proc.exitCode).toBeNull();
+  expect(run.tg.proc.exitCode).toBeNull();
 }, 120_000);

@@ -10,6 +10,7 @@ import {
   startMockTokenEndpoint,
 } from '../dataplane/src/testing/mock-gemini-upstream';
 import { startMockOpenAIUpstream } from '../dataplane/src/testing/mock-openai-upstream';
+import { consumerHeadYaml } from './manifests';
 
 /**
  * The matrix: every inbound format (OpenAI Chat Completions, Anthropic Messages, OpenAI Responses),
@@ -120,14 +121,7 @@ ${registry('groq', `provider: groq\nbaseUrl: ${u.openai.url}\n${creds('key')}`)}
 ${registry('mistral', `provider: mistral\nbaseUrl: ${u.mistral.url}\n${creds('key')}`)}
 ${registry('deepseek', `provider: deepseek\nbaseUrl: ${u.openai.url}\n${creds('key')}`)}
 ${registry('openai-compatible', `provider: openai-compatible\nbaseUrl: ${u.openai.url}\n${creds('key')}`)}
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: app}
-spec:
-  gatewayRef: {name: acme}
-  slug: app
-  credentials: {apiKeys: [{secretRef: {name: caller, key: key}}]}
-  routes:
+${consumerHeadYaml('caller', 'key')}  routes:
 ${routes}
 `;
 }

@@ -8,6 +8,7 @@ import { startMockOpenAIUpstream } from '../dataplane/src/testing/mock-openai-up
 import { openAIFor } from './clients';
 import { ROOT } from './process';
 import { standaloneOn } from './standalone';
+import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 
 /**
  * Standalone mode takes a provider key from the environment or a file (`${env:…}`, `${file:…}` in a
@@ -18,21 +19,9 @@ const FROM_FILE = 'sk-upstream-from-file-9c1d';
 const VARIABLE = 'TOLLGATE_E2E_UPSTREAM_KEY';
 
 const manifests = (upstream: string, value: string) => `
-apiVersion: v1
-kind: Secret
-metadata: {name: upstream}
-stringData: {apiKey: "${value}"}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: caller}
-stringData: {key: sk-caller}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme}
----
+${secretYaml('upstream', `apiKey: "${value}"`)}---
+${secretYaml('caller', 'key: sk-caller')}---
+${acmeGatewayYaml()}---
 apiVersion: tollgate.dev/v1alpha1
 kind: Registry
 metadata: {name: openai}
@@ -41,14 +30,7 @@ spec:
   baseUrl: ${upstream}
   credentials: {secretRef: {name: upstream, key: apiKey}}
 ---
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: app}
-spec:
-  gatewayRef: {name: acme}
-  slug: app
-  credentials: {apiKeys: [{secretRef: {name: caller, key: key}}]}
-  routes: [{model: gpt-4o-mini, targets: [{registryRef: {name: openai}}]}]
+${consumerHeadYaml('caller', 'key')}  routes: [{model: gpt-4o-mini, targets: [{registryRef: {name: openai}}]}]
 `;
 
 function capturingLogger() {

@@ -17,6 +17,7 @@ import {
 import { anthropicFor, openAIFor } from './clients';
 import { startTollgate } from './process';
 import { standaloneOn, type InProcessTollgate } from './standalone';
+import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 
 /**
  * The official SDKs → Tollgate (real sockets) → real upstreams that misbehave: bodies and streams
@@ -38,34 +39,15 @@ spec:
   timeouts: {connect: 1s, request: 2s, idle: 2s}
 ---`;
   return `
-apiVersion: v1
-kind: Secret
-metadata: {name: upstream}
-stringData: {openai: ${UPSTREAM_KEY}, anthropic: ${ANTHROPIC_KEY}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: caller}
-stringData: {key: ${CALLER_KEY}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme, defaults: {requestTimeout: 5s}}
----
+${secretYaml('upstream', `openai: ${UPSTREAM_KEY}, anthropic: ${ANTHROPIC_KEY}`)}---
+${secretYaml('caller', `key: ${CALLER_KEY}`)}---
+${acmeGatewayYaml('{slug: acme, defaults: {requestTimeout: 5s}}')}---
 ${registry('compat', `provider: openai-compatible\n  baseUrl: ${openaiUrl}\n  credentials: {secretRef: {name: upstream, key: openai}}`)}
 ${registry('openai', `provider: openai\n  baseUrl: ${openaiUrl}\n  credentials: {secretRef: {name: upstream, key: openai}}`)}
 ${registry('claude', `provider: anthropic\n  baseUrl: ${anthropicUrl}/v1\n  credentials: {secretRef: {name: upstream, key: anthropic}}`)}
 ${registry('dead', `provider: openai-compatible\n  baseUrl: http://127.0.0.1:${deadPort}/v1`)}
 ${registry('nodns', 'provider: openai-compatible\n  baseUrl: http://no-such-host.invalid/v1')}
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: app}
-spec:
-  gatewayRef: {name: acme}
-  slug: app
-  credentials: {apiKeys: [{secretRef: {name: caller, key: key}}]}
-  retry: {attempts: 1}
+${consumerHeadYaml('caller', 'key')}  retry: {attempts: 1}
   routes:
     - model: gpt
       targets: [{registryRef: {name: compat}}]
@@ -84,6 +66,18 @@ type OpenAIError = InstanceType<typeof OpenAI.APIError>;
 type AnthropicError = InstanceType<typeof Anthropic.APIError>;
 
 const hello = [{ role: 'user' as const, content: 'Hello' }];
+
+/** `hello` to route `gpt` as raw fetch, to see the bytes the SDK would parse. */
+const rawGptChat = (base: string) =>
+  fetch(`${base}/app/v1/chat/completions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-ag-gateway-slug': 'acme',
+      authorization: `Bearer ${CALLER_KEY}`,
+    },
+    body: JSON.stringify({ model: 'gpt', messages: hello }),
+  });
 const chunk = (content: string) =>
   `data: ${JSON.stringify({
     id: 'chatcmpl-f',
@@ -194,15 +188,7 @@ describe('upstream faults through Tollgate', () => {
         '"choices":[{"index":0,"message":{"role":"assistant","content":"hi \\"there\\""},"finish_reason":"stop"}] ,' +
         ' "vendor_extension":{"k":[1,2]},"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}';
       oai.behave({ kind: 'raw', contentType: 'application/json', body });
-      const res = await fetch(`${tg.base}/app/v1/chat/completions`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-ag-gateway-slug': 'acme',
-          authorization: `Bearer ${CALLER_KEY}`,
-        },
-        body: JSON.stringify({ model: 'gpt', messages: hello }),
-      });
+      const res = await rawGptChat(tg.base);
       expect(res.status).toBe(200);
       expect(await res.text()).toBe(body);
     });
@@ -305,15 +291,7 @@ describe('upstream faults through Tollgate', () => {
         contentType: 'text/plain',
         body: `bad request for key ${UPSTREAM_KEY}`,
       });
-      const res = await fetch(`${tg.base}/app/v1/chat/completions`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-ag-gateway-slug': 'acme',
-          authorization: `Bearer ${CALLER_KEY}`,
-        },
-        body: JSON.stringify({ model: 'gpt', messages: hello }),
-      });
+      const res = await rawGptChat(tg.base);
       expect(res.status).toBe(400);
       const text = await res.text();
       expect(text).toBe('bad request for key [redacted]');

@@ -10,6 +10,7 @@ import {
 } from '../dataplane/src/testing/mock-openai-upstream';
 import { openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
+import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 
 /**
  * The OpenAI SDK → Tollgate (real sockets) → an OpenAI-wire mock upstream (real sockets), with the
@@ -30,34 +31,13 @@ spec:
   timeouts: {connect: 1s, request: 800ms, idle: 500ms}${extra}
 ---`;
   return `
-apiVersion: v1
-kind: Secret
-metadata: {name: upstream}
-stringData: {apiKey: ${UPSTREAM_KEY}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: caller}
-stringData: {key: ${CALLER_KEY}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec:
-  slug: acme
-  defaults: {maxRequestBodyBytes: 65536, requestTimeout: 3s}
----
+${secretYaml('upstream', `apiKey: ${UPSTREAM_KEY}`)}---
+${secretYaml('caller', `key: ${CALLER_KEY}`)}---
+${acmeGatewayYaml('{slug: acme, defaults: {maxRequestBodyBytes: 65536, requestTimeout: 3s}}')}---
 ${registry('primary', primary)}
 ${registry('secondary', secondary)}
 ${registry('dead', `http://127.0.0.1:${deadPort}/v1`)}
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: app}
-spec:
-  gatewayRef: {name: acme}
-  slug: app
-  credentials: {apiKeys: [{secretRef: {name: caller, key: key}}]}
-  routes:
+${consumerHeadYaml('caller', 'key')}  routes:
     - model: gpt-4o-mini
       targets: [{registryRef: {name: primary}}]
     - model: renamed

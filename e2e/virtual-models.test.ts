@@ -6,6 +6,7 @@ import {
 } from '../dataplane/src/testing/mock-openai-upstream';
 import { openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
+import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 
 /**
  * Conditional targets, `@registry/model` pinning and `pool:model` through the whole request path:
@@ -31,35 +32,16 @@ spec:
   timeouts: {connect: 200ms, request: 2s, idle: 1s}
 ---`;
   return `
-apiVersion: v1
-kind: Secret
-metadata: {name: upstream}
-stringData: {apiKey: ${UPSTREAM_KEY}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: app-key}
-stringData: {key: ${KEY}}
----
-apiVersion: tollgate.dev/v1alpha1
-kind: Gateway
-metadata: {name: acme}
-spec: {slug: acme, defaults: {requestTimeout: 5s}}
----
+${secretYaml('upstream', `apiKey: ${UPSTREAM_KEY}`)}---
+${secretYaml('app-key', `key: ${KEY}`)}---
+${acmeGatewayYaml('{slug: acme, defaults: {requestTimeout: 5s}}')}---
 ${registry('premium', url.premium)}
 ${registry('eu', url.eu)}
 ${registry('standard', url.standard)}
 ${registry('fast-a', url.fastA)}
 ${registry('fast-b', url.fastB)}
 ${registry('down', url.down, 'openai')}
-apiVersion: tollgate.dev/v1alpha1
-kind: Consumer
-metadata: {name: app}
-spec:
-  gatewayRef: {name: acme}
-  slug: app
-  credentials: {apiKeys: [{secretRef: {name: app-key, key: key}}]}
-  retry: {attempts: 3, perTryTimeout: 1s, backoff: 10ms}
+${consumerHeadYaml('app-key', 'key')}  retry: {attempts: 3, perTryTimeout: 1s, backoff: 10ms}
   routes:
     - model: chat
       strategy: RoundRobin
