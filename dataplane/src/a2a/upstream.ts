@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { UpstreamPools } from '../providers/pools';
 import type { CompiledRegistry } from '../../../protocol/src';
 import { agentUnreachable } from './failures';
 
@@ -26,7 +26,7 @@ interface CachedCard {
 }
 
 export class AgentClient {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new UpstreamPools();
   private readonly cards = new WeakMap<CompiledRegistry, Map<string, CachedCard>>();
   private readonly bases = new Map<string, { origin: string; prefix: string }>();
 
@@ -72,9 +72,7 @@ export class AgentClient {
   }
 
   async close(): Promise<void> {
-    const all = [...this.pools.values()];
-    this.pools.clear();
-    await Promise.all(all.map((p) => p.close().catch(() => undefined)));
+    await this.pools.close();
   }
 
   private headersFor(
@@ -103,7 +101,7 @@ export class AgentClient {
     const base = this.baseOf(registry.baseUrl);
     const path = (base.prefix || '') + suffix || '/';
     try {
-      const res = await this.poolFor(base.origin, registry.timeouts).request({
+      const res = await this.pools.get(base.origin, registry.timeouts).request({
         path,
         method,
         headers,
@@ -115,21 +113,6 @@ export class AgentClient {
     } catch (err) {
       throw agentUnreachable(registry, err, signal);
     }
-  }
-
-  private poolFor(origin: string, t: CompiledRegistry['timeouts']): Pool {
-    const key = `${origin}|${t.connectMs}|${t.requestMs}|${t.idleMs}`;
-    let pool = this.pools.get(key);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connect: { timeout: t.connectMs },
-        headersTimeout: t.requestMs,
-        bodyTimeout: t.idleMs,
-        keepAliveTimeout: 30_000,
-      });
-      this.pools.set(key, pool);
-    }
-    return pool;
   }
 
   private baseOf(url: string): { origin: string; prefix: string } {

@@ -1,4 +1,5 @@
-import { Pool, errors as undiciErrors } from 'undici';
+import { errors as undiciErrors, type Pool } from 'undici';
+import { UpstreamPools } from '../providers/pools';
 import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } from '../../../protocol/src';
 import { isObject, parseSseEvent, type Json } from '../formats/wire';
 import { sseEvents } from '../proxy/sse';
@@ -52,7 +53,7 @@ export interface McpServerHealth {
 }
 
 export class McpUpstreams {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new UpstreamPools();
   /** Registry resource name → its health as seen by this proxy's POSTs. */
   private readonly seen = new Map<string, McpServerHealth>();
   /** Registry resource name → its child process (transport Stdio), one per proxy process. */
@@ -75,7 +76,7 @@ export class McpUpstreams {
     headers.accept = 'application/json, text/event-stream';
     let res: Awaited<ReturnType<Pool['request']>>;
     try {
-      res = await this.poolFor(origin, registry).request({
+      res = await this.pools.get(origin, registry.timeouts).request({
         path,
         method: 'POST',
         headers,
@@ -130,7 +131,9 @@ export class McpUpstreams {
     const headers = this.headers(registry, session);
     headers.accept = 'text/event-stream';
     try {
-      const res = await this.poolFor(origin, registry).request({ path, method: 'GET', headers, signal });
+      const res = await this.pools
+        .get(origin, registry.timeouts)
+        .request({ path, method: 'GET', headers, signal });
       if (res.statusCode === 404) {
         await res.body.dump();
         throw new McpUpstreamError('session-gone', `${nameOf(registry)} no longer knows the session`);
@@ -154,7 +157,7 @@ export class McpUpstreams {
     if (session.sessionId === undefined || isStdio(registry)) return 0;
     const { origin, path } = this.urlOf(registry.mcp.url);
     try {
-      const res = await this.poolFor(origin, registry).request({
+      const res = await this.pools.get(origin, registry.timeouts).request({
         path,
         method: 'DELETE',
         headers: this.headers(registry, session),
@@ -187,11 +190,7 @@ export class McpUpstreams {
   }
 
   async close(): Promise<void> {
-    await Promise.all([
-      ...[...this.pools.values()].map((p) => p.close()),
-      ...[...this.children.values()].map((c) => c.close()),
-    ]);
-    this.pools.clear();
+    await Promise.all([this.pools.close(), ...[...this.children.values()].map((c) => c.close())]);
     this.children.clear();
   }
 
@@ -266,22 +265,6 @@ export class McpUpstreams {
       this.urls.set(url, u);
     }
     return u;
-  }
-
-  private poolFor(origin: string, registry: HttpRegistry): Pool {
-    const t = registry.timeouts;
-    const key = `${origin}|${t.connectMs}|${t.requestMs}|${t.idleMs}`;
-    let pool = this.pools.get(key);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connect: { timeout: t.connectMs },
-        headersTimeout: t.requestMs,
-        bodyTimeout: t.idleMs,
-        keepAliveTimeout: 30_000,
-      });
-      this.pools.set(key, pool);
-    }
-    return pool;
   }
 }
 

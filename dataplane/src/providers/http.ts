@@ -1,8 +1,8 @@
-import { Pool, errors as undiciErrors } from 'undici';
-import type { CompiledRegistry } from '../../../protocol/src';
+import { errors as undiciErrors } from 'undici';
 import type { CallAbort } from './abort';
 import { createUpstreamAuth } from './auth';
 import { describeFailure } from './failure';
+import { UpstreamPools } from './pools';
 import { profileFor, type ProviderProfile } from './profiles';
 import type { ProviderAdapter, UpstreamCall, UpstreamResponse } from './types';
 import { UpstreamError } from './types';
@@ -26,24 +26,9 @@ type HttpProvider = Parameters<typeof profileFor>[0];
  * alive across config changes.
  */
 export function createHttpAdapter(): ProviderAdapter {
-  const pools = new Map<string, Pool>();
+  const pools = new UpstreamPools();
   const auth = createUpstreamAuth();
 
-  // Timeouts live on the pool, not on each request: per-request timeouts cost a timer each.
-  function poolFor(origin: string, t: CompiledRegistry['timeouts']): Pool {
-    const key = `${origin}|${t.connectMs}|${t.requestMs}|${t.idleMs}`;
-    let pool = pools.get(key);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connect: { timeout: t.connectMs },
-        headersTimeout: t.requestMs,
-        bodyTimeout: t.idleMs,
-        keepAliveTimeout: 30_000,
-      });
-      pools.set(key, pool);
-    }
-    return pool;
-  }
   const bases = new Map<string, { origin: string; prefix: string; host: string }>();
   function baseOf(url: string): { origin: string; prefix: string; host: string } {
     let b = bases.get(url);
@@ -83,7 +68,7 @@ export function createHttpAdapter(): ProviderAdapter {
           body,
         });
         if (signing) await signing;
-        const res = await poolFor(base.origin, registry.timeouts).request({
+        const res = await pools.get(base.origin, registry.timeouts).request({
           path,
           method,
           headers,
@@ -101,9 +86,7 @@ export function createHttpAdapter(): ProviderAdapter {
       }
     },
     async close(): Promise<void> {
-      const all = [...pools.values()];
-      pools.clear();
-      await Promise.all(all.map((p) => p.close().catch(() => undefined)));
+      await pools.close();
     },
   };
 }
