@@ -4,6 +4,18 @@
  * when a CRD field is missing here or a field here is missing from the CRD.
  */
 
+import type {
+  A2AAgentSettings,
+  ConsumerAgent,
+  ConsumerMcp,
+  GatewayApprovals,
+  McpServerSettings,
+} from './v1alpha1-agents';
+import type { Duration, LocalRef, SecretKeyRef } from './v1alpha1-common';
+
+export * from './v1alpha1-agents';
+export * from './v1alpha1-common';
+
 export const GROUP = 'tollgate.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
@@ -20,20 +32,6 @@ export interface ObjectMeta {
   creationTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-}
-
-/** A duration such as "500ms", "30s", "5m", "1h30m". */
-export type Duration = string;
-
-export interface LocalRef {
-  name: string;
-}
-
-export interface SecretKeyRef {
-  /** Secret in the same namespace. */
-  name: string;
-  /** Key within the Secret's data. */
-  key: string;
 }
 
 // ---------------------------------------------------------------- Gateway
@@ -63,14 +61,6 @@ export interface GatewaySpec {
     /** Human approval of the tool calls consumers list in spec.mcp.requireApproval. */
     approvals?: GatewayApprovals;
   };
-}
-
-/** Human approval of MCP tool calls (Consumer spec.mcp.requireApproval). */
-export interface GatewayApprovals {
-  /** How long a call waits for a decision (default 5m); none by then = denied. */
-  timeout?: Duration;
-  /** Each new request POSTed there, signed with HMAC-SHA256 using the Secret's value. */
-  webhook?: { url: string; secretRef: SecretKeyRef };
 }
 
 export interface TelemetryExporter {
@@ -154,37 +144,6 @@ export interface RegistrySpec {
   a2a?: A2AAgentSettings;
 }
 
-export const MCP_TRANSPORTS = ['StreamableHTTP', 'SSE', 'Stdio'] as const;
-export type McpTransport = (typeof MCP_TRANSPORTS)[number];
-
-/** A literal value or a Secret's. */
-export interface NamedValue {
-  name: string;
-  value?: string;
-  secretRef?: SecretKeyRef;
-}
-
-export interface McpServerSettings {
-  /** Default StreamableHTTP. */
-  transport?: McpTransport;
-  /** StreamableHTTP and SSE: the server's MCP endpoint. */
-  url?: string;
-  headers?: NamedValue[];
-  /** Stdio: the command, its arguments and environment. */
-  command?: string;
-  args?: string[];
-  env?: NamedValue[];
-}
-
-export interface A2AAgentSettings {
-  /** Path of the agent card below baseUrl (default /.well-known/agent-card.json). */
-  cardPath?: string;
-  /** How long a proxy keeps a fetched card (default 30s). */
-  cardCacheTtl?: Duration;
-  /** Extra request headers, each a literal value or a Secret's (exactly one of them). */
-  headers?: { name: string; value?: string; secretRef?: SecretKeyRef }[];
-}
-
 export interface RegistryModel {
   name: string;
   /** Other names a consumer may use for this model. */
@@ -256,31 +215,6 @@ export interface JwtIssuer {
   audiences?: string[];
   /** Default: all of JWT_ALGORITHMS. */
   algorithms?: JwtAlgorithm[];
-}
-
-/** Glob patterns: allow (all when unset), then deny. */
-export interface McpFilter {
-  allow?: string[];
-  deny?: string[];
-}
-
-export interface ConsumerMcp {
-  servers: { registryRef: LocalRef; prefix?: string }[];
-  tools?: McpFilter;
-  prompts?: McpFilter;
-  resources?: McpFilter;
-  exposeAs?: { tool: string; as: string }[];
-  requireApproval?: string[];
-  onServerDown?: 'FailOpen' | 'FailClosed';
-  /** OAuth scopes → the tools they grant (besides the built-in mcp:tools and mcp:tools:{name}). */
-  oauth?: { scopes?: { scope: string; tools: string[] }[] };
-}
-
-export interface ConsumerAgent {
-  /** A Registry of provider a2a. */
-  registryRef: LocalRef;
-  /** The `{agent}` path segment (default the Registry's name). */
-  name?: string;
 }
 
 export const RETRY_ON = ['ConnectError', 'Timeout', 'RateLimited', 'ServerError'] as const;
