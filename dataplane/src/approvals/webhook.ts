@@ -1,11 +1,8 @@
 import { createHmac } from 'node:crypto';
+import type { CompiledApprovals } from '../../../protocol/src';
 
-/** A Gateway's approval webhook as compiled (protocol `CompiledApprovals['webhook']`). */
-export interface WebhookTarget {
-  url: string;
-  /** HMAC-SHA256 key the body is signed with. */
-  signingKey: string;
-}
+/** A Gateway's approval webhook as compiled: its URL and the HMAC-SHA256 key bodies are signed with. */
+export type WebhookTarget = NonNullable<CompiledApprovals['webhook']>;
 
 /** The JSON body POSTed for each new approval request. */
 export interface WebhookPayload {
