@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import { resourceKey, type CompiledConsumerMcp } from '../../../protocol/src';
-import type { RuntimeConsumer, RuntimeGateway, Snapshot } from '../config/snapshot';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import type { CompiledConsumerMcp } from '../../../protocol/src';
 import type { ConfigStore } from '../config/store';
 import { isObject, type Json } from '../formats/wire';
 import { readBody } from '../proxy/body';
-import { GatewayError } from '../errors/errors';
 import type { Exchange } from '../proxy/exchange';
 import { findConsumer, findGateway } from '../proxy/resolve';
 import type { Registry } from 'prom-client';
@@ -14,6 +12,17 @@ import type { Logger } from '../telemetry/logger';
 import type { ApprovalBroker } from '../approvals/broker';
 import type { PolicyEngine } from '../policies/engine';
 import { answerElicitation } from './approval';
+import { end, listen } from './endpoint-get-delete';
+import {
+  JSON_HEADERS,
+  SSE_HEADERS,
+  asMcpError,
+  asRequest,
+  checkOrigin,
+  parseMessage,
+  registryIn,
+  type Call,
+} from './endpoint-helpers';
 import { IdleSessions } from './idle';
 import { approvalsFor, toolGuardFor } from './wiring';
 import { mcpMetrics } from './metrics';
@@ -22,7 +31,6 @@ import { MCP_ERRORS, McpError, errorMessage, sseFrame, type JsonRpcRequest, type
 import {
   answer,
   answerServer,
-  listenAll,
   notifyAll,
   SessionGone,
   type MuxContext,
@@ -30,11 +38,11 @@ import {
   type SessionServer,
 } from './multiplex';
 import { McpNames } from './names';
-import { McpResourceServer, OAuthChallenge, type McpIdentity } from './oauth/resource-server';
+import { McpResourceServer, OAuthChallenge } from './oauth/resource-server';
 import { ownerOf, toolLabel } from './owner';
 import { toolCallPolicies } from './tool-calls';
 import { openSession, sealSession, sessionKeysOf, type SessionClaims } from './session';
-import { McpUpstreams, type McpRegistry } from './upstream';
+import { McpUpstreams } from './upstream';
 
 /**
  * `/{consumer}/mcp`: MCP's Streamable HTTP transport in front of the consumer's servers, with the
@@ -68,8 +76,6 @@ export interface McpEndpointDeps {
   limiter?: RateLimiter;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
 /** Client notifications every server of the session hears. */
 const RELAYED_NOTIFICATIONS = new Set([
   'notifications/initialized',
@@ -157,12 +163,12 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       };
       if (x.method === 'POST') await post(call, release);
       else if (x.method === 'DELETE') {
-        await end(call);
+        await end(call, openContext, upstreams, idle);
         release();
       } else if (x.method === 'GET') {
         // A listening stream lives as long as the client wants it: no request deadline.
         release();
-        await listen(call);
+        await listen(call, openContext, idle);
       } else {
         throw new McpError(
           MCP_ERRORS.InvalidRequest,
@@ -183,26 +189,6 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       const id = e.httpStatus === 200 ? (call?.id ?? null) : null;
       return x.respond(e.httpStatus, headers, JSON.stringify(errorMessage(id, e.code, e.message, e.data)));
     }
-  }
-
-  interface Call {
-    x: Exchange;
-    snapshot: Snapshot;
-    gateway: RuntimeGateway;
-    consumer: RuntimeConsumer;
-    mcp: CompiledConsumerMcp;
-    names: McpNames;
-    identity: McpIdentity;
-    signal: AbortSignal;
-    line: Record<string, unknown>;
-    /** The id of the request being answered, once known. */
-    id: RequestId | null;
-    /** Ends the request deadline (a call held for approval waits for its own timeout instead). */
-    release: () => void;
-    /** SHA-256 of the caller's key (rate-limit counters by APIKey). */
-    keyHash: Buffer;
-    /** Metric labels, filled in as the request is understood. */
-    known: { gateway: string; consumer: string; server: string };
   }
 
   async function post(call: Call, done: () => void): Promise<void> {
@@ -307,63 +293,6 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     }
   }
 
-  /** GET: the servers' own streams of the session, merged; 405 when none offers one. */
-  async function listen(call: Call): Promise<void> {
-    if (!(call.x.header('accept') ?? '').includes('text/event-stream'))
-      throw new McpError(
-        MCP_ERRORS.InvalidRequest,
-        'Not Acceptable: GET needs Accept: text/event-stream',
-        406,
-      );
-    const ctx = openContext(call);
-    let stream: AsyncIterable<Json> | undefined;
-    try {
-      stream = await listenAll(ctx);
-    } catch (err) {
-      if (err instanceof SessionGone) {
-        idle.end(String(call.x.header('mcp-session-id')));
-        throw new McpError(MCP_ERRORS.InvalidRequest, `Session not found: ${err.message}`, 404);
-      }
-      throw err;
-    }
-    if (!stream) {
-      throw new McpError(
-        MCP_ERRORS.InvalidRequest,
-        'No server of this session offers a server-to-client stream.',
-        405,
-      );
-    }
-    call.line.status = 200;
-    const source = stream;
-    return call.x.respondStream(
-      200,
-      SSE_HEADERS,
-      (async function* () {
-        for await (const m of source) yield Buffer.from(sseFrame(m));
-      })(),
-      () => undefined,
-    );
-  }
-
-  /** DELETE: the session ends at every server that keeps one, and on this replica. */
-  async function end(call: Call): Promise<void> {
-    const ctx = openContext(call);
-    await Promise.all(
-      ctx.servers.map((s) =>
-        s.registry
-          ? upstreams.delete(
-              s.registry,
-              { sessionId: s.session.sessionId, protocolVersion: s.session.protocolVersion },
-              call.signal,
-            )
-          : 0,
-      ),
-    );
-    idle.end(String(call.x.header('mcp-session-id')));
-    call.line.status = 200;
-    return call.x.respond(200, {}, '');
-  }
-
   /** The session of a request: its token opened, checked and turned into the servers to reach. */
   function openContext(call: Call): MuxContext {
     const { x, gateway } = call;
@@ -444,67 +373,4 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     resourceMetadata: (x, path) => oauth.metadata(x, path, store.current),
     close: () => upstreams.close(),
   };
-}
-
-function registryIn(snapshot: Snapshot, name: string): McpRegistry | undefined {
-  const r = snapshot.resources.get(resourceKey({ kind: 'Registry', name }));
-  return r?.kind === 'Registry' && r.body.provider === 'mcp' && r.body.mcp
-    ? (r.body as McpRegistry)
-    : undefined;
-}
-
-/**
- * Browsers send Origin; a page may only reach the endpoint from an origin the consumer's CORS
- * policy allows or from one of the gateway's own hostnames (DNS rebinding protection). Clients that
- * are not browsers send no Origin and are not affected.
- */
-function checkOrigin(x: Exchange, gateway: RuntimeGateway, consumer: RuntimeConsumer): void {
-  const origin = x.header('origin');
-  if (origin === undefined) return;
-  const allowed = consumer.plugins.byName.cors?.config.allowOrigins ?? [];
-  if (allowed.includes('*') || allowed.includes(origin.toLowerCase())) return;
-  let host: string | undefined;
-  try {
-    host = new URL(origin).hostname.toLowerCase();
-  } catch {
-    host = undefined;
-  }
-  if (host !== undefined && gateway.config.hostnames.includes(host)) return;
-  throw new McpError(MCP_ERRORS.InvalidRequest, `Forbidden: origin ${origin} is not allowed`, 403);
-}
-
-function parseMessage(raw: Buffer): Json {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new McpError(MCP_ERRORS.ParseError, 'Parse error: the body is not JSON', 400);
-  }
-  if (Array.isArray(v))
-    throw new McpError(
-      MCP_ERRORS.InvalidRequest,
-      'Invalid Request: batches are not supported; send one message per POST',
-      400,
-    );
-  if (!JSONRPCMessageSchema.safeParse(v).success || !isObject(v))
-    throw new McpError(MCP_ERRORS.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message', 400);
-  return v;
-}
-
-function asRequest(m: Json): JsonRpcRequest {
-  return {
-    id: m.id as JsonRpcRequest['id'],
-    method: String(m.method),
-    params: isObject(m.params) ? m.params : {},
-  };
-}
-
-function asMcpError(err: unknown, logger: Logger): McpError {
-  if (err instanceof McpError) return err;
-  if (err instanceof OAuthChallenge) return new McpError(MCP_ERRORS.InvalidRequest, err.message, err.status);
-  // Discovery, credentials and body size: the LLM endpoints' statuses and messages, in JSON-RPC form.
-  if (err instanceof GatewayError) return new McpError(MCP_ERRORS.InvalidRequest, err.message, err.status);
-  if (err instanceof SessionGone) return new McpError(MCP_ERRORS.InvalidRequest, 'Session not found', 404);
-  logger.error({ err }, 'mcp endpoint failed');
-  return new McpError(MCP_ERRORS.InternalError, 'The gateway failed to handle this MCP message.', 502);
 }
