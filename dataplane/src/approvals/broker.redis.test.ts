@@ -96,6 +96,25 @@ describe('approvals across replicas (Redis)', () => {
     });
   });
 
+  it("an elicitation answer received by B releases the call A holds (only the call's own consumer's)", async () => {
+    const [a, b] = replicas as [Replica, Replica];
+    const held = await a.broker.hold(toolCall({ via: 'elicitation' }));
+    const id = held.id ?? '';
+    const user = { decision: 'approve' as const, by: 'the user (elicitation)' };
+    expect(await b.broker.answer(id, { gateway: 'default/gw', consumer: 'other' }, user)).toEqual({
+      outcome: 'unknown',
+    });
+    expect(await b.broker.answer(id, { gateway: 'default/gw', consumer: 'agent' }, user)).toMatchObject({
+      outcome: 'decided',
+      record: { state: 'approved', owner: 'a', via: 'elicitation', by: 'the user (elicitation)' },
+    });
+    expect(await held.result).toMatchObject({ approved: true, by: 'the user (elicitation)' });
+    expect(a.lines.find((l) => l.msg === 'approval granted: the tool call goes on')).toMatchObject({
+      approval: id,
+      by: 'the user (elicitation)',
+    });
+  });
+
   it('a denial through B, and a timeout on A (then 404 on B)', async () => {
     const [a, b] = replicas as [Replica, Replica];
     const denied = a.broker.request(toolCall({ requestId: 'r-deny' }));

@@ -96,6 +96,15 @@ export class ApprovalBroker {
    * reason "timed out after …"), or cancelled when `signal` aborts or the proxy shuts down.
    */
   async request(input: ApprovalInput): Promise<ApprovalResult> {
+    return (await this.hold(input)).result;
+  }
+
+  /**
+   * `request`, in two steps: the request is stored (its `id` known, and in Redis seen by every
+   * replica) when this resolves; `result` settles with the decision. No `id` when the call was
+   * refused at once (shutting down, cancelled).
+   */
+  async hold(input: ApprovalInput): Promise<{ id?: string; result: Promise<ApprovalResult> }> {
     if (
       !Number.isFinite(input.timeoutMs) ||
       input.timeoutMs <= 0 ||
@@ -103,9 +112,14 @@ export class ApprovalBroker {
     )
       throw new RangeError(`timeoutMs must be more than 0 and at most ${MAX_APPROVAL_TIMEOUT_MS}`);
     const now = this.clock();
-    if (this.closed) return { approved: false, reason: 'the proxy is shutting down', at: new Date(now) };
+    if (this.closed)
+      return {
+        result: Promise.resolve({ approved: false, reason: 'the proxy is shutting down', at: new Date(now) }),
+      };
     if (input.signal?.aborted)
-      return { approved: false, reason: 'cancelled by the caller', at: new Date(now) };
+      return {
+        result: Promise.resolve({ approved: false, reason: 'cancelled by the caller', at: new Date(now) }),
+      };
     const record: ApprovalRecord = {
       id: `apr_${randomBytes(18).toString('base64url')}`,
       gateway: input.gateway,
@@ -118,10 +132,11 @@ export class ApprovalBroker {
       expiresAt: now + input.timeoutMs,
       owner: this.replica,
       state: 'pending',
+      ...(input.via ? { via: input.via } : {}),
     };
     const store = await this.store(record);
     const { logger, metrics } = this.options;
-    return new Promise<ApprovalResult>((resolve) => {
+    const result = new Promise<ApprovalResult>((resolve) => {
       const held: Held = {
         record,
         store,
@@ -157,11 +172,14 @@ export class ApprovalBroker {
           requestId: record.requestId,
           expiresAt: new Date(record.expiresAt).toISOString(),
           shared: store.scope === 'redis',
+          ...(record.via ? { via: record.via } : {}),
         },
         'approval requested: the tool call waits for a decision',
       );
-      this.notify(record);
+      // The caller's own user is asked (elicitation): no webhook.
+      if (!record.via) this.notify(record);
     });
+    return { id: record.id, result };
   }
 
   /** Pending requests: every replica's with Redis, else (or while Redis fails) this replica's. */
@@ -230,6 +248,29 @@ export class ApprovalBroker {
       this.release(id, r);
     }
     return outcome;
+  }
+
+  /**
+   * The answer of the user asked through elicitation (`via`) for request `id`, received by any
+   * replica: decided as `decide` does when the request exists, was asked through elicitation and
+   * belongs to `owner` (so a client can decide neither another consumer's request nor one waiting
+   * for an approver on the ops port); 'unknown' otherwise. Without Redis only this replica's own
+   * requests can be found. Throws ApprovalsUnavailable when Redis fails.
+   */
+  async answer(
+    id: string,
+    owner: { gateway: string; consumer: string },
+    input: DecisionInput,
+  ): Promise<DecideOutcome> {
+    const record = await this.get(id);
+    if (
+      !record ||
+      record.via !== 'elicitation' ||
+      record.gateway !== owner.gateway ||
+      record.consumer !== owner.consumer
+    )
+      return { outcome: 'unknown' };
+    return this.decide(id, input);
   }
 
   /** Shutdown: every held call is released as cancelled ("the proxy is shutting down"). */
