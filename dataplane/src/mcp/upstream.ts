@@ -121,7 +121,8 @@ export class McpUpstreams {
    * Opens the server's own server-to-client stream (GET) of a session; undefined when it offers
    * none (405, stateless servers) or cannot be reached: the client's stream goes on without it.
    * With `lastEventId` the server resumes its stream after that event (MCP resumability); a server
-   * that refuses the id (any 4xx but 404) is asked again for a fresh stream.
+   * that cannot (it answers anything but 200, 404 or 405: unknown id, replay failed) is asked again
+   * for a fresh stream.
    */
   async listen(
     registry: McpRegistry,
@@ -147,12 +148,7 @@ export class McpUpstreams {
         !String(res.headers['content-type'] ?? '').startsWith('text/event-stream')
       ) {
         await res.body.dump();
-        if (
-          lastEventId !== undefined &&
-          res.statusCode >= 400 &&
-          res.statusCode < 500 &&
-          res.statusCode !== 405
-        )
+        if (lastEventId !== undefined && res.statusCode !== 405)
           return await this.listen(registry, session, signal);
         return undefined;
       }
