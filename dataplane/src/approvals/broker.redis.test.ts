@@ -6,6 +6,7 @@ import { gateway } from '../testing/resources';
 import { createMetrics } from '../telemetry/metrics';
 import { testBroker, toolCall, until } from '../testing/approvals';
 import { redisReady, startTestRedis, type TestRedis } from '../testing/redis-server';
+import { answerElicitation } from '../mcp/approval';
 import { RedisApprovalStore } from './redis-store';
 
 /** Two replicas (brokers with their own Redis connections and ops apps) on one real redis-server. */
@@ -100,18 +101,23 @@ describe('approvals across replicas (Redis)', () => {
     const [a, b] = replicas as [Replica, Replica];
     const held = await a.broker.hold(toolCall({ via: 'elicitation' }));
     const id = held.id ?? '';
-    const user = { decision: 'approve' as const, by: 'the user (elicitation)' };
-    expect(await b.broker.answer(id, { gateway: 'default/gw', consumer: 'other' }, user)).toEqual({
-      outcome: 'unknown',
-    });
-    expect(await b.broker.answer(id, { gateway: 'default/gw', consumer: 'agent' }, user)).toMatchObject({
-      outcome: 'decided',
-      record: { state: 'approved', owner: 'a', via: 'elicitation', by: 'the user (elicitation)' },
-    });
+    const answer = (consumer: string) =>
+      answerElicitation(
+        { jsonrpc: '2.0', id: `tg-approval/${id}`, result: { action: 'accept', content: { approve: true } } },
+        { broker: b.broker, logger: capturedLogger('info').logger, gateway: 'default/gw', consumer },
+      );
+    expect(await answer('other')).toBe(true);
+    expect((await b.broker.get(id))?.state).toBe('pending');
+    expect(await answer('agent')).toBe(true);
     expect(await held.result).toMatchObject({ approved: true, by: 'the user (elicitation)' });
     expect(a.lines.find((l) => l.msg === 'approval granted: the tool call goes on')).toMatchObject({
       approval: id,
       by: 'the user (elicitation)',
+    });
+    expect(b.lines.find((l) => l.msg === 'approval decision received')).toMatchObject({
+      approval: id,
+      owner: 'a',
+      via: 'elicitation',
     });
   });
 

@@ -112,14 +112,11 @@ export class ApprovalBroker {
     )
       throw new RangeError(`timeoutMs must be more than 0 and at most ${MAX_APPROVAL_TIMEOUT_MS}`);
     const now = this.clock();
-    if (this.closed)
-      return {
-        result: Promise.resolve({ approved: false, reason: 'the proxy is shutting down', at: new Date(now) }),
-      };
-    if (input.signal?.aborted)
-      return {
-        result: Promise.resolve({ approved: false, reason: 'cancelled by the caller', at: new Date(now) }),
-      };
+    const refused = (reason: string) => ({
+      result: Promise.resolve({ approved: false, reason, at: new Date(now) }),
+    });
+    if (this.closed) return refused('the proxy is shutting down');
+    if (input.signal?.aborted) return refused('cancelled by the caller');
     const record: ApprovalRecord = {
       id: `apr_${randomBytes(18).toString('base64url')}`,
       gateway: input.gateway,
@@ -242,35 +239,20 @@ export class ApprovalBroker {
     if (outcome.outcome === 'decided') {
       const r = outcome.record;
       this.options.logger.info(
-        { approval: id, decision: r.state, by: r.by, reason: r.reason, ...labelsOf(r), owner: r.owner },
+        {
+          approval: id,
+          decision: r.state,
+          by: r.by,
+          reason: r.reason,
+          ...labelsOf(r),
+          owner: r.owner,
+          ...(r.via ? { via: r.via } : {}),
+        },
         'approval decision received',
       );
       this.release(id, r);
     }
     return outcome;
-  }
-
-  /**
-   * The answer of the user asked through elicitation (`via`) for request `id`, received by any
-   * replica: decided as `decide` does when the request exists, was asked through elicitation and
-   * belongs to `owner` (so a client can decide neither another consumer's request nor one waiting
-   * for an approver on the ops port); 'unknown' otherwise. Without Redis only this replica's own
-   * requests can be found. Throws ApprovalsUnavailable when Redis fails.
-   */
-  async answer(
-    id: string,
-    owner: { gateway: string; consumer: string },
-    input: DecisionInput,
-  ): Promise<DecideOutcome> {
-    const record = await this.get(id);
-    if (
-      !record ||
-      record.via !== 'elicitation' ||
-      record.gateway !== owner.gateway ||
-      record.consumer !== owner.consumer
-    )
-      return { outcome: 'unknown' };
-    return this.decide(id, input);
   }
 
   /** Shutdown: every held call is released as cancelled ("the proxy is shutting down"). */

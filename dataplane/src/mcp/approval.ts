@@ -123,17 +123,22 @@ export async function answerElicitation(message: Json, from: ElicitationAnswerer
     from.logger.warn(where, 'approvals: an elicitation answer reached a proxy without approvals; dropped');
     return true;
   }
-  let outcome: DecideOutcome;
+  let outcome: DecideOutcome = { outcome: 'unknown' };
   try {
-    outcome = await from.broker.answer(
-      approval,
-      { gateway: from.gateway, consumer: from.consumer },
-      {
+    // Only a request asked of this session's user: never another consumer's, nor one that waits
+    // for an approver on the ops port. Without Redis only this replica's requests are found.
+    const record = await from.broker.get(approval);
+    if (
+      record?.via === 'elicitation' &&
+      record.gateway === from.gateway &&
+      record.consumer === from.consumer
+    ) {
+      outcome = await from.broker.decide(approval, {
         decision: approved ? 'approve' : 'deny',
         by: 'the user (elicitation)',
         ...(approved ? {} : { reason: action === 'accept' ? 'not approved' : `the user chose ${action}` }),
-      },
-    );
+      });
+    }
   } catch (err) {
     from.logger.warn(
       { ...where, err: err instanceof Error ? err.message : String(err) },
