@@ -12,9 +12,10 @@ import {
 
 /**
  * Secret `mcp` (a session key plus `stringData`), Secret `keys` when given, and Gateway `agents`
- * with one session key. `stringData` is the rest of the `mcp` secret's map, e.g. `key: key-local`.
+ * with one session key. `stringData` is the rest of the `mcp` secret's map, e.g. `key: key-local`;
+ * `mcpMore` more fields of the Gateway's `spec.mcp`, e.g. `approvals: {timeout: 1s}`.
  */
-export function mcpGatewayYaml(session: string, stringData = '', keys?: string): string {
+export function mcpGatewayYaml(session: string, stringData = '', keys?: string, mcpMore = ''): string {
   const data = stringData ? `, ${stringData}` : '';
   const keysDoc = keys
     ? `---
@@ -35,7 +36,7 @@ kind: Gateway
 metadata: {name: agents}
 spec:
   slug: agents
-  mcp: {sessionKeys: [{id: k1, secretRef: {name: mcp, key: session}}]}
+  mcp: {sessionKeys: [{id: k1, secretRef: {name: mcp, key: session}}]${mcpMore ? `, ${mcpMore}` : ''}}
 `;
 }
 

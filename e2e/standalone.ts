@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startStandalone, type Standalone } from '../cli/src/standalone';
+import { startStandalone, type Standalone, type StandaloneOptions } from '../cli/src/standalone';
 import { createLogger, type Logger } from '../dataplane/src/telemetry/logger';
 
 /** Tollgate in the test's own process: standalone mode on one manifest file, ports picked for it. */
@@ -18,11 +18,20 @@ export interface InProcessTollgate {
 export async function standaloneOn(
   yaml: string,
   logger: Logger = createLogger({ level: 'silent' }),
+  /** More options of the dataplane (e.g. `redisUrl`). */
+  more: Partial<StandaloneOptions> = {},
 ): Promise<InProcessTollgate> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-e2e-'));
   const file = path.join(dir, 'all.yaml');
   await writeFile(file, yaml);
-  const tollgate = await startStandalone({ paths: [dir], port: 0, opsPort: 0, watch: false, logger });
+  const tollgate = await startStandalone({
+    ...more,
+    paths: [dir],
+    port: 0,
+    opsPort: 0,
+    watch: false,
+    logger,
+  });
   return {
     tollgate,
     base: `http://127.0.0.1:${tollgate.dataplane.port}`,

@@ -6,6 +6,7 @@ import { gateway } from '../testing/resources';
 import { createMetrics } from '../telemetry/metrics';
 import { testBroker, toolCall, until } from '../testing/approvals';
 import { redisReady, startTestRedis, type TestRedis } from '../testing/redis-server';
+import { answerElicitation } from '../mcp/approval';
 import { RedisApprovalStore } from './redis-store';
 
 /** Two replicas (brokers with their own Redis connections and ops apps) on one real redis-server. */
@@ -93,6 +94,30 @@ describe('approvals across replicas (Redis)', () => {
     expect(await (await a.ops.request(`/approvals/${id}`)).json()).toMatchObject({
       state: 'approved',
       by: 'alice',
+    });
+  });
+
+  it("an elicitation answer received by B releases the call A holds (only the call's own consumer's)", async () => {
+    const [a, b] = replicas as [Replica, Replica];
+    const held = await a.broker.hold(toolCall({ via: 'elicitation' }));
+    const id = held.id ?? '';
+    const answer = (consumer: string) =>
+      answerElicitation(
+        { jsonrpc: '2.0', id: `tg-approval/${id}`, result: { action: 'accept', content: { approve: true } } },
+        { broker: b.broker, logger: capturedLogger('info').logger, gateway: 'default/gw', consumer },
+      );
+    expect(await answer('other')).toBe(true);
+    expect((await b.broker.get(id))?.state).toBe('pending');
+    expect(await answer('agent')).toBe(true);
+    expect(await held.result).toMatchObject({ approved: true, by: 'the user (elicitation)' });
+    expect(a.lines.find((l) => l.msg === 'approval granted: the tool call goes on')).toMatchObject({
+      approval: id,
+      by: 'the user (elicitation)',
+    });
+    expect(b.lines.find((l) => l.msg === 'approval decision received')).toMatchObject({
+      approval: id,
+      owner: 'a',
+      via: 'elicitation',
     });
   });
 

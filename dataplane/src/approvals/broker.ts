@@ -96,6 +96,15 @@ export class ApprovalBroker {
    * reason "timed out after …"), or cancelled when `signal` aborts or the proxy shuts down.
    */
   async request(input: ApprovalInput): Promise<ApprovalResult> {
+    return (await this.hold(input)).result;
+  }
+
+  /**
+   * `request`, in two steps: the request is stored (its `id` known, and in Redis seen by every
+   * replica) when this resolves; `result` settles with the decision. No `id` when the call was
+   * refused at once (shutting down, cancelled).
+   */
+  async hold(input: ApprovalInput): Promise<{ id?: string; result: Promise<ApprovalResult> }> {
     if (
       !Number.isFinite(input.timeoutMs) ||
       input.timeoutMs <= 0 ||
@@ -103,9 +112,11 @@ export class ApprovalBroker {
     )
       throw new RangeError(`timeoutMs must be more than 0 and at most ${MAX_APPROVAL_TIMEOUT_MS}`);
     const now = this.clock();
-    if (this.closed) return { approved: false, reason: 'the proxy is shutting down', at: new Date(now) };
-    if (input.signal?.aborted)
-      return { approved: false, reason: 'cancelled by the caller', at: new Date(now) };
+    const refused = (reason: string) => ({
+      result: Promise.resolve({ approved: false, reason, at: new Date(now) }),
+    });
+    if (this.closed) return refused('the proxy is shutting down');
+    if (input.signal?.aborted) return refused('cancelled by the caller');
     const record: ApprovalRecord = {
       id: `apr_${randomBytes(18).toString('base64url')}`,
       gateway: input.gateway,
@@ -118,10 +129,11 @@ export class ApprovalBroker {
       expiresAt: now + input.timeoutMs,
       owner: this.replica,
       state: 'pending',
+      ...(input.via ? { via: input.via } : {}),
     };
     const store = await this.store(record);
     const { logger, metrics } = this.options;
-    return new Promise<ApprovalResult>((resolve) => {
+    const result = new Promise<ApprovalResult>((resolve) => {
       const held: Held = {
         record,
         store,
@@ -157,11 +169,14 @@ export class ApprovalBroker {
           requestId: record.requestId,
           expiresAt: new Date(record.expiresAt).toISOString(),
           shared: store.scope === 'redis',
+          ...(record.via ? { via: record.via } : {}),
         },
         'approval requested: the tool call waits for a decision',
       );
-      this.notify(record);
+      // The caller's own user is asked (elicitation): no webhook.
+      if (!record.via) this.notify(record);
     });
+    return { id: record.id, result };
   }
 
   /** Pending requests: every replica's with Redis, else (or while Redis fails) this replica's. */
@@ -224,7 +239,15 @@ export class ApprovalBroker {
     if (outcome.outcome === 'decided') {
       const r = outcome.record;
       this.options.logger.info(
-        { approval: id, decision: r.state, by: r.by, reason: r.reason, ...labelsOf(r), owner: r.owner },
+        {
+          approval: id,
+          decision: r.state,
+          by: r.by,
+          reason: r.reason,
+          ...labelsOf(r),
+          owner: r.owner,
+          ...(r.via ? { via: r.via } : {}),
+        },
         'approval decision received',
       );
       this.release(id, r);

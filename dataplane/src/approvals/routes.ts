@@ -116,6 +116,7 @@ function view(r: ApprovalRecord) {
     created: new Date(r.createdAt).toISOString(),
     expires: new Date(r.expiresAt).toISOString(),
     owner: r.owner,
+    ...(r.via !== undefined ? { via: r.via } : {}),
     ...(r.decidedAt !== undefined ? { decided: new Date(r.decidedAt).toISOString() } : {}),
     ...(r.by !== undefined ? { by: r.by } : {}),
     ...(r.reason !== undefined ? { reason: r.reason } : {}),

@@ -21,6 +21,8 @@ export interface ApprovalInput {
   timeoutMs: number;
   /** The client went away: the request is withdrawn (denied, reason "cancelled"). */
   signal?: AbortSignal;
+  /** 'elicitation': the gateway asks the caller's user itself (no webhook; their answer decides it). */
+  via?: 'elicitation';
 }
 
 export interface ApprovalResult {
@@ -50,6 +52,8 @@ export interface ApprovalRecord {
   /** The replica holding the call. */
   owner: string;
   state: ApprovalState;
+  /** 'elicitation': asked of the caller's user (ApprovalInput.via), who decides it by answering. */
+  via?: 'elicitation';
   by?: string;
   reason?: string;
   decidedAt?: number;

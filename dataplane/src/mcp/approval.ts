@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { ApprovalBroker } from '../approvals/broker';
 import { denialMessage } from '../approvals/messages';
 import { summariseArguments } from '../approvals/summary';
-import type { ApprovalResult } from '../approvals/types';
+import type { ApprovalInput, DecideOutcome } from '../approvals/types';
 import { isObject, type Json } from '../formats/wire';
 import type { Logger } from '../telemetry/logger';
 import { MCP_ERRORS, McpError, errorMessage, type JsonRpcRequest, type MuxAnswer } from './jsonrpc';
@@ -27,16 +26,8 @@ export interface McpApprovals {
   onHold: () => void;
 }
 
-/** Gateway-originated requests to the client (elicitations) have ids in their own space. */
+/** Gateway-originated requests to the client (elicitations) have ids in their own space: `tg-approval/{approval id}`. */
 const ELICIT_PREFIX = 'tg-approval/';
-
-interface Waiting {
-  consumer: string;
-  resolve(result: ApprovalResult): void;
-}
-
-/** Elicitations this replica sent and awaits an answer to (the client POSTs it in the same session). */
-const waiting = new Map<string, Waiting>();
 
 /** Holds the call until approved (then `forward`s it) or refused (a JSON-RPC error). */
 export async function holdCall(
@@ -48,8 +39,7 @@ export async function holdCall(
   forward: () => Promise<MuxAnswer>,
 ): Promise<MuxAnswer> {
   a.onHold();
-  if (a.elicit) return { kind: 'stream', messages: elicited(req, visible, a, signal, forward) };
-  const result = await a.broker.request({
+  const input: ApprovalInput = {
     gateway: a.gateway,
     consumer: a.consumer,
     server,
@@ -58,40 +48,30 @@ export async function holdCall(
     requestId: String(req.id),
     timeoutMs: a.timeoutMs,
     signal,
-  });
+  };
+  if (a.elicit) return { kind: 'stream', messages: elicited(req, visible, a, input, forward) };
+  const result = await a.broker.request(input);
   if (!result.approved) throw new McpError(MCP_ERRORS.ApprovalRequired, denialMessage(visible, result));
   return forward();
 }
 
+/**
+ * The call held by the broker like any other (timeout, cancellation, logs, metrics, Redis), the
+ * user asked with an elicitation whose id names the approval: the answer, POSTed to any replica,
+ * decides it (see answerElicitation).
+ */
 async function* elicited(
   req: JsonRpcRequest,
   visible: string,
   a: McpApprovals,
-  signal: AbortSignal,
+  input: ApprovalInput,
   forward: () => Promise<MuxAnswer>,
 ): AsyncGenerator<Json> {
-  const id = `${ELICIT_PREFIX}${randomBytes(18).toString('base64url')}`;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const decision = new Promise<ApprovalResult>((resolve) => {
-    waiting.set(id, { consumer: a.consumer, resolve });
-    timer = setTimeout(
-      () =>
-        resolve({
-          approved: false,
-          timedOut: true,
-          reason: `no answer in ${a.timeoutMs} ms`,
-          at: new Date(),
-        }),
-      a.timeoutMs,
-    );
-    onAbort = () => resolve({ approved: false, reason: 'cancelled by the caller', at: new Date() });
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
+  const held = await a.broker.hold({ ...input, via: 'elicitation' });
+  if (held.id !== undefined) {
     yield {
       jsonrpc: '2.0',
-      id,
+      id: `${ELICIT_PREFIX}${held.id}`,
       method: 'elicitation/create',
       params: {
         message: `Allow tool ${visible} with arguments ${summariseArguments(req.params.arguments ?? {}, 500)}?`,
@@ -104,51 +84,80 @@ async function* elicited(
         },
       },
     };
-    const result = await decision;
-    a.logger.info(
-      {
-        gateway: a.gateway,
-        consumer: a.consumer,
-        tool: visible,
-        requestId: req.id,
-        approved: result.approved,
-        by: result.by,
-        reason: result.reason,
-      },
-      'approval decided by the user (elicitation)',
-    );
-    if (!result.approved) {
-      yield errorMessage(req.id, MCP_ERRORS.ApprovalRequired, denialMessage(visible, result));
-      return;
-    }
-    const answer = await forward();
-    if (answer.kind === 'message') yield answer.message;
-    else yield* answer.messages;
-  } finally {
-    waiting.delete(id);
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+  const result = await held.result;
+  if (!result.approved) {
+    yield errorMessage(req.id, MCP_ERRORS.ApprovalRequired, denialMessage(visible, result));
+    return;
+  }
+  const answer = await forward();
+  if (answer.kind === 'message') yield answer.message;
+  else yield* answer.messages;
+}
+
+/** Who an elicitation answer comes from: the session's gateway and consumer (resource names). */
+export interface ElicitationAnswerer {
+  broker: ApprovalBroker | undefined;
+  logger: Logger;
+  gateway: string;
+  consumer: string;
 }
 
 /**
  * The client's answer to one of the gateway's elicitations: true when the message was one (it then
  * goes to no server). Accepted with `approve: true` approves; decline, cancel, an error or anything
- * else denies. An answer from another consumer, or to an elicitation this replica does not hold, is dropped.
+ * else denies. The replica that receives it hands it to the approval broker, which releases the
+ * call where it is held (through Redis when it is another replica). An answer that decides nothing
+ * (another consumer's, unknown or expired, or held by another replica without Redis) is logged at
+ * warn and dropped: the call then times out as denied.
  */
-export function answerElicitation(message: Json, consumer: string): boolean {
+export async function answerElicitation(message: Json, from: ElicitationAnswerer): Promise<boolean> {
   if (typeof message.id !== 'string' || !message.id.startsWith(ELICIT_PREFIX)) return false;
-  const w = waiting.get(message.id);
-  if (!w || w.consumer !== consumer) return true;
+  const approval = message.id.slice(ELICIT_PREFIX.length);
   const result = isObject(message.result) ? message.result : undefined;
   const content = result && isObject(result.content) ? result.content : undefined;
   const approved = result?.action === 'accept' && content?.approve === true;
   const action = typeof result?.action === 'string' ? result.action : 'error';
-  w.resolve({
-    approved,
-    by: 'the user (elicitation)',
-    ...(approved ? {} : { reason: action === 'accept' ? 'not approved' : `the user chose ${action}` }),
-    at: new Date(),
-  });
+  const where = { approval, gateway: from.gateway, consumer: from.consumer };
+  if (!from.broker) {
+    from.logger.warn(where, 'approvals: an elicitation answer reached a proxy without approvals; dropped');
+    return true;
+  }
+  let outcome: DecideOutcome = { outcome: 'unknown' };
+  try {
+    // Only a request asked of this session's user: never another consumer's, nor one that waits
+    // for an approver on the ops port. Without Redis only this replica's requests are found.
+    const record = await from.broker.get(approval);
+    if (
+      record?.via === 'elicitation' &&
+      record.gateway === from.gateway &&
+      record.consumer === from.consumer
+    ) {
+      outcome = await from.broker.decide(approval, {
+        decision: approved ? 'approve' : 'deny',
+        by: 'the user (elicitation)',
+        ...(approved ? {} : { reason: action === 'accept' ? 'not approved' : `the user chose ${action}` }),
+      });
+    }
+  } catch (err) {
+    from.logger.warn(
+      { ...where, err: err instanceof Error ? err.message : String(err) },
+      'approvals: an elicitation answer could not be passed on (Redis failed); the call times out as denied',
+    );
+    return true;
+  }
+  if (outcome.outcome === 'unknown') {
+    from.logger.warn(
+      where,
+      from.broker.scope === 'local'
+        ? 'approvals: an elicitation answer reached a replica that does not hold the call, and without Redis it cannot reach the one that does: the call times out as denied'
+        : "approvals: an elicitation answer for an unknown or expired approval (or another consumer's) was dropped",
+    );
+  } else if (outcome.outcome === 'already') {
+    from.logger.info(
+      { ...where, decision: outcome.record.state, by: outcome.record.by },
+      'approvals: an elicitation answer came after the approval was decided; dropped',
+    );
+  }
   return true;
 }

@@ -251,7 +251,15 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     try {
       if (!isRequest) {
         if (method !== undefined && RELAYED_NOTIFICATIONS.has(method)) await notifyAll(message, ctx);
-        else if (method === undefined && !answerElicitation(message, call.consumer.name))
+        else if (
+          method === undefined &&
+          !(await answerElicitation(message, {
+            broker: deps.approvals,
+            logger,
+            gateway: call.gateway.name,
+            consumer: call.consumer.name,
+          }))
+        )
           await answerServer(message, ctx);
         done();
         call.line.status = 202;

@@ -50,8 +50,12 @@ export function isResponseTo(m: Json, id: RequestId): boolean {
   return m.id === id && m.method === undefined && ('result' in m || 'error' in m);
 }
 
-export function sseFrame(message: Json): string {
-  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+/** One SSE event carrying `message`; with `id`, the event's id (resumable streams); without a message, a priming event. */
+export function sseFrame(message: Json | undefined, id?: string): string {
+  const head = id !== undefined ? `id: ${id}\n` : '';
+  return message === undefined
+    ? `${head}data: \n\n`
+    : `${head}event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
 
 /** What the endpoint answers: one message, or a stream of notifications ending in the response. */

@@ -5,7 +5,7 @@ import { LISTS, listAll } from './lists';
 import { callTool } from './tools';
 
 export { SessionGone, relayedId, type MuxContext, type SessionServer, type ToolCallHooks } from './forward';
-export { answerServer, listenAll } from './relay';
+export { answerServer, listenAll, type StreamEvent } from './relay';
 export { decodeCursor, encodeCursor } from './cursor';
 
 /**

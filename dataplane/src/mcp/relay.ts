@@ -10,18 +10,34 @@ import {
   type MuxContext,
   type UsableServer,
 } from './forward';
-import { McpUpstreamError } from './upstream';
+import type { StreamPosition } from './event-id';
+import { McpUpstreamError, type UpstreamEvent } from './upstream';
+
+/** One event of the client's GET stream: the server it came from, its upstream SSE id, its message. */
+export interface StreamEvent {
+  /** The server's Registry resource name. */
+  registry: string;
+  /** The server's own event id, when it gave one (resumable servers do). */
+  id?: string;
+  /** Mapped for the client; none for a server's priming event (an id alone). */
+  message?: Json;
+}
 
 /**
  * The client's GET stream: every stateful server's own stream of the session, merged, with the
  * same mapping as a relayed answer (notifications' URIs prefixed, server requests' ids naming their
- * server). Undefined when no server offers one.
+ * server). `resume` holds, per server, the last event id the client got from it: that server's
+ * stream resumes after it (servers without one start afresh). Undefined when no server offers one.
  */
-export async function listenAll(ctx: MuxContext): Promise<AsyncIterable<Json> | undefined> {
+export async function listenAll(
+  ctx: MuxContext,
+  resume: StreamPosition = new Map(),
+): Promise<AsyncIterable<StreamEvent> | undefined> {
   const streams = await Promise.all(
     usable(ctx).map(async (s) => {
       try {
-        const source = await ctx.upstreams.listen(s.registry, upstreamRef(s), ctx.signal);
+        const last = resume.get(s.named.registry);
+        const source = await ctx.upstreams.listen(s.registry, upstreamRef(s), ctx.signal, last);
         return source && mapStream(source, s, ctx);
       } catch (err) {
         if (err instanceof McpUpstreamError && err.kind === 'session-gone')
@@ -30,20 +46,24 @@ export async function listenAll(ctx: MuxContext): Promise<AsyncIterable<Json> | 
       }
     }),
   );
-  const open = streams.filter((x): x is AsyncGenerator<Json> => x !== undefined);
+  const open = streams.filter((x): x is AsyncGenerator<StreamEvent> => x !== undefined);
   return open.length === 0 ? undefined : merge(open);
 }
 
 async function* mapStream(
-  source: AsyncIterable<Json>,
+  source: AsyncIterable<UpstreamEvent>,
   s: UsableServer,
   ctx: MuxContext,
-): AsyncGenerator<Json> {
+): AsyncGenerator<StreamEvent> {
+  const registry = s.named.registry;
   try {
-    for await (const m of source) {
-      if (typeof m.method !== 'string') continue;
-      if (m.id !== undefined) yield { ...m, id: relayedId(s.named.registry, m.id as RequestId) };
-      else yield mapNotification(m, s.named, ctx.names);
+    for await (const { id, message: m } of source) {
+      const event: StreamEvent = id !== undefined ? { registry, id } : { registry };
+      if (m && typeof m.method === 'string') {
+        if (m.id !== undefined) event.message = { ...m, id: relayedId(registry, m.id as RequestId) };
+        else event.message = mapNotification(m, s.named, ctx.names);
+      }
+      if (event.message || event.id !== undefined) yield event;
     }
   } catch {
     // One server's stream ending (idle timeout, server gone) ends only its part of the merge.
@@ -51,7 +71,7 @@ async function* mapStream(
 }
 
 /** Items of several async generators as they come; done when all are. */
-async function* merge(sources: AsyncGenerator<Json>[]): AsyncGenerator<Json> {
+async function* merge<T>(sources: AsyncGenerator<T>[]): AsyncGenerator<T> {
   const pending = new Map(sources.map((g, i) => [i, g.next().then((r) => ({ i, r }))]));
   try {
     while (pending.size > 0) {
@@ -62,7 +82,7 @@ async function* merge(sources: AsyncGenerator<Json>[]): AsyncGenerator<Json> {
       }
       pending.set(
         i,
-        (sources[i] as AsyncGenerator<Json>).next().then((next) => ({ i, r: next })),
+        (sources[i] as AsyncGenerator<T>).next().then((next) => ({ i, r: next })),
       );
       yield r.value;
     }

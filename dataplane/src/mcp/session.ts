@@ -64,11 +64,7 @@ export function sealSession(
     s: claims.servers.map((s) => [s.registry, s.sessionId ?? null, s.protocolVersion]),
     ...(claims.elicitation ? { e: 1 as const } : {}),
   };
-  const cipher = createCipheriv('aes-256-gcm', key.key, iv);
-  cipher.setAAD(aad(key.id));
-  const body = Buffer.concat([cipher.update(JSON.stringify(wire), 'utf8'), cipher.final()]);
-  const sealed = Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
-  const token = `${VERSION}.${key.id}.${sealed}`;
+  const token = `${VERSION}.${key.id}.${seal(JSON.stringify(wire), key, aad(key.id), iv)}`;
   if (token.length > MAX_TOKEN_CHARS) throw new Error(`session token too long (${token.length} characters)`);
   return token;
 }
@@ -92,21 +88,9 @@ export function openSession(
   if (!/^[A-Za-z0-9_-]+$/.test(data)) return { ok: false, reason: 'malformed' };
   const key = keys.find((k) => k.id === keyId);
   if (!key) return { ok: false, reason: 'unknown-key' };
-  const raw = Buffer.from(data, 'base64url');
-  if (raw.length < IV_BYTES + TAG_BYTES + 2) return { ok: false, reason: 'malformed' };
-  let plain: string;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key.key, raw.subarray(0, IV_BYTES));
-    decipher.setAAD(aad(key.id));
-    decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
-    plain = Buffer.concat([
-      decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)),
-      decipher.final(),
-    ]).toString('utf8');
-  } catch {
-    return { ok: false, reason: 'tampered' };
-  }
-  const claims = parseClaims(plain);
+  const opened = unseal(data, key, aad(key.id));
+  if (!opened.ok) return opened;
+  const claims = parseClaims(opened.plain);
   // Authentic but unreadable: only a key shared with something else could seal it.
   if (!claims) return { ok: false, reason: 'tampered' };
   if (claims.gateway !== expect.gateway || claims.consumer !== expect.consumer)
@@ -127,6 +111,44 @@ interface WireClaims {
 
 function aad(keyId: string): Buffer {
   return Buffer.from(`${VERSION}.${keyId}`, 'utf8');
+}
+
+/**
+ * AES-256-GCM under a Gateway key: `base64url(iv ‖ ciphertext ‖ tag)` of `plain`, with `additional`
+ * authenticated but not encrypted. Session tokens and resumable stream ids (./event-id) use it.
+ */
+export function seal(
+  plain: string,
+  key: SessionKey,
+  additional: Buffer,
+  iv: Buffer = randomBytes(IV_BYTES),
+): string {
+  const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+  cipher.setAAD(additional);
+  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+}
+
+/** What `seal` sealed: malformed when too short to be sealed, tampered when altered or sealed otherwise. */
+export function unseal(
+  data: string,
+  key: SessionKey,
+  additional: Buffer,
+): { ok: true; plain: string } | { ok: false; reason: 'malformed' | 'tampered' } {
+  const raw = Buffer.from(data, 'base64url');
+  if (raw.length < IV_BYTES + TAG_BYTES + 2) return { ok: false, reason: 'malformed' };
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key.key, raw.subarray(0, IV_BYTES));
+    decipher.setAAD(additional);
+    decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+    const plain = Buffer.concat([
+      decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)),
+      decipher.final(),
+    ]).toString('utf8');
+    return { ok: true, plain };
+  } catch {
+    return { ok: false, reason: 'tampered' };
+  }
 }
 
 function parseClaims(text: string): SessionClaims | undefined {

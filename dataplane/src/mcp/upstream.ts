@@ -120,16 +120,21 @@ export class McpUpstreams {
   /**
    * Opens the server's own server-to-client stream (GET) of a session; undefined when it offers
    * none (405, stateless servers) or cannot be reached: the client's stream goes on without it.
+   * With `lastEventId` the server resumes its stream after that event (MCP resumability); a server
+   * that cannot (it answers anything but 200, 404 or 405: unknown id, replay failed) is asked again
+   * for a fresh stream.
    */
   async listen(
     registry: McpRegistry,
     session: UpstreamSessionRef,
     signal: AbortSignal,
-  ): Promise<AsyncIterable<Json> | undefined> {
+    lastEventId?: string,
+  ): Promise<AsyncIterable<UpstreamEvent> | undefined> {
     if (session.sessionId === undefined || isStdio(registry)) return undefined;
     const { origin, path } = this.urlOf(registry.mcp.url);
     const headers = this.headers(registry, session);
     headers.accept = 'text/event-stream';
+    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
     try {
       const res = await this.pools
         .get(origin, registry.timeouts)
@@ -143,9 +148,11 @@ export class McpUpstreams {
         !String(res.headers['content-type'] ?? '').startsWith('text/event-stream')
       ) {
         await res.body.dump();
+        if (lastEventId !== undefined && res.statusCode !== 405)
+          return await this.listen(registry, session, signal);
         return undefined;
       }
-      return sseMessages(res.body, registry);
+      return sseStream(res.body, registry);
     } catch (err) {
       if (err instanceof McpUpstreamError && err.kind === 'session-gone') throw err;
       return undefined;
@@ -302,21 +309,48 @@ function failureOf(err: unknown, registry: CompiledRegistry): McpUpstreamError {
   );
 }
 
+/** One event of a server's stream: its SSE id (when it set one) and its message (none: a priming event). */
+export interface UpstreamEvent {
+  id?: string;
+  message?: Json;
+}
+
 async function* sseMessages(
   body: AsyncIterable<Uint8Array>,
   registry: CompiledRegistry,
 ): AsyncGenerator<Json> {
+  for await (const e of sseStream(body, registry)) if (e.message) yield e.message;
+}
+
+async function* sseStream(
+  body: AsyncIterable<Uint8Array>,
+  registry: CompiledRegistry,
+): AsyncGenerator<UpstreamEvent> {
   try {
     for await (const event of sseEvents(body)) {
-      const frame = parseSseEvent(event.toString('utf8'));
+      const text = event.toString('utf8');
+      const id = eventIdOf(text);
+      const frame = parseSseEvent(text);
       // Priming events (an id, empty data) and comments carry no message.
-      if (!frame || frame.data === '') continue;
-      const v = parseJson(frame.data);
-      if (isObject(v)) yield v;
+      const v = frame && frame.data !== '' ? parseJson(frame.data) : undefined;
+      const message = isObject(v) ? v : undefined;
+      if (id !== undefined || message)
+        yield { ...(id !== undefined ? { id } : {}), ...(message ? { message } : {}) };
     }
   } catch (err) {
     throw failureOf(err, registry);
   }
+}
+
+/** The `id` field of one SSE event (the last one wins; one holding NUL is ignored, as the SSE spec says). */
+function eventIdOf(text: string): string | undefined {
+  let id: string | undefined;
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line !== 'id' && !line.startsWith('id:')) continue;
+    const value = line.slice(3).replace(/^ /, '');
+    if (!value.includes('\0')) id = value;
+  }
+  return id;
 }
 
 function parseJson(text: string): unknown {

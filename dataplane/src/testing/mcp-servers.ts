@@ -3,14 +3,19 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  StreamableHTTPServerTransport,
+  type EventStore,
+} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   CallToolRequestSchema,
   CreateMessageResultSchema,
   ElicitResultSchema,
   ListToolsRequestSchema,
+  type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { OrderedEventStore } from './event-store';
 
 /**
  * Real MCP servers for tests, built with the official SDK over Streamable HTTP and listening on
@@ -233,10 +238,39 @@ export async function startGuardedServer(): Promise<GuardedMcpServer> {
   });
 }
 
+/**
+ * "live": stateful and resumable (an event store per session, see ./event-store); its tool
+ * `announce` sends `count` logging messages "{tag} {i}" (i from `from`) on the session's own GET
+ * stream, where they wait in the store while no stream is open.
+ */
+export function startResumableServer(): Promise<TestMcpServer> {
+  return start(
+    'live',
+    true,
+    (server, hit) => {
+      server.registerTool(
+        'announce',
+        {
+          description: 'Sends logging messages on the GET stream',
+          inputSchema: { tag: z.string(), from: z.number(), count: z.number() },
+        },
+        async ({ tag, from, count }) => {
+          hit('announce');
+          for (let i = from; i < from + count; i++)
+            await server.server.sendLoggingMessage({ level: 'info', data: `${tag} ${i}` });
+          return { content: [{ type: 'text', text: `announced ${count}` }] };
+        },
+      );
+    },
+    { eventStore: () => new OrderedEventStore(), capabilities: { logging: {} } },
+  );
+}
+
 export async function start(
   name: string,
   stateful: boolean,
   define: (server: McpServer, hit: (tool: string) => void) => void,
+  options: { eventStore?: () => EventStore; capabilities?: ServerCapabilities } = {},
 ): Promise<TestMcpServer> {
   const hits = new Map<string, number>();
   const hit = (tool: string) => hits.set(tool, (hits.get(tool) ?? 0) + 1);
@@ -245,7 +279,10 @@ export async function start(
   const notifications: string[] = [];
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const make = () => {
-    const server = new McpServer({ name, version: '1.0.0' });
+    const server = new McpServer(
+      { name, version: '1.0.0' },
+      options.capabilities ? { capabilities: options.capabilities } : {},
+    );
     define(server, hit);
     return server;
   };
@@ -271,6 +308,7 @@ export async function start(
       if (!transport && isInitialize(body)) {
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
+          ...(options.eventStore ? { eventStore: options.eventStore() } : {}),
           onsessioninitialized: (id) => void transports.set(id, created),
           onsessionclosed: (id) => void transports.delete(id),
         });
