@@ -4,11 +4,14 @@ import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } 
 import { isObject, parseSseEvent, type Json } from '../formats/wire';
 import { sseEvents } from '../proxy/sse';
 import type { Logger } from '../telemetry/logger';
+import { LegacySseServers, type SseServerTarget } from './sse';
+import { SseError } from './sse-connection';
 import { StdioError, StdioServer } from './stdio';
 
 /**
  * The client side of MCP's Streamable HTTP transport, towards one upstream server, stateless: the
  * caller passes the upstream session id it holds (from the client's sealed token) with each call.
+ * Servers of transport Stdio (./stdio) and SSE (legacy HTTP+SSE, ./sse) sit behind the same methods.
  * Connections are pooled per server and its timeouts (connect; request = time to the response
  * headers; idle = longest silence in a streamed answer), as the LLM adapter pools them.
  */
@@ -28,6 +31,10 @@ export class McpUpstreamError extends Error {
 export interface UpstreamSessionRef {
   sessionId?: string | undefined;
   protocolVersion?: string | undefined;
+  /** Transport SSE: the client's initialize parameters, to open the session again on this replica. */
+  initialize?: Json | undefined;
+  /** Transport SSE: how long this replica keeps a connection no request uses (the Gateway's idleTimeout). */
+  idleMs?: number | undefined;
 }
 
 export interface UpstreamReply {
@@ -58,8 +65,19 @@ export class McpUpstreams {
   private readonly seen = new Map<string, McpServerHealth>();
   /** Registry resource name → its child process (transport Stdio), one per proxy process. */
   private readonly children = new Map<string, StdioServer>();
+  /** The connections to servers of transport SSE, per session, held by this process. */
+  private readonly legacy: LegacySseServers;
+  private readonly sseTargets = new WeakMap<HttpRegistry, SseServerTarget>();
 
-  constructor(private readonly options: { logger?: Logger } = {}) {}
+  constructor(
+    private readonly options: {
+      logger?: Logger;
+      /** Connections held per SSE server by this process (default 256). */
+      maxSseConnectionsPerServer?: number;
+    } = {},
+  ) {
+    this.legacy = new LegacySseServers(options.maxSseConnectionsPerServer);
+  }
   private readonly urls = new Map<string, { origin: string; path: string }>();
 
   /** POSTs one JSON-RPC message; rejects with McpUpstreamError when the server cannot answer it. */
@@ -70,6 +88,7 @@ export class McpUpstreams {
     signal: AbortSignal,
   ): Promise<UpstreamReply> {
     if (isStdio(registry)) return this.postStdio(registry, message, signal);
+    if (registry.mcp.transport === 'SSE') return this.postSse(registry, message, session, signal);
     const { origin, path } = this.urlOf(registry.mcp.url);
     const headers = this.headers(registry, session);
     headers['content-type'] = 'application/json';
@@ -127,6 +146,16 @@ export class McpUpstreams {
     signal: AbortSignal,
   ): Promise<AsyncIterable<Json> | undefined> {
     if (session.sessionId === undefined || isStdio(registry)) return undefined;
+    if (registry.mcp.transport === 'SSE') {
+      try {
+        const messages = await this.legacy.listen(this.sseTarget(registry), session, signal);
+        return translated(messages, registry);
+      } catch (err) {
+        const failure = failureOf(err, registry);
+        if (failure.kind === 'session-gone') throw failure;
+        return undefined;
+      }
+    }
     const { origin, path } = this.urlOf(registry.mcp.url);
     const headers = this.headers(registry, session);
     headers.accept = 'text/event-stream';
@@ -155,6 +184,7 @@ export class McpUpstreams {
   /** Ends an upstream session; failures are the server's business (it expires the session itself). */
   async delete(registry: McpRegistry, session: UpstreamSessionRef, signal: AbortSignal): Promise<number> {
     if (session.sessionId === undefined || isStdio(registry)) return 0;
+    if (registry.mcp.transport === 'SSE') return this.legacy.end(this.sseTarget(registry), session) ? 200 : 0;
     const { origin, path } = this.urlOf(registry.mcp.url);
     try {
       const res = await this.pools.get(origin, registry.timeouts).request({
@@ -189,7 +219,13 @@ export class McpUpstreams {
     this.seen.set(name, h);
   }
 
+  /** Connections this process holds to servers of transport SSE, per registry. */
+  sseConnections(): Record<string, number> {
+    return this.legacy.counts();
+  }
+
   async close(): Promise<void> {
+    this.legacy.close();
     await Promise.all([this.pools.close(), ...[...this.children.values()].map((c) => c.close())]);
     this.children.clear();
   }
@@ -221,17 +257,52 @@ export class McpUpstreams {
         reply = {
           sessionId: undefined,
           streamed: meta.progressToken !== undefined,
-          messages: stdioMessages(messages, registry),
+          messages: translated(messages, registry),
         };
       }
       this.record(registry, undefined);
       return reply;
     } catch (err) {
-      const failure =
-        err instanceof StdioError ? new McpUpstreamError(err.kind, err.message) : failureOf(err, registry);
+      const failure = failureOf(err, registry);
       this.record(registry, failure.message);
       throw failure;
     }
+  }
+
+  /** A message for a server of transport SSE (see ./sse): its answer taken off the session's stream. */
+  private async postSse(
+    registry: HttpRegistry,
+    message: Json,
+    session: UpstreamSessionRef,
+    signal: AbortSignal,
+  ): Promise<UpstreamReply> {
+    try {
+      const reply = await this.legacy.post(this.sseTarget(registry), message, session, signal);
+      this.record(registry, undefined);
+      return { ...reply, messages: translated(reply.messages, registry) };
+    } catch (err) {
+      const failure = failureOf(err, registry);
+      this.record(registry, failure.message);
+      throw failure;
+    }
+  }
+
+  private sseTarget(registry: HttpRegistry): SseServerTarget {
+    let target = this.sseTargets.get(registry);
+    if (!target) {
+      const t = registry.timeouts;
+      target = {
+        registry: `${registry.source.namespace}/${registry.source.name}`,
+        config: JSON.stringify([registry.mcp, registry.apiKey ?? null, t]),
+        label: nameOf(registry),
+        url: registry.mcp.url,
+        headers: this.headers(registry, {}),
+        timeouts: { requestMs: t.requestMs, idleMs: t.idleMs },
+        dispatcher: (origin) => this.pools.get(origin, t),
+      };
+      this.sseTargets.set(registry, target);
+    }
+    return target;
   }
 
   private childFor(registry: StdioRegistry): StdioServer {
@@ -272,11 +343,12 @@ function isStdio(registry: McpRegistry): registry is StdioRegistry {
   return registry.mcp.transport === 'Stdio';
 }
 
-async function* stdioMessages(source: AsyncIterable<Json>, registry: CompiledRegistry): AsyncGenerator<Json> {
+/** The messages of a stdio or SSE server's answer, failures as McpUpstreamError. */
+async function* translated(source: AsyncIterable<Json>, registry: CompiledRegistry): AsyncGenerator<Json> {
   try {
     yield* source;
   } catch (err) {
-    throw err instanceof StdioError ? new McpUpstreamError(err.kind, err.message) : failureOf(err, registry);
+    throw failureOf(err, registry);
   }
 }
 
@@ -286,6 +358,10 @@ function nameOf(registry: CompiledRegistry): string {
 
 function failureOf(err: unknown, registry: CompiledRegistry): McpUpstreamError {
   if (err instanceof McpUpstreamError) return err;
+  if (err instanceof StdioError) return new McpUpstreamError(err.kind, err.message);
+  // A server that forgot a connection it was using has dropped it: the next request opens another.
+  if (err instanceof SseError)
+    return new McpUpstreamError(err.kind === 'stale' ? 'down' : err.kind, err.message);
   if (
     err instanceof undiciErrors.HeadersTimeoutError ||
     err instanceof undiciErrors.BodyTimeoutError ||
