@@ -16,6 +16,8 @@ import { isInitialize, readJson, type DefineServer, type TestMcpServer } from '.
 export interface LegacyMcpServer extends TestMcpServer {
   /** Streams open now (one per upstream session). */
   readonly openStreams: number;
+  /** The params of every initialize received, in order. */
+  initializeParams: unknown[];
   /** Ends every open stream, the server staying up: each session's connection drops. */
   dropStreams(): void;
   /** Every live session hears `notifications/tools/list_changed`, outside any request. */
@@ -35,6 +37,7 @@ export async function startLegacySseServer(
   const transports = new Map<string, SSEServerTransport>();
   const streams = new Set<ServerResponse>();
   const servers = new Set<McpServer>();
+  const initializeParams: unknown[] = [];
 
   const http: Server = createServer((req, res) => {
     void (async () => {
@@ -66,7 +69,10 @@ export async function startLegacySseServer(
         const body = await readJson(req);
         const sid = url.searchParams.get('sessionId') ?? '';
         sessionIds.add(sid);
-        if (isInitialize(body)) state.initializes++;
+        if (isInitialize(body)) {
+          state.initializes++;
+          initializeParams.push((body as { params?: unknown }).params);
+        }
         const note = body as { method?: unknown; id?: unknown } | undefined;
         if (typeof note?.method === 'string' && note.id === undefined) notifications.push(note.method);
         const transport = transports.get(sid);
@@ -86,6 +92,7 @@ export async function startLegacySseServer(
     url: `http://127.0.0.1:${port}/sse`,
     hits,
     notifications,
+    initializeParams,
     get initializes() {
       return state.initializes;
     },
