@@ -178,6 +178,19 @@ describe('MCP servers of the legacy HTTP+SSE transport', () => {
     expect(legacy.gets).toBe(gets + 1);
   });
 
+  it('sends a request again on a new connection when the server forgot the one it was given (404)', async () => {
+    const r = replica();
+    const reg = sse('legacy', legacy.url);
+    const ref = await initialize(r, reg);
+    const [gets, initializes] = [legacy.gets, legacy.initializes];
+    legacy.forgetSessions();
+    const reply = await r.post(reg, call(6, 'get_forecast', { city: 'Suva' }), ref, signal());
+    expect(await all(reply.messages)).toMatchObject([
+      { id: 6, result: { content: [{ text: 'Sunny in Suva' }] } },
+    ]);
+    expect([legacy.gets, legacy.initializes]).toEqual([gets + 1, initializes + 1]);
+  });
+
   it("delivers the server's messages outside any request to a listener", async () => {
     const r = replica();
     const reg = sse('legacy', legacy.url);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import type { Dispatcher } from 'undici';
+import type { CompiledMcpHttpServer, CompiledRegistry } from '../../../protocol/src';
 import { isObject, type Json } from '../formats/wire';
 import { LegacySseConnection, SseError, type SseTarget } from './sse-connection';
 
@@ -32,11 +34,25 @@ export interface SseSessionRef {
   idleMs?: number | undefined;
 }
 
-export interface SseServerTarget extends SseTarget {
+/** A Registry of transport SSE. */
+export type SseRegistry = CompiledRegistry & { mcp: CompiledMcpHttpServer };
+
+interface SseServerTarget extends SseTarget {
   /** The Registry resource name. */
   registry: string;
   /** Its config, as a string: a connection opened under another config is replaced. */
   config: string;
+}
+
+export interface LegacySseDeps {
+  /** Connections held per server by this process (default 256). */
+  maxPerServer?: number | undefined;
+  /** How errors name a server. */
+  label: (registry: SseRegistry) => string;
+  /** The headers of every request to a server (its own, its credentials). */
+  headers: (registry: SseRegistry) => Record<string, string>;
+  /** The connection pool of an origin, with the registry's timeouts. */
+  dispatcher: (origin: string, timeouts: CompiledRegistry['timeouts']) => Dispatcher;
 }
 
 export interface SseReply {
@@ -61,14 +77,20 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class LegacySseServers {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly maxPerServer = DEFAULT_MAX_SSE_CONNECTIONS) {}
+  private readonly targets = new WeakMap<SseRegistry, SseServerTarget>();
+  private readonly maxPerServer: number;
+
+  constructor(private readonly deps: LegacySseDeps) {
+    this.maxPerServer = deps.maxPerServer ?? DEFAULT_MAX_SSE_CONNECTIONS;
+  }
 
   async post(
-    target: SseServerTarget,
+    registry: SseRegistry,
     message: Json,
     ref: SseSessionRef,
     signal: AbortSignal,
   ): Promise<SseReply> {
+    const target = this.targetOf(registry);
     const method = typeof message.method === 'string' ? message.method : undefined;
     if (method === 'initialize' && message.id !== undefined && ref.sessionId === undefined)
       return this.initialize(target, message, ref, signal);
@@ -96,18 +118,14 @@ export class LegacySseServers {
   }
 
   /** The session's messages that belong to no request, on this replica's connection (opened if need be). */
-  async listen(
-    target: SseServerTarget,
-    ref: SseSessionRef,
-    signal: AbortSignal,
-  ): Promise<AsyncIterable<Json>> {
-    const { conn } = await this.connectionFor(target, ref, signal);
+  async listen(registry: SseRegistry, ref: SseSessionRef, signal: AbortSignal): Promise<AsyncIterable<Json>> {
+    const { conn } = await this.connectionFor(this.targetOf(registry), ref, signal);
     return conn.listen();
   }
 
   /** Closes this replica's connection of the session; whether there was one. */
-  end(target: SseServerTarget, ref: SseSessionRef): boolean {
-    const key = keyOf(target, ref);
+  end(registry: SseRegistry, ref: SseSessionRef): boolean {
+    const key = keyOf(this.targetOf(registry), ref);
     const entry = key === undefined ? undefined : this.entries.get(key);
     if (!entry || key === undefined) return false;
     this.drop(key, entry);
@@ -123,6 +141,24 @@ export class LegacySseServers {
 
   close(): void {
     for (const [key, entry] of [...this.entries]) this.drop(key, entry);
+  }
+
+  private targetOf(registry: SseRegistry): SseServerTarget {
+    let target = this.targets.get(registry);
+    if (!target) {
+      const t = registry.timeouts;
+      target = {
+        registry: `${registry.source.namespace}/${registry.source.name}`,
+        config: JSON.stringify([registry.mcp, registry.apiKey ?? null, t]),
+        label: this.deps.label(registry),
+        url: registry.mcp.url,
+        headers: this.deps.headers(registry),
+        timeouts: { requestMs: t.requestMs, idleMs: t.idleMs },
+        dispatcher: (origin) => this.deps.dispatcher(origin, t),
+      };
+      this.targets.set(registry, target);
+    }
+    return target;
   }
 
   /** The client's initialize: a new connection, named by a new key, initialized with the client's own request. */

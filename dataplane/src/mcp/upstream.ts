@@ -4,7 +4,7 @@ import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } 
 import { isObject, parseSseEvent, type Json } from '../formats/wire';
 import { sseEvents } from '../proxy/sse';
 import type { Logger } from '../telemetry/logger';
-import { LegacySseServers, type SseServerTarget } from './sse';
+import { LegacySseServers } from './sse';
 import { SseError } from './sse-connection';
 import { StdioError, StdioServer } from './stdio';
 
@@ -67,7 +67,6 @@ export class McpUpstreams {
   private readonly children = new Map<string, StdioServer>();
   /** The connections to servers of transport SSE, per session, held by this process. */
   private readonly legacy: LegacySseServers;
-  private readonly sseTargets = new WeakMap<HttpRegistry, SseServerTarget>();
 
   constructor(
     private readonly options: {
@@ -76,7 +75,12 @@ export class McpUpstreams {
       maxSseConnectionsPerServer?: number;
     } = {},
   ) {
-    this.legacy = new LegacySseServers(options.maxSseConnectionsPerServer);
+    this.legacy = new LegacySseServers({
+      maxPerServer: options.maxSseConnectionsPerServer,
+      label: nameOf,
+      headers: (registry) => this.headers(registry, {}),
+      dispatcher: (origin, timeouts) => this.pools.get(origin, timeouts),
+    });
   }
   private readonly urls = new Map<string, { origin: string; path: string }>();
 
@@ -148,7 +152,7 @@ export class McpUpstreams {
     if (session.sessionId === undefined || isStdio(registry)) return undefined;
     if (registry.mcp.transport === 'SSE') {
       try {
-        const messages = await this.legacy.listen(this.sseTarget(registry), session, signal);
+        const messages = await this.legacy.listen(registry, session, signal);
         return translated(messages, registry);
       } catch (err) {
         const failure = failureOf(err, registry);
@@ -184,7 +188,7 @@ export class McpUpstreams {
   /** Ends an upstream session; failures are the server's business (it expires the session itself). */
   async delete(registry: McpRegistry, session: UpstreamSessionRef, signal: AbortSignal): Promise<number> {
     if (session.sessionId === undefined || isStdio(registry)) return 0;
-    if (registry.mcp.transport === 'SSE') return this.legacy.end(this.sseTarget(registry), session) ? 200 : 0;
+    if (registry.mcp.transport === 'SSE') return this.legacy.end(registry, session) ? 200 : 0;
     const { origin, path } = this.urlOf(registry.mcp.url);
     try {
       const res = await this.pools.get(origin, registry.timeouts).request({
@@ -277,7 +281,7 @@ export class McpUpstreams {
     signal: AbortSignal,
   ): Promise<UpstreamReply> {
     try {
-      const reply = await this.legacy.post(this.sseTarget(registry), message, session, signal);
+      const reply = await this.legacy.post(registry, message, session, signal);
       this.record(registry, undefined);
       return { ...reply, messages: translated(reply.messages, registry) };
     } catch (err) {
@@ -285,24 +289,6 @@ export class McpUpstreams {
       this.record(registry, failure.message);
       throw failure;
     }
-  }
-
-  private sseTarget(registry: HttpRegistry): SseServerTarget {
-    let target = this.sseTargets.get(registry);
-    if (!target) {
-      const t = registry.timeouts;
-      target = {
-        registry: `${registry.source.namespace}/${registry.source.name}`,
-        config: JSON.stringify([registry.mcp, registry.apiKey ?? null, t]),
-        label: nameOf(registry),
-        url: registry.mcp.url,
-        headers: this.headers(registry, {}),
-        timeouts: { requestMs: t.requestMs, idleMs: t.idleMs },
-        dispatcher: (origin) => this.pools.get(origin, t),
-      };
-      this.sseTargets.set(registry, target);
-    }
-    return target;
   }
 
   private childFor(registry: StdioRegistry): StdioServer {

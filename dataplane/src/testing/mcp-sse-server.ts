@@ -20,6 +20,8 @@ export interface LegacyMcpServer extends TestMcpServer {
   initializeParams: unknown[];
   /** Ends every open stream, the server staying up: each session's connection drops. */
   dropStreams(): void;
+  /** Forgets every session, its stream left open: POSTs to it get 404 (a server that restarted behind a proxy). */
+  forgetSessions(): void;
   /** Every live session hears `notifications/tools/list_changed`, outside any request. */
   toolsChanged(): Promise<void>;
 }
@@ -108,6 +110,9 @@ export async function startLegacySseServer(
     sessionIds,
     dropStreams() {
       for (const res of streams) res.end();
+    },
+    forgetSessions() {
+      transports.clear();
     },
     async toolsChanged() {
       await Promise.all([...servers].map((s) => s.server.sendToolListChanged()));
