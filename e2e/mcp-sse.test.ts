@@ -209,6 +209,23 @@ describe('MCP gateway: a legacy HTTP+SSE server next to a Streamable HTTP one', 
   });
 });
 
+describe('MCP gateway: cancelling a call of a legacy SSE server', () => {
+  it('tells the server the call was cancelled', async () => {
+    const { client } = await connect(replicaA, 'mixed');
+    const before = weather.notifications.filter((n) => n === 'notifications/cancelled').length;
+    const abort = new AbortController();
+    const call = client.callTool({ name: 'weather_sleep', arguments: { ms: 3000 } }, undefined, {
+      signal: abort.signal,
+    });
+    setTimeout(() => abort.abort('changed my mind'), 200);
+    await expect(call).rejects.toThrow();
+    await until(() => weather.notifications.filter((n) => n === 'notifications/cancelled').length > before);
+    expect(weather.notifications.filter((n) => n === 'notifications/cancelled').length).toBeGreaterThan(
+      before,
+    );
+  });
+});
+
 describe('MCP gateway: legacy SSE sessions on any replica', () => {
   it('initialize on one replica, call on the other: that replica opens its own connection, initialized for the client', async () => {
     const { transport } = await connectMcp(clients, url(replicaA, 'mixed'), {
