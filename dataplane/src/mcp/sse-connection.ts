@@ -104,6 +104,11 @@ export class LegacySseConnection {
    */
   request(message: Json, signal: AbortSignal): AsyncGenerator<Json> {
     this.lastUsed = Date.now();
+    if (signal.aborted) {
+      const late = new MessageQueue();
+      late.fail(new SseError('timeout', `${this.target.label} did not answer in time`));
+      return late.read();
+    }
     const id = this.nextId++;
     const params = isObject(message.params) ? { ...message.params } : undefined;
     const meta = params && isObject(params._meta) ? { ...params._meta } : undefined;
@@ -139,8 +144,7 @@ export class LegacySseConnection {
       },
       settle: () => clearTimeout(timer),
     });
-    if (signal.aborted) expire();
-    else signal.addEventListener('abort', expire, { once: true });
+    signal.addEventListener('abort', expire, { once: true });
     this.send({ jsonrpc: '2.0', id, method: message.method ?? '', ...(params ? { params } : {}) }).catch(
       (err: unknown) => {
         if (!this.pending.delete(id)) return;
