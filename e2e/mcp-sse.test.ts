@@ -337,9 +337,17 @@ describe('MCP gateway: a legacy SSE server that cannot serve', () => {
     await connect(replicaA, 'mixed');
     await connect(replicaA, 'quiet').catch(() => undefined);
     const dump = (await (await fetch(`${replicaA.ops}/config_dump`)).json()) as {
-      mcpServers?: Record<string, { reachable: unknown; lastError?: { message: string } }>;
+      mcpServers?: Record<
+        string,
+        { reachable: unknown; connections?: number; lastError?: { message: string } }
+      >;
     };
-    expect(dump.mcpServers?.['default/weather']).toMatchObject({ reachable: true });
+    expect(dump.mcpServers?.['default/weather']).toMatchObject({
+      url: weather.url,
+      reachable: true,
+      connections: expect.any(Number) as number,
+    });
+    expect(dump.mcpServers?.['default/weather']?.connections).toBeGreaterThan(0);
     expect(dump.mcpServers?.['default/mute']).toMatchObject({
       reachable: false,
       lastError: { message: expect.stringMatching(/sent no endpoint event/) as string },

@@ -132,10 +132,10 @@ export class LegacySseServers {
     return true;
   }
 
-  /** Connections held now, per registry. */
-  counts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const e of this.entries.values()) out[e.registry] = (out[e.registry] ?? 0) + 1;
+  /** Connections held now, per registry that has any. */
+  counts(): Record<string, { connections: number }> {
+    const out: Record<string, { connections: number }> = {};
+    for (const e of this.entries.values()) (out[e.registry] ??= { connections: 0 }).connections++;
     return out;
   }
 

@@ -57,6 +57,8 @@ export interface McpServerHealth {
   reachable: boolean;
   lastSuccess?: string;
   lastError?: { at: string; message: string };
+  /** Transport SSE: the connections (one per session) this process holds to it. */
+  connections?: number;
 }
 
 export class McpUpstreams {
@@ -206,7 +208,9 @@ export class McpUpstreams {
 
   /** Per registry this proxy has reached: reachable, last success, last error (sorted by name). */
   health(): Record<string, McpServerHealth> {
-    return Object.fromEntries([...this.seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const held = this.legacy.counts();
+    const all = [...this.seen].map(([k, h]): [string, McpServerHealth] => [k, { ...h, ...held[k] }]);
+    return Object.fromEntries(all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   private record(registry: McpRegistry, error: string | undefined): void {
@@ -221,11 +225,6 @@ export class McpUpstreams {
       h.lastError = { at, message: error };
     }
     this.seen.set(name, h);
-  }
-
-  /** Connections this process holds to servers of transport SSE, per registry. */
-  sseConnections(): Record<string, number> {
-    return this.legacy.counts();
   }
 
   async close(): Promise<void> {
