@@ -335,7 +335,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     }
     const servers: SessionServer[] = [];
     const { clientInit } = opened.claims;
-    const reopen = clientInit && { initialize: clientInit, idleMs: settings?.idleTimeoutMs ?? 3_600_000 };
+    const reopen = clientInit && { initialize: clientInit, idleMs: settings?.idleTimeoutMs };
     for (const session of opened.claims.servers) {
       const named = call.names.servers.find((s) => s.registry === session.registry);
       const registry = registryIn(call.snapshot, session.registry);

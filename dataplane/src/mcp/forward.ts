@@ -23,7 +23,7 @@ export interface SessionServer {
   registry: McpRegistry | undefined;
   session: UpstreamSession;
   /** Transport SSE: what opens the session again on a replica that holds no connection (see ./sse). */
-  reopen?: { initialize: Json; idleMs: number };
+  reopen?: { initialize: Json; idleMs: number | undefined };
 }
 
 export interface MuxContext {
