@@ -34,13 +34,13 @@ spec: {provider: mcp, mcp: {transport: SSE, url: "${url}"}${timeouts ? `, timeou
 `;
 }
 
-function manifests(weather: string, files: string, mute: string): string {
+function manifests(weather: string, files: string, mute: string, flaky: string): string {
   const consumer = (name: string, servers: string, extra = '') =>
     `${mcpConsumerHeadYaml(name)}    servers: ${servers}\n${extra}`;
   return `${mcpGatewayYaml(
     'mcp-sse-e2e-session-key-0123456789abcdef',
     '',
-    'mixed: key-mixed, open: key-open, closed: key-closed, quiet: key-quiet',
+    'mixed: key-mixed, open: key-open, closed: key-closed, quiet: key-quiet, fo: key-fo, fc: key-fc',
   )}${sseRegistryYaml('weather', weather)}${mcpRegistryYaml('files', files)}${sseRegistryYaml(
     'down',
     'http://127.0.0.1:1/sse',
@@ -53,30 +53,39 @@ function manifests(weather: string, files: string, mute: string): string {
     'closed',
     '[{registryRef: {name: weather}, prefix: weather}, {registryRef: {name: down}, prefix: down}]',
     '    onServerDown: FailClosed\n',
-  )}${consumer('quiet', '[{registryRef: {name: mute}}]')}`;
+  )}${consumer('quiet', '[{registryRef: {name: mute}}]')}${sseRegistryYaml('flaky', flaky, 'connect: 1s')}${consumer(
+    'fo',
+    '[{registryRef: {name: weather}, prefix: weather}, {registryRef: {name: flaky}, prefix: flaky}]',
+  )}${consumer(
+    'fc',
+    '[{registryRef: {name: weather}, prefix: weather}, {registryRef: {name: flaky}, prefix: flaky}]',
+    '    onServerDown: FailClosed\n',
+  )}`;
 }
 
 let weather: LegacyMcpServer;
 let mute: LegacyMcpServer;
+let flaky: LegacyMcpServer;
 let files: TestMcpServer;
 let replicaA: InProcessTollgate;
 let replicaB: InProcessTollgate;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  [weather, mute, files] = await Promise.all([
+  [weather, mute, flaky, files] = await Promise.all([
     startLegacySseServer('weather', weatherServer()),
     startLegacySseServer('mute', weatherServer(), { endpoint: 'none' }),
+    startLegacySseServer('flaky', weatherServer()),
     startFilesServer(),
   ]);
-  const yaml = manifests(weather.url, files.url, mute.url);
+  const yaml = manifests(weather.url, files.url, mute.url, flaky.url);
   [replicaA, replicaB] = await Promise.all([standaloneOn(yaml), standaloneOn(yaml)]);
 });
 
 afterAll(async () => {
   await closeClients(clients);
   await Promise.all([replicaA?.stop(), replicaB?.stop()]);
-  await Promise.all([weather?.close(), mute?.close(), files?.close()]);
+  await Promise.all([weather?.close(), mute?.close(), flaky?.close(), files?.close()]);
 });
 
 const url = (replica: InProcessTollgate, consumer: string) => `${replica.base}/${consumer}/mcp`;
@@ -306,6 +315,20 @@ describe('MCP gateway: a legacy SSE server that cannot serve', () => {
         }),
       ),
     ).rejects.toThrow(/MCP server 'down' is unreachable/);
+  });
+
+  it('a server going down mid-session: FailOpen serves the other; FailClosed fails the request, naming it', async () => {
+    const open = await connect(replicaA, 'fo');
+    const closed = await connect(replicaA, 'fc');
+    expect((await open.client.listTools()).tools.map((t) => t.name)).toContain('flaky_get_forecast');
+    await flaky.close();
+    const { tools } = await open.client.listTools();
+    expect(tools.length).toBeGreaterThan(0);
+    expect(tools.every((t) => t.name.startsWith('weather_'))).toBe(true);
+    await expect(closed.client.listTools()).rejects.toThrow(/MCP server 'flaky'/);
+    await expect(
+      open.client.callTool({ name: 'flaky_get_forecast', arguments: { city: 'x' } }),
+    ).rejects.toThrow(/MCP server 'flaky'/);
   });
 
   it('a server that never sends its endpoint event fails initialize with a clear error, no hang', async () => {
