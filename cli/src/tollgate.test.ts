@@ -43,12 +43,12 @@ describe('tollgate validate', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-cli-'));
     await writeFile(
       path.join(dir, 'refs.yaml'),
-      'apiVersion: tollgate.dev/v1alpha1\nkind: Registry\nmetadata: {name: r}\nspec: {provider: mcp, mcp: {transport: SSE, url: "https://tools.example.com/sse"}}\n',
+      'apiVersion: tollgate.dev/v1alpha1\nkind: Registry\nmetadata: {name: r}\nspec: {provider: mcp, baseUrl: "https://tools.example.com", mcp: {url: "https://tools.example.com/mcp"}}\n',
     );
     const r = await run(['validate', '-f', dir]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(
-      'Registry default/r: Accepted=False (Unsupported): spec.mcp.transport: SSE (the legacy HTTP+SSE transport) is not served yet',
+      'Registry default/r: Accepted=False (Invalid): spec.baseUrl: not used by provider mcp; set spec.mcp.url',
     );
   });
 });

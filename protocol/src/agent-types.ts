@@ -26,13 +26,15 @@ export interface CompiledApprovals {
 }
 
 /**
- * An MCP server reached over Streamable HTTP. `headers` (lower-case names, values resolved from
- * Secrets) are sent with every request; the registry's `apiKey`, when set, as Authorization Bearer.
+ * An MCP server reached over HTTP: Streamable HTTP, or the legacy HTTP+SSE transport (protocol
+ * 2024-11-05: `url` is the server's event stream, which names the endpoint to POST to). `headers`
+ * (lower-case names, values resolved from Secrets) are sent with every request; the registry's
+ * `apiKey`, when set, as Authorization Bearer.
  */
 export type CompiledMcpServer = CompiledMcpHttpServer | CompiledMcpStdioServer;
 
 export interface CompiledMcpHttpServer {
-  transport: 'StreamableHTTP';
+  transport: 'StreamableHTTP' | 'SSE';
   url: string;
   headers: Record<string, string>;
 }

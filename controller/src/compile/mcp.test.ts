@@ -25,6 +25,20 @@ describe('MCP compile options', () => {
   });
 });
 
+describe('MCP legacy HTTP+SSE servers', () => {
+  it('compiles transport SSE with its stream URL, in the controller as in standalone mode', () => {
+    for (const result of [compile(input), compile(input, { standalone: true })]) {
+      expect(messageOf(result, 'legacy')).toBe('Registry is valid');
+      const legacy = result.resources.find((r) => r.kind === 'Registry' && r.name === 'default/legacy');
+      expect(legacy?.kind === 'Registry' ? legacy.body.mcp : undefined).toEqual({
+        transport: 'SSE',
+        url: 'https://legacy.example.com/sse',
+        headers: {},
+      });
+    }
+  });
+});
+
 describe('MCP session keys', () => {
   const keysOf = (result: ReturnType<typeof compile>) => {
     const g = result.resources.find((r) => r.kind === 'Gateway' && r.name === 'default/agents');

@@ -119,21 +119,26 @@ export function compileMcpServer(
   }
   if (mcp.command !== undefined || mcp.args !== undefined || mcp.env !== undefined)
     status.reject('Invalid', `spec.mcp: command, args and env are only used by transport Stdio`);
-  if (transport === 'SSE') {
-    status.reject('Unsupported', 'spec.mcp.transport: SSE (the legacy HTTP+SSE transport) is not served yet');
-    return undefined;
-  }
-  if (transport !== 'StreamableHTTP')
+  if (transport !== 'StreamableHTTP' && transport !== 'SSE')
     status.reject('Invalid', `spec.mcp.transport: '${String(transport)}' is not a transport`);
   const url = mcp.url ?? '';
   if (!/^https?:\/\/[^/\s?#]+/.test(url))
-    status.reject('Invalid', 'spec.mcp.url: required, an http(s) URL (the server’s MCP endpoint)');
+    status.reject(
+      'Invalid',
+      transport === 'SSE'
+        ? 'spec.mcp.url: required, an http(s) URL (the server’s SSE stream, e.g. https://tools.example.com/sse)'
+        : 'spec.mcp.url: required, an http(s) URL (the server’s MCP endpoint)',
+    );
   const headers = namedValues(status, 'spec.mcp.headers', mcp.headers, refs);
   for (const name of Object.keys(headers)) {
     if (RESERVED_HEADERS.has(name))
       status.reject('Invalid', `spec.mcp.headers: '${name}' is set by the gateway itself`);
   }
-  return { transport: 'StreamableHTTP', url, headers } satisfies CompiledMcpServer;
+  return {
+    transport: transport === 'SSE' ? 'SSE' : 'StreamableHTTP',
+    url,
+    headers,
+  } satisfies CompiledMcpServer;
 }
 
 /** Headers the MCP transport itself sends: a Registry may not override them. */

@@ -222,7 +222,14 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         named,
         registry: registryIn(call.snapshot, named.registry),
       }));
-      const init = await initializeAll(req, servers, call.mcp.onServerDown, upstreams, call.signal);
+      const init = await initializeAll(
+        req,
+        servers,
+        call.mcp.onServerDown,
+        upstreams,
+        call.signal,
+        call.gateway.config.mcp?.idleTimeoutMs,
+      );
       const keys = sessionKeysOf(call.gateway.config.mcp?.sessionKeys ?? []);
       const [key] = keys;
       if (!key) throw new McpError(MCP_ERRORS.InternalError, 'This gateway has no MCP session keys.', 503);
@@ -235,6 +242,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
         ...(isObject(req.params.capabilities) && isObject(req.params.capabilities.elicitation)
           ? { elicitation: true }
           : {}),
+        ...(init.clientInit ? { clientInit: init.clientInit } : {}),
       };
       const token = sealSession(claims, key);
       idle.touch(token, claims.issuedAt, call.gateway.config.mcp?.idleTimeoutMs ?? Infinity);
@@ -334,9 +342,12 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       throw new McpError(MCP_ERRORS.InvalidRequest, 'Session not found', 404);
     }
     const servers: SessionServer[] = [];
+    const { clientInit } = opened.claims;
+    const reopen = clientInit && { initialize: clientInit, idleMs: settings?.idleTimeoutMs };
     for (const session of opened.claims.servers) {
       const named = call.names.servers.find((s) => s.registry === session.registry);
-      if (named) servers.push({ named, registry: registryIn(call.snapshot, session.registry), session });
+      const registry = registryIn(call.snapshot, session.registry);
+      if (named) servers.push({ named, registry, session, ...(reopen ? { reopen } : {}) });
     }
     const clientStreams = (x.header('accept') ?? '').includes('text/event-stream');
     const toolGuard = toolGuardFor(deps.policies, call.consumer);

@@ -13,7 +13,7 @@ import type { McpApprovals } from './approval';
 import type { McpToolGuard } from './guard';
 import type { McpNames, NamedServer } from './names';
 import type { UpstreamSession } from './session';
-import { McpUpstreamError, type McpRegistry, type McpUpstreams } from './upstream';
+import { McpUpstreamError, type McpRegistry, type McpUpstreams, type UpstreamSessionRef } from './upstream';
 
 /** The session's servers and one request to one of them, as the multiplexer (./multiplex) sends it. */
 
@@ -22,6 +22,8 @@ export interface SessionServer {
   named: NamedServer;
   registry: McpRegistry | undefined;
   session: UpstreamSession;
+  /** Transport SSE: what opens the session again on a replica that holds no connection (see ./sse). */
+  reopen?: { initialize: Json; idleMs: number | undefined };
 }
 
 export interface MuxContext {
@@ -75,8 +77,8 @@ export function usable(ctx: MuxContext): UsableServer[] {
   return ctx.servers.filter((s): s is UsableServer => s.registry !== undefined);
 }
 
-export function upstreamRef(s: SessionServer) {
-  return { sessionId: s.session.sessionId, protocolVersion: s.session.protocolVersion };
+export function upstreamRef(s: SessionServer): UpstreamSessionRef {
+  return { sessionId: s.session.sessionId, protocolVersion: s.session.protocolVersion, ...s.reopen };
 }
 
 /**

@@ -17,6 +17,8 @@ export function negotiateVersion(requested: unknown): string {
 
 interface ServerHello {
   named: NamedServer;
+  /** Of transport SSE: the session must carry the client's parameters. */
+  legacy: boolean;
   session: UpstreamSession;
   capabilities: Json;
   instructions: string | undefined;
@@ -25,6 +27,8 @@ interface ServerHello {
 export interface Initialized {
   result: Json;
   servers: UpstreamSession[];
+  /** The client's parameters to seal in the session, when a server that answered is of transport SSE. */
+  clientInit?: Json;
 }
 
 /**
@@ -40,6 +44,8 @@ export async function initializeAll(
   onServerDown: FailureMode,
   upstreams: McpUpstreams,
   signal: AbortSignal,
+  /** The Gateway's idle timeout: how long a connection to an SSE server is kept unused. */
+  idleMs?: number,
 ): Promise<Initialized> {
   const protocolVersion = negotiateVersion(req.params.protocolVersion);
   // The client's capabilities pass as they are: requests a server makes while answering one of the
@@ -53,7 +59,7 @@ export async function initializeAll(
         const reply = await upstreams.post(
           registry,
           { jsonrpc: '2.0', id: req.id, method: 'initialize', params },
-          {},
+          { idleMs },
           signal,
         );
         let final: Json | undefined;
@@ -65,6 +71,7 @@ export async function initializeAll(
         const r = final.result;
         return {
           named,
+          legacy: registry.mcp.transport === 'SSE',
           session: {
             registry: named.registry,
             protocolVersion: typeof r.protocolVersion === 'string' ? r.protocolVersion : protocolVersion,
@@ -88,6 +95,7 @@ export async function initializeAll(
     .map((h) => (h.named.prefix ? `[${h.named.prefix}] ${h.instructions}` : (h.instructions as string)));
   return {
     servers: up.map((h) => h.session),
+    ...(up.some((h) => h.legacy) ? { clientInit: replayableInit(req.params) } : {}),
     result: {
       protocolVersion,
       capabilities: mergeCapabilities(up.map((h) => h.capabilities)),
@@ -112,4 +120,21 @@ export function mergeCapabilities(all: readonly Json[]): Json {
   if (has('logging')) out.logging = {};
   if (has('completions')) out.completions = {};
   return out;
+}
+
+/** Longest client parameters sealed as they are; longer ones keep only the capability names. */
+const MAX_CLIENT_INIT_CHARS = 2048;
+
+/**
+ * What of the client's initialize a replica needs to initialize an SSE server again on its behalf:
+ * its capabilities and its name and version, bounded (the session token travels on every request).
+ */
+export function replayableInit(params: Json): Json {
+  const capabilities = isObject(params.capabilities) ? params.capabilities : {};
+  const info = isObject(params.clientInfo) ? params.clientInfo : {};
+  const text = (v: unknown, fallback: string) => (typeof v === 'string' ? v.slice(0, 200) : fallback);
+  const clientInfo = { name: text(info.name, 'client'), version: text(info.version, '0') };
+  const full = { capabilities, clientInfo };
+  if (JSON.stringify(full).length <= MAX_CLIENT_INIT_CHARS) return full;
+  return { capabilities: Object.fromEntries(Object.keys(capabilities).map((k) => [k, {}])), clientInfo };
 }

@@ -51,6 +51,17 @@ describe('sealed MCP session tokens', () => {
     expect(plain.ok && 'elicitation' in plain.claims).toBe(false);
   });
 
+  it("carry the client's initialize parameters when a legacy SSE server needs them, and refuse a malformed one", () => {
+    const clientInit = { capabilities: { sampling: {} }, clientInfo: { name: 'c', version: '1' } };
+    const token = sealSession({ ...claims, clientInit }, current);
+    expect(openSession(token, [current], expect0)).toEqual({ ok: true, claims: { ...claims, clientInit } });
+    const plain = openSession(sealSession(claims, current), [current], expect0);
+    expect(plain.ok && 'clientInit' in plain.claims).toBe(false);
+    // Authentic but not an object: only a key shared with something else could seal it.
+    const odd = sealSession({ ...claims, clientInit: 'x' as unknown as typeof clientInit }, current);
+    expect(openSession(odd, [current], expect0)).toEqual({ ok: false, reason: 'tampered' });
+  });
+
   it('are different for the same claims (fresh IV), and do not show the upstream session ids', () => {
     const a = sealSession(claims, current);
     expect(sealSession(claims, current)).not.toBe(a);

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { isObject, type Json } from '../formats/wire';
 
 /**
  * MCP session ids as sealed tokens: the session's whole state, encrypted and authenticated with a
@@ -32,6 +33,12 @@ export interface SessionClaims {
   servers: UpstreamSession[];
   /** The client declared the elicitation capability (the gateway may ask it for approvals). */
   elicitation?: boolean;
+  /**
+   * The client's initialize parameters (capabilities, clientInfo), kept when a server of the
+   * session speaks the legacy HTTP+SSE transport: a replica that holds no connection to it opens
+   * one and initializes it again with them (see sse.ts).
+   */
+  clientInit?: Json;
 }
 
 export interface SessionKey {
@@ -63,6 +70,7 @@ export function sealSession(
     t: claims.issuedAt,
     s: claims.servers.map((s) => [s.registry, s.sessionId ?? null, s.protocolVersion]),
     ...(claims.elicitation ? { e: 1 as const } : {}),
+    ...(claims.clientInit ? { i: claims.clientInit } : {}),
   };
   const token = `${VERSION}.${key.id}.${seal(JSON.stringify(wire), key, aad(key.id), iv)}`;
   if (token.length > MAX_TOKEN_CHARS) throw new Error(`session token too long (${token.length} characters)`);
@@ -107,6 +115,7 @@ interface WireClaims {
   t: number;
   s: [string, string | null, string][];
   e?: 1;
+  i?: Json;
 }
 
 function aad(keyId: string): Buffer {
@@ -178,6 +187,10 @@ function parseClaims(text: string): SessionClaims | undefined {
   }
   const claims: SessionClaims = { gateway: w.g, consumer: w.c, protocolVersion: w.p, issuedAt: w.t, servers };
   if (w.e === 1) claims.elicitation = true;
+  if (w.i !== undefined) {
+    if (!isObject(w.i)) return undefined;
+    claims.clientInit = w.i;
+  }
   return claims;
 }
 

@@ -4,11 +4,14 @@ import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } 
 import { isObject, parseSseEvent, type Json } from '../formats/wire';
 import { sseEvents } from '../proxy/sse';
 import type { Logger } from '../telemetry/logger';
+import { LegacySseServers } from './sse';
+import { SseError } from './sse-connection';
 import { StdioError, StdioServer } from './stdio';
 
 /**
  * The client side of MCP's Streamable HTTP transport, towards one upstream server, stateless: the
  * caller passes the upstream session id it holds (from the client's sealed token) with each call.
+ * Servers of transport Stdio (./stdio) and SSE (legacy HTTP+SSE, ./sse) sit behind the same methods.
  * Connections are pooled per server and its timeouts (connect; request = time to the response
  * headers; idle = longest silence in a streamed answer), as the LLM adapter pools them.
  */
@@ -28,6 +31,10 @@ export class McpUpstreamError extends Error {
 export interface UpstreamSessionRef {
   sessionId?: string | undefined;
   protocolVersion?: string | undefined;
+  /** Transport SSE: the client's initialize parameters, to open the session again on this replica. */
+  initialize?: Json | undefined;
+  /** Transport SSE: how long this replica keeps a connection no request uses (the Gateway's idleTimeout). */
+  idleMs?: number | undefined;
 }
 
 export interface UpstreamReply {
@@ -50,6 +57,8 @@ export interface McpServerHealth {
   reachable: boolean;
   lastSuccess?: string;
   lastError?: { at: string; message: string };
+  /** Transport SSE: the connections (one per session) this process holds to it. */
+  connections?: number;
 }
 
 export class McpUpstreams {
@@ -58,8 +67,23 @@ export class McpUpstreams {
   private readonly seen = new Map<string, McpServerHealth>();
   /** Registry resource name → its child process (transport Stdio), one per proxy process. */
   private readonly children = new Map<string, StdioServer>();
+  /** The connections to servers of transport SSE, per session, held by this process. */
+  private readonly legacy: LegacySseServers;
 
-  constructor(private readonly options: { logger?: Logger } = {}) {}
+  constructor(
+    private readonly options: {
+      logger?: Logger;
+      /** Connections held per SSE server by this process (default 256). */
+      maxSseConnectionsPerServer?: number;
+    } = {},
+  ) {
+    this.legacy = new LegacySseServers({
+      maxPerServer: options.maxSseConnectionsPerServer,
+      label: nameOf,
+      headers: (registry) => this.headers(registry, {}),
+      dispatcher: (origin, timeouts) => this.pools.get(origin, timeouts),
+    });
+  }
   private readonly urls = new Map<string, { origin: string; path: string }>();
 
   /** POSTs one JSON-RPC message; rejects with McpUpstreamError when the server cannot answer it. */
@@ -70,6 +94,7 @@ export class McpUpstreams {
     signal: AbortSignal,
   ): Promise<UpstreamReply> {
     if (isStdio(registry)) return this.postStdio(registry, message, signal);
+    if (registry.mcp.transport === 'SSE') return this.postSse(registry, message, session, signal);
     const { origin, path } = this.urlOf(registry.mcp.url);
     const headers = this.headers(registry, session);
     headers['content-type'] = 'application/json';
@@ -131,6 +156,16 @@ export class McpUpstreams {
     lastEventId?: string,
   ): Promise<AsyncIterable<UpstreamEvent> | undefined> {
     if (session.sessionId === undefined || isStdio(registry)) return undefined;
+    if (registry.mcp.transport === 'SSE') {
+      try {
+        const messages = await this.legacy.listen(registry, session, signal);
+        return translated(messages, registry);
+      } catch (err) {
+        const failure = failureOf(err, registry);
+        if (failure.kind === 'session-gone') throw failure;
+        return undefined;
+      }
+    }
     const { origin, path } = this.urlOf(registry.mcp.url);
     const headers = this.headers(registry, session);
     headers.accept = 'text/event-stream';
@@ -162,6 +197,7 @@ export class McpUpstreams {
   /** Ends an upstream session; failures are the server's business (it expires the session itself). */
   async delete(registry: McpRegistry, session: UpstreamSessionRef, signal: AbortSignal): Promise<number> {
     if (session.sessionId === undefined || isStdio(registry)) return 0;
+    if (registry.mcp.transport === 'SSE') return this.legacy.end(registry, session) ? 200 : 0;
     const { origin, path } = this.urlOf(registry.mcp.url);
     try {
       const res = await this.pools.get(origin, registry.timeouts).request({
@@ -179,7 +215,9 @@ export class McpUpstreams {
 
   /** Per registry this proxy has reached: reachable, last success, last error (sorted by name). */
   health(): Record<string, McpServerHealth> {
-    return Object.fromEntries([...this.seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const held = this.legacy.counts();
+    const all = [...this.seen].map(([k, h]): [string, McpServerHealth] => [k, { ...h, ...held[k] }]);
+    return Object.fromEntries(all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   private record(registry: McpRegistry, error: string | undefined): void {
@@ -197,6 +235,7 @@ export class McpUpstreams {
   }
 
   async close(): Promise<void> {
+    this.legacy.close();
     await Promise.all([this.pools.close(), ...[...this.children.values()].map((c) => c.close())]);
     this.children.clear();
   }
@@ -228,14 +267,31 @@ export class McpUpstreams {
         reply = {
           sessionId: undefined,
           streamed: meta.progressToken !== undefined,
-          messages: stdioMessages(messages, registry),
+          messages: translated(messages, registry),
         };
       }
       this.record(registry, undefined);
       return reply;
     } catch (err) {
-      const failure =
-        err instanceof StdioError ? new McpUpstreamError(err.kind, err.message) : failureOf(err, registry);
+      const failure = failureOf(err, registry);
+      this.record(registry, failure.message);
+      throw failure;
+    }
+  }
+
+  /** A message for a server of transport SSE (see ./sse): its answer taken off the session's stream. */
+  private async postSse(
+    registry: HttpRegistry,
+    message: Json,
+    session: UpstreamSessionRef,
+    signal: AbortSignal,
+  ): Promise<UpstreamReply> {
+    try {
+      const reply = await this.legacy.post(registry, message, session, signal);
+      this.record(registry, undefined);
+      return { ...reply, messages: translated(reply.messages, registry) };
+    } catch (err) {
+      const failure = failureOf(err, registry);
       this.record(registry, failure.message);
       throw failure;
     }
@@ -279,11 +335,12 @@ function isStdio(registry: McpRegistry): registry is StdioRegistry {
   return registry.mcp.transport === 'Stdio';
 }
 
-async function* stdioMessages(source: AsyncIterable<Json>, registry: CompiledRegistry): AsyncGenerator<Json> {
+/** The messages of a stdio or SSE server's answer, failures as McpUpstreamError. */
+async function* translated(source: AsyncIterable<Json>, registry: CompiledRegistry): AsyncGenerator<Json> {
   try {
     yield* source;
   } catch (err) {
-    throw err instanceof StdioError ? new McpUpstreamError(err.kind, err.message) : failureOf(err, registry);
+    throw failureOf(err, registry);
   }
 }
 
@@ -293,6 +350,10 @@ function nameOf(registry: CompiledRegistry): string {
 
 function failureOf(err: unknown, registry: CompiledRegistry): McpUpstreamError {
   if (err instanceof McpUpstreamError) return err;
+  if (err instanceof StdioError) return new McpUpstreamError(err.kind, err.message);
+  // A server that forgot a connection it was using has dropped it: the next request opens another.
+  if (err instanceof SseError)
+    return new McpUpstreamError(err.kind === 'stale' ? 'down' : err.kind, err.message);
   if (
     err instanceof undiciErrors.HeadersTimeoutError ||
     err instanceof undiciErrors.BodyTimeoutError ||

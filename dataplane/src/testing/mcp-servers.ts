@@ -41,8 +41,16 @@ export interface TestMcpServer {
  * weather://cities/paris and a template weather://cities/{city}.
  */
 export function startWeatherServer(): Promise<TestMcpServer> {
+  return start('weather', true, weatherServer());
+}
+
+/** A server's tools, prompts and resources, defined on its McpServer; `hit` counts a call. */
+export type DefineServer = (server: McpServer, hit: (tool: string) => void) => void;
+
+/** What "weather" serves (see startWeatherServer), for a server of any transport. */
+export function weatherServer(): DefineServer {
   let added = 0;
-  return start('weather', true, (server, hit) => {
+  return (server, hit) => {
     server.registerTool(
       'get_forecast',
       { description: 'Forecast for a city', inputSchema: { city: z.string() } },
@@ -138,7 +146,7 @@ export function startWeatherServer(): Promise<TestMcpServer> {
       { mimeType: 'text/plain' },
       (uri, { city }) => ({ contents: [{ uri: uri.href, text: `${String(city)}: 18C` }] }),
     );
-  });
+  };
 }
 
 /** "paged": stateless, lists its tools page_1 to page_5 two per page (cursors "2", "4"). */
@@ -349,11 +357,11 @@ export async function start(
   };
 }
 
-function isInitialize(body: unknown): boolean {
+export function isInitialize(body: unknown): boolean {
   return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'initialize';
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+export async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   try {
