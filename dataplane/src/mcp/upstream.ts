@@ -159,7 +159,7 @@ export class McpUpstreams {
     if (registry.mcp.transport === 'SSE') {
       try {
         const messages = await this.legacy.listen(registry, session, signal);
-        return translated(messages, registry);
+        return asEvents(translated(messages, registry));
       } catch (err) {
         const failure = failureOf(err, registry);
         if (failure.kind === 'session-gone') throw failure;
@@ -336,6 +336,11 @@ function isStdio(registry: McpRegistry): registry is StdioRegistry {
 }
 
 /** The messages of a stdio or SSE server's answer, failures as McpUpstreamError. */
+/** A legacy SSE server's stream: its events carry no ids this gateway could resume from. */
+async function* asEvents(messages: AsyncIterable<Json>): AsyncGenerator<UpstreamEvent> {
+  for await (const message of messages) yield { message };
+}
+
 async function* translated(source: AsyncIterable<Json>, registry: CompiledRegistry): AsyncGenerator<Json> {
   try {
     yield* source;
