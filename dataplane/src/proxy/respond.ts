@@ -1,4 +1,5 @@
 import { FORMATS } from '../formats';
+import { readWhole } from '../providers/body';
 import { StreamAssembler } from '../formats/assemble';
 import type { StreamEvent, Usage } from '../formats/ir';
 import { wantsStreamUsage } from '../formats/openai-chat';
@@ -33,7 +34,7 @@ export async function respond(ctx: RequestContext, rt: ProxyRuntime, sent: SentT
   const scrub = scrubberFor(ctx.tried);
   if (ctx.stream && sent.status < 300 && sent.plan && isStreamed(sent))
     return relayStream(ctx, rt, sent, sent.plan, scrub);
-  const received = await collect(sent.body).catch((err: unknown) => {
+  const received = await readWhole(sent.body).catch((err: unknown) => {
     ctx.upstreamError = upstreamCode(err);
     throw upstreamFailure(err, ctx.abort);
   });
@@ -165,10 +166,4 @@ export function postResponse(ctx: RequestContext, rt: ProxyRuntime): void {
   pipeline.run('postResponse', ctx).catch((err: unknown) => {
     rt.logger.warn({ err, requestId: ctx.requestId }, 'post-response policy failed');
   });
-}
-
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }
