@@ -184,13 +184,16 @@ it('tollgate dataplane loads the discovery client but not the compile', async ()
   expect(UNUSED_BY_QUICKSTART.filter((m) => !m.startsWith('@grpc/') && modules.has(m))).toEqual([]);
 });
 
-/** Measured after this change: see the test. */
-const RSS_BOUND_MB = 150;
+/**
+ * Measured on the 2-core CI VM with Node 20: ~89 MB after this test's 20 requests, ~124 MB before
+ * the unused packages were left unloaded and the young generation held while starting
+ * (cli/src/young-generation.ts). The bound has room for noise and catches either coming back.
+ */
+const RSS_BOUND_MB = 110;
 
 it('tollgate run -f examples/quickstart stays within a resident set bound once it has served', async () => {
   const { tg } = await traced('rss', ['-f', 'examples/quickstart', '--no-watch']);
   for (let i = 0; i < 20; i++) expect(await chat(tg)).toBe(200);
-  // Generous: the figures and their target (70 MB idle) are the memory benchmark's (bench/README.md);
-  // this catches a regression of the size of loading the unused packages again (~25 MB).
+  // The figures and their target (70 MB idle) are the memory benchmark's (bench/README.md).
   expect(await rssBytes(tg.proc.pid as number)).toBeLessThan(RSS_BOUND_MB * 1024 * 1024);
 });

@@ -9,6 +9,7 @@ import {
   parseRunFlags,
   UsageError,
   type DataplaneFlags,
+  type RunFlags,
   type ServeFlags,
 } from './args';
 import { listeningBanner } from './banner';
@@ -16,6 +17,7 @@ import { parseControllerFlags } from './controller-args';
 import { commandHelp, isCommand, usageError, USAGE, type Command } from './help';
 import { ManifestLoadError } from './manifest-error';
 import type { BuiltConfig } from './standalone';
+import { withYoungGenerationHeld } from './young-generation';
 
 /*
  * Each command loads what it uses when it runs (dynamic imports below): `run` neither the
@@ -120,13 +122,20 @@ export function packageVersion(): string {
 
 async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseRunFlags(argv, env);
+  const { logger, resources, port, close } = await withYoungGenerationHeld(() => startRun(flags));
+  logger.info(listeningBanner(resources, flags.host, port));
+  return untilSignal(logger, close, flags.gracePeriodMs);
+}
+
+/** `tollgate run`: one process, or a primary and its `--workers`. */
+async function startRun(flags: RunFlags) {
   const { createLogger } = await import('../../dataplane/src');
   const logger = createLogger({ level: flags.logLevel });
   if (flags.workers > 1) {
     const { startStandaloneCluster } = await import('./cluster/serve');
     const cluster = await startStandaloneCluster(flags, logger);
-    logger.info(listeningBanner([...cluster.store.current.resources.values()], flags.host, cluster.port));
-    return untilSignal(logger, () => cluster.close(flags.gracePeriodMs), flags.gracePeriodMs);
+    const resources = [...cluster.store.current.resources.values()];
+    return { logger, resources, port: cluster.port, close: () => cluster.close(flags.gracePeriodMs) };
   }
   const { startStandalone } = await import('./standalone');
   const standalone = await startStandalone({
@@ -136,20 +145,13 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     watch: flags.watch,
   });
   const { store, port } = standalone.dataplane;
-  logger.info(listeningBanner([...store.current.resources.values()], flags.host, port));
-  return untilSignal(logger, () => standalone.close(flags.gracePeriodMs), flags.gracePeriodMs);
+  const resources = [...store.current.resources.values()];
+  return { logger, resources, port, close: () => standalone.close(flags.gracePeriodMs) };
 }
 
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
-  const { createLogger, startDataplane } = await import('../../dataplane/src');
-  const logger = createLogger({ level: flags.logLevel });
-  // --workers: the primary holds the one discovery stream; its workers apply what it accepted.
-  const plane =
-    flags.workers > 1
-      ? await (await import('./cluster/serve')).startDataplaneCluster(flags, logger)
-      : await startDataplane(dataplaneOptions(flags, logger));
-  const client = await discoveryClient(flags, plane.store, logger);
+  const { logger, plane, client } = await withYoungGenerationHeld(() => startDataplaneCommand(flags));
   client.start();
   return untilSignal(
     logger,
@@ -159,6 +161,18 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
     },
     flags.gracePeriodMs,
   );
+}
+
+/** `tollgate dataplane`: the proxy (or a primary and its `--workers`) and its discovery client. */
+async function startDataplaneCommand(flags: DataplaneFlags) {
+  const { createLogger, startDataplane } = await import('../../dataplane/src');
+  const logger = createLogger({ level: flags.logLevel });
+  // --workers: the primary holds the one discovery stream; its workers apply what it accepted.
+  const plane =
+    flags.workers > 1
+      ? await (await import('./cluster/serve')).startDataplaneCluster(flags, logger)
+      : await startDataplane(dataplaneOptions(flags, logger));
+  return { logger, plane, client: await discoveryClient(flags, plane.store, logger) };
 }
 
 /** The discovery stream of `tollgate dataplane`, feeding `store`. */
