@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LATEST_PROTOCOL_VERSION, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { CompiledMcpStdioServer } from '../../../protocol/src';
 import { isObject, type Json } from '../formats/wire';
 import type { Logger } from '../telemetry/logger';
@@ -169,6 +169,10 @@ export class StdioServer {
   }
 
   private async start(): Promise<Json> {
+    // The SDK (and zod under it) is loaded by the first stdio server to start, not by every proxy.
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+    const { LATEST_PROTOCOL_VERSION } = await import('@modelcontextprotocol/sdk/types.js');
+    if (this.closed) throw new StdioError('down', `${this.label} was stopped`);
     const transport = new StdioClientTransport({
       command: this.config.command,
       args: this.config.args,

@@ -1,5 +1,4 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -39,6 +38,10 @@ export function createLogger(
   let destination = options.destination;
   if (options.pretty ?? (!destination && process.stdout.isTTY === true)) {
     const out = (destination ?? process.stdout) as { isTTY?: boolean };
+    // Loaded only for a terminal: pino-pretty and its dependencies cost a proxy that logs JSON
+    // several MB of RSS (measured: ~1 MB of heap, ~6 MB of the node binary's pages).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pretty = require('pino-pretty') as typeof import('pino-pretty');
     destination = pretty({
       colorize: out.isTTY === true,
       translateTime: 'SYS:HH:MM:ss.l',
