@@ -4,6 +4,7 @@ import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdi
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { CompiledMcpStdioServer } from '../../../protocol/src';
 import { isObject, type Json } from '../formats/wire';
+import { withGatewayProgressToken } from './progress';
 import type { Logger } from '../telemetry/logger';
 
 /**
@@ -95,13 +96,7 @@ export class StdioServer {
     const transport = this.transport;
     if (!transport) throw new StdioError('down', `${this.label} is not running`);
     const id = this.nextId++;
-    const params = isObject(message.params) ? { ...message.params } : undefined;
-    const meta = params && isObject(params._meta) ? { ...params._meta } : undefined;
-    const progressToken = meta?.progressToken;
-    if (params && meta && progressToken !== undefined) {
-      meta.progressToken = `tg-${id}`;
-      params._meta = meta;
-    }
+    const { params, progressToken } = withGatewayProgressToken(message, id);
     const queue: Json[] = [];
     let wake: (() => void) | undefined;
     let failure: Error | undefined;
