@@ -108,6 +108,22 @@ describe('warmResources', () => {
     ]);
   });
 
+  it('gives the upstreams dummy credentials of the same shape, never the real ones', () => {
+    const body = (n: string) => {
+      const r = warm.get(`default/${n}`);
+      return r?.kind === 'Registry' ? r.body : undefined;
+    };
+    expect(body('oa')?.apiKey).toBe('warm-up');
+    expect(body('br')?.bedrock).toEqual({
+      region: 'us-east-1',
+      accessKeyId: 'warm-up',
+      secretAccessKey: 'warm-up',
+    });
+    expect(JSON.stringify([...warm.values()])).not.toMatch(/sk-up|secret"|AKID/);
+    const real = snapshot.resources.get('Registry/default/oa');
+    expect(real?.kind === 'Registry' && real.body.apiKey).toBe('sk-up');
+  });
+
   it('keys every consumer by the warm-up key alone, and calls out to no webhook', () => {
     const app = warm.get('default/app');
     expect(app?.kind === 'Consumer' && app.body).toMatchObject({ apiKeyHashes: [sha256('sk-warm')] });

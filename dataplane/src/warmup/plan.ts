@@ -53,13 +53,25 @@ export function fakeFormats(snapshot: Snapshot): FormatName[] {
   return faked(snapshot.resources.values()).map((r) => chatFormat(r.body));
 }
 
+const DUMMY = 'warm-up';
+
+/** Bedrock's IAM keys, where set, replaced by dummies. */
+function dummyKeys(b: NonNullable<CompiledRegistry['bedrock']>): Partial<typeof b> {
+  return {
+    ...(b.accessKeyId !== undefined ? { accessKeyId: DUMMY } : {}),
+    ...(b.secretAccessKey !== undefined ? { secretAccessKey: DUMMY } : {}),
+    ...(b.sessionToken !== undefined ? { sessionToken: DUMMY } : {}),
+  };
+}
+
 /** SHA-256 hex, as compile stores consumer keys. */
 const digest = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /**
  * The config the warm-up's throwaway proxy serves: every upstream (but the in-process mock) at the
- * fake upstream `origin`, every consumer keyed by `key` alone, and no policy that calls out (a
- * prompt guard's webhook). Everything else — gateways, routes, policies — as configured.
+ * fake upstream `origin` with dummy credentials, every consumer keyed by `key` alone, and no policy
+ * that calls out (a prompt guard's webhook). Everything else — gateways, routes, policies — as
+ * configured.
  */
 export function warmResources(snapshot: Snapshot, origin: string, key: string): AnyResource[] {
   const index = new Map(faked(snapshot.resources.values()).map((r, i) => [r.name, i]));
@@ -68,7 +80,13 @@ export function warmResources(snapshot: Snapshot, origin: string, key: string): 
     switch (r.kind) {
       case 'Registry': {
         const i = index.get(r.name);
-        return i === undefined ? r : { ...r, body: { ...r.body, baseUrl: `${origin}/u${i}` } };
+        if (i === undefined) return r;
+        // Credentials of the same shape (the same auth code runs), none of them real.
+        const { apiKey, bedrock } = r.body;
+        const body = { ...r.body, baseUrl: `${origin}/u${i}` };
+        if (apiKey !== undefined) body.apiKey = DUMMY;
+        if (bedrock) body.bedrock = { ...bedrock, ...dummyKeys(bedrock) };
+        return { ...r, body };
       }
       case 'Consumer': {
         const { jwt: _jwt, mcp: _mcp, a2a: _a2a, ...body } = r.body;

@@ -60,4 +60,28 @@ describe('warmUp', () => {
     ]);
     expect(report).toMatchObject({ requests: 40, failed: 0, preconnected: 0, statuses: { 200: 40 } });
   });
+
+  it('cuts the requests still under way at the end of its budget', async () => {
+    const snapshot = buildSnapshot(
+      [
+        gateway('acme'),
+        registry('slow', {
+          provider: 'mock',
+          baseUrl: '',
+          mock: { latencyMs: 10_000, chunkDelayMs: 0, failureRate: 0, failureStatus: 500 },
+        }),
+        consumer('app', 'acme', ['sk-app'], [route('gpt', ['slow'])]),
+      ],
+      1,
+    );
+    const started = performance.now();
+    const report = await warmUp(
+      snapshot,
+      { adapters: createAdapters(), level: 'info' },
+      { budgetMs: 200, requests: 100, concurrency: 2, connections: 0 },
+      new Set(),
+    );
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(report).toMatchObject({ requests: 0, failed: 0, cut: 2, statuses: {} });
+  });
 });

@@ -39,6 +39,8 @@ export interface WarmupReport {
   statuses: Record<string, number>;
   /** Requests that failed without an answer. */
   failed: number;
+  /** Requests still under way at the end of the budget, cut there (not in `requests`). */
+  cut: number;
   /** Connections opened to the config's upstreams, ready for their first requests. */
   preconnected: number;
   ms: number;
@@ -69,6 +71,7 @@ export async function warmUp(
     requests: 0,
     statuses: {},
     failed: 0,
+    cut: 0,
     preconnected: 0,
     ms: 0,
   };
@@ -88,25 +91,14 @@ async function sendThrough(
   deadline: number,
   report: WarmupReport,
 ): Promise<void> {
-  const fake = await startFakeUpstream(fakeFormats(snapshot));
-  const store = new ConfigStore();
-  store.replaceAll(warmResources(snapshot, fake.origin, key));
-  store.markSynced();
-  const silent: Logger = createLogger({ level, destination: { write: () => undefined } });
-  const adapters = createAdapters();
-  const policies = createPolicyEngine({ limiter: new RateLimiter(), logger: silent });
-  const proxy = createProxy({
-    store,
-    adapters,
-    metrics: createMetrics({ defaultMetrics: false }),
-    logger: silent,
-    policies,
-    health: new HealthRegistry(),
-    handoffs: [],
-  });
-  const server = createProxyServer(proxy.listener, DEFAULT_HTTP_LIMITS, silent);
-  const client = new Pool(`http://127.0.0.1:${await listen(server)}`, { connections: limits.concurrency });
+  const closers: (() => Promise<unknown>)[] = [];
+  // Requests still under way at the deadline (a slow `mock` registry, say) are cut there.
+  const cut = new AbortController();
+  const timer = setTimeout(() => cut.abort(), Math.max(0, deadline - performance.now()));
   try {
+    const fake = await startFakeUpstream(fakeFormats(snapshot));
+    closers.push(() => fake.close());
+    const client = await throwawayProxy(snapshot, fake.origin, key, level, limits.concurrency, closers);
     let next = 0;
     const loop = async () => {
       while (next < limits.requests && performance.now() < deadline) {
@@ -117,10 +109,15 @@ async function sendThrough(
             method: 'POST',
             headers: r.headers,
             body: r.body,
+            signal: cut.signal,
           });
-          await res.body.dump({ limit: Infinity });
+          await res.body.dump({ limit: Infinity, signal: cut.signal });
           report.statuses[res.statusCode] = (report.statuses[res.statusCode] ?? 0) + 1;
         } catch {
+          if (cut.signal.aborted) {
+            report.cut++;
+            continue;
+          }
           report.failed++;
         }
         report.requests++;
@@ -128,13 +125,49 @@ async function sendThrough(
     };
     await Promise.all(Array.from({ length: limits.concurrency }, loop));
   } finally {
-    await client.close().catch(() => undefined);
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await fake.close();
-    await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
-    await policies.close();
+    clearTimeout(timer);
+    for (const close of closers.reverse()) await close().catch(() => undefined);
   }
+}
+
+/**
+ * The real proxy's front door over a copy of the config whose upstreams are `origin`, with its own
+ * adapters, policies (in-process counters), metrics, health and a logger that writes nowhere, served
+ * on an ephemeral 127.0.0.1 port; returns a client of it. What to close is pushed on `closers`.
+ */
+async function throwawayProxy(
+  snapshot: Snapshot,
+  origin: string,
+  key: string,
+  level: string,
+  connections: number,
+  closers: (() => Promise<unknown>)[],
+): Promise<Pool> {
+  const store = new ConfigStore();
+  store.replaceAll(warmResources(snapshot, origin, key));
+  store.markSynced();
+  const silent: Logger = createLogger({ level, destination: { write: () => undefined } });
+  const adapters = createAdapters();
+  closers.push(() => Promise.all([...new Set(Object.values(adapters))].map((a) => a.close())));
+  const policies = createPolicyEngine({ limiter: new RateLimiter(), logger: silent });
+  closers.push(() => policies.close());
+  const proxy = createProxy({
+    store,
+    adapters,
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: silent,
+    policies,
+    health: new HealthRegistry(),
+    handoffs: [],
+  });
+  const server = createProxyServer(proxy.listener, DEFAULT_HTTP_LIMITS, silent);
+  closers.push(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
+  const client = new Pool(`http://127.0.0.1:${await listen(server)}`, { connections });
+  closers.push(() => client.close());
+  return client;
 }
 
 /** Opens `connections` connections to each model registry's origin (the pools skip an origin they know). */
