@@ -1,6 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { AnyResource } from '../../../protocol/src';
-import type { WarmupLimits } from '../../../dataplane/src/warmup/run';
+import type { WarmupLimits } from '../../../dataplane/src';
 
 /**
  * What the primary and its workers tell each other over the cluster's IPC channel (JSON). Config
