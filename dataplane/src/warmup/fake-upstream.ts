@@ -1,9 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FORMATS, type FormatName } from '../formats';
-import type { ChatResponse } from '../formats/ir';
+import type { ChatResponse, Frame } from '../formats/ir';
 import { sseText } from '../formats/wire';
-import { encodeEventStream } from '../providers/aws/eventstream';
 import { scenarioEvents } from '../providers/scenario';
 
 /** The in-process upstream a warm-up's requests go to, on 127.0.0.1: never a real provider. */
@@ -33,12 +32,16 @@ interface Answer {
  * or Bedrock's `converse-stream` path).
  */
 export async function startFakeUpstream(formats: readonly FormatName[]): Promise<FakeUpstream> {
+  // Bedrock's framing is loaded only for a config that has a Bedrock upstream.
+  const eventStream = formats.includes('bedrock-converse')
+    ? (await import('../providers/aws/eventstream')).encodeEventStream
+    : undefined;
   const answers = new Map<string, Answer>();
   const answerFor = (format: FormatName, stream: boolean): Answer => {
     const key = `${format}${stream ? ' stream' : ''}`;
     let a = answers.get(key);
     if (!a) {
-      a = answer(format, stream);
+      a = answer(format, stream, eventStream);
       answers.set(key, a);
     }
     return a;
@@ -72,15 +75,16 @@ export async function startFakeUpstream(formats: readonly FormatName[]): Promise
   };
 }
 
-function answer(format: FormatName, stream: boolean): Answer {
+function answer(
+  format: FormatName,
+  stream: boolean,
+  eventStream: ((frames: readonly Frame[]) => Uint8Array[]) | undefined,
+): Answer {
   const codec = FORMATS[format];
   if (!stream) return { contentType: 'application/json', body: JSON.stringify(codec.encodeResponse(REPLY)) };
   const encoder = codec.streamEncoder({ includeUsage: true });
   const frames = [...scenarioEvents(REPLY).flatMap((e) => encoder.push(e)), ...encoder.end()];
-  if (format === 'bedrock-converse')
-    return {
-      contentType: 'application/vnd.amazon.eventstream',
-      body: Buffer.concat(encodeEventStream(frames)),
-    };
+  if (format === 'bedrock-converse' && eventStream)
+    return { contentType: 'application/vnd.amazon.eventstream', body: Buffer.concat(eventStream(frames)) };
   return { contentType: 'text/event-stream', body: sseText(frames) };
 }
