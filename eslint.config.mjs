@@ -24,10 +24,10 @@ const forbid = (...dirs) => ({
 //              resolve, scrub and SSE helpers the modules below share
 //   mcp, a2a   the modules the front door hands requests to (peers: neither imports the other)
 //   the front door   proxy/app.ts (the Node listener) and proxy/front-door.ts (HANDOFFS)
-//   discovery, ops, server.ts   the process around it
+//   discovery, ops, warmup, server.ts   the process around it (warmup drives a throwaway front door)
 //
 // (config and routing share the runtime snapshot's types.) Tests and testing/ may import anything.
-const SERVER_LEVEL = ['discovery', 'ops'];
+const SERVER_LEVEL = ['discovery', 'ops', 'warmup'];
 const FRONT_DOOR = ['proxy/app', 'proxy/front-door'];
 const MODULES = ['mcp', 'a2a'];
 const ABOVE_POLICIES = ['approvals', 'proxy', ...MODULES, ...SERVER_LEVEL];

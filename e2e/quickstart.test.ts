@@ -77,7 +77,8 @@ describe('tollgate run -f examples/quickstart (real process, official OpenAI SDK
   it('serves health, readiness, metrics and a redacted config dump on the ops port', async () => {
     const ops = `http://127.0.0.1:${tg.opsPort}`;
     expect((await fetch(`${ops}/healthz`)).status).toBe(200);
-    expect((await fetch(`${ops}/readyz`)).status).toBe(200);
+    // Ready once the config is applied and warmed up (--warmup, 1.5 s at most).
+    await eventually(async () => (await fetch(`${ops}/readyz`)).status === 200, 5000);
     const metrics = await (await fetch(`${ops}/metrics`)).text();
     expect(metrics).toMatch(
       /tollgate_requests_total\{gateway="demo",consumer="my-app",registry="default\/mock",model="gpt-4o-mini",status="200"\} \d+/,

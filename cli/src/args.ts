@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HTTP_LIMITS } from '../../dataplane/src/proxy/http-server';
+import { DEFAULT_WARMUP, type WarmupLimits } from '../../dataplane/src';
 
 /** Every server flag has an environment variable; the flag wins. */
 export const DEFAULTS = { host: '127.0.0.1', port: 8081, opsPort: 9091, gracePeriodSeconds: 10 };
@@ -22,6 +23,8 @@ export interface ServeFlags {
   opsUrl: string | undefined;
   /** Worker processes sharing the proxy port; 1: no cluster, the proxy runs in this process. */
   workers: number;
+  /** The warm-up before readiness (`--warmup`, `--warmup-connections`); false: none. */
+  warmup: WarmupLimits | false;
 }
 
 export interface RunFlags extends ServeFlags {
@@ -43,6 +46,8 @@ export const SERVE_OPTIONS = {
   'ops-token': { type: 'string' },
   'ops-url': { type: 'string' },
   workers: { type: 'string' },
+  warmup: { type: 'string' },
+  'warmup-connections': { type: 'string' },
 } as const;
 
 type ServeValues = { [K in keyof typeof SERVE_OPTIONS]?: string };
@@ -62,7 +67,18 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
     opsToken: (values['ops-token'] ?? env.TOLLGATE_OPS_TOKEN) || undefined,
     opsUrl: httpUrl('--ops-url', values['ops-url'] ?? env.TOLLGATE_OPS_URL),
     workers: workerCount(values.workers ?? env.TOLLGATE_WORKERS),
+    warmup: warmupFlags(values, env),
   };
+}
+
+/** `--warmup <s>` bounds the warm-up (0: none); `--warmup-connections <n>` per upstream origin (0: none). */
+function warmupFlags(values: ServeValues, env: NodeJS.ProcessEnv): WarmupLimits | false {
+  const budget = seconds('--warmup', values.warmup ?? env.TOLLGATE_WARMUP, DEFAULT_WARMUP.budgetMs / 1000);
+  const raw = values['warmup-connections'] ?? env.TOLLGATE_WARMUP_CONNECTIONS;
+  const connections = raw === undefined || raw === '' ? DEFAULT_WARMUP.connections : Number(raw);
+  if (!Number.isInteger(connections) || connections < 0)
+    throw new UsageError(`--warmup-connections must be a whole number >= 0, got '${raw}'`);
+  return budget === 0 ? false : { ...DEFAULT_WARMUP, budgetMs: Math.round(budget * 1000), connections };
 }
 
 /** An http(s) URL without a trailing slash; empty means none. */

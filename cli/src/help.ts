@@ -83,6 +83,18 @@ const SERVE: Record<string, FlagHelp> = {
     env: 'TOLLGATE_WORKERS',
     default: '1',
   },
+  warmup: {
+    arg: '<s>',
+    text: 'at most this long, before reporting ready, synthetic requests warm up the routes and formats of the config through an in-process fake upstream (nothing is counted, logged or sent upstream); 0: no warm-up',
+    env: 'TOLLGATE_WARMUP',
+    default: '1.5',
+  },
+  'warmup-connections': {
+    arg: '<n>',
+    text: 'connections opened ahead of traffic to each upstream origin of the config during the warm-up (no request is sent); 0: none',
+    env: 'TOLLGATE_WARMUP_CONNECTIONS',
+    default: '4',
+  },
 };
 
 interface CommandHelp {

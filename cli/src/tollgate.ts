@@ -214,6 +214,7 @@ function dataplaneOptions(flags: ServeFlags, logger: Logger): DataplaneOptions {
     http: { maxConnections: flags.maxConnections },
     ...(flags.opsToken ? { opsToken: flags.opsToken } : {}),
     ...(flags.opsUrl ? { opsUrl: flags.opsUrl } : {}),
+    warmup: flags.warmup,
   };
 }
 

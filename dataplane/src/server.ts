@@ -32,6 +32,8 @@ import { createMetrics, type ProxyMetrics } from './telemetry/metrics';
 import { createObservedHealth } from './telemetry/routing-metrics';
 import type { HealthRegistry } from './routing/health';
 import { Prober, createHttpProbe } from './routing/prober';
+import type { WarmupLimits } from './warmup/run';
+import { Warmer } from './warmup/warmer';
 
 /**
  * How stale a proxy's view of shared budget spend may be: checks and charges go to Redis once per
@@ -71,6 +73,11 @@ export interface DataplaneOptions {
   opsToken?: string;
   /** Where approvers reach this ops port, for approval webhooks (default http://{host}:{opsPort}). */
   opsUrl?: string;
+  /**
+   * Warm the request path up for each config before readiness (warmup/warmer.ts): limits, or
+   * false / absent for none. The CLI passes DEFAULT_WARMUP unless `--warmup 0`.
+   */
+  warmup?: WarmupLimits | false;
 }
 
 export interface Dataplane {
@@ -84,6 +91,8 @@ export interface Dataplane {
   port: number;
   /** 0 when started with `opsPort: false`. */
   opsPort: number;
+  /** Resolves once no warm-up runs: the config in the store is warm (see DataplaneOptions.warmup). */
+  warmedUp(): Promise<void>;
   /** Readiness drops first, in-flight requests get `graceMs` to finish, then sockets close. */
   close(graceMs?: number): Promise<void>;
 }
@@ -180,10 +189,15 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     approvals,
     mcpUpstreams,
   });
+  // Before readiness, each config's request path is warmed up (new routes and formats after it).
+  const warmer = new Warmer({ store, adapters, logger, limits: options.warmup ?? false });
+  warmer.consider();
+  const unwatchWarmup = store.onChange(() => warmer.consider());
   const ops = createOpsApp({
     store,
     metrics,
     accepting: () => accepting,
+    waitingFor: () => warmer.waiting(),
     health,
     mcp: mcpUpstreams,
     approvals: { broker: approvals, ...(options.opsToken ? { token: options.opsToken } : {}) },
@@ -218,9 +232,12 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     approvals,
     port,
     opsPort,
+    warmedUp: () => warmer.idle(),
     async close(graceMs = 10_000) {
       accepting = false;
       unwatchProbes();
+      unwatchWarmup();
+      await warmer.idle();
       unwatchApprovals();
       // Held tool calls are released at once (denied: "the proxy is shutting down"), within the grace.
       await approvals.close();

@@ -1,5 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { AnyResource } from '../../../protocol/src';
+import type { WarmupLimits } from '../../../dataplane/src';
 
 /**
  * What the primary and its workers tell each other over the cluster's IPC channel (JSON). Config
@@ -14,6 +15,8 @@ export interface WorkerServeOptions {
   logLevel: string | undefined;
   redisUrl: string | undefined;
   maxConnections: number;
+  /** Each worker warms up before it says it listens (readiness waits for every worker). */
+  warmup: WarmupLimits | false;
 }
 
 export type PrimaryMessage =

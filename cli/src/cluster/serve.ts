@@ -14,6 +14,7 @@ function workerOptions(flags: ServeFlags): WorkerServeOptions {
     logLevel: flags.logLevel,
     redisUrl: flags.redisUrl,
     maxConnections: flags.maxConnections,
+    warmup: flags.warmup,
   };
 }
 

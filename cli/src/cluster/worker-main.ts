@@ -30,7 +30,10 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
         logger,
         redisUrl: options.redisUrl,
         http: { maxConnections: options.maxConnections },
+        warmup: options.warmup,
       });
+      // The primary's readiness waits for every worker's message: warm before it.
+      await plane.warmedUp();
       tell({ type: 'tollgate:listening', port: plane.port });
       return;
     }

@@ -84,6 +84,9 @@ export function createHttpAdapter(): ProviderAdapter {
         throw toUpstreamError(err, call.signal, base.host);
       }
     },
+    preconnect(registry, connections) {
+      return pools.preconnect(baseOf(registry.baseUrl).origin, registry.timeouts, connections);
+    },
     async close(): Promise<void> {
       await pools.close();
     },

@@ -41,6 +41,11 @@ export interface UpstreamResponse {
 
 export interface ProviderAdapter {
   send(call: UpstreamCall): Promise<UpstreamResponse>;
+  /**
+   * Opens up to `connections` connections to the registry's origin ahead of its first request,
+   * sending nothing (warm-up); resolves with how many opened. Absent: the adapter has none to open.
+   */
+  preconnect?(registry: CompiledRegistry, connections: number): Promise<number>;
   /** Release pooled connections. */
   close(): Promise<void>;
 }

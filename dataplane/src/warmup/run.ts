@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Pool } from 'undici';
+import { isModelRegistry } from '../../../protocol/src';
+import { ConfigStore } from '../config/store';
+import type { Snapshot } from '../config/snapshot';
+import { createPolicyEngine } from '../policies/engine';
+import { RateLimiter } from '../policies/rate-limit/limiter';
+import { createAdapters } from '../providers';
+import type { AdapterSet } from '../providers/types';
+import { createProxy } from '../proxy/app';
+import { createProxyServer, DEFAULT_HTTP_LIMITS } from '../proxy/http-server';
+import { HealthRegistry } from '../routing/health';
+import { createLogger, type Logger } from '../telemetry/logger';
+import { createMetrics } from '../telemetry/metrics';
+import { startFakeUpstream } from './fake-upstream';
+import { fakeFormats, warmRequests, warmResources, type WarmRequest } from './plan';
+
+/** How much one warm-up may do. */
+export interface WarmupLimits {
+  /** Longest a warm-up runs, ms (the requests stop then; closing what it opened follows). */
+  budgetMs: number;
+  /** Most synthetic requests one warm-up sends, all shapes together. */
+  requests: number;
+  /** Requests in flight at once. */
+  concurrency: number;
+  /** Connections opened ahead of traffic to each upstream origin of the config (0: none). */
+  connections: number;
+}
+
+/** What one warm-up did, for the debug log. */
+export interface WarmupReport {
+  serial: number;
+  /** The shapes sent (see WarmRequest.key). */
+  shapes: string[];
+  requests: number;
+  /** Answers by status; a shape a policy refuses (429, 400, …) is warmed all the same. */
+  statuses: Record<string, number>;
+  /** Requests that failed without an answer. */
+  failed: number;
+  /** Requests still under way at the end of the budget, cut there (not in `requests`). */
+  cut: number;
+  /** Connections opened to the config's upstreams, ready for their first requests. */
+  preconnected: number;
+  ms: number;
+}
+
+/**
+ * One warm-up of `snapshot`: the shapes `skip` does not hold (plan.ts) go, round-robin, through a
+ * throwaway proxy — the real front door and request path, with a copy of the config whose upstreams
+ * are an in-process fake, its own metrics registry, a logger that writes nowhere, in-process
+ * counters and health of its own — served on 127.0.0.1 and closed afterwards: nothing the real proxy
+ * counts, logs or reports sees it. Meanwhile the real adapters open `connections` connections to each
+ * upstream origin of the config (no request sent).
+ */
+export async function warmUp(
+  snapshot: Snapshot,
+  deps: { adapters: AdapterSet; level: string },
+  limits: WarmupLimits,
+  skip: ReadonlySet<string>,
+): Promise<WarmupReport> {
+  const started = performance.now();
+  const deadline = started + limits.budgetMs;
+  const preconnecting = preconnect(snapshot, deps.adapters, limits.connections);
+  const key = `warmup-${randomBytes(16).toString('hex')}`;
+  const requests = warmRequests(snapshot, key, skip);
+  const report: WarmupReport = {
+    serial: snapshot.serial,
+    shapes: requests.map((r) => r.key),
+    requests: 0,
+    statuses: {},
+    failed: 0,
+    cut: 0,
+    preconnected: 0,
+    ms: 0,
+  };
+  if (requests.length > 0) await sendThrough(snapshot, key, requests, deps.level, limits, deadline, report);
+  report.preconnected = await within(preconnecting, deadline, 0);
+  report.ms = Math.round(performance.now() - started);
+  return report;
+}
+
+/** The requests, round-robin until `limits.requests` or the deadline, through a throwaway proxy. */
+async function sendThrough(
+  snapshot: Snapshot,
+  key: string,
+  requests: WarmRequest[],
+  level: string,
+  limits: WarmupLimits,
+  deadline: number,
+  report: WarmupReport,
+): Promise<void> {
+  const closers: (() => Promise<unknown>)[] = [];
+  // Requests still under way at the deadline (a slow `mock` registry, say) are cut there.
+  const cut = new AbortController();
+  const timer = setTimeout(() => cut.abort(), Math.max(0, deadline - performance.now()));
+  try {
+    const fake = await startFakeUpstream(fakeFormats(snapshot));
+    closers.push(() => fake.close());
+    const client = await throwawayProxy(snapshot, fake.origin, key, level, limits.concurrency, closers);
+    let next = 0;
+    const loop = async () => {
+      while (next < limits.requests && performance.now() < deadline) {
+        const r = requests[next++ % requests.length] as WarmRequest;
+        try {
+          const res = await client.request({
+            path: r.path,
+            method: 'POST',
+            headers: r.headers,
+            body: r.body,
+            signal: cut.signal,
+          });
+          await res.body.dump({ limit: Infinity, signal: cut.signal });
+          report.statuses[res.statusCode] = (report.statuses[res.statusCode] ?? 0) + 1;
+        } catch {
+          if (cut.signal.aborted) {
+            report.cut++;
+            continue;
+          }
+          report.failed++;
+        }
+        report.requests++;
+      }
+    };
+    await Promise.all(Array.from({ length: limits.concurrency }, loop));
+  } finally {
+    clearTimeout(timer);
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  }
+}
+
+/**
+ * The real proxy's front door over a copy of the config whose upstreams are `origin`, with its own
+ * adapters, policies (in-process counters), metrics, health and a logger that writes nowhere, served
+ * on an ephemeral 127.0.0.1 port; returns a client of it. What to close is pushed on `closers`.
+ */
+async function throwawayProxy(
+  snapshot: Snapshot,
+  origin: string,
+  key: string,
+  level: string,
+  connections: number,
+  closers: (() => Promise<unknown>)[],
+): Promise<Pool> {
+  const store = new ConfigStore();
+  store.replaceAll(warmResources(snapshot, origin, key));
+  store.markSynced();
+  const silent: Logger = createLogger({ level, destination: { write: () => undefined } });
+  const adapters = createAdapters();
+  closers.push(() => Promise.all([...new Set(Object.values(adapters))].map((a) => a.close())));
+  const policies = createPolicyEngine({ limiter: new RateLimiter(), logger: silent });
+  closers.push(() => policies.close());
+  const proxy = createProxy({
+    store,
+    adapters,
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: silent,
+    policies,
+    health: new HealthRegistry(),
+    handoffs: [],
+  });
+  const server = createProxyServer(proxy.listener, DEFAULT_HTTP_LIMITS, silent);
+  closers.push(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
+  const client = new Pool(`http://127.0.0.1:${await listen(server)}`, { connections });
+  closers.push(() => client.close());
+  return client;
+}
+
+/** Opens `connections` connections to each model registry's origin (the pools skip an origin they know). */
+async function preconnect(snapshot: Snapshot, adapters: AdapterSet, connections: number): Promise<number> {
+  if (connections <= 0) return 0;
+  const opening: Promise<number>[] = [];
+  for (const r of snapshot.resources.values()) {
+    if (r.kind !== 'Registry' || !isModelRegistry(r.body) || r.body.baseUrl === '') continue;
+    const adapter = adapters[r.body.provider];
+    if (adapter?.preconnect) opening.push(adapter.preconnect(r.body, connections).catch(() => 0));
+  }
+  return (await Promise.all(opening)).reduce((a, b) => a + b, 0);
+}
+
+/** `p`'s value, or `fallback` once the deadline has passed (p carries on). */
+function within<T>(p: Promise<T>, deadline: number, fallback: T): Promise<T> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(fallback), Math.max(0, deadline - performance.now()));
+    timer.unref();
+    void p.then((v) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
