@@ -28,7 +28,7 @@ async function send(a: Attempt, signal: CallAbort, stream = false): Promise<Upst
       dispatcher: agent,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'user', content: 'hi' }] }),
-      signal,
+      signal: signal.toSignal(),
     });
     const headers: Record<string, string> = {};
     for (const name of ['content-type', 'retry-after']) {
