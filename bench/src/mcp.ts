@@ -1,10 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
-import { ROOT, freePort, killChildren, startChild } from './processes';
+import { readCpuMs } from './cpu';
+import { ROOT, killChildren, startChild, startTollgate } from './processes';
+import { formatSelfTime } from './profile';
+import { nowUs, readProfile } from './profile-run';
 import { percentile, ratio } from './report';
 
 /**
@@ -16,17 +18,20 @@ import { percentile, ratio } from './report';
  * 2. p50 latency at one connection (sequential calls, `--samples`): Tollgate − direct;
  * 3. a session continued on another replica: two Tollgate processes on the same manifests, the
  *    session initialized on A, p50 of calls sent to B − p50 of calls sent to A.
+ *
+ * With `--profile`: instead, one Tollgate under `node --cpu-prof` at saturation for `--duration` s
+ * after a warm-up, and its top 20 functions by self time over the loaded window.
  */
 
 const CALLER_KEY = 'sk-bench-mcp';
 const SESSION_KEY = 'bench-mcp-session-key-0123456789abcdef';
 const PROTOCOL = '2025-06-18';
-const children: ChildProcess[] = [];
 
 interface Options {
   connections: number;
   durationS: number;
   samples: number;
+  profile: boolean;
 }
 
 function options(argv: string[]): Options {
@@ -40,6 +45,7 @@ function options(argv: string[]): Options {
     connections: get('connections', 32),
     durationS: get('duration', 5),
     samples: get('samples', 2000),
+    profile: argv.includes('--profile'),
   };
 }
 
@@ -67,7 +73,12 @@ async function main() {
   const upstreamPort = await startChild('mcp server', [path.join(ROOT, 'dist/bench/src/mcp-server.js')], {});
   const upstream = `http://127.0.0.1:${upstreamPort}/mcp`;
   const dir = await manifests(upstream);
-  const [a, b] = await Promise.all([startTollgate(dir), startTollgate(dir)]);
+  if (opts.profile) return profile(dir, opts);
+  const [procA, procB] = await Promise.all([
+    startTollgate({ configDir: dir }),
+    startTollgate({ configDir: dir }),
+  ]);
+  const [a, b] = [procA, procB].map((p) => `http://127.0.0.1:${p.port}`) as [string, string];
   const session = await initialize(a);
   const direct: Target = { name: 'direct', url: upstream, headers: BASE_HEADERS };
   const viaA: Target = { name: 'tollgate', url: `${a}/bench/mcp`, headers: gatewayHeaders(session) };
@@ -81,8 +92,10 @@ async function main() {
   // Warm-up, then the measured runs.
   await saturate(direct, { ...opts, durationS: 1 });
   await saturate(viaA, { ...opts, durationS: 1 });
-  const rpsDirect = await saturate(direct, opts);
-  const rpsGateway = await saturate(viaA, opts);
+  const rpsDirect = (await saturate(direct, opts)).rps;
+  const cpuBefore = await readCpuMs(procA.pid);
+  const { rps: rpsGateway, total } = await saturate(viaA, opts);
+  const cpuPerCallUs = ((await readCpuMs(procA.pid)) - cpuBefore) * (1000 / total);
   const p50Direct = await sequentialP50(direct, opts.samples);
   const p50Gateway = await sequentialP50(viaA, opts.samples);
   const p50Own = await sequentialP50(viaA, opts.samples);
@@ -92,6 +105,7 @@ async function main() {
     ['req/s at saturation, direct', rpsDirect.toFixed(0)],
     ['req/s at saturation, through Tollgate', rpsGateway.toFixed(0)],
     ['ratio (target ≥ 0.7)', ratio(rpsGateway, rpsDirect).toFixed(2)],
+    ['Tollgate CPU per call at saturation (µs)', cpuPerCallUs.toFixed(0)],
     ['p50 at 1 connection, direct (ms)', p50Direct.toFixed(3)],
     ['p50 at 1 connection, through Tollgate (ms)', p50Gateway.toFixed(3)],
     ['p50 added (ms, target ≤ 1)', (p50Gateway - p50Direct).toFixed(3)],
@@ -104,6 +118,33 @@ async function main() {
     `MCP tools/call (${opts.connections} connections × ${opts.durationS}s; ${opts.samples} sequential calls)`,
   );
   for (const [k, v] of rows) console.log(`  ${(k ?? '').padEnd(width)}  ${v}`);
+}
+
+async function profile(configDir: string, opts: Options): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tollgate-prof-mcp-'));
+  try {
+    const proc = await startTollgate({ configDir, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+    const base = `http://127.0.0.1:${proc.port}`;
+    const t: Target = {
+      name: 'tollgate',
+      url: `${base}/bench/mcp`,
+      headers: gatewayHeaders(await initialize(base)),
+    };
+    await check(t);
+    await saturate(t, { ...opts, durationS: 1 });
+    const fromUs = nowUs();
+    const { rps } = await saturate(t, opts);
+    const toUs = nowUs();
+    await proc.stop();
+    const p = await readProfile(dir, fromUs, toUs);
+    console.log(
+      `CPU profile of tollgate under MCP tools/call at ${opts.connections} connections (${rps.toFixed(0)} req/s), ` +
+        `${p.windowed ? 'loaded window only' : 'whole process life (window not found)'}, top 20 by self time:\n`,
+    );
+    console.log(formatSelfTime(p.summary));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 function gatewayHeaders(session: string): Record<string, string> {
@@ -139,7 +180,8 @@ async function check(t: Target): Promise<void> {
     throw new Error(`${t.name}: HTTP ${res.status} ${text.slice(0, 300)}`);
 }
 
-async function saturate(t: Target, opts: Options): Promise<number> {
+/** req/s on average and calls answered in all. */
+async function saturate(t: Target, opts: Options): Promise<{ rps: number; total: number }> {
   const result = await autocannon({
     url: t.url,
     method: 'POST',
@@ -150,7 +192,7 @@ async function saturate(t: Target, opts: Options): Promise<number> {
   });
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${t.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors under load`);
-  return result.requests.average;
+  return { rps: result.requests.average, total: result.requests.total };
 }
 
 async function sequentialP50(t: Target, samples: number): Promise<number> {
@@ -204,47 +246,10 @@ spec:
   return dir;
 }
 
-/** `tollgate run` as a user runs it (info logs to a discarded stdout); its base URL once ready. */
-async function startTollgate(dir: string): Promise<string> {
-  const [port, opsPort] = [await freePort(), await freePort()];
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'dist/cli/src/tollgate.js'),
-      'run',
-      '-f',
-      dir,
-      '--port',
-      String(port),
-      '--ops-port',
-      String(opsPort),
-      '--no-watch',
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  children.push(child);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${opsPort}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return `http://127.0.0.1:${port}`;
-    if (child.exitCode !== null) throw new Error(`tollgate exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error('tollgate did not become ready in 15 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function cleanup() {
-  for (const c of children) if (c.exitCode === null) c.kill();
-  killChildren();
-}
-
 main()
-  .then(cleanup)
+  .then(killChildren)
   .catch((err: unknown) => {
     console.error(err);
-    cleanup();
+    killChildren();
     process.exitCode = 1;
   });
