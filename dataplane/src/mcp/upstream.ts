@@ -1,12 +1,24 @@
-import { errors as undiciErrors, type Pool } from 'undici';
+import type { Pool } from 'undici';
 import { UpstreamPools } from '../providers/pools';
 import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } from '../../../protocol/src';
-import { isObject, parseSseEvent, type Json } from '../formats/wire';
-import { sseEvents } from '../proxy/sse';
+import { isObject, type Json } from '../formats/wire';
 import type { Logger } from '../telemetry/logger';
 import { LegacySseServers } from './sse';
-import { SseError } from './sse-connection';
-import { StdioError, StdioServer } from './stdio';
+import { StdioServer } from './stdio';
+import { McpUpstreamError, failureOf, nameOf } from './upstream-errors';
+import {
+  asEvents,
+  iterate,
+  none,
+  parseJson,
+  sseMessages,
+  sseStream,
+  translated,
+  type UpstreamEvent,
+} from './upstream-stream';
+
+export { McpUpstreamError, type UpstreamFailure } from './upstream-errors';
+export type { UpstreamEvent } from './upstream-stream';
 
 /**
  * The client side of MCP's Streamable HTTP transport, towards one upstream server, stateless: the
@@ -15,18 +27,6 @@ import { StdioError, StdioServer } from './stdio';
  * Connections are pooled per server and its timeouts (connect; request = time to the response
  * headers; idle = longest silence in a streamed answer), as the LLM adapter pools them.
  */
-
-export type UpstreamFailure = 'down' | 'timeout' | 'session-gone' | 'refused';
-
-export class McpUpstreamError extends Error {
-  constructor(
-    readonly kind: UpstreamFailure,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'McpUpstreamError';
-  }
-}
 
 export interface UpstreamSessionRef {
   sessionId?: string | undefined;
@@ -335,104 +335,6 @@ function isStdio(registry: McpRegistry): registry is StdioRegistry {
   return registry.mcp.transport === 'Stdio';
 }
 
-/** The messages of a stdio or SSE server's answer, failures as McpUpstreamError. */
-/** A legacy SSE server's stream: its events carry no ids this gateway could resume from. */
-async function* asEvents(messages: AsyncIterable<Json>): AsyncGenerator<UpstreamEvent> {
-  for await (const message of messages) yield { message };
-}
-
-async function* translated(source: AsyncIterable<Json>, registry: CompiledRegistry): AsyncGenerator<Json> {
-  try {
-    yield* source;
-  } catch (err) {
-    throw failureOf(err, registry);
-  }
-}
-
-function nameOf(registry: CompiledRegistry): string {
-  return `MCP server '${registry.source.name}'`;
-}
-
-function failureOf(err: unknown, registry: CompiledRegistry): McpUpstreamError {
-  if (err instanceof McpUpstreamError) return err;
-  if (err instanceof StdioError) return new McpUpstreamError(err.kind, err.message);
-  // A server that forgot a connection it was using has dropped it: the next request opens another.
-  if (err instanceof SseError)
-    return new McpUpstreamError(err.kind === 'stale' ? 'down' : err.kind, err.message);
-  if (
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError ||
-    err instanceof undiciErrors.ConnectTimeoutError
-  ) {
-    return new McpUpstreamError('timeout', `${nameOf(registry)} did not answer in time`);
-  }
-  if (err instanceof Error && err.name === 'AbortError')
-    return new McpUpstreamError('timeout', `${nameOf(registry)} did not answer in time`);
-  const code = (err as { code?: unknown }).code;
-  return new McpUpstreamError(
-    'down',
-    `${nameOf(registry)} is unreachable${typeof code === 'string' ? ` (${code})` : ''}`,
-  );
-}
-
-/** One event of a server's stream: its SSE id (when it set one) and its message (none: a priming event). */
-export interface UpstreamEvent {
-  id?: string;
-  message?: Json;
-}
-
-async function* sseMessages(
-  body: AsyncIterable<Uint8Array>,
-  registry: CompiledRegistry,
-): AsyncGenerator<Json> {
-  for await (const e of sseStream(body, registry)) if (e.message) yield e.message;
-}
-
-async function* sseStream(
-  body: AsyncIterable<Uint8Array>,
-  registry: CompiledRegistry,
-): AsyncGenerator<UpstreamEvent> {
-  try {
-    for await (const event of sseEvents(body)) {
-      const text = event.toString('utf8');
-      const id = eventIdOf(text);
-      const frame = parseSseEvent(text);
-      // Priming events (an id, empty data) and comments carry no message.
-      const v = frame && frame.data !== '' ? parseJson(frame.data) : undefined;
-      const message = isObject(v) ? v : undefined;
-      if (id !== undefined || message)
-        yield { ...(id !== undefined ? { id } : {}), ...(message ? { message } : {}) };
-    }
-  } catch (err) {
-    throw failureOf(err, registry);
-  }
-}
-
-/** The `id` field of one SSE event (the last one wins; one holding NUL is ignored, as the SSE spec says). */
-function eventIdOf(text: string): string | undefined {
-  let id: string | undefined;
-  for (const line of text.split(/\r\n|\r|\n/)) {
-    if (line !== 'id' && !line.startsWith('id:')) continue;
-    const value = line.slice(3).replace(/^ /, '');
-    if (!value.includes('\0')) id = value;
-  }
-  return id;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
-
-async function* iterate(messages: Json[]): AsyncGenerator<Json> {
-  yield* messages;
-}
-
-async function* none(): AsyncGenerator<Json> {}
