@@ -61,10 +61,16 @@ export interface McpServerHealth {
   connections?: number;
 }
 
+interface SeenHealth {
+  reachable: boolean;
+  lastSuccess?: number;
+  lastError?: { at: number; message: string };
+}
+
 export class McpUpstreams {
   private readonly pools = new UpstreamPools();
-  /** Registry resource name → its health as seen by this proxy's POSTs. */
-  private readonly seen = new Map<string, McpServerHealth>();
+  /** Registry resource name → its health as seen by this proxy's POSTs (times in ms, shown as ISO). */
+  private readonly seen = new Map<string, SeenHealth>();
   /** Registry resource name → its child process (transport Stdio), one per proxy process. */
   private readonly children = new Map<string, StdioServer>();
   /** The connections to servers of transport SSE, per session, held by this process. */
@@ -216,14 +222,25 @@ export class McpUpstreams {
   /** Per registry this proxy has reached: reachable, last success, last error (sorted by name). */
   health(): Record<string, McpServerHealth> {
     const held = this.legacy.counts();
-    const all = [...this.seen].map(([k, h]): [string, McpServerHealth] => [k, { ...h, ...held[k] }]);
+    const all = [...this.seen].map(([k, h]): [string, McpServerHealth] => [
+      k,
+      {
+        reachable: h.reachable,
+        ...(h.lastSuccess !== undefined ? { lastSuccess: new Date(h.lastSuccess).toISOString() } : {}),
+        ...(h.lastError
+          ? { lastError: { at: new Date(h.lastError.at).toISOString(), message: h.lastError.message } }
+          : {}),
+        ...held[k],
+      },
+    ]);
     return Object.fromEntries(all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   private record(registry: McpRegistry, error: string | undefined): void {
     const name = `${registry.source.namespace}/${registry.source.name}`;
-    const h = this.seen.get(name) ?? { reachable: false };
-    const at = new Date().toISOString();
+    let h = this.seen.get(name);
+    if (!h) this.seen.set(name, (h = { reachable: false }));
+    const at = Date.now();
     if (error === undefined) {
       h.reachable = true;
       h.lastSuccess = at;
@@ -231,7 +248,6 @@ export class McpUpstreams {
       h.reachable = false;
       h.lastError = { at, message: error };
     }
-    this.seen.set(name, h);
   }
 
   async close(): Promise<void> {
