@@ -26,6 +26,8 @@ import { percentile, ratio } from './report';
 const CALLER_KEY = 'sk-bench-mcp';
 const SESSION_KEY = 'bench-mcp-session-key-0123456789abcdef';
 const PROTOCOL = '2025-06-18';
+/** Sequential calls made before the timed ones. */
+const WARMUP_CALLS = 100;
 
 interface Options {
   connections: number;
@@ -97,7 +99,10 @@ async function main() {
   const { rps: rpsGateway, total } = await saturate(viaA, opts);
   const cpuPerCallUs = ((await readCpuMs(procA.pid)) - cpuBefore) * (1000 / total);
   const p50Direct = await sequentialP50(direct, opts.samples);
+  const cpuBeforeSeq = await readCpuMs(procA.pid);
   const p50Gateway = await sequentialP50(viaA, opts.samples);
+  const cpuPerSequentialCallUs =
+    ((await readCpuMs(procA.pid)) - cpuBeforeSeq) * (1000 / (opts.samples + WARMUP_CALLS));
   const p50Own = await sequentialP50(viaA, opts.samples);
   const p50Other = await sequentialP50(viaB, opts.samples);
 
@@ -109,6 +114,7 @@ async function main() {
     ['p50 at 1 connection, direct (ms)', p50Direct.toFixed(3)],
     ['p50 at 1 connection, through Tollgate (ms)', p50Gateway.toFixed(3)],
     ['p50 added (ms, target ≤ 1)', (p50Gateway - p50Direct).toFixed(3)],
+    ['Tollgate CPU per call at 1 connection (µs)', cpuPerSequentialCallUs.toFixed(0)],
     ['p50, session on its own replica (ms)', p50Own.toFixed(3)],
     ['p50, session continued on another replica (ms)', p50Other.toFixed(3)],
     ['other replica − own (ms, target ≤ 1)', (p50Other - p50Own).toFixed(3)],
@@ -199,12 +205,12 @@ async function sequentialP50(t: Target, samples: number): Promise<number> {
   const agent = new Agent({ connections: 1 });
   const times: number[] = [];
   try {
-    for (let i = 0; i < samples + 100; i++) {
+    for (let i = 0; i < samples + WARMUP_CALLS; i++) {
       const start = performance.now();
       const res = await request(t.url, { method: 'POST', headers: t.headers, body: CALL, dispatcher: agent });
       await res.body.text();
       if (res.statusCode !== 200) throw new Error(`${t.name}: HTTP ${res.statusCode}`);
-      if (i >= 100) times.push(performance.now() - start);
+      if (i >= WARMUP_CALLS) times.push(performance.now() - start);
     }
   } finally {
     await agent.close();
