@@ -55,10 +55,7 @@ export interface TollgateOptions {
   redisUrl?: string;
   /** Flags for node itself, before the script (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
-  /**
-   * The hook for `tollgate run --workers N` (issue 15): passed on when not 1. Tollgate does not
-   * implement the flag yet, so today it refuses to start with it.
-   */
+  /** `tollgate run --workers N`: passed on when not 1. */
   workers?: number;
 }
 

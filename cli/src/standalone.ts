@@ -20,9 +20,12 @@ import {
   type DataplaneOptions,
   type Logger,
 } from '../../dataplane/src';
+import { ManifestLoadError } from './manifest-error';
 import { ManifestHistory } from './manifest-history';
 import { reloadMetrics } from './reload-metrics';
 import { expandSecretRefs } from './secret-refs';
+
+export { ManifestLoadError };
 
 /**
  * Standalone mode: the controller's compile feeding the dataplane's config store in one process,
@@ -43,17 +46,6 @@ export interface Standalone {
   /** Reads the files again; resolves true when a new config was applied. */
   reload(): Promise<boolean>;
   close(graceMs?: number): Promise<void>;
-}
-
-export class ManifestLoadError extends Error {
-  /** `notes`: documents of other APIs that were skipped, worth telling beside the errors. */
-  constructor(
-    readonly problems: string[],
-    readonly notes: string[] = [],
-  ) {
-    super(`the manifests have ${problems.length} error(s):\n  ${problems.join('\n  ')}`);
-    this.name = 'ManifestLoadError';
-  }
 }
 
 /** A compile of the manifests, and a notice for each document of another API that was left out. */

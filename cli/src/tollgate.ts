@@ -1,30 +1,30 @@
 #!/usr/bin/env node
-import { stringify } from 'yaml';
-import { redactResource } from '../../protocol/src';
-import {
-  createLogger,
-  startDataplane,
-  type ConfigStore,
-  type DataplaneOptions,
-  type Logger,
-} from '../../dataplane/src';
-import { DiscoveryClient } from '../../dataplane/src/discovery/client';
+import type { ConfigStore, DataplaneOptions, Logger } from '../../dataplane/src';
+import type { DiscoveryClient } from '../../dataplane/src/discovery/client';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import {
   parseDataplaneFlags,
   parseFileFlags,
   parseRunFlags,
   UsageError,
   type DataplaneFlags,
+  type RunFlags,
   type ServeFlags,
 } from './args';
 import { listeningBanner } from './banner';
-import { startDataplaneCluster, startStandaloneCluster } from './cluster/serve';
 import { parseControllerFlags } from './controller-args';
 import { commandHelp, isCommand, usageError, USAGE, type Command } from './help';
-import { buildConfig, ManifestLoadError, startStandalone, type BuiltConfig } from './standalone';
+import { ManifestLoadError } from './manifest-error';
+import type { BuiltConfig } from './standalone';
+import { withYoungGenerationHeld } from './young-generation';
+
+/*
+ * Each command loads what it uses when it runs (dynamic imports below): `run` neither the
+ * discovery client (gRPC) nor the Kubernetes client, `dataplane` not the compile (controller/,
+ * yaml, the CRD schemas), `validate` and `compile` not the proxy. cli/src/lazy-load.test.ts
+ * checks it.
+ */
 
 export interface IO {
   out: (s: string) => void;
@@ -122,12 +122,22 @@ export function packageVersion(): string {
 
 async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseRunFlags(argv, env);
+  const { logger, resources, port, close } = await withYoungGenerationHeld(() => startRun(flags));
+  logger.info(listeningBanner(resources, flags.host, port));
+  return untilSignal(logger, close, flags.gracePeriodMs);
+}
+
+/** `tollgate run`: one process, or a primary and its `--workers`. */
+async function startRun(flags: RunFlags) {
+  const { createLogger } = await import('../../dataplane/src');
   const logger = createLogger({ level: flags.logLevel });
   if (flags.workers > 1) {
+    const { startStandaloneCluster } = await import('./cluster/serve');
     const cluster = await startStandaloneCluster(flags, logger);
-    logger.info(listeningBanner([...cluster.store.current.resources.values()], flags.host, cluster.port));
-    return untilSignal(logger, () => cluster.close(flags.gracePeriodMs), flags.gracePeriodMs);
+    const resources = [...cluster.store.current.resources.values()];
+    return { logger, resources, port: cluster.port, close: () => cluster.close(flags.gracePeriodMs) };
   }
+  const { startStandalone } = await import('./standalone');
   const standalone = await startStandalone({
     ...dataplaneOptions(flags, logger),
     paths: flags.files,
@@ -135,19 +145,13 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     watch: flags.watch,
   });
   const { store, port } = standalone.dataplane;
-  logger.info(listeningBanner([...store.current.resources.values()], flags.host, port));
-  return untilSignal(logger, () => standalone.close(flags.gracePeriodMs), flags.gracePeriodMs);
+  const resources = [...store.current.resources.values()];
+  return { logger, resources, port, close: () => standalone.close(flags.gracePeriodMs) };
 }
 
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
-  const logger = createLogger({ level: flags.logLevel });
-  // --workers: the primary holds the one discovery stream; its workers apply what it accepted.
-  const plane =
-    flags.workers > 1
-      ? await startDataplaneCluster(flags, logger)
-      : await startDataplane(dataplaneOptions(flags, logger));
-  const client = discoveryClient(flags, plane.store, logger);
+  const { logger, plane, client } = await withYoungGenerationHeld(() => startDataplaneCommand(flags));
   client.start();
   return untilSignal(
     logger,
@@ -159,8 +163,26 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
   );
 }
 
+/** `tollgate dataplane`: the proxy (or a primary and its `--workers`) and its discovery client. */
+async function startDataplaneCommand(flags: DataplaneFlags) {
+  const { createLogger, startDataplane } = await import('../../dataplane/src');
+  const logger = createLogger({ level: flags.logLevel });
+  // --workers: the primary holds the one discovery stream; its workers apply what it accepted.
+  const plane =
+    flags.workers > 1
+      ? await (await import('./cluster/serve')).startDataplaneCluster(flags, logger)
+      : await startDataplane(dataplaneOptions(flags, logger));
+  return { logger, plane, client: await discoveryClient(flags, plane.store, logger) };
+}
+
 /** The discovery stream of `tollgate dataplane`, feeding `store`. */
-function discoveryClient(flags: DataplaneFlags, store: ConfigStore, logger: Logger): DiscoveryClient {
+async function discoveryClient(
+  flags: DataplaneFlags,
+  store: ConfigStore,
+  logger: Logger,
+): Promise<DiscoveryClient> {
+  const { DiscoveryClient } = await import('../../dataplane/src/discovery/client');
+  const grpc = await import('@grpc/grpc-js');
   const { discoveryCa, tokenFile } = flags;
   return new DiscoveryClient({
     address: flags.discovery,
@@ -197,6 +219,7 @@ function dataplaneOptions(flags: ServeFlags, logger: Logger): DataplaneOptions {
 
 async function controller(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseControllerFlags(argv, env);
+  const { createLogger } = await import('../../dataplane/src');
   const logger = createLogger({ level: flags.logLevel });
   // Loaded here, not at the top: the Kubernetes client is only needed by this command.
   const { startController } = await import('../../controller/src/server');
@@ -238,7 +261,7 @@ function untilSignal(logger: Logger, stop: () => Promise<void>, graceMs: number)
 }
 
 /** Prints every condition that is not True, one line each, to stderr; returns how many. */
-function reportProblems(statuses: Awaited<ReturnType<typeof buildConfig>>['statuses'], io: IO): number {
+function reportProblems(statuses: BuiltConfig['statuses'], io: IO): number {
   let failed = 0;
   for (const s of statuses) {
     for (const c of s.conditions) {
@@ -252,6 +275,7 @@ function reportProblems(statuses: Awaited<ReturnType<typeof buildConfig>>['statu
 
 async function validate(argv: string[], io: IO): Promise<number> {
   const { files } = parseFileFlags(argv);
+  const { buildConfig } = await import('./standalone');
   const result = await buildConfig(files);
   noteSkipped(result, io);
   if (reportProblems(result.statuses, io) > 0) return 1;
@@ -261,6 +285,7 @@ async function validate(argv: string[], io: IO): Promise<number> {
 
 async function compileCommand(argv: string[], io: IO): Promise<number> {
   const { files, output, allowErrors } = parseFileFlags(argv, 'compile');
+  const { buildConfig } = await import('./standalone');
   const result = await buildConfig(files);
   noteSkipped(result, io);
   const problems = reportProblems(result.statuses, io);
@@ -268,12 +293,13 @@ async function compileCommand(argv: string[], io: IO): Promise<number> {
     io.err(`tollgate: ${problems} problem(s); pass --allow-errors to print the compiled config anyway\n`);
     return 1;
   }
+  const { redactResource } = await import('../../protocol/src');
   const view = {
     resources: result.resources.map(redactResource),
     fleets: result.fleets,
     statuses: result.statuses,
   };
-  io.out(output === 'json' ? `${JSON.stringify(view, null, 2)}\n` : stringify(view));
+  io.out(output === 'json' ? `${JSON.stringify(view, null, 2)}\n` : (await import('yaml')).stringify(view));
   return 0;
 }
 

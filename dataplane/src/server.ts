@@ -6,7 +6,7 @@ import { AgentClient } from './a2a/upstream';
 import { ApprovalBroker } from './approvals/broker';
 import { approvalsConfigured, webhookIn } from './approvals/config';
 import { createApprovalMetrics } from './approvals/metrics';
-import { RedisApprovalStore } from './approvals/redis-store';
+import type { RedisApprovalStore } from './approvals/redis-store';
 import { diffResources } from './config/diff';
 import type { Snapshot } from './config/snapshot';
 import { ConfigStore } from './config/store';
@@ -16,7 +16,7 @@ import { BudgetLedger } from './policies/budget/ledger';
 import { createBudgetMetrics } from './policies/budget/metrics';
 import { createPolicyEngine } from './policies/engine';
 import { RateLimiter } from './policies/rate-limit/limiter';
-import { RedisCounterStore, redactRedisUrl } from './policies/rate-limit/redis-store';
+import type { RedisCounterStore } from './policies/rate-limit/redis-store';
 import { TokenLimiter } from './policies/token-rate-limit/limiter';
 import { createTokenLimitMetrics } from './policies/token-rate-limit/metrics';
 import { createEmbedder, registryIn } from './policies/semantic-cache/embedder';
@@ -97,7 +97,11 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   let accepting = true;
 
   let redis: RedisCounterStore | undefined;
+  let sharedApprovals: RedisApprovalStore | undefined;
   if (options.redisUrl) {
+    // ioredis is loaded only when a Redis is configured.
+    const { RedisCounterStore, redactRedisUrl } = await import('./policies/rate-limit/redis-store');
+    const { RedisApprovalStore } = await import('./approvals/redis-store');
     const shown = redactRedisUrl(options.redisUrl);
     let reported: 'up' | 'down' | undefined;
     redis = new RedisCounterStore({
@@ -118,6 +122,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       },
     });
     logger.info({ redis: shown }, 'rate limits are counted in Redis, shared by every replica');
+    sharedApprovals = new RedisApprovalStore({ url: options.redisUrl });
   } else {
     logger.info('no Redis URL (--redis-url): rate limits are counted in-process, per replica');
   }
@@ -157,7 +162,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const approvals = new ApprovalBroker({
     logger,
     metrics: createApprovalMetrics(metrics.registry),
-    ...(options.redisUrl ? { shared: new RedisApprovalStore({ url: options.redisUrl }) } : {}),
+    ...(sharedApprovals ? { shared: sharedApprovals } : {}),
     webhookFor: webhookIn(store),
     opsUrl: () => opsUrl ?? '',
   });

@@ -7,7 +7,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { AnyResource } from '../../../protocol/src';
 import { ConfigStore, type Logger } from '../../../dataplane/src';
 import { diffResources } from '../../../dataplane/src/config/diff';
-import { nextBackoff } from '../../../dataplane/src/discovery/client';
+import { nextBackoff } from '../../../dataplane/src/discovery/backoff';
 import { createOpsApp } from '../../../dataplane/src/ops/app';
 import { countersProblem } from './counters';
 import { isWorkerMessage, type PrimaryMessage, type WorkerServeOptions } from './messages';

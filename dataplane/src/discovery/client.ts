@@ -14,6 +14,9 @@ import {
 } from '../../../protocol/src';
 import type { ConfigStore } from '../config/store';
 import type { Logger } from '../telemetry/logger';
+import { nextBackoff } from './backoff';
+
+export { nextBackoff };
 
 export interface DiscoveryClientOptions {
   address: string;
@@ -39,17 +42,6 @@ export const DEFAULT_BACKOFF = { initialMs: 10, maxMs: 1_000 };
 const LOCAL_RETRY_MAX_MS = 250;
 
 type Call = grpc.ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;
-
-/** Next reconnect delay: doubling from initial to max, with full jitter in the upper half. */
-export function nextBackoff(
-  previousMs: number,
-  initialMs: number,
-  maxMs: number,
-  random = Math.random,
-): number {
-  const base = previousMs === 0 ? initialMs : Math.min(maxMs, previousMs * 2);
-  return Math.round(base / 2 + (random() * base) / 2);
-}
 
 /**
  * The proxy side of the delta stream: subscribes to every resource type, validates each resource on

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { isObject, parseSseEvent, type Json } from '../formats/wire';
+import { withGatewayProgressToken } from './progress';
 import { sseEvents } from '../proxy/sse';
 import { MessageQueue } from './message-queue';
 
@@ -110,13 +111,7 @@ export class LegacySseConnection {
       return late.read();
     }
     const id = this.nextId++;
-    const params = isObject(message.params) ? { ...message.params } : undefined;
-    const meta = params && isObject(params._meta) ? { ...params._meta } : undefined;
-    const progressToken = meta?.progressToken;
-    if (params && meta && progressToken !== undefined) {
-      meta.progressToken = `tg-${id}`;
-      params._meta = meta;
-    }
+    const { params, progressToken } = withGatewayProgressToken(message, id);
     const { requestMs, idleMs } = this.target.timeouts;
     let timer: NodeJS.Timeout | undefined;
     const expire = () => {

@@ -203,7 +203,9 @@ describe('MCP servers of the legacy HTTP+SSE transport', () => {
     const it = stream[Symbol.asyncIterator]();
     const next = it.next();
     await legacy.toolsChanged();
-    expect((await next).value).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    expect((await next).value).toEqual({
+      message: { jsonrpc: '2.0', method: 'notifications/tools/list_changed' },
+    });
     await it.return?.();
   });
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
 import type { CompiledMcpHttpServer, CompiledRegistry } from '../../../protocol/src';
 import { isObject, type Json } from '../formats/wire';
@@ -251,6 +250,8 @@ export class LegacySseServers {
     });
     if (bare) return conn;
     try {
+      // The SDK (and zod) load with the first legacy server, not with every proxy (as stdio's).
+      const { LATEST_PROTOCOL_VERSION } = await import('@modelcontextprotocol/sdk/types.js');
       const params = {
         ...(ref.initialize as Json),
         protocolVersion: ref.protocolVersion ?? LATEST_PROTOCOL_VERSION,

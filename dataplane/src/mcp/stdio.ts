@@ -1,9 +1,10 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LATEST_PROTOCOL_VERSION, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { CompiledMcpStdioServer } from '../../../protocol/src';
 import { isObject, type Json } from '../formats/wire';
+import { withGatewayProgressToken } from './progress';
 import type { Logger } from '../telemetry/logger';
 
 /**
@@ -95,13 +96,7 @@ export class StdioServer {
     const transport = this.transport;
     if (!transport) throw new StdioError('down', `${this.label} is not running`);
     const id = this.nextId++;
-    const params = isObject(message.params) ? { ...message.params } : undefined;
-    const meta = params && isObject(params._meta) ? { ...params._meta } : undefined;
-    const progressToken = meta?.progressToken;
-    if (params && meta && progressToken !== undefined) {
-      meta.progressToken = `tg-${id}`;
-      params._meta = meta;
-    }
+    const { params, progressToken } = withGatewayProgressToken(message, id);
     const queue: Json[] = [];
     let wake: (() => void) | undefined;
     let failure: Error | undefined;
@@ -169,6 +164,10 @@ export class StdioServer {
   }
 
   private async start(): Promise<Json> {
+    // The SDK (and zod under it) is loaded by the first stdio server to start, not by every proxy.
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+    const { LATEST_PROTOCOL_VERSION } = await import('@modelcontextprotocol/sdk/types.js');
+    if (this.closed) throw new StdioError('down', `${this.label} was stopped`);
     const transport = new StdioClientTransport({
       command: this.config.command,
       args: this.config.args,

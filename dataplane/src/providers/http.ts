@@ -1,6 +1,7 @@
 import { errors as undiciErrors } from 'undici';
 import type { CallAbort } from './abort';
 import { createUpstreamAuth } from './auth';
+import { sendRequest } from './body';
 import { describeFailure } from './failure';
 import { UpstreamPools } from './pools';
 import { profileFor, type ProviderProfile } from './profiles';
@@ -68,19 +69,17 @@ export function createHttpAdapter(): ProviderAdapter {
           body,
         });
         if (signing) await signing;
-        const res = await pools.get(base.origin, registry.timeouts).request({
-          path,
-          method,
-          headers,
-          body,
-          signal: call.signal,
-        });
+        const res = await sendRequest(
+          pools.get(base.origin, registry.timeouts),
+          { path, method, headers, body },
+          call.signal,
+        );
         const relayed: Record<string, string> = {};
         for (const name in RELAYED) {
           const v = res.headers[name];
           if (typeof v === 'string') relayed[RELAYED[name] as string] = v;
         }
-        return { status: res.statusCode, headers: relayed, body: res.body };
+        return { status: res.status, headers: relayed, body: res.body };
       } catch (err) {
         throw toUpstreamError(err, call.signal, base.host);
       }

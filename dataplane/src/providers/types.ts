@@ -1,6 +1,9 @@
 import type { CompiledProvider, CompiledRegistry } from '../../../protocol/src';
 import type { FormatName } from '../formats/ir';
 import type { CallAbort } from './abort';
+import type { UpstreamBody } from './body';
+
+export type { UpstreamBody } from './body';
 
 /** Which inbound API a call came in on. */
 export type Operation = 'chat.completions' | 'messages' | 'responses' | 'embeddings' | 'models';
@@ -33,7 +36,7 @@ export interface UpstreamResponse {
   /** Lower-case header names. Only content-type, retry-after and provider request ids are relayed. */
   headers: Record<string, string>;
   /** Streamed body; consumed once. */
-  body: AsyncIterable<Uint8Array>;
+  body: UpstreamBody;
 }
 
 export interface ProviderAdapter {

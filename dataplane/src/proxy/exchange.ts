@@ -60,8 +60,21 @@ export class NodeExchange implements Exchange {
     });
   }
 
+  /**
+   * With Content-Length, so the body goes out with the headers instead of as chunks; the headers as
+   * Node's flat [name, value, …] list (its cheapest form, and `headers` is never written to).
+   */
   respond(status: number, headers: Record<string, string>, body: Uint8Array | string): void {
-    this.out.writeHead(status, safeHeaders(headers));
+    const safe = safeHeaders(headers);
+    const flat: string[] = [];
+    for (const name in safe) if (name !== 'content-length') flat.push(name, safe[name] as string);
+    // 204 and 304 have no body, and no Content-Length either (RFC 9110 §8.6).
+    if (status !== 204 && status !== 304)
+      flat.push(
+        'content-length',
+        String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength),
+      );
+    this.out.writeHead(status, flat);
     this.out.end(body);
   }
 

@@ -3,7 +3,8 @@ import { a2aPath, createA2AHandler } from '../a2a/handler';
 import type { AgentClient } from '../a2a/upstream';
 import type { ApprovalBroker } from '../approvals/broker';
 import { errors } from '../errors/errors';
-import { createMcpEndpoint, type McpEndpoint } from '../mcp/endpoint';
+import type { McpEndpoint } from '../mcp/endpoint';
+import { mcpMetrics } from '../mcp/metrics';
 import type { McpUpstreams } from '../mcp/upstream';
 import { METADATA_PATH } from '../mcp/oauth/challenge';
 import { NodeExchange } from './exchange';
@@ -52,20 +53,27 @@ export type Handoff =
   | { segment: string; create(rt: HandoffRuntime): HandoffHandler }
   | { prefix: string; create(rt: HandoffRuntime): HandoffHandler };
 
-/** The MCP endpoint is built once per proxy and shared by its two routes. */
-const mcpEndpoints = new WeakMap<HandoffRuntime, McpEndpoint>();
-function mcpOf(rt: HandoffRuntime): McpEndpoint {
+/**
+ * The MCP endpoint is built once per proxy, at its first request, and shared by its two routes. Its
+ * module (with the MCP SDK, zod and jose under it, several MB of heap) is loaded then: a proxy
+ * whose callers never speak MCP never loads it. Its metrics are registered up front (`create`), so
+ * /metrics lists them from the start as before.
+ */
+const mcpEndpoints = new WeakMap<HandoffRuntime, Promise<McpEndpoint>>();
+function mcpOf(rt: HandoffRuntime): Promise<McpEndpoint> {
   let mcp = mcpEndpoints.get(rt);
   if (!mcp) {
-    mcp = createMcpEndpoint({
-      store: rt.store,
-      logger: rt.logger,
-      metrics: rt.metrics.registry,
-      policies: rt.policies,
-      ...(rt.approvals ? { approvals: rt.approvals } : {}),
-      ...(rt.policies.limiter ? { limiter: rt.policies.limiter } : {}),
-      ...(rt.mcpUpstreams ? { upstreams: rt.mcpUpstreams } : {}),
-    });
+    mcp = import('../mcp/endpoint').then(({ createMcpEndpoint }) =>
+      createMcpEndpoint({
+        store: rt.store,
+        logger: rt.logger,
+        metrics: rt.metrics.registry,
+        policies: rt.policies,
+        ...(rt.approvals ? { approvals: rt.approvals } : {}),
+        ...(rt.policies.limiter ? { limiter: rt.policies.limiter } : {}),
+        ...(rt.mcpUpstreams ? { upstreams: rt.mcpUpstreams } : {}),
+      }),
+    );
     mcpEndpoints.set(rt, mcp);
   }
   return mcp;
@@ -77,11 +85,11 @@ export const HANDOFFS: readonly Handoff[] = [
   {
     segment: 'mcp',
     create(rt) {
-      const mcp = mcpOf(rt);
+      mcpMetrics(rt.metrics.registry);
       return async (req, res, to) => {
-        const x = new NodeExchange(req, res);
-        if (to.rest !== '') return refuseUnknown(x, to.path);
-        await mcp.handle(x, to.consumer ?? '');
+        if (to.rest !== '') return refuseUnknown(new NodeExchange(req, res), to.path);
+        const mcp = await mcpOf(rt);
+        await mcp.handle(new NodeExchange(req, res), to.consumer ?? '');
       };
     },
   },
@@ -89,8 +97,10 @@ export const HANDOFFS: readonly Handoff[] = [
   {
     prefix: METADATA_PATH,
     create(rt) {
-      const mcp = mcpOf(rt);
-      return (req, res, to) => mcp.resourceMetadata(new NodeExchange(req, res), to.path);
+      return async (req, res, to) => {
+        const mcp = await mcpOf(rt);
+        mcp.resourceMetadata(new NodeExchange(req, res), to.path);
+      };
     },
   },
   // /{consumer}/a2a/{agent}[/.well-known/agent-card.json]: the A2A gateway (dataplane/src/a2a).

@@ -1,3 +1,4 @@
+import { accessLog } from '../telemetry/access-log';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import type { RequestContext } from './context';
@@ -7,24 +8,21 @@ export function record(ctx: RequestContext, metrics: ProxyMetrics, logger: Logge
   const seconds = (performance.now() - ctx.start) / 1000;
   metrics.inFlight.dec();
   metrics.observeRequest(ctx.gatewaySlug, ctx.consumerSlug, ctx.registryName, ctx.model, ctx.status, seconds);
-  logger.info(
-    {
-      requestId: ctx.requestId,
-      method: ctx.method,
-      path: ctx.path,
-      status: ctx.status,
-      gateway: ctx.gatewaySlug,
-      consumer: ctx.consumerSlug,
-      registry: ctx.registryName,
-      model: ctx.model,
-      upstreamModel: ctx.upstreamModel,
-      durationMs: Math.round(seconds * 1e4) / 10,
-      upstreamMs: ctx.upstreamMs,
-      error: ctx.error,
-      upstreamError: ctx.upstreamError,
-    },
-    'request',
-  );
+  accessLog(logger)({
+    requestId: ctx.requestId,
+    method: ctx.method,
+    path: ctx.path,
+    status: ctx.status,
+    gateway: ctx.gatewaySlug,
+    consumer: ctx.consumerSlug,
+    registry: ctx.registryName,
+    model: ctx.model,
+    upstreamModel: ctx.upstreamModel,
+    durationMs: Math.round(seconds * 1e4) / 10,
+    upstreamMs: ctx.upstreamMs,
+    error: ctx.error,
+    upstreamError: ctx.upstreamError,
+  });
 }
 
 /** Usage the upstream reported: into the token metrics and, for postResponse, the context. */

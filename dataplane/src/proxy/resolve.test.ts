@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { buildSnapshot, type RuntimeConsumer } from '../config/snapshot';
 import { healthKey } from '../routing/health';
 import { consumer, gateway, registry, route } from '../testing/resources';
@@ -188,6 +189,16 @@ describe('authenticate', () => {
   });
   it('a key of a consumer of another gateway is simply unknown here', () => {
     expect(statusOf(() => authenticate(app, 'key-ghost'))).toBe(401);
+  });
+  it("a key seen before is still checked against each consumer's keys (its digest is remembered, not its verdict)", () => {
+    const other = findConsumer(acme, 'other');
+    const digest = authenticate(app, 'key-app-1');
+    expect(digest.equals(createHash('sha256').update('key-app-1').digest())).toBe(true);
+    expect(authenticate(app, 'key-app-1').equals(digest)).toBe(true);
+    expect(statusOf(() => authenticate(other, 'key-app-1'))).toBe(403);
+    const withoutKey = { ...app, keyHashes: app.keyHashes.filter((h) => !h.equals(digest)) };
+    // Refused: 403 here, since the gateway's index of keys (unchanged in this copy) still names it.
+    expect(statusOf(() => authenticate(withoutKey, 'key-app-1'))).toBe(403);
   });
   it('404 for an unknown consumer', () => {
     expect(statusOf(() => findConsumer(acme, 'nobody'))).toBe(404);

@@ -107,16 +107,34 @@ export function presentedKey(headers: { header(name: string): string | undefined
  */
 export function authenticate(consumer: RuntimeConsumer, key: string | undefined): Buffer {
   if (!key) throw errors.missingKey();
-  const digest = createHash('sha256').update(key).digest();
+  const digest = recentDigests.get(key) ?? createHash('sha256').update(key).digest();
   let ok = false;
   for (const h of consumer.keyHashes) {
     if (h.length === digest.length && timingSafeEqual(h, digest)) ok = true;
   }
-  if (ok) return digest;
+  if (ok) {
+    remember(key, digest);
+    return digest;
+  }
   if (consumer.gateway.consumersByKeyHash.has(digest.toString('hex'))) {
     throw errors.wrongConsumer(consumer.config.slug);
   }
   throw errors.invalidKey();
+}
+
+/**
+ * Digests of keys that authenticated: hashing the key was the largest single cost of admitting a
+ * request. Only keys that matched one of a consumer's are kept (a flood of wrong keys cannot fill
+ * or churn it), at most RECENT_KEYS, the oldest dropped first; a key removed from the config still
+ * fails, since the digest is checked against the consumer's every time.
+ */
+const recentDigests = new Map<string, Buffer>();
+const RECENT_KEYS = 10_000;
+
+function remember(key: string, digest: Buffer): void {
+  if (recentDigests.has(key)) return;
+  if (recentDigests.size >= RECENT_KEYS) recentDigests.delete(recentDigests.keys().next().value as string);
+  recentDigests.set(key, digest);
 }
 
 /**

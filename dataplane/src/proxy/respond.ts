@@ -1,4 +1,5 @@
 import { FORMATS } from '../formats';
+import { readWhole } from '../providers/body';
 import { StreamAssembler } from '../formats/assemble';
 import type { StreamEvent, Usage } from '../formats/ir';
 import { wantsStreamUsage } from '../formats/openai-chat';
@@ -33,7 +34,7 @@ export async function respond(ctx: RequestContext, rt: ProxyRuntime, sent: SentT
   const scrub = scrubberFor(ctx.tried);
   if (ctx.stream && sent.status < 300 && sent.plan && isStreamed(sent))
     return relayStream(ctx, rt, sent, sent.plan, scrub);
-  const received = await collect(sent.body).catch((err: unknown) => {
+  const received = await readWhole(sent.body).catch((err: unknown) => {
     ctx.upstreamError = upstreamCode(err);
     throw upstreamFailure(err, ctx.abort);
   });
@@ -141,19 +142,23 @@ function streamError(ctx: RequestContext, err: unknown): ErrorInfo | undefined {
   return streamFailure(cause, reason === DEADLINE);
 }
 
-/** Built when the response goes out: plugins (a response guard) may still add headers before. */
+/**
+ * Built when the response goes out: plugins (a response guard) may still add headers before.
+ * Assigned one by one into a fresh object: spreading the upstream's and the plugins' objects made
+ * this function the request path's costliest of its own.
+ */
 function responseHeaders(ctx: RequestContext, sent: SentTry): Record<string, string> {
   const extra = ctx.responseHeaders;
   const target = sent.target;
-  const headers: Record<string, string> = {
-    ...sent.headers,
-    ...extra,
-    'x-request-id': ctx.requestId,
-    'x-selected-provider': target.registry.provider,
-    'x-selected-registry': target.registryName,
-    'x-selected-model': sent.model,
-  };
-  if (extra.vary && sent.headers.vary) headers.vary = `${sent.headers.vary}, ${extra.vary}`;
+  const headers: Record<string, string> = {};
+  const relayed = sent.headers;
+  for (const name in relayed) headers[name] = relayed[name] as string;
+  for (const name in extra) headers[name] = extra[name] as string;
+  headers['x-request-id'] = ctx.requestId;
+  headers['x-selected-provider'] = target.registry.provider;
+  headers['x-selected-registry'] = target.registryName;
+  headers['x-selected-model'] = sent.model;
+  if (extra.vary && relayed.vary) headers.vary = `${relayed.vary}, ${extra.vary}`;
   if (sent.plan && !sent.plan.native) headers['content-type'] = JSON_TYPE;
   return headers;
 }
@@ -165,10 +170,4 @@ export function postResponse(ctx: RequestContext, rt: ProxyRuntime): void {
   pipeline.run('postResponse', ctx).catch((err: unknown) => {
     rt.logger.warn({ err, requestId: ctx.requestId }, 'post-response policy failed');
   });
-}
-
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }

@@ -1,5 +1,5 @@
 import { CallAbort } from '../providers/abort';
-import type { UpstreamResponse } from '../providers/types';
+import type { UpstreamBody, UpstreamResponse } from '../providers/types';
 
 /**
  * The abort plumbing of dispatch's tries: a child signal linked to the request's, a response raced
@@ -69,17 +69,14 @@ export function discard(response: UpstreamResponse, cancel?: () => void): void {
 }
 
 /** `body`, calling `done` once when it ends (with the error if it failed) or is abandoned. */
-export function tracked(
-  body: AsyncIterable<Uint8Array>,
-  done: (err?: unknown) => void,
-): AsyncIterable<Uint8Array> {
+export function tracked(body: UpstreamBody, done: (err?: unknown) => void): UpstreamBody {
   let finished = false;
   const end = (err?: unknown) => {
     if (finished) return;
     finished = true;
     done(err);
   };
-  return {
+  const out: UpstreamBody = {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       const it = body[Symbol.asyncIterator]();
       return {
@@ -102,6 +99,21 @@ export function tracked(
       };
     },
   };
+  const whole = body.whole?.bind(body);
+  if (whole) {
+    out.whole = () =>
+      whole().then(
+        (b) => {
+          end();
+          return b;
+        },
+        (err: unknown) => {
+          end(err ?? new Error('body failed'));
+          throw err;
+        },
+      );
+  }
+  return out;
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */

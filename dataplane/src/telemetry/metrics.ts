@@ -1,6 +1,7 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 import type { Usage } from '../formats/ir';
 import { ChildCache } from './prom';
+import { CounterVec, GaugeValue, HistogramVec, type CounterChild, type HistogramChild } from './vec';
 
 export interface ProxyMetrics {
   readonly registry: Registry;
@@ -17,7 +18,7 @@ export interface ProxyMetrics {
   /** Tokens an upstream reported using, by kind (input includes cached; output includes reasoning). */
   observeTokens(gateway: string, consumer: string, registry: string, model: string, usage: Usage): void;
   setConfig(serial: number, resources: number): void;
-  inFlight: Gauge;
+  inFlight: GaugeValue;
   /** A rate-limit decision: `unavailable` is a FailClosed refusal while Redis is unreachable. */
   observeRateLimit(
     policy: string,
@@ -33,26 +34,33 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ProxyMetrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'tollgate_' });
-  const requests = new Counter({
-    name: 'tollgate_requests_total',
-    help: 'Requests handled, by gateway, consumer, registry, route model and response status.',
-    labelNames: ['gateway', 'consumer', 'registry', 'model', 'status'],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'tollgate_request_duration_seconds',
-    help: 'Time from request received to response finished (streams included).',
-    labelNames: ['gateway', 'consumer', 'registry', 'model', 'status'],
-    buckets: BUCKETS,
-    registers: [registry],
-  });
-  const upstream = new Histogram({
-    name: 'tollgate_upstream_duration_seconds',
-    help: 'Time from upstream request sent to upstream response headers.',
-    labelNames: ['registry', 'model'],
-    buckets: BUCKETS,
-    registers: [registry],
-  });
+  const registers = [registry];
+  const requests = new CounterVec(
+    {
+      name: 'tollgate_requests_total',
+      help: 'Requests handled, by gateway, consumer, registry, route model and response status.',
+      labelNames: ['gateway', 'consumer', 'registry', 'model', 'status'],
+    },
+    registers,
+  );
+  const duration = new HistogramVec(
+    {
+      name: 'tollgate_request_duration_seconds',
+      help: 'Time from request received to response finished (streams included).',
+      labelNames: ['gateway', 'consumer', 'registry', 'model', 'status'],
+      buckets: BUCKETS,
+    },
+    registers,
+  );
+  const upstream = new HistogramVec(
+    {
+      name: 'tollgate_upstream_duration_seconds',
+      help: 'Time from upstream request sent to upstream response headers.',
+      labelNames: ['registry', 'model'],
+      buckets: BUCKETS,
+    },
+    registers,
+  );
   const configSerial = new Gauge({
     name: 'tollgate_config_serial',
     help: 'Serial number of the config snapshot in use.',
@@ -63,11 +71,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     help: 'Resources in the config snapshot in use.',
     registers: [registry],
   });
-  const inFlight = new Gauge({
-    name: 'tollgate_requests_in_flight',
-    help: 'Requests being handled now.',
-    registers: [registry],
-  });
+  const inFlight = new GaugeValue(
+    { name: 'tollgate_requests_in_flight', help: 'Requests being handled now.' },
+    registers,
+  );
   const rateLimits = new Counter({
     name: 'tollgate_ratelimit_decisions_total',
     help: 'Rate-limit decisions by policy, decision (allowed, limited, unavailable) and counter store (redis, local; none when refused unavailable).',
@@ -80,15 +87,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     labelNames: ['reason'],
     registers: [registry],
   });
-  const tokens = new Counter({
-    name: 'tollgate_tokens_total',
-    help: 'Tokens reported by upstreams, by kind: input (cached included), output (reasoning included), cached_input, reasoning.',
-    labelNames: ['gateway', 'consumer', 'registry', 'model', 'kind'],
-    registers: [registry],
-  });
+  const tokens = new CounterVec(
+    {
+      name: 'tollgate_tokens_total',
+      help: 'Tokens reported by upstreams, by kind: input (cached included), output (reasoning included), cached_input, reasoning.',
+      labelNames: ['gateway', 'consumer', 'registry', 'model', 'kind'],
+    },
+    registers,
+  );
   const tokenChildren = new ChildCache<(u: Usage) => void>();
   const requestChildren = new ChildCache<(seconds: number) => void>();
-  const upstreamChildren = new ChildCache<ReturnType<typeof upstream.labels>>();
+  const upstreamChildren = new ChildCache<HistogramChild>();
   const rateLimitChildren = new ChildCache<ReturnType<typeof rateLimits.labels>>();
   const redisErrorChildren = new ChildCache<ReturnType<typeof redisErrors.labels>>();
   return {
@@ -97,11 +106,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     observeRequest(gateway, consumer, reg, model, status, seconds) {
       const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}\u0000${status}`;
       const observe = requestChildren.of(key, () => {
-        const labels = { gateway, consumer, registry: reg, model, status: String(status) };
-        const c = requests.labels(labels);
-        const h = duration.labels(labels);
+        const c = requests.labels(gateway, consumer, reg, model, String(status));
+        const h = duration.labels(gateway, consumer, reg, model, String(status));
         return (s: number) => {
-          c.inc();
+          c.value++;
           h.observe(s);
         };
       });
@@ -109,21 +117,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     },
     observeUpstream(reg, model, seconds) {
       const key = `${reg}\u0000${model}`;
-      upstreamChildren.of(key, () => upstream.labels({ registry: reg, model })).observe(seconds);
+      upstreamChildren.of(key, () => upstream.labels(reg, model)).observe(seconds);
     },
     observeTokens(gateway, consumer, reg, model, usage) {
       const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}`;
       const observe = tokenChildren.of(key, () => {
-        const child = (kind: string) => tokens.labels({ gateway, consumer, registry: reg, model, kind });
+        const child = (kind: string) => tokens.labels(gateway, consumer, reg, model, kind);
         const input = child('input');
         const output = child('output');
-        const cached = child('cached_input');
-        const reasoning = child('reasoning');
+        // Made on the first count, so kinds an upstream never reports show no series.
+        let cached: CounterChild | undefined;
+        let reasoning: CounterChild | undefined;
         return (u: Usage) => {
-          input.inc(u.inputTokens);
-          output.inc(u.outputTokens);
-          if (u.cachedInputTokens) cached.inc(u.cachedInputTokens);
-          if (u.reasoningTokens) reasoning.inc(u.reasoningTokens);
+          input.value += u.inputTokens;
+          output.value += u.outputTokens;
+          if (u.cachedInputTokens) (cached ??= child('cached_input')).value += u.cachedInputTokens;
+          if (u.reasoningTokens) (reasoning ??= child('reasoning')).value += u.reasoningTokens;
         };
       });
       observe(usage);

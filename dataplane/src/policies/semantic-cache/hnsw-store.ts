@@ -1,4 +1,4 @@
-import { HierarchicalNSW } from 'hnswlib-node';
+import type { HierarchicalNSW } from 'hnswlib-node';
 import type { VectorHit, VectorStore } from './vector-store';
 
 export interface HnswStoreOptions {
@@ -24,6 +24,9 @@ const EF_SEARCH = 64;
 /** A fixed seed: the same inserts build the same graph on every replica and test run. */
 const SEED = 100;
 
+/** The native addon, loaded by the first store made: a proxy without a semantic cache never loads it. */
+let hnswlib: typeof import('hnswlib-node') | undefined;
+
 /**
  * The in-process vector store: an HNSW graph (hnswlib) in cosine space. Deleted and expired entries
  * are marked deleted in the graph and their slots reused by later inserts, so memory stays within
@@ -48,7 +51,9 @@ export class HnswVectorStore<V> implements VectorStore<V> {
     this.maxEntries = Math.max(1, options.maxEntries ?? HNSW_DEFAULTS.maxEntries);
     this.capacity = Math.min(this.maxEntries, options.initialCapacity ?? HNSW_DEFAULTS.initialCapacity);
     this.now = options.now ?? Date.now;
-    this.index = new HierarchicalNSW('cosine', this.dimensions);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    hnswlib ??= require('hnswlib-node') as typeof import('hnswlib-node');
+    this.index = new hnswlib.HierarchicalNSW('cosine', this.dimensions);
     this.index.initIndex({
       maxElements: this.capacity,
       m: M,

@@ -1,5 +1,4 @@
-import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import type { EventStreamCodec, MessageHeaders } from '@smithy/eventstream-codec';
 import type { Frame } from '../../formats/ir';
 import { UpstreamFormatError } from '../../formats/wire';
 
@@ -12,7 +11,24 @@ import { UpstreamFormatError } from '../../formats/wire';
  * itself, reading only the 4-byte total length of the prelude.
  */
 
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
+interface Smithy {
+  codec: EventStreamCodec;
+  toUtf8: typeof import('@smithy/util-utf8').toUtf8;
+  fromUtf8: typeof import('@smithy/util-utf8').fromUtf8;
+}
+let shared: Smithy | undefined;
+/** The smithy codec, loaded at first use: a proxy without a Bedrock Registry never loads it. */
+function smithy(): Smithy {
+  if (!shared) {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { EventStreamCodec } =
+      require('@smithy/eventstream-codec') as typeof import('@smithy/eventstream-codec');
+    const { fromUtf8, toUtf8 } = require('@smithy/util-utf8') as typeof import('@smithy/util-utf8');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    shared = { codec: new EventStreamCodec(toUtf8, fromUtf8), toUtf8, fromUtf8 };
+  }
+  return shared;
+}
 
 /**
  * An exception or error message in the stream (e.g. `throttlingException`, `modelStreamErrorException`):
@@ -61,12 +77,12 @@ function toFrame(bytes: Uint8Array): Frame | undefined {
   let headers: MessageHeaders;
   let payload: Uint8Array;
   try {
-    ({ headers, body: payload } = codec.decode(bytes));
+    ({ headers, body: payload } = smithy().codec.decode(bytes));
   } catch (e) {
     // checksum mismatches and malformed headers
     throw new UpstreamFormatError(`malformed event-stream message: ${(e as Error).message}`);
   }
-  const data = toUtf8(payload);
+  const data = smithy().toUtf8(payload);
   const messageType = stringHeader(headers, ':message-type') ?? 'event';
   if (messageType === 'event') {
     const event = stringHeader(headers, ':event-type');
@@ -95,7 +111,7 @@ export function encodeEventStream(frames: readonly Frame[]): Uint8Array[] {
       ':content-type': { type: 'string', value: 'application/json' },
     };
     if (f.event !== undefined) headers[':event-type'] = { type: 'string', value: f.event };
-    return codec.encode({ headers, body: fromUtf8(f.data) });
+    return smithy().codec.encode({ headers, body: smithy().fromUtf8(f.data) });
   });
 }
 
@@ -104,13 +120,13 @@ export function encodeEventStream(frames: readonly Frame[]): Uint8Array[] {
  * member name, e.g. `throttlingException`, `modelStreamErrorException`.
  */
 export function encodeException(type: string, message: string): Uint8Array {
-  return codec.encode({
+  return smithy().codec.encode({
     headers: {
       ':message-type': { type: 'string', value: 'exception' },
       ':exception-type': { type: 'string', value: type },
       ':content-type': { type: 'string', value: 'application/json' },
     },
-    body: fromUtf8(JSON.stringify({ message })),
+    body: smithy().fromUtf8(JSON.stringify({ message })),
   });
 }
 

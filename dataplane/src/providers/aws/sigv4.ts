@@ -1,7 +1,3 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-
 /**
  * AWS Signature Version 4 for upstream requests (Bedrock), with the smithy signer the AWS SDKs use,
  * so the gateway needs neither the SDK nor its own crypto. Bedrock API keys
@@ -42,8 +38,18 @@ export interface AwsSignedHeaders {
   'x-amz-security-token'?: string;
 }
 
+/** The AWS SDK's signer, loaded by the first signed request rather than by every proxy. */
+const loadSigner = () =>
+  Promise.all([
+    import('@aws-crypto/sha256-js'),
+    import('@smithy/protocol-http'),
+    import('@smithy/signature-v4'),
+  ]);
+let signerModules: ReturnType<typeof loadSigner> | undefined;
+
 /** Signs one request; returns only the headers the signature adds (lowercase names). */
 export async function signAwsRequest(input: SignAwsRequestInput): Promise<AwsSignedHeaders> {
+  const [{ Sha256 }, { HttpRequest }, { SignatureV4 }] = await (signerModules ??= loadSigner());
   const url = new URL(input.url);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(input.headers ?? {})) headers[k.toLowerCase()] = v;

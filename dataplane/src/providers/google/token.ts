@@ -1,4 +1,4 @@
-import { SignJWT, importPKCS8 } from 'jose';
+import type { importPKCS8 } from 'jose';
 import { request } from 'undici';
 import { describeFailure } from '../failure';
 
@@ -84,12 +84,16 @@ export function createServiceAccountTokenSource(keyJson: string, opts: TokenSour
   let inflight: Promise<string> | undefined;
 
   const importKey = (): Promise<SigningKey> =>
-    (signingKey ??= importPKCS8(key.privateKey, 'RS256').catch(() => {
-      signingKey = undefined;
-      throw new Error(`service account ${key.clientEmail}: private_key is not a valid PKCS#8 RSA key`);
-    }));
+    // jose is loaded by the first token refresh, not by every proxy.
+    (signingKey ??= import('jose')
+      .then((jose) => jose.importPKCS8(key.privateKey, 'RS256'))
+      .catch(() => {
+        signingKey = undefined;
+        throw new Error(`service account ${key.clientEmail}: private_key is not a valid PKCS#8 RSA key`);
+      }));
 
   async function refresh(): Promise<string> {
+    const { SignJWT } = await import('jose');
     const iat = Math.floor(now() / 1000);
     const assertion = await new SignJWT({ scope })
       .setProtectedHeader({
