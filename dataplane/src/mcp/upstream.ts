@@ -1,4 +1,5 @@
-import type { Pool } from 'undici';
+import { CallAbort } from '../providers/abort';
+import { readWhole, sendRequest, type RawResponse } from '../providers/body';
 import { UpstreamPools } from '../providers/pools';
 import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } from '../../../protocol/src';
 import { isObject, type Json } from '../formats/wire';
@@ -105,45 +106,49 @@ export class McpUpstreams {
     const headers = this.headers(registry, session);
     headers['content-type'] = 'application/json';
     headers.accept = 'application/json, text/event-stream';
-    let res: Awaited<ReturnType<Pool['request']>>;
+    // undici's dispatch layer (../providers/body): no Readable, async resource or promise per chunk.
+    const abort = new CallAbort();
+    const onAbort = () => abort.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const settled = () => signal.removeEventListener('abort', onAbort);
+    let res: RawResponse;
     try {
-      res = await this.pools.get(origin, registry.timeouts).request({
-        path,
-        method: 'POST',
-        headers,
-        body: JSON.stringify(message),
-        signal,
-      });
+      res = await sendRequest(
+        this.pools.get(origin, registry.timeouts),
+        { path, method: 'POST', headers, body: JSON.stringify(message) },
+        abort,
+      );
     } catch (err) {
+      settled();
       const failure = failureOf(err, registry);
       this.record(registry, failure.message);
       throw failure;
     }
-    this.record(registry, res.statusCode >= 500 ? `answered HTTP ${res.statusCode}` : undefined);
+    const status = res.status;
+    this.record(registry, status >= 500 ? `answered HTTP ${status}` : undefined);
     const contentType = String(res.headers['content-type'] ?? '');
     const sessionId = headerValue(res.headers['mcp-session-id']);
-    if (res.statusCode === 202) {
-      await res.body.dump();
-      return { sessionId, streamed: false, messages: none() };
-    }
-    if (res.statusCode === 404 && session.sessionId !== undefined) {
-      await res.body.dump();
-      throw new McpUpstreamError('session-gone', `${nameOf(registry)} no longer knows the session`);
-    }
-    if (res.statusCode >= 500) {
-      await res.body.dump();
-      throw new McpUpstreamError('down', `${nameOf(registry)} answered HTTP ${res.statusCode}`);
-    }
-    if (contentType.startsWith('text/event-stream') && res.statusCode < 300) {
+    if (contentType.startsWith('text/event-stream') && status < 300 && status !== 202) {
+      // the stream keeps listening to the caller's signal until it ends
       return { sessionId, streamed: true, messages: sseMessages(res.body, registry) };
     }
-    const text = await res.body.text();
+    let text: string;
+    try {
+      text = (await readWhole(res.body)).toString('utf8');
+    } finally {
+      settled();
+    }
+    if (status === 202) return { sessionId, streamed: false, messages: none() };
+    if (status === 404 && session.sessionId !== undefined)
+      throw new McpUpstreamError('session-gone', `${nameOf(registry)} no longer knows the session`);
+    if (status >= 500) throw new McpUpstreamError('down', `${nameOf(registry)} answered HTTP ${status}`);
     const parsed = parseJson(text);
     const list = Array.isArray(parsed) ? parsed : [parsed];
     const messages = list.filter(isObject);
     // A 4xx with a JSON-RPC error is the server's answer; without one, the server refused the call.
-    if (messages.length === 0 || (res.statusCode >= 300 && !messages.some((m) => 'error' in m))) {
-      throw new McpUpstreamError('refused', `${nameOf(registry)} answered HTTP ${res.statusCode}`);
+    if (messages.length === 0 || (status >= 300 && !messages.some((m) => 'error' in m))) {
+      throw new McpUpstreamError('refused', `${nameOf(registry)} answered HTTP ${status}`);
     }
     return { sessionId, streamed: false, messages: iterate(messages) };
   }
