@@ -9,7 +9,7 @@ import { CHAT_BODY, tollgate, type Ports } from './targets';
 import { runWrk, toMeasurement } from './wrk';
 
 /** Monotonic microseconds: the clock V8 stamps a .cpuprofile with (CLOCK_MONOTONIC on Linux). */
-const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+export const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /**
  * `npm run bench -- --profile`: Tollgate under `node --cpu-prof`, the native chat load from wrk at
@@ -33,21 +33,31 @@ export async function runProfile(
     const r = await runWrk({ ...t, connections: opts.connections, durationSec: opts.profileSec });
     const toUs = nowUs();
     await proc.stop();
-    const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error('tollgate wrote no .cpuprofile (did it exit on SIGTERM?)');
-    const profile = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as CpuProfile;
-    let summary = selfTime(profile, { top: 20, root: ROOT, fromUs, toUs });
-    // should the profile's clock not be the monotonic one here, fall back to the whole run
-    const windowed = summary.samples > 0;
-    if (!windowed) summary = selfTime(profile, { top: 20, root: ROOT });
     return {
-      summary,
+      ...(await readProfile(dir, fromUs, toUs)),
       requestsPerSec: toMeasurement('tollgate', r, opts.connections).requestsPerSec,
-      windowed,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The top 20 functions by self time of the `.cpuprofile` a stopped `node --cpu-prof --cpu-prof-dir dir`
+ * wrote, over [fromUs, toUs] (the loaded window, on `nowUs`'s clock) when the profile's clock is that one.
+ */
+export async function readProfile(
+  dir: string,
+  fromUs: number,
+  toUs: number,
+): Promise<{ summary: SelfTimeSummary; windowed: boolean }> {
+  const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('tollgate wrote no .cpuprofile (did it exit on SIGTERM?)');
+  const profile = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as CpuProfile;
+  const summary = selfTime(profile, { top: 20, root: ROOT, fromUs, toUs });
+  // should the profile's clock not be the monotonic one here, fall back to the whole run
+  if (summary.samples > 0) return { summary, windowed: true };
+  return { summary: selfTime(profile, { top: 20, root: ROOT }), windowed: false };
 }
 
 export function printProfile(p: { summary: SelfTimeSummary; requestsPerSec: number; windowed: boolean }) {

@@ -13,7 +13,8 @@ import type {
   DecideOutcome,
   Decision,
 } from './types';
-import { deliverWebhook, type DeliveryOptions, type WebhookTarget } from './webhook';
+import { notifyApprovers } from './notify';
+import type { DeliveryOptions, WebhookTarget } from './webhook';
 
 /** Longest a call may wait for a decision. */
 export const MAX_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
@@ -174,7 +175,7 @@ export class ApprovalBroker {
         'approval requested: the tool call waits for a decision',
       );
       // The caller's own user is asked (elicitation): no webhook.
-      if (!record.via) this.notify(record);
+      if (!record.via) notifyApprovers(record, this.options, () => this.held.has(record.id));
     });
     return { id: record.id, result };
   }
@@ -353,47 +354,6 @@ export class ApprovalBroker {
         // still down: the next reconnect looks again, the timeout ends it otherwise
       }
     }
-  }
-
-  private notify(record: ApprovalRecord): void {
-    const target = this.options.webhookFor?.(record.gateway);
-    if (!target) return;
-    const { logger, metrics } = this.options;
-    const ops = this.options.opsUrl ?? '';
-    const base = (typeof ops === 'function' ? ops() : ops).replace(/\/+$/, '');
-    void deliverWebhook(
-      target,
-      {
-        type: 'approval.requested',
-        id: record.id,
-        gateway: record.gateway,
-        consumer: record.consumer,
-        server: record.server,
-        tool: record.tool,
-        arguments: record.arguments,
-        requestId: record.requestId,
-        createdAt: new Date(record.createdAt).toISOString(),
-        expiresAt: new Date(record.expiresAt).toISOString(),
-        approvalUrl: `${base}/approvals/${record.id}`,
-      },
-      { ...this.options.webhookDelivery, stillWanted: () => this.held.has(record.id) },
-      (attempt, error) => {
-        metrics.webhookRetry(record.gateway);
-        logger.warn(
-          { approval: record.id, gateway: record.gateway, attempt, err: error },
-          'approval webhook attempt failed',
-        );
-      },
-    ).then((result) => {
-      metrics.webhook(record.gateway, result.delivered ? 'delivered' : 'failed');
-      if (result.delivered)
-        logger.debug({ approval: record.id, attempts: result.attempts }, 'approval webhook delivered');
-      else
-        logger.error(
-          { approval: record.id, gateway: record.gateway, attempts: result.attempts, err: result.error },
-          'approval webhook not delivered; the request is still listed on the ops port',
-        );
-    });
   }
 }
 

@@ -77,9 +77,23 @@ export function parseMessage(raw: Buffer): Json {
       'Invalid Request: batches are not supported; send one message per POST',
       400,
     );
+  if (isPlainCall(v)) return v;
   if (!JSONRPCMessageSchema.safeParse(v).success || !isObject(v))
     throw new McpError(MCP_ERRORS.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message', 400);
   return v;
+}
+
+/**
+ * The common request or notification, recognised without the SDK's schema (which accepts it too):
+ * `jsonrpc` "2.0", a string method, an id (if any) that is a string or a safe integer, params (if
+ * any) an object without `_meta`, and no other member. Anything else is left to the schema.
+ */
+function isPlainCall(v: unknown): v is Json {
+  if (!isObject(v) || v.jsonrpc !== '2.0' || typeof v.method !== 'string') return false;
+  for (const k in v) if (k !== 'jsonrpc' && k !== 'method' && k !== 'id' && k !== 'params') return false;
+  const { id, params } = v;
+  if (id !== undefined && typeof id !== 'string' && !Number.isSafeInteger(id)) return false;
+  return params === undefined || (isObject(params) && !('_meta' in params));
 }
 
 export function asRequest(m: Json): JsonRpcRequest {

@@ -41,7 +41,8 @@ import { McpNames } from './names';
 import { McpResourceServer, OAuthChallenge } from './oauth/resource-server';
 import { ownerOf, toolLabel } from './owner';
 import { toolCallPolicies } from './tool-calls';
-import { openSession, sealSession, sessionKeysOf, type SessionClaims } from './session';
+import { sealSession, sessionKeysOf, type SessionClaims } from './session';
+import { OpenedSessions } from './session-cache';
 import { McpUpstreams } from './upstream';
 
 /**
@@ -89,6 +90,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
   const upstreams = deps.upstreams ?? new McpUpstreams();
   const idle = deps.idle ?? new IdleSessions();
   const oauth = deps.oauth ?? new McpResourceServer({ now });
+  const sessions = new OpenedSessions();
   const namesOf = new WeakMap<CompiledConsumerMcp, McpNames>();
   const counters = deps.metrics ? mcpMetrics(deps.metrics) : undefined;
   counters?.watchSessions(idle);
@@ -325,7 +327,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     }
     const settings = gateway.config.mcp;
     const opened = settings
-      ? openSession(token, sessionKeysOf(settings.sessionKeys), {
+      ? sessions.open(token, sessionKeysOf(settings.sessionKeys), {
           gateway: gateway.name,
           consumer: call.consumer.name,
           now: now(),

@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ChildCache, perRegistry } from '../telemetry/prom';
+import { Gauge, type Registry } from 'prom-client';
+import { perRegistry } from '../telemetry/prom';
+import { CounterVec, HistogramVec } from '../telemetry/vec';
 
 /** JSON-RPC methods counted by name; any other (client-chosen, so unbounded) counts as `other`. */
 const KNOWN_METHODS = new Set([
@@ -44,21 +45,28 @@ export interface McpMetrics {
   watchSessions(sessions: { live(now: number): number }): void;
 }
 
-/** MCP metrics, registered once per prom registry (the proxy's). */
+/**
+ * MCP metrics, registered once per prom registry (the proxy's). The per-request counter and
+ * histogram are ../telemetry/vec's (no label hashing per update), exposed through the registry.
+ */
 export const mcpMetrics = perRegistry((registry: Registry): McpMetrics => {
-  const requests = new Counter({
-    name: 'tollgate_mcp_requests_total',
-    help: 'MCP messages handled at /{consumer}/mcp, by gateway, consumer, owning server (registry; empty when fanned out), JSON-RPC method and result (ok, error, rejected).',
-    labelNames: ['gateway', 'consumer', 'server', 'method', 'result'],
-    registers: [registry],
-  });
-  const toolCalls = new Histogram({
-    name: 'tollgate_mcp_tool_call_duration_seconds',
-    help: "MCP tools/call duration through the gateway to the server's complete answer, by server (registry), tool (its prefixed name when the consumer's config names it, else other) and result.",
-    labelNames: ['server', 'tool', 'result'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
+  const requests = new CounterVec(
+    {
+      name: 'tollgate_mcp_requests_total',
+      help: 'MCP messages handled at /{consumer}/mcp, by gateway, consumer, owning server (registry; empty when fanned out), JSON-RPC method and result (ok, error, rejected).',
+      labelNames: ['gateway', 'consumer', 'server', 'method', 'result'],
+    },
+    [registry],
+  );
+  const toolCalls = new HistogramVec(
+    {
+      name: 'tollgate_mcp_tool_call_duration_seconds',
+      help: "MCP tools/call duration through the gateway to the server's complete answer, by server (registry), tool (its prefixed name when the consumer's config names it, else other) and result.",
+      labelNames: ['server', 'tool', 'result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    },
+    [registry],
+  );
   const sources = new Set<{ live(now: number): number }>();
   new Gauge({
     name: 'tollgate_mcp_live_sessions',
@@ -71,19 +79,13 @@ export const mcpMetrics = perRegistry((registry: Registry): McpMetrics => {
       this.set(n);
     },
   });
-  const children = new ChildCache<{ inc(): void }>();
-  const timers = new ChildCache<{ observe(v: number): void }>();
   return {
     observe(gateway, consumer, server, method, result) {
       const m = method !== undefined && KNOWN_METHODS.has(method) ? method : 'other';
-      children
-        .of(`${gateway}|${consumer}|${server}|${m}|${result}`, () =>
-          requests.labels(gateway, consumer, server, m, result),
-        )
-        .inc();
+      requests.labels(gateway, consumer, server, m, result).value++;
     },
     observeToolCall(server, tool, seconds, result) {
-      timers.of(`${server}|${tool}|${result}`, () => toolCalls.labels(server, tool, result)).observe(seconds);
+      toolCalls.labels(server, tool, result).observe(seconds);
     },
     watchSessions(s) {
       sources.add(s);

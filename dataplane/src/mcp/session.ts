@@ -101,6 +101,11 @@ export function openSession(
   const claims = parseClaims(opened.plain);
   // Authentic but unreadable: only a key shared with something else could seal it.
   if (!claims) return { ok: false, reason: 'tampered' };
+  return checkClaims(claims, expect);
+}
+
+/** An authentic session's claims against the request: its gateway and consumer, its age. */
+export function checkClaims(claims: SessionClaims, expect: OpenExpectations): OpenResult {
   if (claims.gateway !== expect.gateway || claims.consumer !== expect.consumer)
     return { ok: false, reason: 'other-consumer' };
   if (claims.issuedAt > expect.now + CLOCK_SKEW_MS || expect.now - claims.issuedAt > expect.ttlMs)

@@ -1,12 +1,25 @@
-import { errors as undiciErrors, type Pool } from 'undici';
+import { CallAbort } from '../providers/abort';
+import { readWhole, sendRequest, type RawResponse } from '../providers/body';
 import { UpstreamPools } from '../providers/pools';
 import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } from '../../../protocol/src';
-import { isObject, parseSseEvent, type Json } from '../formats/wire';
-import { sseEvents } from '../proxy/sse';
+import { isObject, type Json } from '../formats/wire';
 import type { Logger } from '../telemetry/logger';
 import { LegacySseServers } from './sse';
-import { SseError } from './sse-connection';
-import { StdioError, StdioServer } from './stdio';
+import { StdioServer } from './stdio';
+import { McpUpstreamError, failureOf, nameOf } from './upstream-errors';
+import {
+  asEvents,
+  iterate,
+  none,
+  parseJson,
+  sseMessages,
+  sseStream,
+  translated,
+  type UpstreamEvent,
+} from './upstream-stream';
+
+export { McpUpstreamError, type UpstreamFailure } from './upstream-errors';
+export type { UpstreamEvent } from './upstream-stream';
 
 /**
  * The client side of MCP's Streamable HTTP transport, towards one upstream server, stateless: the
@@ -15,18 +28,6 @@ import { StdioError, StdioServer } from './stdio';
  * Connections are pooled per server and its timeouts (connect; request = time to the response
  * headers; idle = longest silence in a streamed answer), as the LLM adapter pools them.
  */
-
-export type UpstreamFailure = 'down' | 'timeout' | 'session-gone' | 'refused';
-
-export class McpUpstreamError extends Error {
-  constructor(
-    readonly kind: UpstreamFailure,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'McpUpstreamError';
-  }
-}
 
 export interface UpstreamSessionRef {
   sessionId?: string | undefined;
@@ -61,10 +62,16 @@ export interface McpServerHealth {
   connections?: number;
 }
 
+interface SeenHealth {
+  reachable: boolean;
+  lastSuccess?: number;
+  lastError?: { at: number; message: string };
+}
+
 export class McpUpstreams {
   private readonly pools = new UpstreamPools();
-  /** Registry resource name → its health as seen by this proxy's POSTs. */
-  private readonly seen = new Map<string, McpServerHealth>();
+  /** Registry resource name → its health as seen by this proxy's POSTs (times in ms, shown as ISO). */
+  private readonly seen = new Map<string, SeenHealth>();
   /** Registry resource name → its child process (transport Stdio), one per proxy process. */
   private readonly children = new Map<string, StdioServer>();
   /** The connections to servers of transport SSE, per session, held by this process. */
@@ -99,45 +106,49 @@ export class McpUpstreams {
     const headers = this.headers(registry, session);
     headers['content-type'] = 'application/json';
     headers.accept = 'application/json, text/event-stream';
-    let res: Awaited<ReturnType<Pool['request']>>;
+    // undici's dispatch layer (../providers/body): no Readable, async resource or promise per chunk.
+    const abort = new CallAbort();
+    const onAbort = () => abort.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const settled = () => signal.removeEventListener('abort', onAbort);
+    let res: RawResponse;
     try {
-      res = await this.pools.get(origin, registry.timeouts).request({
-        path,
-        method: 'POST',
-        headers,
-        body: JSON.stringify(message),
-        signal,
-      });
+      res = await sendRequest(
+        this.pools.get(origin, registry.timeouts),
+        { path, method: 'POST', headers, body: JSON.stringify(message) },
+        abort,
+      );
     } catch (err) {
+      settled();
       const failure = failureOf(err, registry);
       this.record(registry, failure.message);
       throw failure;
     }
-    this.record(registry, res.statusCode >= 500 ? `answered HTTP ${res.statusCode}` : undefined);
+    const status = res.status;
+    this.record(registry, status >= 500 ? `answered HTTP ${status}` : undefined);
     const contentType = String(res.headers['content-type'] ?? '');
     const sessionId = headerValue(res.headers['mcp-session-id']);
-    if (res.statusCode === 202) {
-      await res.body.dump();
-      return { sessionId, streamed: false, messages: none() };
-    }
-    if (res.statusCode === 404 && session.sessionId !== undefined) {
-      await res.body.dump();
-      throw new McpUpstreamError('session-gone', `${nameOf(registry)} no longer knows the session`);
-    }
-    if (res.statusCode >= 500) {
-      await res.body.dump();
-      throw new McpUpstreamError('down', `${nameOf(registry)} answered HTTP ${res.statusCode}`);
-    }
-    if (contentType.startsWith('text/event-stream') && res.statusCode < 300) {
+    if (contentType.startsWith('text/event-stream') && status < 300 && status !== 202) {
+      // the stream keeps listening to the caller's signal until it ends
       return { sessionId, streamed: true, messages: sseMessages(res.body, registry) };
     }
-    const text = await res.body.text();
+    let text: string;
+    try {
+      text = (await readWhole(res.body)).toString('utf8');
+    } finally {
+      settled();
+    }
+    if (status === 202) return { sessionId, streamed: false, messages: none() };
+    if (status === 404 && session.sessionId !== undefined)
+      throw new McpUpstreamError('session-gone', `${nameOf(registry)} no longer knows the session`);
+    if (status >= 500) throw new McpUpstreamError('down', `${nameOf(registry)} answered HTTP ${status}`);
     const parsed = parseJson(text);
     const list = Array.isArray(parsed) ? parsed : [parsed];
     const messages = list.filter(isObject);
     // A 4xx with a JSON-RPC error is the server's answer; without one, the server refused the call.
-    if (messages.length === 0 || (res.statusCode >= 300 && !messages.some((m) => 'error' in m))) {
-      throw new McpUpstreamError('refused', `${nameOf(registry)} answered HTTP ${res.statusCode}`);
+    if (messages.length === 0 || (status >= 300 && !messages.some((m) => 'error' in m))) {
+      throw new McpUpstreamError('refused', `${nameOf(registry)} answered HTTP ${status}`);
     }
     return { sessionId, streamed: false, messages: iterate(messages) };
   }
@@ -216,14 +227,25 @@ export class McpUpstreams {
   /** Per registry this proxy has reached: reachable, last success, last error (sorted by name). */
   health(): Record<string, McpServerHealth> {
     const held = this.legacy.counts();
-    const all = [...this.seen].map(([k, h]): [string, McpServerHealth] => [k, { ...h, ...held[k] }]);
+    const all = [...this.seen].map(([k, h]): [string, McpServerHealth] => [
+      k,
+      {
+        reachable: h.reachable,
+        ...(h.lastSuccess !== undefined ? { lastSuccess: new Date(h.lastSuccess).toISOString() } : {}),
+        ...(h.lastError
+          ? { lastError: { at: new Date(h.lastError.at).toISOString(), message: h.lastError.message } }
+          : {}),
+        ...held[k],
+      },
+    ]);
     return Object.fromEntries(all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   private record(registry: McpRegistry, error: string | undefined): void {
     const name = `${registry.source.namespace}/${registry.source.name}`;
-    const h = this.seen.get(name) ?? { reachable: false };
-    const at = new Date().toISOString();
+    let h = this.seen.get(name);
+    if (!h) this.seen.set(name, (h = { reachable: false }));
+    const at = Date.now();
     if (error === undefined) {
       h.reachable = true;
       h.lastSuccess = at;
@@ -231,7 +253,6 @@ export class McpUpstreams {
       h.reachable = false;
       h.lastError = { at, message: error };
     }
-    this.seen.set(name, h);
   }
 
   async close(): Promise<void> {
@@ -335,104 +356,6 @@ function isStdio(registry: McpRegistry): registry is StdioRegistry {
   return registry.mcp.transport === 'Stdio';
 }
 
-/** The messages of a stdio or SSE server's answer, failures as McpUpstreamError. */
-/** A legacy SSE server's stream: its events carry no ids this gateway could resume from. */
-async function* asEvents(messages: AsyncIterable<Json>): AsyncGenerator<UpstreamEvent> {
-  for await (const message of messages) yield { message };
-}
-
-async function* translated(source: AsyncIterable<Json>, registry: CompiledRegistry): AsyncGenerator<Json> {
-  try {
-    yield* source;
-  } catch (err) {
-    throw failureOf(err, registry);
-  }
-}
-
-function nameOf(registry: CompiledRegistry): string {
-  return `MCP server '${registry.source.name}'`;
-}
-
-function failureOf(err: unknown, registry: CompiledRegistry): McpUpstreamError {
-  if (err instanceof McpUpstreamError) return err;
-  if (err instanceof StdioError) return new McpUpstreamError(err.kind, err.message);
-  // A server that forgot a connection it was using has dropped it: the next request opens another.
-  if (err instanceof SseError)
-    return new McpUpstreamError(err.kind === 'stale' ? 'down' : err.kind, err.message);
-  if (
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError ||
-    err instanceof undiciErrors.ConnectTimeoutError
-  ) {
-    return new McpUpstreamError('timeout', `${nameOf(registry)} did not answer in time`);
-  }
-  if (err instanceof Error && err.name === 'AbortError')
-    return new McpUpstreamError('timeout', `${nameOf(registry)} did not answer in time`);
-  const code = (err as { code?: unknown }).code;
-  return new McpUpstreamError(
-    'down',
-    `${nameOf(registry)} is unreachable${typeof code === 'string' ? ` (${code})` : ''}`,
-  );
-}
-
-/** One event of a server's stream: its SSE id (when it set one) and its message (none: a priming event). */
-export interface UpstreamEvent {
-  id?: string;
-  message?: Json;
-}
-
-async function* sseMessages(
-  body: AsyncIterable<Uint8Array>,
-  registry: CompiledRegistry,
-): AsyncGenerator<Json> {
-  for await (const e of sseStream(body, registry)) if (e.message) yield e.message;
-}
-
-async function* sseStream(
-  body: AsyncIterable<Uint8Array>,
-  registry: CompiledRegistry,
-): AsyncGenerator<UpstreamEvent> {
-  try {
-    for await (const event of sseEvents(body)) {
-      const text = event.toString('utf8');
-      const id = eventIdOf(text);
-      const frame = parseSseEvent(text);
-      // Priming events (an id, empty data) and comments carry no message.
-      const v = frame && frame.data !== '' ? parseJson(frame.data) : undefined;
-      const message = isObject(v) ? v : undefined;
-      if (id !== undefined || message)
-        yield { ...(id !== undefined ? { id } : {}), ...(message ? { message } : {}) };
-    }
-  } catch (err) {
-    throw failureOf(err, registry);
-  }
-}
-
-/** The `id` field of one SSE event (the last one wins; one holding NUL is ignored, as the SSE spec says). */
-function eventIdOf(text: string): string | undefined {
-  let id: string | undefined;
-  for (const line of text.split(/\r\n|\r|\n/)) {
-    if (line !== 'id' && !line.startsWith('id:')) continue;
-    const value = line.slice(3).replace(/^ /, '');
-    if (!value.includes('\0')) id = value;
-  }
-  return id;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
-
-async function* iterate(messages: Json[]): AsyncGenerator<Json> {
-  yield* messages;
-}
-
-async function* none(): AsyncGenerator<Json> {}
