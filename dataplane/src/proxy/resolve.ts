@@ -126,7 +126,9 @@ export function authenticate(consumer: RuntimeConsumer, key: string | undefined)
  * Digests of keys that authenticated: hashing the key was the largest single cost of admitting a
  * request. Only keys that matched one of a consumer's are kept (a flood of wrong keys cannot fill
  * or churn it), at most RECENT_KEYS, the oldest dropped first; a key removed from the config still
- * fails, since the digest is checked against the consumer's every time.
+ * fails, since the digest is checked against the consumer's every time. The cost: the presented
+ * keys of recent callers stay in this process's memory (as they do, briefly, in every request's
+ * headers) rather than only their digests.
  */
 const recentDigests = new Map<string, Buffer>();
 const RECENT_KEYS = 10_000;
