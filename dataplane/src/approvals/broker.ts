@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Logger } from '../telemetry/logger';
 import { LocalApprovalStore } from './local-store';
-import type { ApprovalMetrics } from './metrics';
 import type { RedisApprovalStore } from './redis-store';
 import { summariseArguments } from './summary';
 import type {
@@ -13,24 +11,16 @@ import type {
   DecideOutcome,
   Decision,
 } from './types';
-import { notifyApprovers } from './notify';
-import type { DeliveryOptions, WebhookTarget } from './webhook';
+import { notifyApprovers, type NotifyOptions } from './notify';
 
 /** Longest a call may wait for a decision. */
 export const MAX_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
 /** What a caller waits when nothing else is configured. */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 5 * 60_000;
 
-export interface ApprovalBrokerOptions {
-  logger: Logger;
-  metrics: ApprovalMetrics;
+export interface ApprovalBrokerOptions extends NotifyOptions {
   /** Redis, shared by every replica; without it requests and decisions stay on this replica. */
   shared?: ApprovalStore & Pick<RedisApprovalStore, 'onReconnect' | 'ready'>;
-  /** The webhook of a gateway (by resource name) in the config of the moment. */
-  webhookFor?: (gateway: string) => WebhookTarget | undefined;
-  /** Where approvers reach the ops port, for the webhook's `approvalUrl` (no trailing slash). */
-  opsUrl?: string | (() => string);
-  webhookDelivery?: Omit<DeliveryOptions, 'stillWanted'>;
   /** This replica's name in records and logs (default: host name and pid). */
   replica?: string;
   clock?: () => number;

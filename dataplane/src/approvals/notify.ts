@@ -1,6 +1,18 @@
-import type { ApprovalBrokerOptions } from './broker';
+import type { Logger } from '../telemetry/logger';
+import type { ApprovalMetrics } from './metrics';
 import type { ApprovalRecord } from './types';
-import { deliverWebhook } from './webhook';
+import { deliverWebhook, type DeliveryOptions, type WebhookTarget } from './webhook';
+
+/** What announcing a request needs: the broker's options are these and more. */
+export interface NotifyOptions {
+  logger: Logger;
+  metrics: ApprovalMetrics;
+  /** The webhook of a gateway (by resource name) in the config of the moment. */
+  webhookFor?: (gateway: string) => WebhookTarget | undefined;
+  /** Where approvers reach the ops port, for the webhook's `approvalUrl` (no trailing slash). */
+  opsUrl?: string | (() => string);
+  webhookDelivery?: Omit<DeliveryOptions, 'stillWanted'>;
+}
 
 /**
  * A new request announced to its gateway's approvers: the webhook of the moment (none configured:
@@ -9,7 +21,7 @@ import { deliverWebhook } from './webhook';
  */
 export function notifyApprovers(
   record: ApprovalRecord,
-  options: Pick<ApprovalBrokerOptions, 'logger' | 'metrics' | 'webhookFor' | 'opsUrl' | 'webhookDelivery'>,
+  options: NotifyOptions,
   stillWanted: () => boolean,
 ): void {
   const target = options.webhookFor?.(record.gateway);
