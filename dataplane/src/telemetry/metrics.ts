@@ -31,7 +31,8 @@ export interface ProxyMetrics {
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): ProxyMetrics {
+/** The proxy's instruments, registered on a new registry (the names and help texts operators see). */
+function defineMetrics(options: { defaultMetrics?: boolean }) {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'tollgate_' });
   const registers = [registry];
@@ -95,6 +96,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Proxy
     },
     registers,
   );
+  return {
+    registry,
+    requests,
+    duration,
+    upstream,
+    configSerial,
+    configResources,
+    inFlight,
+    rateLimits,
+    redisErrors,
+    tokens,
+  };
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): ProxyMetrics {
+  const m = defineMetrics(options);
+  const { registry, requests, duration, upstream, configSerial, configResources, inFlight } = m;
+  const { rateLimits, redisErrors, tokens } = m;
   const tokenChildren = new ChildCache<(u: Usage) => void>();
   const requestChildren = new ChildCache<(seconds: number) => void>();
   const upstreamChildren = new ChildCache<HistogramChild>();

@@ -48,34 +48,10 @@ export function createPromptGuard(config: CompiledPromptGuard, policy: string, l
     if (local.kind === 'reject') {
       throw phase === 'request' ? promptBlocked(local.findings) : responseBlocked(local.findings);
     }
-    let texts = local.kind === 'masked' ? local.texts : slots.map((s) => s.text);
-    const hook = config.webhook;
-    if (hook) {
-      const outcome = await callWebhook(hook, {
-        phase,
-        requestId: req.requestId,
-        gateway: req.gateway.config.slug,
-        consumer: req.consumer.config.slug,
-        policy,
-        operation: req.operation,
-        model,
-        texts,
-        paths: slots.map((s) => s.path),
-      });
-      let failure: string | undefined;
-      if (outcome.kind === 'reject') throw blockedByService(phase, outcome.reason);
-      if (outcome.kind === 'failed') failure = outcome.reason;
-      else if (outcome.kind === 'mask' && !keepsJson(slots, outcome.texts)) {
-        failure = 'reply replaced tool-call arguments with text that is not JSON';
-      } else if (outcome.kind === 'mask') texts = outcome.texts;
-      if (failure !== undefined) {
-        logger?.warn(
-          { requestId: req.requestId, policy, phase, reason: failure, failureMode: hook.failureMode },
-          'prompt guard webhook failed',
-        );
-        if (hook.failureMode === 'FailClosed') throw guardUnavailable();
-      }
-    }
+    const masked = local.kind === 'masked' ? local.texts : slots.map((s) => s.text);
+    const texts = config.webhook
+      ? await askWebhook(config.webhook, { phase, req, slots, model, policy, logger }, masked)
+      : masked;
     return texts.some((t, i) => t !== slots[i]?.text) ? texts : undefined;
   }
 
@@ -107,6 +83,47 @@ export function createPromptGuard(config: CompiledPromptGuard, policy: string, l
     plugin.filterStream = () => guardStream(scanner, config.action);
   }
   return plugin;
+}
+
+/** The webhook's verdict on the texts: its masked texts, or these unchanged; throws its refusal. */
+async function askWebhook(
+  hook: NonNullable<CompiledPromptGuard['webhook']>,
+  at: {
+    phase: 'request' | 'response';
+    req: PolicyRequest;
+    slots: readonly GuardSlot[];
+    model: string;
+    policy: string;
+    logger: Logger | undefined;
+  },
+  texts: string[],
+): Promise<string[]> {
+  const { phase, req, slots, policy } = at;
+  const outcome = await callWebhook(hook, {
+    phase,
+    requestId: req.requestId,
+    gateway: req.gateway.config.slug,
+    consumer: req.consumer.config.slug,
+    policy,
+    operation: req.operation,
+    model: at.model,
+    texts,
+    paths: slots.map((s) => s.path),
+  });
+  let failure: string | undefined;
+  if (outcome.kind === 'reject') throw blockedByService(phase, outcome.reason);
+  if (outcome.kind === 'failed') failure = outcome.reason;
+  else if (outcome.kind === 'mask' && !keepsJson(slots, outcome.texts)) {
+    failure = 'reply replaced tool-call arguments with text that is not JSON';
+  } else if (outcome.kind === 'mask') return outcome.texts;
+  if (failure !== undefined) {
+    at.logger?.warn(
+      { requestId: req.requestId, policy, phase, reason: failure, failureMode: hook.failureMode },
+      'prompt guard webhook failed',
+    );
+    if (hook.failureMode === 'FailClosed') throw guardUnavailable();
+  }
+  return texts;
 }
 
 /** A webhook's replacement for JSON text (tool-call arguments) must still be JSON. */

@@ -44,47 +44,12 @@ export function createSemanticCache(
   const prefix = partitionPrefix(policy, config);
   const endpoint = `${config.embeddingRegistry}|${config.embeddingModel}`;
   const pending = new WeakMap<PolicyRequest, Pending>();
+  const cache = { config, policy, state, logger, endpoint };
   const count = (result: CacheResult) => state.metrics?.count(policy, result);
   const skip = (req: PolicyRequest, result: CacheResult = 'skip') => {
     req.responseHeaders[CACHE_HEADER] = 'skip';
     count(result);
   };
-
-  /** The question's vector, or undefined when embedding failed or is backing off. */
-  async function embed(
-    embedder: Embedder,
-    req: PolicyRequest,
-    text: string,
-  ): Promise<readonly number[] | undefined> {
-    if (!state.backoff.allows(endpoint, state.now())) return undefined;
-    try {
-      const [vector] = await embedder({
-        registry: config.embeddingRegistry,
-        model: config.embeddingModel,
-        inputs: [text],
-        requestId: req.requestId,
-      });
-      if (state.backoff.succeeded(endpoint))
-        logger?.info(
-          { policy, registry: config.embeddingRegistry },
-          'semantic cache: embeddings answer again',
-        );
-      return vector;
-    } catch (err) {
-      const { failures, skipMs } = state.backoff.failed(endpoint, state.now());
-      // Once per streak: while it lasts, requests skip the cache without calling the embedder.
-      if (failures === 1)
-        logger?.warn(
-          {
-            policy,
-            registry: config.embeddingRegistry,
-            err: err instanceof Error ? err.message : String(err),
-          },
-          `semantic cache: embedding failed; requests are served without the cache, retrying in ${skipMs}ms`,
-        );
-      return undefined;
-    }
-  }
 
   return {
     name: 'semanticCache',
@@ -104,7 +69,7 @@ export function createSemanticCache(
         skip(req);
         return undefined;
       }
-      const vector = await embed(embedder, req, key.text);
+      const vector = await embedQuestion(cache, embedder, req, key.text);
       if (!vector) {
         skip(req, 'error');
         return undefined;
@@ -139,17 +104,68 @@ export function createSemanticCache(
       if (!p) return;
       pending.delete(req);
       if (notStorable(req) !== undefined || !req.responseContent) return;
-      // The same question asked again (a refresh, or two misses at once) replaces its entry.
-      const [same] = await state.partitions.search(p.key, p.vector, p.tag, 1);
-      if (same && same.similarity >= SAME_QUESTION) await state.partitions.delete(p.key, same.id);
-      const now = state.now();
-      await state.partitions.add(
-        p.key,
-        p.vector,
-        p.tag,
-        { response: toStore(req.responseContent), storedAt: now },
-        now + config.ttlMs,
-      );
+      await storeAnswer(state, config, p, req.responseContent);
     },
   };
+}
+
+/** The question's vector, or undefined when embedding failed or is backing off. */
+async function embedQuestion(
+  cache: {
+    config: CompiledSemanticCache;
+    policy: string;
+    state: SemanticCacheState;
+    logger: Logger | undefined;
+    endpoint: string;
+  },
+  embedder: Embedder,
+  req: PolicyRequest,
+  text: string,
+): Promise<readonly number[] | undefined> {
+  const { config, policy, state, logger, endpoint } = cache;
+  if (!state.backoff.allows(endpoint, state.now())) return undefined;
+  try {
+    const [vector] = await embedder({
+      registry: config.embeddingRegistry,
+      model: config.embeddingModel,
+      inputs: [text],
+      requestId: req.requestId,
+    });
+    if (state.backoff.succeeded(endpoint))
+      logger?.info({ policy, registry: config.embeddingRegistry }, 'semantic cache: embeddings answer again');
+    return vector;
+  } catch (err) {
+    const { failures, skipMs } = state.backoff.failed(endpoint, state.now());
+    // Once per streak: while it lasts, requests skip the cache without calling the embedder.
+    if (failures === 1)
+      logger?.warn(
+        {
+          policy,
+          registry: config.embeddingRegistry,
+          err: err instanceof Error ? err.message : String(err),
+        },
+        `semantic cache: embedding failed; requests are served without the cache, retrying in ${skipMs}ms`,
+      );
+    return undefined;
+  }
+}
+
+/** Stores a missed question's complete answer. */
+async function storeAnswer(
+  state: SemanticCacheState,
+  config: CompiledSemanticCache,
+  p: Pending,
+  content: NonNullable<PolicyRequest['responseContent']>,
+): Promise<void> {
+  // The same question asked again (a refresh, or two misses at once) replaces its entry.
+  const [same] = await state.partitions.search(p.key, p.vector, p.tag, 1);
+  if (same && same.similarity >= SAME_QUESTION) await state.partitions.delete(p.key, same.id);
+  const now = state.now();
+  await state.partitions.add(
+    p.key,
+    p.vector,
+    p.tag,
+    { response: toStore(content), storedAt: now },
+    now + config.ttlMs,
+  );
 }
