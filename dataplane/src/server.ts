@@ -14,7 +14,7 @@ import { createOpsApp } from './ops/app';
 import { McpUpstreams } from './mcp/upstream';
 import { BudgetLedger } from './policies/budget/ledger';
 import { createBudgetMetrics } from './policies/budget/metrics';
-import { createPolicyEngine } from './policies/engine';
+import { createPolicyEngine, type PolicyEngine } from './policies/engine';
 import { RateLimiter } from './policies/rate-limit/limiter';
 import type { RedisCounterStore } from './policies/rate-limit/redis-store';
 import { TokenLimiter } from './policies/token-rate-limit/limiter';
@@ -105,62 +105,12 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   const adapters = options.adapters ?? createAdapters();
   let accepting = true;
 
-  let redis: RedisCounterStore | undefined;
-  let sharedApprovals: RedisApprovalStore | undefined;
-  if (options.redisUrl) {
-    // ioredis is loaded only when a Redis is configured.
-    const { RedisCounterStore, redactRedisUrl } = await import('./policies/rate-limit/redis-store');
-    const { RedisApprovalStore } = await import('./approvals/redis-store');
-    const shown = redactRedisUrl(options.redisUrl);
-    let reported: 'up' | 'down' | undefined;
-    redis = new RedisCounterStore({
-      url: options.redisUrl,
-      commandTimeoutMs: options.redisCommandTimeoutMs,
-      onConnectionEvent: (event) => {
-        if (event.type === 'ready') {
-          reported = 'up';
-          logger.info({ redis: shown }, 'Redis connected');
-          return;
-        }
-        if (event.error) metrics.countRedisError('connection');
-        // Once per outage: reconnect attempts repeat every few seconds.
-        if (reported !== 'down') {
-          reported = 'down';
-          logger.warn({ redis: shown, err: event.error?.message }, 'Redis unreachable; reconnecting');
-        }
-      },
-    });
-    logger.info({ redis: shown }, 'rate limits are counted in Redis, shared by every replica');
-    sharedApprovals = new RedisApprovalStore({ url: options.redisUrl });
-  } else {
-    logger.info('no Redis URL (--redis-url): rate limits are counted in-process, per replica');
-  }
+  const { redis, sharedApprovals } = await connectRedis(options, logger, metrics);
   const limiter = new RateLimiter({ redis, metrics, logger });
-  const policies = createPolicyEngine({
-    limiter,
-    // Token limits and budgets count on the rate limiter's Redis connection and fallback.
-    tokens: new TokenLimiter(limiter, {
-      metrics: createTokenLimitMetrics(metrics.registry),
-      viewMs: TOKEN_VIEW_MS,
-    }),
-    budgets: new BudgetLedger(limiter, {
-      metrics: createBudgetMetrics(metrics.registry),
-      logger,
-      syncMs: BUDGET_SYNC_MS,
-    }),
-    logger,
-    // semanticCache embeds through this proxy's own adapters, with the Registries of its current config.
-    embedder: createEmbedder({ registry: registryIn(store), adapters }),
-    semanticCache: new SemanticCacheState({ metrics: createSemanticCacheMetrics(metrics.registry) }),
-    toolGuard: new ToolGuardState({ metrics: createToolGuardMetrics(metrics.registry), logger }),
-  });
+  const policies = policyEngine(limiter, store, adapters, metrics, logger);
 
   store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));
-  let applied = store.current;
-  store.onChange((s) => {
-    if (logger.isLevelEnabled('debug')) logger.debug(configChange(applied, s), 'config changed');
-    applied = s;
-  });
+  logConfigChanges(store, logger);
   const health = createObservedHealth(metrics.registry);
   // Active health checks of the registries that ask for them, following each config change.
   const probes = createHttpProbe();
@@ -203,26 +153,8 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     approvals: { broker: approvals, ...(options.opsToken ? { token: options.opsToken } : {}) },
   });
 
-  const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
-  const proxyServer = await listen(
-    createProxyServer(proxy.listener, httpLimits, logger),
-    host,
-    options.port ?? 8081,
-  );
-  let opsServer: Server | undefined;
-  if (options.opsPort !== false) {
-    opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
-    opsServer.keepAliveTimeout = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
-    await listen(opsServer, host, options.opsPort ?? 9091);
-  }
-  const port = (proxyServer.address() as AddressInfo).port;
-  const opsPort = opsServer ? (opsServer.address() as AddressInfo).port : 0;
+  const { proxyServer, opsServer, port, opsPort } = await listenAll(options, host, proxy, ops, logger);
   opsUrl ??= `http://${host === '0.0.0.0' || host === '::' ? hostname() : host}:${opsPort}`;
-  // A worker says so: the primary's own line is the one that names the ops port.
-  logger.info(
-    { host, port, ...(opsServer ? { opsPort } : {}), maxConnections: httpLimits.maxConnections },
-    opsServer ? 'dataplane listening' : 'worker listening',
-  );
 
   return {
     store,
@@ -244,15 +176,128 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
       prober.close();
       await closeServer(proxyServer, graceMs, proxy.shutdown);
       if (opsServer) await closeServer(opsServer, 0);
-      await Promise.all([...new Set(Object.values(adapters))].map((a) => a.close()));
-      await probes.close();
-      await agents.close();
-      await policies.close();
-      // Pooled MCP connections and stdio servers (child processes) end with the proxy.
-      await mcpUpstreams.close();
+      await closeClients({ adapters, probes, agents, policies, mcpUpstreams });
       logger.flush();
     },
   };
+}
+
+/** What the proxy holds open towards others, closed after its servers: pools, probes, agents, counters, MCP servers. */
+async function closeClients(c: {
+  adapters: AdapterSet;
+  probes: { close(): Promise<void> };
+  agents: AgentClient;
+  policies: PolicyEngine;
+  mcpUpstreams: McpUpstreams;
+}): Promise<void> {
+  await Promise.all([...new Set(Object.values(c.adapters))].map((a) => a.close()));
+  await c.probes.close();
+  await c.agents.close();
+  await c.policies.close();
+  // Pooled MCP connections and stdio servers (child processes) end with the proxy.
+  await c.mcpUpstreams.close();
+}
+
+/** At debug level, what each config change added, changed and removed. */
+function logConfigChanges(store: ConfigStore, logger: Logger): void {
+  let applied = store.current;
+  store.onChange((s) => {
+    if (logger.isLevelEnabled('debug')) logger.debug(configChange(applied, s), 'config changed');
+    applied = s;
+  });
+}
+
+/** The proxy port, and the ops port unless `opsPort: false` (a worker's); logged once listening. */
+async function listenAll(
+  options: DataplaneOptions,
+  host: string,
+  proxy: { listener: Parameters<typeof createProxyServer>[0] },
+  ops: { fetch: Parameters<typeof createAdaptorServer>[0]['fetch'] },
+  logger: Logger,
+) {
+  const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
+  const proxyServer = await listen(
+    createProxyServer(proxy.listener, httpLimits, logger),
+    host,
+    options.port ?? 8081,
+  );
+  let opsServer: Server | undefined;
+  if (options.opsPort !== false) {
+    opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
+    opsServer.keepAliveTimeout = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
+    await listen(opsServer, host, options.opsPort ?? 9091);
+  }
+  const port = (proxyServer.address() as AddressInfo).port;
+  const opsPort = opsServer ? (opsServer.address() as AddressInfo).port : 0;
+  // A worker says so: the primary's own line is the one that names the ops port.
+  logger.info(
+    { host, port, ...(opsServer ? { opsPort } : {}), maxConnections: httpLimits.maxConnections },
+    opsServer ? 'dataplane listening' : 'worker listening',
+  );
+  return { proxyServer, opsServer, port, opsPort, httpLimits };
+}
+
+/** The Redis stores `redisUrl` asks for (ioredis is loaded only then): rate-limit counters, approvals. */
+async function connectRedis(
+  options: DataplaneOptions,
+  logger: Logger,
+  metrics: ProxyMetrics,
+): Promise<{ redis?: RedisCounterStore; sharedApprovals?: RedisApprovalStore }> {
+  if (!options.redisUrl) {
+    logger.info('no Redis URL (--redis-url): rate limits are counted in-process, per replica');
+    return {};
+  }
+  const { RedisCounterStore, redactRedisUrl } = await import('./policies/rate-limit/redis-store');
+  const { RedisApprovalStore } = await import('./approvals/redis-store');
+  const shown = redactRedisUrl(options.redisUrl);
+  let reported: 'up' | 'down' | undefined;
+  const redis = new RedisCounterStore({
+    url: options.redisUrl,
+    commandTimeoutMs: options.redisCommandTimeoutMs,
+    onConnectionEvent: (event) => {
+      if (event.type === 'ready') {
+        reported = 'up';
+        logger.info({ redis: shown }, 'Redis connected');
+        return;
+      }
+      if (event.error) metrics.countRedisError('connection');
+      // Once per outage: reconnect attempts repeat every few seconds.
+      if (reported !== 'down') {
+        reported = 'down';
+        logger.warn({ redis: shown, err: event.error?.message }, 'Redis unreachable; reconnecting');
+      }
+    },
+  });
+  logger.info({ redis: shown }, 'rate limits are counted in Redis, shared by every replica');
+  return { redis, sharedApprovals: new RedisApprovalStore({ url: options.redisUrl }) };
+}
+
+/** Every plugin's state, on the rate limiter's counters (in Redis when there is one). */
+function policyEngine(
+  limiter: RateLimiter,
+  store: ConfigStore,
+  adapters: AdapterSet,
+  metrics: ProxyMetrics,
+  logger: Logger,
+): PolicyEngine {
+  return createPolicyEngine({
+    limiter,
+    // Token limits and budgets count on the rate limiter's Redis connection and fallback.
+    tokens: new TokenLimiter(limiter, {
+      metrics: createTokenLimitMetrics(metrics.registry),
+      viewMs: TOKEN_VIEW_MS,
+    }),
+    budgets: new BudgetLedger(limiter, {
+      metrics: createBudgetMetrics(metrics.registry),
+      logger,
+      syncMs: BUDGET_SYNC_MS,
+    }),
+    logger,
+    // semanticCache embeds through this proxy's own adapters, with the Registries of its current config.
+    embedder: createEmbedder({ registry: registryIn(store), adapters }),
+    semanticCache: new SemanticCacheState({ metrics: createSemanticCacheMetrics(metrics.registry) }),
+    toolGuard: new ToolGuardState({ metrics: createToolGuardMetrics(metrics.registry), logger }),
+  });
 }
 
 /**
