@@ -144,8 +144,6 @@ async function startRun(flags: RunFlags) {
     fleet: flags.fleet,
     watch: flags.watch,
   });
-  // Inside the young generation's hold: the warm-up's garbage does not grow it either.
-  await standalone.dataplane.warmedUp();
   const { store, port } = standalone.dataplane;
   const resources = [...store.current.resources.values()];
   return { logger, resources, port, close: () => standalone.close(flags.gracePeriodMs) };

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -94,6 +95,8 @@ async function sendThrough(
   const closers: (() => Promise<unknown>)[] = [];
   // Requests still under way at the deadline (a slow `mock` registry, say) are cut there.
   const cut = new AbortController();
+  // Each request in flight listens on it twice (the request, then its body).
+  setMaxListeners(2 * limits.concurrency + 1, cut.signal);
   const timer = setTimeout(() => cut.abort(), Math.max(0, deadline - performance.now()));
   try {
     const fake = await startFakeUpstream(fakeFormats(snapshot));
