@@ -122,7 +122,11 @@ export function packageVersion(): string {
 
 async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseRunFlags(argv, env);
-  const { logger, resources, port, close } = await withYoungGenerationHeld(() => startRun(flags));
+  // Held through the warm-up too, which runs after listening (signals are answered meanwhile).
+  const { logger, resources, port, close } = await withYoungGenerationHeld(
+    () => startRun(flags),
+    (started) => started.warmedUp(),
+  );
   logger.info(listeningBanner(resources, flags.host, port));
   return untilSignal(logger, close, flags.gracePeriodMs);
 }
@@ -135,7 +139,14 @@ async function startRun(flags: RunFlags) {
     const { startStandaloneCluster } = await import('./cluster/serve');
     const cluster = await startStandaloneCluster(flags, logger);
     const resources = [...cluster.store.current.resources.values()];
-    return { logger, resources, port: cluster.port, close: () => cluster.close(flags.gracePeriodMs) };
+    return {
+      logger,
+      resources,
+      port: cluster.port,
+      close: () => cluster.close(flags.gracePeriodMs),
+      // Each worker warms up before it reports listening.
+      warmedUp: () => Promise.resolve(),
+    };
   }
   const { startStandalone } = await import('./standalone');
   const standalone = await startStandalone({
@@ -146,7 +157,13 @@ async function startRun(flags: RunFlags) {
   });
   const { store, port } = standalone.dataplane;
   const resources = [...store.current.resources.values()];
-  return { logger, resources, port, close: () => standalone.close(flags.gracePeriodMs) };
+  return {
+    logger,
+    resources,
+    port,
+    close: () => standalone.close(flags.gracePeriodMs),
+    warmedUp: () => standalone.dataplane.warmedUp(),
+  };
 }
 
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

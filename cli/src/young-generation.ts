@@ -5,7 +5,7 @@ const DEFAULT_GROWTH_FACTOR = 2;
 
 /**
  * Runs `start` (loading and starting the proxy) with V8's young generation held at its initial
- * size, and lets it grow again once `start` settles.
+ * size, and lets it grow again once `start` settles, or later, once `until` does.
  *
  * V8 doubles the young generation (up to 2 × 16 MB on 64-bit) each time as many bytes have
  * survived scavenges as it holds, and gives the space back only after a GC at a low allocation
@@ -15,11 +15,21 @@ const DEFAULT_GROWTH_FACTOR = 2;
  * it stays at 2 × 1 MB; released, it grows as the load needs (V8 reads the factor at each growth,
  * so setting it at run time takes effect), so serving is as before.
  */
-export async function withYoungGenerationHeld<T>(start: () => Promise<T>): Promise<T> {
+export async function withYoungGenerationHeld<T>(
+  start: () => Promise<T>,
+  /** What else the hold lasts for once `start` has settled (a warm-up), without waiting for it. */
+  until?: (started: T) => Promise<unknown>,
+): Promise<T> {
   setFlagsFromString('--semi-space-growth-factor=1');
+  const release = () => setFlagsFromString(`--semi-space-growth-factor=${DEFAULT_GROWTH_FACTOR}`);
+  let started: T;
   try {
-    return await start();
-  } finally {
-    setFlagsFromString(`--semi-space-growth-factor=${DEFAULT_GROWTH_FACTOR}`);
+    started = await start();
+  } catch (err) {
+    release();
+    throw err;
   }
+  if (until) until(started).then(release, release);
+  else release();
+  return started;
 }
