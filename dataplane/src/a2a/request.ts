@@ -11,7 +11,8 @@ import { rewriteCard } from './card';
 import { agentRefused, agentUnreachable, invalidAgentResponse, relay, scrubbedEvents } from './failures';
 import { gatewayRpcError, type RpcId, type RpcRequest } from './jsonrpc';
 import type { a2aMetrics } from './metrics';
-import { collect, type AgentClient, type AgentResponse } from './upstream';
+import { readWhole } from '../providers/body';
+import type { AgentClient, AgentResponse } from './upstream';
 
 /** One request to an A2A agent in flight (see ./handler): what its steps share, and its answers. */
 
@@ -113,13 +114,13 @@ export async function relayRpc(
   const { x, o } = r;
   const res = await env.client.rpc(registry, call.raw, (n) => x.header(n), o.requestId, r.abort.signal);
   if (res.status === 401 || res.status === 403) {
-    void collect(res.body).catch(() => undefined);
+    void readWhole(res.body).catch(() => undefined);
     throw agentRefused(registry, res.status, 'the registry credentials');
   }
   const headers: Record<string, string> = { ...r.extra, 'x-request-id': o.requestId };
   if (res.contentType.toLowerCase().startsWith('text/event-stream'))
     return relayStream(env, r, registry, res, headers);
-  const body = await collect(res.body).catch((err: unknown) => {
+  const body = await readWhole(res.body).catch((err: unknown) => {
     throw agentUnreachable(registry, err, r.abort.signal);
   });
   const answer = parseJson(body);

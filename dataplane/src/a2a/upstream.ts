@@ -1,3 +1,4 @@
+import { readWhole } from '../providers/body';
 import { UpstreamPools } from '../providers/pools';
 import type { CompiledRegistry } from '../../../protocol/src';
 import { agentUnreachable } from './failures';
@@ -62,7 +63,7 @@ export class AgentClient {
     const headers = this.headersFor(registry, header, requestId);
     headers.accept = 'application/json';
     const res = await this.send(registry, a2a?.cardPath ?? '', 'GET', headers, undefined, signal);
-    const body = await collect(res.body).catch((err: unknown) => {
+    const body = await readWhole(res.body).catch((err: unknown) => {
       throw agentUnreachable(registry, err, signal);
     });
     const entry = { status: res.status, body, expiresAt: this.now() + (a2a?.cardCacheTtlMs ?? 0) };
@@ -124,10 +125,4 @@ export class AgentClient {
     }
     return b;
   }
-}
-
-export async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
-  return Buffer.concat(chunks);
 }
