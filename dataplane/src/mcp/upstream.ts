@@ -1,4 +1,3 @@
-import { CallAbort } from '../providers/abort';
 import { readWhole, sendRequest, type RawResponse } from '../providers/body';
 import { UpstreamPools } from '../providers/pools';
 import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } from '../../../protocol/src';
@@ -107,20 +106,14 @@ export class McpUpstreams {
     headers['content-type'] = 'application/json';
     headers.accept = 'application/json, text/event-stream';
     // undici's dispatch layer (../providers/body): no Readable, async resource or promise per chunk.
-    const abort = new CallAbort();
-    const onAbort = () => abort.abort(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    const settled = () => signal.removeEventListener('abort', onAbort);
     let res: RawResponse;
     try {
       res = await sendRequest(
         this.pools.get(origin, registry.timeouts),
         { path, method: 'POST', headers, body: JSON.stringify(message) },
-        abort,
+        signal,
       );
     } catch (err) {
-      settled();
       const failure = failureOf(err, registry);
       this.record(registry, failure.message);
       throw failure;
@@ -130,15 +123,9 @@ export class McpUpstreams {
     const contentType = String(res.headers['content-type'] ?? '');
     const sessionId = headerValue(res.headers['mcp-session-id']);
     if (contentType.startsWith('text/event-stream') && status < 300 && status !== 202) {
-      // the stream keeps listening to the caller's signal until it ends
       return { sessionId, streamed: true, messages: sseMessages(res.body, registry) };
     }
-    let text: string;
-    try {
-      text = (await readWhole(res.body)).toString('utf8');
-    } finally {
-      settled();
-    }
+    const text = (await readWhole(res.body)).toString('utf8');
     if (status === 202) return { sessionId, streamed: false, messages: none() };
     if (status === 404 && session.sessionId !== undefined)
       throw new McpUpstreamError('session-gone', `${nameOf(registry)} no longer knows the session`);

@@ -41,3 +41,18 @@ export class CallAbort {
     return controller.signal;
   }
 }
+
+/** What the upstream calls take to be cut: a CallAbort, or a standard AbortSignal (the MCP plane's). */
+export type UpstreamSignal = CallAbort | AbortSignal;
+
+/** Calls `listener` once when `signal` aborts (not when it already has: check `aborted` first). */
+export function whenAborted(signal: UpstreamSignal, listener: () => void): void {
+  if (signal instanceof CallAbort) signal.once('abort', listener);
+  else signal.addEventListener('abort', listener, { once: true });
+}
+
+/** Undoes `whenAborted`. */
+export function notWhenAborted(signal: UpstreamSignal, listener: () => void): void {
+  if (signal instanceof CallAbort) signal.off('abort', listener);
+  else signal.removeEventListener('abort', listener);
+}

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool, errors as undiciErrors } from 'undici';
@@ -134,6 +135,25 @@ describe('sendRequest', () => {
     };
     const res = await get();
     await expect(iterate(res.body)).rejects.toBeInstanceOf(undiciErrors.SocketError);
+  });
+
+  it('takes a standard AbortSignal too: it cuts the request, and a finished one leaves no listener on it', async () => {
+    handler = (_req, res) => res.end('done');
+    const finished = new AbortController();
+    const ok = await sendRequest(pool, { path: '/', method: 'GET' }, finished.signal);
+    expect((await readWhole(ok.body)).toString()).toBe('done');
+    expect(getEventListeners(finished.signal, 'abort')).toHaveLength(0);
+
+    handler = (_req, res) => {
+      res.writeHead(200);
+      res.write('partial');
+    };
+    const cut = new AbortController();
+    const res = await sendRequest(pool, { path: '/', method: 'GET' }, cut.signal);
+    const whole = readWhole(res.body);
+    cut.abort();
+    await expect(whole).rejects.toBeInstanceOf(undiciErrors.RequestAbortedError);
+    expect(await closed).toBe('cut');
   });
 
   it('is read once: a second reader is refused', async () => {

@@ -1,5 +1,5 @@
 import { errors as undiciErrors, type Dispatcher } from 'undici';
-import type { CallAbort } from './abort';
+import { notWhenAborted, whenAborted, type UpstreamSignal } from './abort';
 
 /**
  * An upstream response body, consumed once: chunk by chunk (a stream relayed as it arrives), or —
@@ -38,7 +38,7 @@ const HIGH_WATER = 64 * 1024;
 export function sendRequest(
   dispatcher: Dispatcher,
   options: Dispatcher.DispatchOptions,
-  signal: CallAbort,
+  signal: UpstreamSignal,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) reject(new undiciErrors.RequestAbortedError());
@@ -55,11 +55,11 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   private readonly onSignal = () => this.controller?.abort(new undiciErrors.RequestAbortedError());
 
   constructor(
-    private readonly signal: CallAbort,
+    private readonly signal: UpstreamSignal,
     private readonly resolve: (r: RawResponse) => void,
     private readonly reject: (err: unknown) => void,
   ) {
-    signal.once('abort', this.onSignal);
+    whenAborted(signal, this.onSignal);
   }
 
   onRequestStart(controller: Controller): void {
@@ -84,12 +84,12 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.signal.off('abort', this.onSignal);
+    notWhenAborted(this.signal, this.onSignal);
     this.body?.end();
   }
 
   onResponseError(_controller: Controller, err: Error): void {
-    this.signal.off('abort', this.onSignal);
+    notWhenAborted(this.signal, this.onSignal);
     if (this.body) this.body.fail(err);
     else this.reject(err);
   }
