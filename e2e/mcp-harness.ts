@@ -3,6 +3,7 @@ import {
   StreamableHTTPClientTransport,
   type StreamableHTTPClientTransportOptions,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CompiledMcpHttpServer } from '../protocol/src';
 
 /**
  * What the MCP e2e files share: the Secret + Gateway manifests of an MCP gateway (slug `agents`),
@@ -40,13 +41,21 @@ spec:
 `;
 }
 
-/** A Registry for an MCP server over Streamable HTTP at `url`. */
-export function mcpRegistryYaml(name: string, url: string): string {
+/**
+ * A Registry for an MCP server at `url`, over Streamable HTTP unless `transport` says otherwise;
+ * `timeouts` the body of its `timeouts` map, e.g. `connect: 1s, request: 2s`.
+ */
+export function mcpRegistryYaml(
+  name: string,
+  url: string,
+  o: { transport?: CompiledMcpHttpServer['transport']; timeouts?: string } = {},
+): string {
+  const transport = o.transport ? `transport: ${o.transport}, ` : '';
   return `---
 apiVersion: tollgate.dev/v1alpha1
 kind: Registry
 metadata: {name: ${name}}
-spec: {provider: mcp, mcp: {url: "${url}"}}
+spec: {provider: mcp, mcp: {${transport}url: "${url}"}${o.timeouts ? `, timeouts: {${o.timeouts}}` : ''}}
 `;
 }
 

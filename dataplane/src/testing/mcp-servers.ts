@@ -79,9 +79,17 @@ export function weatherServer(): DefineServer {
     server.registerTool(
       'sleep',
       { description: 'Answers after ms', inputSchema: { ms: z.number() } },
-      async ({ ms }) => {
+      async ({ ms }, extra) => {
         hit('sleep');
-        await new Promise((resolve) => setTimeout(resolve, ms));
+        // Wakes early when the call is cancelled or its session closes: no timer outlives the test.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          const wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          extra.signal.addEventListener('abort', wake, { once: true });
+        });
         return { content: [{ type: 'text', text: 'awake' }] };
       },
     );
