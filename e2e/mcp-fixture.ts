@@ -1,6 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { CompiledMcpHttpServer } from '../protocol/src';
 import { startLegacySseServer, type LegacyMcpServer } from '../dataplane/src/testing/mcp-sse-server';
 import {
@@ -66,18 +70,19 @@ export interface McpGateway<T extends UpstreamTransport = UpstreamTransport> {
   clients: Client[];
   /** `{replica}/{consumer}/mcp`. */
   url(replica: InProcessTollgate, consumer: string): string;
-  /** A client transport to `consumer` on `replica` with its API key, continuing `sessionId` when given. */
-  transportFor(
-    replica: InProcessTollgate,
-    consumer: string,
-    sessionId?: string,
-  ): StreamableHTTPClientTransport;
+  /** A client of `consumer` on `replica` with its API key; continuing `sessionId` (no initialize) when given. */
   connect(
     replica: InProcessTollgate,
     consumer: string,
+    sessionId?: string,
   ): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>;
   /** A client that answers sampling ("hi from the client") and elicitation ("Which city?" → Lisbon). */
   connectAnswering(replica: InProcessTollgate, consumer: string): Promise<Client>;
+  /** A client that counts the `notifications/tools/list_changed` it hears (`changes()`). */
+  connectListening(
+    replica: InProcessTollgate,
+    consumer: string,
+  ): Promise<{ client: Client; transport: StreamableHTTPClientTransport; changes(): number }>;
   stop(): Promise<void>;
 }
 
@@ -168,13 +173,11 @@ export async function startMcpGateway<T extends UpstreamTransport>(
     replicaB,
     clients,
     url,
-    transportFor: (replica, consumer, sessionId) =>
-      new StreamableHTTPClientTransport(new URL(url(replica, consumer)), {
-        requestInit: { headers: mcpHeaders(consumer) },
-        ...(sessionId !== undefined ? { sessionId } : {}),
+    connect: (replica, consumer, sessionId) =>
+      connectMcp(clients, url(replica, consumer), {
+        headers: mcpHeaders(consumer),
+        ...(sessionId !== undefined ? { transport: { sessionId } } : {}),
       }),
-    connect: (replica, consumer) =>
-      connectMcp(clients, url(replica, consumer), { headers: mcpHeaders(consumer) }),
     async connectAnswering(replica, consumer) {
       const { client } = await connectMcp(clients, url(replica, consumer), {
         headers: mcpHeaders(consumer),
@@ -190,6 +193,14 @@ export async function startMcpGateway<T extends UpstreamTransport>(
         content: { city: req.params.message === 'Which city?' ? 'Lisbon' : '?' },
       }));
       return client;
+    },
+    async connectListening(replica, consumer) {
+      const connected = await connectMcp(clients, url(replica, consumer), { headers: mcpHeaders(consumer) });
+      let changed = 0;
+      connected.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changed++;
+      });
+      return { ...connected, changes: () => changed };
     },
     async stop() {
       await closeClients(clients);

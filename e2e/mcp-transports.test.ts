@@ -1,4 +1,3 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { eventually } from './process';
 import { startMcpGateway, type McpGateway, type UpstreamTransport } from './mcp-fixture';
 
@@ -195,10 +194,7 @@ describe.each<{ transport: UpstreamTransport }>([{ transport: 'StreamableHTTP' }
         const { tools } = await client.listTools();
         expect(tools.every((t) => t.name.startsWith('weather_'))).toBe(true);
         expect(tools.length).toBeGreaterThan(0);
-        const closed = new Client({ name: 'e2e', version: '1.0.0' });
-        await expect(closed.connect(f.transportFor(f.replicaA, 'closed'))).rejects.toThrow(
-          /MCP server 'down' is unreachable/,
-        );
+        await expect(connect('closed')).rejects.toThrow(/MCP server 'down' is unreachable/);
       });
 
       it('going down mid-session: FailOpen serves the other; FailClosed fails the request, naming it', async () => {

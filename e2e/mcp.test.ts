@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  LATEST_PROTOCOL_VERSION,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { sealSession, sessionKeysOf, type SessionClaims } from '../dataplane/src/mcp/session';
 import { startPagedServer, type TestMcpServer } from '../dataplane/src/testing/mcp-servers';
 import { startMcpGateway, type McpGateway } from './mcp-fixture';
@@ -102,25 +99,16 @@ describe('MCP gateway: servers of their own', () => {
 
 describe('MCP gateway: the server-to-client stream (GET)', () => {
   it("delivers a server's unsolicited notification (tools/list_changed) on the client's GET stream", async () => {
-    const listener = new Client({ name: 'e2e', version: '1.0.0' });
-    f.clients.push(listener);
-    let changed = 0;
-    listener.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-      changed++;
-    });
     const getsBefore = f.weather.gets;
-    const transport = f.transportFor(f.replicaB, 'assistant');
-    await listener.connect(transport);
+    const { client: listener, transport, changes } = await f.connectListening(f.replicaB, 'assistant');
     // The SDK client opens its GET stream on its own after initialize; wait until it reached the server.
     await eventually(() => f.weather.gets > getsBefore, 3000);
     await new Promise((resolve) => setTimeout(resolve, 100));
     // The change is caused through the other replica: the stream on replica B still carries it.
-    const other = new Client({ name: 'e2e', version: '1.0.0' });
-    f.clients.push(other);
-    await other.connect(f.transportFor(f.replicaA, 'assistant', transport.sessionId));
+    const { client: other } = await f.connect(f.replicaA, 'assistant', transport.sessionId);
     await other.callTool({ name: 'weather_add_tool', arguments: {} });
-    await eventually(() => changed > 0, 3000);
-    expect(changed).toBeGreaterThan(0);
+    await eventually(() => changes() > 0, 3000);
+    expect(changes()).toBeGreaterThan(0);
     const { tools } = await listener.listTools();
     expect(tools.some((t) => t.name.startsWith('weather_added_'))).toBe(true);
   });
@@ -197,10 +185,7 @@ describe('MCP gateway: any replica continues any session', () => {
     const { sessionId } = await connect(f.replicaA, 'assistant');
     expect(f.weather.initializes).toBe(initializesBefore + 1);
 
-    const other = new Client({ name: 'e2e', version: '1.0.0' });
-    f.clients.push(other);
-    const transport = f.transportFor(f.replicaB, 'assistant', sessionId);
-    await other.connect(transport);
+    const { client: other, transport } = await f.connect(f.replicaB, 'assistant', sessionId);
     const { tools } = await other.listTools();
     expect(tools.map((t) => t.name)).toContain('forecast');
     const r = await other.callTool({ name: 'forecast', arguments: { city: 'Rome' } });
