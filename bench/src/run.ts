@@ -13,7 +13,7 @@ import {
   type Measurement,
 } from './report';
 import { runScenario, SCENARIOS, type Context } from './scenarios';
-import { UPSTREAM_KEY, type Ports } from './targets';
+import { CALLER_KEY, UPSTREAM_KEY, type Ports } from './targets';
 import { WRK_INSTALL_HINT, wrkInstalled } from './wrk';
 
 /**
@@ -38,6 +38,11 @@ async function main() {
     BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstreamPort}`,
     BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
   });
+  const floorPort = await startChild('floor', [path.join(__dirname, 'floor.js')], {
+    BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstreamPort}`,
+    BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
+    BENCH_CALLER_KEY: CALLER_KEY,
+  });
   const redis = redisServerAvailable() ? await startTestRedis() : undefined;
   if (!redis) console.warn('redis-server not found: the policies scenario counts in-process');
   const tg = { configDir: await writeBenchConfig(upstreamPort), redisUrl: redis?.url, workers: opts.workers };
@@ -60,7 +65,12 @@ async function main() {
   }
 
   const shared = await startTollgate(tg);
-  const ports: Ports = { upstream: upstreamPort, passthrough: passPort, tollgate: shared.port };
+  const ports: Ports = {
+    upstream: upstreamPort,
+    passthrough: passPort,
+    floor: floorPort,
+    tollgate: shared.port,
+  };
   const ctx: Context = { opts, ports, startFresh: () => startTollgate(tg) };
   const results: Record<
     string,

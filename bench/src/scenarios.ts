@@ -15,6 +15,7 @@ import {
   direct,
   governed,
   passthrough,
+  floor,
   streaming,
   tollgate,
   translated,
@@ -234,15 +235,28 @@ export const SCENARIOS: Record<string, Scenario> = {
   /** The native chat path at saturation against the pass-through and the direct call. */
   chat: {
     kind: 'rounds',
-    targets: (p) => [direct(p, CHAT_BODY), passthrough(p, CHAT_BODY), tollgate(p, CHAT_BODY)],
+    targets: (p) => [
+      direct(p, CHAT_BODY),
+      passthrough(p, CHAT_BODY),
+      floor(p, CHAT_BODY),
+      tollgate(p, CHAT_BODY),
+    ],
     load: 'wrk',
     summarize: (by) => {
       const s = proxyRatios(by);
+      s.ratios['floor/passthrough'] = ratio(by('floor').requestsPerSec, by('passthrough').requestsPerSec);
+      s.ratios['tollgate/floor'] = ratio(by('tollgate').requestsPerSec, by('floor').requestsPerSec);
       const value = s.ratios['tollgate/passthrough'] ?? NaN;
       return {
         ...s,
         headlines: [
           { name: 'native chat req/s ÷ passthrough', value, unit: '×', target: { op: '>=', bound: 0.8 } },
+          {
+            name: 'native chat req/s ÷ floor (the least a Node gateway does)',
+            value: s.ratios['tollgate/floor'] ?? NaN,
+            unit: '×',
+          },
+          { name: 'floor req/s ÷ passthrough', value: s.ratios['floor/passthrough'] ?? NaN, unit: '×' },
         ],
       };
     },

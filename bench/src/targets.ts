@@ -103,6 +103,8 @@ export interface Target {
 export interface Ports {
   upstream: number;
   passthrough: number;
+  /** The least a gateway does (floor.ts); only the `chat` scenario measures it. */
+  floor?: number;
   tollgate: number;
 }
 
@@ -117,6 +119,14 @@ export const passthrough = (p: Ports, body: string): Target => ({
   name: 'passthrough',
   url: `http://127.0.0.1:${p.passthrough}/v1/chat/completions`,
   headers: {},
+  body,
+  format: 'openai-chat',
+});
+/** floor.ts: the pass-through plus the work no gateway can skip, with Tollgate's caller key. */
+export const floor = (p: Ports, body: string): Target => ({
+  name: 'floor',
+  url: `http://127.0.0.1:${p.floor ?? 0}/v1/chat/completions`,
+  headers: { authorization: `Bearer ${CALLER_KEY}` },
   body,
   format: 'openai-chat',
 });
