@@ -5,8 +5,8 @@ import {
   ElicitRequestSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { startLegacySseServer, type LegacyMcpServer } from '../dataplane/src/testing/mcp-sse-server';
-import { startFilesServer, weatherServer, type TestMcpServer } from '../dataplane/src/testing/mcp-servers';
+import { startLegacySseServer, type LegacyMcpServer } from '@tollgate/dataplane/testing/mcp-sse-server';
+import { startFilesServer, weatherServer, type TestMcpServer } from '@tollgate/dataplane/testing/mcp-servers';
 import {
   closeClients,
   connectMcp,

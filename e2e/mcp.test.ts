@@ -7,13 +7,13 @@ import {
   LATEST_PROTOCOL_VERSION,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { sealSession, sessionKeysOf, type SessionClaims } from '../dataplane/src/mcp/session';
+import { sealSession, sessionKeysOf, type SessionClaims } from '@tollgate/dataplane/mcp/session';
 import {
   startFilesServer,
   startPagedServer,
   startWeatherServer,
   type TestMcpServer,
-} from '../dataplane/src/testing/mcp-servers';
+} from '@tollgate/dataplane/testing/mcp-servers';
 import { closeClients, connectMcp, mcpConsumerHeadYaml, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 

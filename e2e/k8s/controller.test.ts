@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { eventually, startTollgate, type RunningTollgate } from '../process';
-import { startTestAgent } from '../../dataplane/src/testing/a2a-agent';
+import { startTestAgent } from '@tollgate/dataplane/testing/a2a-agent';
 import { startTestCluster, type TestCluster } from './apiserver';
 
 /**
