@@ -25,7 +25,12 @@ const forbidden = (d) => ({
   group: [`**/${d}/**`, `**/${d}`, `@tollgate/${d}`, `@tollgate/${d}/**`],
   message: `must not import ${d}/`,
 });
-const forbid = (...dirs) => restrict(...dirs.map(forbidden));
+// (and a package names its own modules by relative paths: its name is for the others)
+const own = (d) => ({
+  group: [`@tollgate/${d}`, `@tollgate/${d}/**`],
+  message: `${d}/ imports itself by path`,
+});
+const forbid = (self, ...dirs) => restrict(own(self), ...dirs.map(forbidden));
 
 // The CLI composes the packages through their entry points only: each package's index, and the two
 // that load gRPC and the Kubernetes client (imported where the command that needs them runs).
@@ -83,9 +88,17 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.ts'], rules: { ...restrict(), ...ACROSS_DYNAMIC } },
-  { files: ['protocol/src/**/*.ts'], rules: forbid('controller', 'dataplane', 'cli') },
-  { files: ['controller/src/**/*.ts'], ignores: ['**/*.test.ts'], rules: forbid('dataplane', 'cli') },
-  { files: ['dataplane/src/**/*.ts'], ignores: ['**/*.test.ts'], rules: forbid('controller', 'cli') },
+  { files: ['protocol/src/**/*.ts'], rules: forbid('protocol', 'controller', 'dataplane', 'cli') },
+  {
+    files: ['controller/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid('controller', 'dataplane', 'cli'),
+  },
+  {
+    files: ['dataplane/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid('dataplane', 'controller', 'cli'),
+  },
   {
     files: ['cli/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
@@ -111,6 +124,7 @@ export default tseslint.config(
         {
           patterns: [
             ACROSS,
+            own('dataplane'),
             ...['controller', 'cli'].map(forbidden),
             // Upward imports only: `../errors` is the folder, `./errors` a file of the importer's own
             // (the front door's files are named from outside proxy/ only: proxy/ itself never imports them).
