@@ -28,7 +28,7 @@ const forbidden = (d) => ({
 // (and a package names its own modules by relative paths: its name is for the others)
 const own = (d) => ({
   group: [`@tollgate/${d}`, `@tollgate/${d}/**`],
-  message: `${d}/ imports itself by path`,
+  message: `${d}/ names its own modules by relative path, not @tollgate/${d}`,
 });
 const forbid = (self, ...dirs) => restrict(own(self), ...dirs.map(forbidden));
 
