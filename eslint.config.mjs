@@ -2,14 +2,43 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
-// The dependency rules of DESIGN.md, enforced: protocol/ imports neither side,
-// controller/ and dataplane/ never import each other.
-const forbid = (...dirs) => ({
-  'no-restricted-imports': [
-    'error',
-    { patterns: dirs.map((d) => ({ group: [`**/${d}/**`, `**/${d}`], message: `must not import ${d}/` })) },
-  ],
+// protocol/, controller/ and dataplane/ are npm workspaces (@tollgate/protocol, …): anything outside
+// a package imports it by its name, never its sources by a relative path ('../../protocol/src').
+const PACKAGES = ['protocol', 'controller', 'dataplane'];
+const ACROSS = {
+  regex: `^(\\.\\./)+(${PACKAGES.join('|')})/src(/|$)`,
+  message:
+    'import the package by its name (@tollgate/protocol, @tollgate/dataplane/testing/…), not its sources',
+};
+/** The same for `import()`, which no-restricted-imports does not see. */
+const dynamicImports = (regex, message) => ({
+  'no-restricted-syntax': ['error', { selector: `ImportExpression[source.value=/${regex}/]`, message }],
 });
+const ACROSS_DYNAMIC = dynamicImports(`^(\\.\\.\\u002F)+(${PACKAGES.join('|')})\\u002Fsrc`, ACROSS.message);
+const restrict = (...patterns) => ({
+  'no-restricted-imports': ['error', { patterns: [ACROSS, ...patterns] }],
+});
+
+// The dependency rules of DESIGN.md, enforced: protocol/ imports neither side,
+// controller/ and dataplane/ never import each other, none imports the CLI.
+const forbidden = (d) => ({
+  group: [`**/${d}/**`, `**/${d}`, `@tollgate/${d}`, `@tollgate/${d}/**`],
+  message: `must not import ${d}/`,
+});
+// (and a package names its own modules by relative paths: its name is for the others)
+const own = (d) => ({
+  group: [`@tollgate/${d}`, `@tollgate/${d}/**`],
+  message: `${d}/ names its own modules by relative path, not @tollgate/${d}`,
+});
+const forbid = (self, ...dirs) => restrict(own(self), ...dirs.map(forbidden));
+
+// The CLI composes the packages through their entry points only: each package's index, and the two
+// that load gRPC and the Kubernetes client (imported where the command that needs them runs).
+const CLI_ENTRIES = ['@tollgate/controller/server', '@tollgate/dataplane/discovery/client'];
+const CLI_ONLY_ENTRIES = {
+  regex: `^@tollgate/(?!(${PACKAGES.join('|')}|${CLI_ENTRIES.map((e) => e.slice('@tollgate/'.length)).join('|')})$)`,
+  message: `the CLI imports @tollgate/{${PACKAGES.join(',')}} or ${CLI_ENTRIES.join(', ')} only (their entry points)`,
+};
 
 // Inside the dataplane the folder order is the architecture; each folder imports only from below it:
 //
@@ -48,7 +77,7 @@ const DATAPLANE_LAYERS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/**', '*/dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -58,9 +87,33 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['protocol/src/**/*.ts'], rules: forbid('controller', 'dataplane', 'cli') },
-  { files: ['controller/src/**/*.ts'], ignores: ['**/*.test.ts'], rules: forbid('dataplane', 'cli') },
-  { files: ['dataplane/src/**/*.ts'], ignores: ['**/*.test.ts'], rules: forbid('controller', 'cli') },
+  { files: ['**/*.ts'], rules: { ...restrict(), ...ACROSS_DYNAMIC } },
+  { files: ['protocol/src/**/*.ts'], rules: forbid('protocol', 'controller', 'dataplane', 'cli') },
+  {
+    files: ['controller/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid('controller', 'dataplane', 'cli'),
+  },
+  {
+    files: ['dataplane/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid('dataplane', 'controller', 'cli'),
+  },
+  {
+    files: ['cli/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      ...restrict(CLI_ONLY_ENTRIES),
+      // (replaces the rule's options above for these files: ACROSS_DYNAMIC's selector is kept)
+      'no-restricted-syntax': [
+        'error',
+        ...ACROSS_DYNAMIC['no-restricted-syntax'].slice(1),
+        ...dynamicImports(CLI_ONLY_ENTRIES.regex.replaceAll('/', '\\u002F'), CLI_ONLY_ENTRIES.message)[
+          'no-restricted-syntax'
+        ].slice(1),
+      ],
+    },
+  },
   ...DATAPLANE_LAYERS.map(([at, folder, ...above]) => ({
     files: Array.isArray(at) ? at.map((f) => `dataplane/src/${f}.ts`) : [`dataplane/src/${at}/**/*.ts`],
     // The front door's files are above the rest of proxy/: they have their own entry.
@@ -70,10 +123,9 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            ...['controller', 'cli'].map((d) => ({
-              group: [`**/${d}/**`, `**/${d}`],
-              message: `must not import ${d}/`,
-            })),
+            ACROSS,
+            own('dataplane'),
+            ...['controller', 'cli'].map(forbidden),
             // Upward imports only: `../errors` is the folder, `./errors` a file of the importer's own
             // (the front door's files are named from outside proxy/ only: proxy/ itself never imports them).
             ...above.map((d) => ({

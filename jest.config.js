@@ -21,5 +21,11 @@ module.exports = {
   ],
   testMatch: ['<rootDir>/{protocol,controller,dataplane,cli,bench,e2e}/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // The workspace packages (@tollgate/protocol, …) load from their sources, never from a dist/ build.
+  moduleNameMapper: {
+    '^@tollgate/(protocol|controller|dataplane)$': '<rootDir>/$1/src',
+    '^@tollgate/(protocol|controller|dataplane)/(.*)$': '<rootDir>/$1/src/$2',
+  },
+  modulePathIgnorePatterns: ['<rootDir>/(protocol|controller|dataplane)/dist/'],
   testTimeout: 30000,
 };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Message, SendMessageRequest, TaskState, type Task } from '@a2a-js/sdk';
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
-import { startTestAgent, type TestAgent } from '../dataplane/src/testing/a2a-agent';
+import { startTestAgent, type TestAgent } from '@tollgate/dataplane/testing/a2a-agent';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**

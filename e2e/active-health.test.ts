@@ -6,7 +6,7 @@ import type { Standalone } from '../cli/src/standalone';
 import {
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
-} from '../dataplane/src/testing/mock-openai-upstream';
+} from '@tollgate/dataplane/testing/mock-openai-upstream';
 import { openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';

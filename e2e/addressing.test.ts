@@ -5,7 +5,7 @@ import { standaloneOn, type InProcessTollgate } from './standalone';
 import {
   startMockAnthropicUpstream,
   type MockAnthropicUpstream,
-} from '../dataplane/src/testing/mock-anthropic-upstream';
+} from '@tollgate/dataplane/testing/mock-anthropic-upstream';
 
 /**
  * First contact, as a new user meets the gateway: the official SDKs with only a base URL and an API

@@ -1,7 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { capturedLogger } from '../dataplane/src/testing/captured-logs';
+import { capturedLogger } from '@tollgate/dataplane/testing/captured-logs';
 import { openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 import { acmeGatewayYaml, secretYaml } from './manifests';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import OpenAI from 'openai';
-import { compile } from '../controller/src/compile';
-import { DiscoveryServer } from '../controller/src/discovery/server';
-import { loadManifests } from '../controller/src/manifests/load';
+import { compile } from '@tollgate/controller/compile';
+import { DiscoveryServer } from '@tollgate/controller/discovery/server';
+import { loadManifests } from '@tollgate/controller/manifests/load';
 import { eventually, startTollgate } from './process';
 
 /** `tollgate dataplane --discovery`: the real proxy process fed over gRPC instead of files. */

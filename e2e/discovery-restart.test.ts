@@ -1,11 +1,11 @@
 import net from 'node:net';
 import path from 'node:path';
-import { DiscoveryServer } from '../controller/src/discovery/server';
-import { compile, type CompileResult } from '../controller/src/compile';
-import { loadManifests } from '../controller/src/manifests/load';
-import { ConfigStore, createLogger } from '../dataplane/src';
-import { DiscoveryClient } from '../dataplane/src/discovery/client';
-import { contentHash, type AnyResource } from '../protocol/src';
+import { DiscoveryServer } from '@tollgate/controller/discovery/server';
+import { compile, type CompileResult } from '@tollgate/controller/compile';
+import { loadManifests } from '@tollgate/controller/manifests/load';
+import { ConfigStore, createLogger } from '@tollgate/dataplane';
+import { DiscoveryClient } from '@tollgate/dataplane/discovery/client';
+import { contentHash, type AnyResource } from '@tollgate/protocol';
 import { eventually } from './process';
 
 /**

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { DiscoveryServer, type NackReport } from '../controller/src/discovery/server';
-import { compile, type CompileResult } from '../controller/src/compile';
-import { loadManifests } from '../controller/src/manifests/load';
-import { ConfigStore, createLogger, startDataplane, type Dataplane } from '../dataplane/src';
-import { DiscoveryClient, nextBackoff } from '../dataplane/src/discovery/client';
-import { contentHash, type AnyResource } from '../protocol/src';
+import { DiscoveryServer, type NackReport } from '@tollgate/controller/discovery/server';
+import { compile, type CompileResult } from '@tollgate/controller/compile';
+import { loadManifests } from '@tollgate/controller/manifests/load';
+import { ConfigStore, createLogger, startDataplane, type Dataplane } from '@tollgate/dataplane';
+import { DiscoveryClient, nextBackoff } from '@tollgate/dataplane/discovery/client';
+import { contentHash, type AnyResource } from '@tollgate/protocol';
 import { eventually } from './process';
 
 /** Controller-side server and proxy-side client over real gRPC on 127.0.0.1. */

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { compile } from '../controller/src/compile';
-import { loadManifests } from '../controller/src/manifests/load';
+import { compile } from '@tollgate/controller/compile';
+import { loadManifests } from '@tollgate/controller/manifests/load';
 
 /** Every example is applied by users as it is: each must validate and compile with no condition False. */
 const EXAMPLES = path.resolve(__dirname, '../examples');

@@ -5,7 +5,7 @@ import {
   refusingPort,
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
-} from '../dataplane/src/testing/mock-openai-upstream';
+} from '@tollgate/dataplane/testing/mock-openai-upstream';
 import { openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 

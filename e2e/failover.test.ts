@@ -1,17 +1,17 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
-import type { CompiledRegistry } from '../protocol/src';
-import type { CallAbort } from '../dataplane/src/providers/abort';
-import { CallAbort as Abort } from '../dataplane/src/providers/abort';
-import { UpstreamError, type UpstreamResponse } from '../dataplane/src/providers/types';
-import { dispatch, type Attempt } from '../dataplane/src/routing/dispatch';
-import { HealthRegistry, healthKey } from '../dataplane/src/routing/health';
-import { buildSnapshot } from '../dataplane/src/config/snapshot';
-import { consumer, gateway, registry } from '../dataplane/src/testing/resources';
+import type { CompiledRegistry } from '@tollgate/protocol';
+import type { CallAbort } from '@tollgate/dataplane/providers/abort';
+import { CallAbort as Abort } from '@tollgate/dataplane/providers/abort';
+import { UpstreamError, type UpstreamResponse } from '@tollgate/dataplane/providers/types';
+import { dispatch, type Attempt } from '@tollgate/dataplane/routing/dispatch';
+import { HealthRegistry, healthKey } from '@tollgate/dataplane/routing/health';
+import { buildSnapshot } from '@tollgate/dataplane/config/snapshot';
+import { consumer, gateway, registry } from '@tollgate/dataplane/testing/resources';
 import {
   refusingPort,
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
-} from '../dataplane/src/testing/mock-openai-upstream';
+} from '@tollgate/dataplane/testing/mock-openai-upstream';
 
 /**
  * `dispatch` over real sockets: real HTTP mock upstreams that fail, hang, refuse or die mid-stream,

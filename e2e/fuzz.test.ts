@@ -1,4 +1,4 @@
-import { seeded } from '../dataplane/src/testing/routing';
+import { seeded } from '@tollgate/dataplane/testing/routing';
 import { fuzzCases, type FuzzCase } from './fuzz-cases';
 import { APP_HEADERS, inParallel, rssBytes, runOnHardeningUpstreams } from './hardening';
 

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
-import { MAX_JSON_DEPTH } from '../dataplane/src/formats/depth';
-import { MAX_MODEL_NAME_LENGTH, MAX_OUTPUT_TOKENS } from '../dataplane/src/proxy/request-checks';
+import { MAX_JSON_DEPTH } from '@tollgate/dataplane/formats/depth';
+import { MAX_MODEL_NAME_LENGTH, MAX_OUTPUT_TOKENS } from '@tollgate/dataplane/proxy/request-checks';
 import { openAIFor } from './clients';
 import {
   APP_HEADERS,

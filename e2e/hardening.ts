@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startMockAnthropicUpstream } from '../dataplane/src/testing/mock-anthropic-upstream';
-import { startMockGeminiUpstream } from '../dataplane/src/testing/mock-gemini-upstream';
-import { startMockOpenAIUpstream } from '../dataplane/src/testing/mock-openai-upstream';
+import { startMockAnthropicUpstream } from '@tollgate/dataplane/testing/mock-anthropic-upstream';
+import { startMockGeminiUpstream } from '@tollgate/dataplane/testing/mock-gemini-upstream';
+import { startMockOpenAIUpstream } from '@tollgate/dataplane/testing/mock-openai-upstream';
 import { startTollgate, type RunningTollgate } from './process';
 import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 

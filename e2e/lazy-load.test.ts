@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { everythingServer } from '../dataplane/src/testing/everything';
-import { startTestRedis } from '../dataplane/src/testing/redis-server';
+import { everythingServer } from '@tollgate/dataplane/testing/everything';
+import { startTestRedis } from '@tollgate/dataplane/testing/redis-server';
 import { rssBytes } from './hardening';
 import { closeClients, connectMcp, mcpGatewayYaml, mcpHeaders } from './mcp-harness';
 import { CLI, eventually, startTollgate, type RunningTollgate } from './process';
@@ -35,12 +35,15 @@ const UNUSED_BY_QUICKSTART = [
 /** The compile: `tollgate dataplane` receives compiled resources and never needs it. */
 const COMPILE_ONLY = ['yaml', '@marcbachmann/cel-js', 'ajv-formats'];
 
-/** The package of a loaded file (`@scope/name` or `name`), or its path under dist/ for our own code. */
+/**
+ * The package of a loaded file (`@scope/name` or `name`), or for our own code its path from the build
+ * folder: `dist/cli/...` (the CLI) or `controller/dist/...` (a workspace package's build).
+ */
 function moduleOf(file: string): string {
   const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
   if (pkg) return pkg[1] as string;
-  const own = /\/dist\/(.*)$/.exec(file);
-  return own ? `dist/${own[1]}` : file;
+  const own = /\/((?:protocol|controller|dataplane)\/)?dist\/(.*)$/.exec(file);
+  return own ? `${own[1] ?? ''}dist/${own[2]}` : file;
 }
 
 interface Traced {
@@ -124,6 +127,8 @@ it('tollgate run -f examples/quickstart serves without loading what its config d
   const modules = await loaded();
   // The hook sees what the request path uses…
   for (const used of ['undici', 'pino', 'prom-client', 'yaml']) expect(modules).toContain(used);
+  // (and our own packages' builds, by the names the `tollgate dataplane` test below checks)
+  for (const own of ['controller/dist/index.js', 'dataplane/dist/index.js']) expect(modules).toContain(own);
   // …and none of what this config and command leave unused.
   expect(UNUSED_BY_QUICKSTART.filter((m) => modules.has(m))).toEqual([]);
 });
@@ -180,7 +185,7 @@ it('tollgate dataplane loads the discovery client but not the compile', async ()
   const modules = await loaded();
   expect(modules).toContain('@grpc/grpc-js');
   expect(COMPILE_ONLY.filter((m) => modules.has(m))).toEqual([]);
-  expect([...modules].filter((m) => m.startsWith('dist/controller/'))).toEqual([]);
+  expect([...modules].filter((m) => m.startsWith('controller/dist/'))).toEqual([]);
   expect(UNUSED_BY_QUICKSTART.filter((m) => !m.startsWith('@grpc/') && modules.has(m))).toEqual([]);
 });
 

@@ -1,9 +1,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { until } from '../dataplane/src/testing/approvals';
-import { capturedLogger } from '../dataplane/src/testing/log-capture';
-import { startGuardedServer, type GuardedMcpServer } from '../dataplane/src/testing/mcp-servers';
-import { startTestRedis, type TestRedis } from '../dataplane/src/testing/redis-server';
+import { until } from '@tollgate/dataplane/testing/approvals';
+import { capturedLogger } from '@tollgate/dataplane/testing/log-capture';
+import { startGuardedServer, type GuardedMcpServer } from '@tollgate/dataplane/testing/mcp-servers';
+import { startTestRedis, type TestRedis } from '@tollgate/dataplane/testing/redis-server';
 import {
   closeClients,
   connectMcp,

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { startConformanceServer } from '../dataplane/src/testing/conformance-server';
-import type { TestMcpServer } from '../dataplane/src/testing/mcp-servers';
+import { startConformanceServer } from '@tollgate/dataplane/testing/conformance-server';
+import type { TestMcpServer } from '@tollgate/dataplane/testing/mcp-servers';
 import { mcpGatewayYaml, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 

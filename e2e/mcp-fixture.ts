@@ -5,14 +5,14 @@ import {
   ElicitRequestSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { CompiledMcpHttpServer } from '../protocol/src';
-import { startLegacySseServer, type LegacyMcpServer } from '../dataplane/src/testing/mcp-sse-server';
+import type { CompiledMcpHttpServer } from '@tollgate/protocol';
+import { startLegacySseServer, type LegacyMcpServer } from '@tollgate/dataplane/testing/mcp-sse-server';
 import {
   start,
   startFilesServer,
   weatherServer,
   type TestMcpServer,
-} from '../dataplane/src/testing/mcp-servers';
+} from '@tollgate/dataplane/testing/mcp-servers';
 import {
   closeClients,
   connectMcp,

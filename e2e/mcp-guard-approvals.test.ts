@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema, type ElicitRequest } from '@modelcontextprotocol/sdk/types.js';
-import { until } from '../dataplane/src/testing/approvals';
-import { startGuardedServer, type GuardedMcpServer } from '../dataplane/src/testing/mcp-servers';
+import { until } from '@tollgate/dataplane/testing/approvals';
+import { startGuardedServer, type GuardedMcpServer } from '@tollgate/dataplane/testing/mcp-servers';
 import { closeClients, connectMcp, mcpConsumerHeadYaml, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 

@@ -3,7 +3,7 @@ import {
   StreamableHTTPClientTransport,
   type StreamableHTTPClientTransportOptions,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CompiledMcpHttpServer } from '../protocol/src';
+import type { CompiledMcpHttpServer } from '@tollgate/protocol';
 
 /**
  * What the MCP e2e files share: the Secret + Gateway manifests of an MCP gateway (slug `agents`),

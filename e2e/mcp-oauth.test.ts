@@ -6,8 +6,8 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { base64url } from 'jose';
-import { startWeatherServer, type TestMcpServer } from '../dataplane/src/testing/mcp-servers';
-import { startTestIssuer, type TestIssuer } from '../dataplane/src/testing/oauth-issuer';
+import { startWeatherServer, type TestMcpServer } from '@tollgate/dataplane/testing/mcp-servers';
+import { startTestIssuer, type TestIssuer } from '@tollgate/dataplane/testing/oauth-issuer';
 import { closeClients, connectMcp, mcpGatewayYaml, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 

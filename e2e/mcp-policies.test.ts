@@ -1,11 +1,11 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError as SdkMcpError } from '@modelcontextprotocol/sdk/types.js';
-import { MCP_ERRORS } from '../dataplane/src/mcp/jsonrpc';
+import { MCP_ERRORS } from '@tollgate/dataplane/mcp/jsonrpc';
 import {
   startFilesServer,
   startWeatherServer,
   type TestMcpServer,
-} from '../dataplane/src/testing/mcp-servers';
+} from '@tollgate/dataplane/testing/mcp-servers';
 import {
   closeClients,
   connectMcp,

@@ -7,8 +7,8 @@ import {
   startResumableServer,
   startWeatherServer,
   type TestMcpServer,
-} from '../dataplane/src/testing/mcp-servers';
-import { until } from '../dataplane/src/testing/approvals';
+} from '@tollgate/dataplane/testing/mcp-servers';
+import { until } from '@tollgate/dataplane/testing/approvals';
 import {
   closeClients,
   connectMcp,
@@ -17,8 +17,8 @@ import {
   mcpHeaders,
   mcpRegistryYaml,
 } from './mcp-harness';
-import { sealPosition } from '../dataplane/src/mcp/event-id';
-import { sessionKeysOf, type SessionKey } from '../dataplane/src/mcp/session';
+import { sealPosition } from '@tollgate/dataplane/mcp/event-id';
+import { sessionKeysOf, type SessionKey } from '@tollgate/dataplane/mcp/session';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**

@@ -1,5 +1,5 @@
-import { startLegacySseServer, type LegacyMcpServer } from '../dataplane/src/testing/mcp-sse-server';
-import { weatherServer } from '../dataplane/src/testing/mcp-servers';
+import { startLegacySseServer, type LegacyMcpServer } from '@tollgate/dataplane/testing/mcp-sse-server';
+import { weatherServer } from '@tollgate/dataplane/testing/mcp-servers';
 import { startMcpGateway, type McpGateway } from './mcp-fixture';
 import { connectMcp, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
 import { eventually } from './process';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { everythingServer } from '../dataplane/src/testing/everything';
-import { startFilesServer, type TestMcpServer } from '../dataplane/src/testing/mcp-servers';
+import { everythingServer } from '@tollgate/dataplane/testing/everything';
+import { startFilesServer, type TestMcpServer } from '@tollgate/dataplane/testing/mcp-servers';
 import { closeClients, connectMcp, mcpGatewayYaml, mcpHeaders, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 

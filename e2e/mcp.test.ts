@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { sealSession, sessionKeysOf, type SessionClaims } from '../dataplane/src/mcp/session';
-import { startPagedServer, type TestMcpServer } from '../dataplane/src/testing/mcp-servers';
+import { sealSession, sessionKeysOf, type SessionClaims } from '@tollgate/dataplane/mcp/session';
+import { startPagedServer, type TestMcpServer } from '@tollgate/dataplane/testing/mcp-servers';
 import { startMcpGateway, type McpGateway } from './mcp-fixture';
 import { mcpHeaders, mcpRegistryYaml } from './mcp-harness';
 import { eventually } from './process';

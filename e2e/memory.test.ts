@@ -1,5 +1,5 @@
-import { MAX_MODEL_NAME_LENGTH } from '../dataplane/src/proxy/request-checks';
-import { DUMP_UPSTREAMS_PER_REGISTRY } from '../dataplane/src/routing/health';
+import { MAX_MODEL_NAME_LENGTH } from '@tollgate/dataplane/proxy/request-checks';
+import { DUMP_UPSTREAMS_PER_REGISTRY } from '@tollgate/dataplane/routing/health';
 import { APP_HEADERS, inParallel, rssBytes, runOnHardeningUpstreams } from './hardening';
 
 /**

@@ -1,9 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { ConfigStore, startDataplane, type Dataplane } from '../dataplane/src';
-import { DiscoveryClient } from '../dataplane/src/discovery/client';
-import { capturedLogger } from '../dataplane/src/testing/captured-logs';
-import { refusingPort } from '../dataplane/src/testing/mock-openai-upstream';
+import { ConfigStore, startDataplane, type Dataplane } from '@tollgate/dataplane';
+import { DiscoveryClient } from '@tollgate/dataplane/discovery/client';
+import { capturedLogger } from '@tollgate/dataplane/testing/captured-logs';
+import { refusingPort } from '@tollgate/dataplane/testing/mock-openai-upstream';
 import { anthropicFor, openAIFor } from './clients';
 import { eventually } from './process';
 

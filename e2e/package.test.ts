@@ -67,10 +67,14 @@ describe('the packed package, installed with npm install -g', () => {
 
   it('ships the runtime files and no tests, sources or build state', async () => {
     const pkg = path.join(dir, 'prefix/lib/node_modules/tollgate');
-    const listed = await runToEnd(['-c', 'find . -path ./node_modules -prune -o -type f -print'], {
-      command: 'sh',
-      cwd: pkg,
-    });
+    // Its own files and the workspace packages it bundles (node_modules/@tollgate/*), not its dependencies.
+    const listed = await runToEnd(
+      ['-c', 'find . ./node_modules/@tollgate -path ./node_modules -prune -o -type f -print'],
+      {
+        command: 'sh',
+        cwd: pkg,
+      },
+    );
     const files = listed.stdout.split('\n').filter(Boolean);
     for (const needed of [
       './dist/cli/src/tollgate.js',
@@ -80,6 +84,7 @@ describe('the packed package, installed with npm install -g', () => {
       './examples/quickstart/consumer.yaml',
       './README.md',
       './docs/configuration.md',
+      ...['protocol', 'controller', 'dataplane'].map((p) => `./node_modules/@tollgate/${p}/dist/index.js`),
     ])
       expect(files).toContain(needed);
     expect(

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startGuardServer, type GuardServer } from '../dataplane/src/testing/guard-server';
+import { startGuardServer, type GuardServer } from '@tollgate/dataplane/testing/guard-server';
 import { startTollgate, type RunningTollgate } from './process';
 import { anthropicFor, openAIFor } from './clients';
 import { acmeWithConsumers } from './manifests';

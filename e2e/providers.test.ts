@@ -3,13 +3,13 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { anthropicFor, openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
-import { startMockAnthropicUpstream } from '../dataplane/src/testing/mock-anthropic-upstream';
-import { startMockBedrockUpstream } from '../dataplane/src/testing/mock-bedrock-upstream';
+import { startMockAnthropicUpstream } from '@tollgate/dataplane/testing/mock-anthropic-upstream';
+import { startMockBedrockUpstream } from '@tollgate/dataplane/testing/mock-bedrock-upstream';
 import {
   startMockGeminiUpstream,
   startMockTokenEndpoint,
-} from '../dataplane/src/testing/mock-gemini-upstream';
-import { startMockOpenAIUpstream } from '../dataplane/src/testing/mock-openai-upstream';
+} from '@tollgate/dataplane/testing/mock-gemini-upstream';
+import { startMockOpenAIUpstream } from '@tollgate/dataplane/testing/mock-openai-upstream';
 import { consumerHeadYaml } from './manifests';
 
 /**

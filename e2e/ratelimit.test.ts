@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { startTestRedis, type TestRedis } from '../dataplane/src/testing/redis-server';
+import { startTestRedis, type TestRedis } from '@tollgate/dataplane/testing/redis-server';
 import { ROOT, eventually, startTollgate, type RunningTollgate } from './process';
 import { openAIFor } from './clients';
 import { acmeWithConsumers } from './manifests';

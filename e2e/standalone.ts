@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startStandalone, type Standalone, type StandaloneOptions } from '../cli/src/standalone';
-import { createLogger, type Logger } from '../dataplane/src/telemetry/logger';
+import { createLogger, type Logger } from '@tollgate/dataplane/telemetry/logger';
 
 /** Tollgate in the test's own process: standalone mode on one manifest file, ports picked for it. */
 export interface InProcessTollgate {

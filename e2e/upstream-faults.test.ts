@@ -4,16 +4,16 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { createLogger } from '../dataplane/src';
+import { createLogger } from '@tollgate/dataplane';
 import {
   startMockAnthropicUpstream,
   type MockAnthropicUpstream,
-} from '../dataplane/src/testing/mock-anthropic-upstream';
+} from '@tollgate/dataplane/testing/mock-anthropic-upstream';
 import {
   refusingPort,
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
-} from '../dataplane/src/testing/mock-openai-upstream';
+} from '@tollgate/dataplane/testing/mock-openai-upstream';
 import { anthropicFor, openAIFor } from './clients';
 import { startTollgate } from './process';
 import { standaloneOn, type InProcessTollgate } from './standalone';

@@ -2,12 +2,12 @@ import http from 'node:http';
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import type { Standalone } from '../cli/src/standalone';
-import { createLogger } from '../dataplane/src';
+import { createLogger } from '@tollgate/dataplane';
 import {
   refusingPort,
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
-} from '../dataplane/src/testing/mock-openai-upstream';
+} from '@tollgate/dataplane/testing/mock-openai-upstream';
 import { openAIFor } from './clients';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startTestRedis, type TestRedis } from '../dataplane/src/testing/redis-server';
+import { startTestRedis, type TestRedis } from '@tollgate/dataplane/testing/redis-server';
 import { eventually, startTollgate, type RunningTollgate } from './process';
 import { anthropicFor, openAIFor } from './clients';
 import { acmeWithConsumers } from './manifests';

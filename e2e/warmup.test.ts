@@ -4,7 +4,7 @@ import path from 'node:path';
 import {
   startMockOpenAIUpstream,
   type MockOpenAIUpstream,
-} from '../dataplane/src/testing/mock-openai-upstream';
+} from '@tollgate/dataplane/testing/mock-openai-upstream';
 import { openAIFor } from './clients';
 import { acmeGatewayYaml, consumerHeadYaml, secretYaml } from './manifests';
 import { eventually, startTollgate, type RunningTollgate } from './process';

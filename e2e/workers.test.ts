@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { compile } from '../controller/src/compile';
-import { DiscoveryServer, type NackReport } from '../controller/src/discovery/server';
-import { loadManifests } from '../controller/src/manifests/load';
-import { startTestRedis, type TestRedis } from '../dataplane/src/testing/redis-server';
+import { compile } from '@tollgate/controller/compile';
+import { DiscoveryServer, type NackReport } from '@tollgate/controller/discovery/server';
+import { loadManifests } from '@tollgate/controller/manifests/load';
+import { startTestRedis, type TestRedis } from '@tollgate/dataplane/testing/redis-server';
 import { openAIFor } from './clients';
 import { acmeWithConsumers } from './manifests';
 import { eventually, runToEnd, startTollgate, type RunningTollgate } from './process';

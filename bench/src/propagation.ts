@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { GROUP, VERSION, type TollgateObject } from '../../controller/src/api/v1alpha1';
-import { Compiler, compile } from '../../controller/src/compile';
-import { diff, fleetViews } from '../../controller/src/discovery/state';
-import { TYPE_URLS } from '../../protocol/src';
+import { GROUP, VERSION, type TollgateObject } from '@tollgate/controller/api/v1alpha1';
+import { Compiler, compile } from '@tollgate/controller/compile';
+import { diff, fleetViews } from '@tollgate/controller/discovery/state';
+import { TYPE_URLS } from '@tollgate/protocol';
 import { startTestCluster } from '../../e2e/k8s/apiserver';
 import { ROOT, startTollgate, type RunningTollgate } from '../../e2e/process';
-import { pluralOf } from '../../controller/src/kube/resources';
+import { pluralOf } from '@tollgate/controller/kube/resources';
 import { percentile } from './report';
 
 /**

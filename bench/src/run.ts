@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { redisServerAvailable, startTestRedis } from '../../dataplane/src/testing/redis-server';
+import { redisServerAvailable, startTestRedis } from '@tollgate/dataplane/testing/redis-server';
 import { killChildren, ROOT, startChild, startTollgate, writeBenchConfig } from './processes';
 import { printProfile, runProfile } from './profile-run';
 import {

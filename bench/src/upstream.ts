@@ -1,4 +1,4 @@
-import { startMockOpenAIUpstream } from '../../dataplane/src/testing/mock-openai-upstream';
+import { startMockOpenAIUpstream } from '@tollgate/dataplane/testing/mock-openai-upstream';
 
 /** Child process: the mock OpenAI upstream every target of the benchmark talks to. */
 async function main() {

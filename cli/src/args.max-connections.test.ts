@@ -1,4 +1,4 @@
-import { DEFAULT_HTTP_LIMITS } from '../../dataplane/src/proxy/http-server';
+import { DEFAULT_HTTP_LIMITS } from '@tollgate/dataplane/proxy/http-server';
 import { parseDataplaneFlags, parseRunFlags, UsageError } from './args';
 
 describe('--max-connections / TOLLGATE_MAX_CONNECTIONS', () => {

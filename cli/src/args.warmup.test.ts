@@ -1,4 +1,4 @@
-import { DEFAULT_WARMUP } from '../../dataplane/src';
+import { DEFAULT_WARMUP } from '@tollgate/dataplane';
 import { parseDataplaneFlags, parseRunFlags, UsageError } from './args';
 
 describe('--warmup / --warmup-connections (TOLLGATE_WARMUP, TOLLGATE_WARMUP_CONNECTIONS)', () => {

@@ -1,4 +1,4 @@
-import { consumer, gateway, registry, route } from '../../dataplane/src/testing/resources';
+import { consumer, gateway, registry, route } from '@tollgate/dataplane/testing/resources';
 import { dialHost, listeningBanner } from './banner';
 
 const upstream = registry('up');

@@ -1,4 +1,4 @@
-import type { AnyResource, CompiledConsumer, CompiledGateway } from '../../protocol/src';
+import type { AnyResource, CompiledConsumer, CompiledGateway } from '@tollgate/protocol';
 
 /** The environment variable the banner's curl command reads the API key from. */
 export const KEY_VARIABLE = 'TOLLGATE_API_KEY';

@@ -1,5 +1,5 @@
-import type { Secret, TollgateObject } from '../../controller/src/api/v1alpha1';
-import type { LoadResult } from '../../controller/src/manifests/load';
+import type { Secret, TollgateObject } from '@tollgate/controller/api/v1alpha1';
+import type { LoadResult } from '@tollgate/controller/manifests/load';
 import { ManifestHistory } from './manifest-history';
 
 /** Standalone mode's stand-in for the API server: generations, and objects kept per broken file. */

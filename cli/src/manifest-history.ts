@@ -1,6 +1,4 @@
-import type { Secret, TollgateObject } from '../../controller/src/api/v1alpha1';
-import type { CompileInput } from '../../controller/src/compile';
-import type { LoadResult, ManifestError } from '../../controller/src/manifests/load';
+import type { CompileInput, LoadResult, ManifestError, Secret, TollgateObject } from '@tollgate/controller';
 
 type Loaded = TollgateObject | Secret;
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { perRegistry } from '../../dataplane/src/telemetry/prom';
+import { perRegistry } from '@tollgate/dataplane';
 
 /** How standalone mode's loads of the manifests went: a partly applied one is never quiet. */
 export interface ReloadMetrics {

@@ -1,4 +1,4 @@
-import type { Secret } from '../../controller/src/api/v1alpha1';
+import type { Secret } from '@tollgate/controller/api/v1alpha1';
 import { expandSecretRefs, type SecretSources } from './secret-refs';
 
 const secret = (stringData: Record<string, string>, data?: Record<string, string>): Secret => ({

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Secret } from '../../controller/src/api/v1alpha1';
+import type { Secret } from '@tollgate/controller';
 
 /**
  * Standalone mode only: a Secret's `stringData` value may name where the value really lives,

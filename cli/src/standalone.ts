@@ -1,17 +1,18 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Compiler, type CompileResult } from '../../controller/src/compile';
 import {
+  Compiler,
   formatManifestError,
   formatSkipped,
   loadManifests,
   manifestFiles,
   STDIN,
+  type CompileResult,
   type LoadResult,
-} from '../../controller/src/manifests/load';
-import type { Secret } from '../../controller/src/api/v1alpha1';
-import { resourceKey, type AnyResource } from '../../protocol/src';
+  type Secret,
+} from '@tollgate/controller';
+import { resourceKey, type AnyResource } from '@tollgate/protocol';
 import type { Registry } from 'prom-client';
 import {
   startDataplane,
@@ -19,7 +20,7 @@ import {
   type Dataplane,
   type DataplaneOptions,
   type Logger,
-} from '../../dataplane/src';
+} from '@tollgate/dataplane';
 import { ManifestLoadError } from './manifest-error';
 import { ManifestHistory } from './manifest-history';
 import { reloadMetrics } from './reload-metrics';

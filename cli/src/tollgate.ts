@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import type { ConfigStore, DataplaneOptions, Logger } from '../../dataplane/src';
-import type { DiscoveryClient } from '../../dataplane/src/discovery/client';
+import type { ConfigStore, DataplaneOptions, Logger } from '@tollgate/dataplane';
+import type { DiscoveryClient } from '@tollgate/dataplane/discovery/client';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -133,7 +133,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 
 /** `tollgate run`: one process, or a primary and its `--workers`. */
 async function startRun(flags: RunFlags) {
-  const { createLogger } = await import('../../dataplane/src');
+  const { createLogger } = await import('@tollgate/dataplane');
   const logger = createLogger({ level: flags.logLevel });
   if (flags.workers > 1) {
     const { startStandaloneCluster } = await import('./cluster/serve');
@@ -182,7 +182,7 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
 
 /** `tollgate dataplane`: the proxy (or a primary and its `--workers`) and its discovery client. */
 async function startDataplaneCommand(flags: DataplaneFlags) {
-  const { createLogger, startDataplane } = await import('../../dataplane/src');
+  const { createLogger, startDataplane } = await import('@tollgate/dataplane');
   const logger = createLogger({ level: flags.logLevel });
   // --workers: the primary holds the one discovery stream; its workers apply what it accepted.
   const plane =
@@ -198,7 +198,7 @@ async function discoveryClient(
   store: ConfigStore,
   logger: Logger,
 ): Promise<DiscoveryClient> {
-  const { DiscoveryClient } = await import('../../dataplane/src/discovery/client');
+  const { DiscoveryClient } = await import('@tollgate/dataplane/discovery/client');
   const grpc = await import('@grpc/grpc-js');
   const { discoveryCa, tokenFile } = flags;
   return new DiscoveryClient({
@@ -237,11 +237,10 @@ function dataplaneOptions(flags: ServeFlags, logger: Logger): DataplaneOptions {
 
 async function controller(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseControllerFlags(argv, env);
-  const { createLogger } = await import('../../dataplane/src');
+  const { createLogger } = await import('@tollgate/dataplane');
   const logger = createLogger({ level: flags.logLevel });
   // Loaded here, not at the top: the Kubernetes client is only needed by this command.
-  const { startController } = await import('../../controller/src/server');
-  const { parseAccountRules } = await import('../../controller/src/kube/tokenreview');
+  const { startController, parseAccountRules } = await import('@tollgate/controller/server');
   const running = await startController({
     kubeconfig: flags.kubeconfig,
     namespaces: flags.namespaces,
@@ -311,7 +310,7 @@ async function compileCommand(argv: string[], io: IO): Promise<number> {
     io.err(`tollgate: ${problems} problem(s); pass --allow-errors to print the compiled config anyway\n`);
     return 1;
   }
-  const { redactResource } = await import('../../protocol/src');
+  const { redactResource } = await import('@tollgate/protocol');
   const view = {
     resources: result.resources.map(redactResource),
     fleets: result.fleets,

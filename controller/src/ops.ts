@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { redactResource } from '../../protocol/src';
+import { redactResource } from '@tollgate/protocol';
 import type { Controller } from './controller/controller';
 
 export function controllerMetrics() {

@@ -13,6 +13,10 @@ import { tokenReviewAuthorizer, type AccountRules } from './kube/tokenreview';
 import { eventRecorder, replicaReports, statusWriter } from './kube/writers';
 import { controllerMetrics, createControllerOps } from './ops';
 
+// The entry `@tollgate/controller/server`: the controller process, and the parser of its
+// --dataplane-accounts flag (kept off `@tollgate/controller`, which must not load the Kubernetes client).
+export { parseAccountRules, type AccountRules } from './kube/tokenreview';
+
 export interface ControllerServerOptions {
   /** A kubeconfig file; in-cluster (or $KUBECONFIG) when unset. */
   kubeconfig?: string;

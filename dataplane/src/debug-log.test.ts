@@ -1,4 +1,4 @@
-import type { AnyResource } from '../../protocol/src';
+import type { AnyResource } from '@tollgate/protocol';
 import { ConfigStore } from './config/store';
 import { startDataplane, type Dataplane } from './server';
 import { capturedLogger, isDebugLine } from './testing/log-capture';

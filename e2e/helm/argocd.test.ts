@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { compileValidators, loadCrds } from '../../controller/src/manifests/crd-schemas';
+import { compileValidators, loadCrds } from '@tollgate/controller/manifests/crd-schemas';
 import { CHART, ROOT, find, helm, parseObjects, templateArgs, type K8sObject } from './chart';
 
 /**

@@ -6,6 +6,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
 } from 'node:fs';
@@ -300,26 +301,30 @@ describe("the runtime stage's file set, reproduced from Dockerfile.controller", 
 
   it('holds compiled code and the files it reads at run time, and no sources or tests', () => {
     expect(existsSync(entrypoint[1] ?? '')).toBe(true);
-    expect(readdirSync(app).sort()).toEqual(['crds', 'dist', 'node_modules', 'package.json', 'protocol']);
-    expect(readdirSync(path.join(app, 'dist')).sort()).toEqual([
-      'cli',
-      'controller',
-      'dataplane',
-      'protocol',
-    ]);
+    const packages = ['controller', 'dataplane', 'protocol'];
+    expect(readdirSync(app).sort()).toEqual(
+      ['crds', 'dist', 'node_modules', 'package.json', ...packages].sort(),
+    );
+    expect(readdirSync(path.join(app, 'dist'))).toEqual(['cli']);
+    // the workspace packages: node_modules/@tollgate/* link to their manifest and build
+    for (const p of packages) {
+      expect(realpathSync(path.join(app, 'node_modules/@tollgate', p))).toBe(realpathSync(path.join(app, p)));
+      expect(readdirSync(path.join(app, p)).sort()).toEqual(
+        ['dist', 'package.json', ...(p === 'protocol' ? ['proto', 'schema'] : [])].sort(),
+      );
+    }
     expect(readdirSync(path.join(app, 'crds')).sort()).toEqual(
       readdirSync(path.join(ROOT, 'crds'))
         .filter((f) => f.endsWith('.yaml'))
         .sort(),
     );
-    expect(readdirSync(path.join(app, 'protocol')).sort()).toEqual(['proto', 'schema']);
     const walk = (d: string): string[] =>
       readdirSync(d).flatMap((f) => {
         const p = path.join(d, f);
         return statSync(p).isDirectory() ? walk(p) : [p];
       });
-    const code = walk(path.join(app, 'dist'));
-    expect(code.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    const code = ['dist', ...packages.map((p) => `${p}/dist`)].flatMap((d) => walk(path.join(app, d)));
+    expect(code.filter((f) => f.endsWith('.ts') || f.endsWith('.tsbuildinfo'))).toEqual([]);
     expect(code.filter((f) => /\.test\.js$|testdata/.test(f))).toEqual([]);
   });
 

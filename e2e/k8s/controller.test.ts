@@ -1,9 +1,9 @@
-import { cp, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { eventually, startTollgate, type RunningTollgate } from '../process';
-import { startTestAgent } from '../../dataplane/src/testing/a2a-agent';
+import { startTestAgent } from '@tollgate/dataplane/testing/a2a-agent';
 import { startTestCluster, type TestCluster } from './apiserver';
 
 /**
@@ -79,7 +79,16 @@ async function previousReleaseBuild(): Promise<string> {
   await cp(path.join(ROOT, 'dist'), path.join(build, 'dist'), { recursive: true });
   await cp(path.join(ROOT, 'protocol/proto'), path.join(build, 'protocol/proto'), { recursive: true });
   await cp(path.join(ROOT, 'crds'), path.join(build, 'crds'), { recursive: true });
-  await symlink(path.join(ROOT, 'node_modules'), path.join(build, 'node_modules'), 'dir');
+  // The dependencies are this checkout's; the workspace packages (@tollgate/*) are the build's own copies.
+  await mkdir(path.join(build, 'node_modules/@tollgate'), { recursive: true });
+  for (const dep of await readdir(path.join(ROOT, 'node_modules')))
+    if (dep !== '@tollgate')
+      await symlink(path.join(ROOT, 'node_modules', dep), path.join(build, 'node_modules', dep));
+  for (const pkg of ['protocol', 'controller', 'dataplane']) {
+    for (const part of ['package.json', 'dist'])
+      await cp(path.join(ROOT, pkg, part), path.join(build, pkg, part), { recursive: true });
+    await symlink(path.join(build, pkg), path.join(build, 'node_modules/@tollgate', pkg), 'dir');
+  }
   const schema = JSON.parse(await readFile(path.join(ROOT, 'protocol/schema/v1alpha1.json'), 'utf8')) as {
     definitions: {
       Consumer: { properties: { routes: { items: { properties: { targets: TargetsSchema } } } } };

@@ -2,9 +2,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { everything } from '../../controller/src/api/testdata/everything';
-import { ruleViolations, withChange } from '../../controller/src/api/testdata/violations';
-import { loadManifests } from '../../controller/src/manifests/load';
+import { everything } from '@tollgate/controller/api/testdata/everything';
+import { ruleViolations, withChange } from '@tollgate/controller/api/testdata/violations';
+import { loadManifests } from '@tollgate/controller/manifests/load';
 import { startTestCluster, type TestCluster } from './apiserver';
 
 /**

@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import path from 'node:path';
-import { startWeatherServer, type TestMcpServer } from '../../dataplane/src/testing/mcp-servers';
+import { startWeatherServer, type TestMcpServer } from '@tollgate/dataplane/testing/mcp-servers';
 import { eventually, ROOT, startTollgate, type RunningTollgate } from '../process';
 import { startTestCluster, type TestCluster } from './apiserver';
 

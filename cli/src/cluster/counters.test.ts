@@ -1,4 +1,4 @@
-import type { AnyResource, CompiledPolicyPlugins } from '../../../protocol/src';
+import type { AnyResource, CompiledPolicyPlugins } from '@tollgate/protocol';
 import { countersProblem, countingPolicies } from './counters';
 
 const policy = (name: string, plugins: CompiledPolicyPlugins): AnyResource =>

@@ -1,4 +1,4 @@
-import type { AnyResource, PluginName } from '../../../protocol/src';
+import type { AnyResource, PluginName } from '@tollgate/protocol';
 
 /** Plugins that count per process unless a Redis is shared: N workers would each allow the limit. */
 export const COUNTING_PLUGINS: readonly PluginName[] = ['rateLimit', 'tokenRateLimit', 'budget'];

@@ -1,6 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
-import type { AnyResource } from '../../../protocol/src';
-import type { WarmupLimits } from '../../../dataplane/src';
+import type { AnyResource } from '@tollgate/protocol';
+import type { WarmupLimits } from '@tollgate/dataplane';
 
 /**
  * What the primary and its workers tell each other over the cluster's IPC channel (JSON). Config

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import type { Logger } from '../../../dataplane/src';
+import type { Logger } from '@tollgate/dataplane';
 import type { DataplaneFlags, RunFlags, ServeFlags } from '../args';
 import { openManifests } from '../standalone';
 import { countersProblem } from './counters';

@@ -1,4 +1,4 @@
-import { ConfigStore, createLogger, startDataplane, type Dataplane } from '../../../dataplane/src';
+import { ConfigStore, createLogger, startDataplane, type Dataplane } from '@tollgate/dataplane';
 import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './messages';
 
 /**

@@ -1,4 +1,4 @@
-import type { CompiledA2AAgent, CompiledConsumerA2A } from '../../../protocol/src';
+import type { CompiledA2AAgent, CompiledConsumerA2A } from '@tollgate/protocol';
 import type { ConsumerSpec, RegistrySpec } from '../api/v1alpha1';
 import { checkLabel, durationMs } from './common';
 import type { Refs } from './memo';

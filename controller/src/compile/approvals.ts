@@ -1,4 +1,4 @@
-import type { CompiledApprovals } from '../../../protocol/src';
+import type { CompiledApprovals } from '@tollgate/protocol';
 import type { GatewayApprovals } from '../api/v1alpha1';
 import { durationMs } from './common';
 import type { Refs } from './memo';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompiledConsumer, CompiledGateway, CompiledRoute } from '../../../protocol/src';
+import type { CompiledConsumer, CompiledGateway, CompiledRoute } from '@tollgate/protocol';
 import { LB_STRATEGIES, type Consumer } from '../api/v1alpha1';
 import { compileConsumerA2A } from './a2a';
 import { checkLabel, nsName, oldestFirst, wholeNumber } from './common';

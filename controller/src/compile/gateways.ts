@@ -1,4 +1,4 @@
-import type { CompiledGateway } from '../../../protocol/src';
+import type { CompiledGateway } from '@tollgate/protocol';
 import type { Gateway } from '../api/v1alpha1';
 import { compileApprovals } from './approvals';
 import { HOSTNAME, checkLabel, durationMs, nsName, oldestFirst } from './common';

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify, parse } from 'yaml';
-import { validateResource } from '../../../protocol/src';
+import { validateResource } from '@tollgate/protocol';
 import { compile } from '.';
 import { GOLDEN_CASES, TESTDATA, readGoldenInput } from './golden-cases';
 

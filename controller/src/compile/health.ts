@@ -4,7 +4,7 @@ import {
   type CompiledActiveHealthCheck,
   type CompiledHealthCheck,
   type CompiledProvider,
-} from '../../../protocol/src';
+} from '@tollgate/protocol';
 import type { RegistrySpec } from '../api/v1alpha1';
 import { duration, wholeNumber } from './common';
 import type { StatusBuilder } from './status';

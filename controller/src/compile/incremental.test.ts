@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Consumer, Secret, TollgateObject } from '../api/v1alpha1';
 import { Compiler, compile, type CompileInput, type CompileStats } from '.';
-import { seeded } from '../../../dataplane/src/testing/routing';
+import { seeded } from '@tollgate/dataplane/testing/routing';
 import { GOLDEN_CASES, TESTDATA, readGoldenInput } from './golden-cases';
 
 /**

@@ -5,7 +5,7 @@ import {
   type AnyResource,
   type CompiledBodies,
   type ResourceKind,
-} from '../../../protocol/src';
+} from '@tollgate/protocol';
 import type { Consumer, Gateway, Policy, Registry, Secret, TollgateObject } from '../api/v1alpha1';
 import { nsName } from './common';
 import { compileConsumer, compileConsumers } from './consumers';

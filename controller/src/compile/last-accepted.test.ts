@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { CompiledConsumer } from '../../../protocol/src';
+import type { CompiledConsumer } from '@tollgate/protocol';
 import type { TollgateObject } from '../api/v1alpha1';
 import { Compiler, compile, type CompileInput, type CompileResult } from '.';
 import { TESTDATA, readGoldenInput } from './golden-cases';

@@ -1,4 +1,4 @@
-import type { CompiledCondition } from '../../../protocol/src';
+import type { CompiledCondition } from '@tollgate/protocol';
 import { TOKEN } from './plugins/fields';
 import type { StatusBuilder } from './status';
 

@@ -4,7 +4,7 @@ import type {
   CompiledGatewayMcp,
   CompiledMcpFilter,
   CompiledMcpServer,
-} from '../../../protocol/src';
+} from '@tollgate/protocol';
 import type { ConsumerMcp, GatewaySpec, McpFilter, NamedValue, RegistrySpec } from '../api/v1alpha1';
 import { durationMs } from './common';
 import type { Refs } from './memo';

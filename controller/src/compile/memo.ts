@@ -1,4 +1,4 @@
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import type { ObjectMeta, SecretKeyRef } from '../api/v1alpha1';
 import { nsName, sameSource } from './common';
 import type { SecretLookup } from './secrets';

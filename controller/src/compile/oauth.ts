@@ -1,4 +1,4 @@
-import type { CompiledConsumerMcp, CompiledJwtIssuer } from '../../../protocol/src';
+import type { CompiledConsumerMcp, CompiledJwtIssuer } from '@tollgate/protocol';
 import { JWT_ALGORITHMS, type ConsumerMcp, type JwtIssuer } from '../api/v1alpha1';
 import type { StatusBuilder } from './status';
 

@@ -1,4 +1,4 @@
-import type { CompiledPolicy, PluginName } from '../../../protocol/src';
+import type { CompiledPolicy, PluginName } from '@tollgate/protocol';
 import type { Policy } from '../api/v1alpha1';
 import { nsName, oldestFirst } from './common';
 import type { Refs } from './memo';

@@ -1,4 +1,4 @@
-import type { CompiledRetry, RetryOn } from '../../../protocol/src';
+import type { CompiledRetry, RetryOn } from '@tollgate/protocol';
 import { RETRY_ON, type RetryPolicy } from '../api/v1alpha1';
 import { duration, wholeNumber } from './common';
 import type { StatusBuilder } from './status';

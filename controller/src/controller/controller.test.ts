@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { AnyResource } from '../../../protocol/src';
+import type { AnyResource } from '@tollgate/protocol';
 import type { Consumer, Secret, Status, TollgateObject } from '../api/v1alpha1';
 import { loadManifests } from '../manifests/load';
 import type { StreamInfo } from '../discovery/server';

@@ -1,4 +1,4 @@
-import { contentHash, kindOfTypeUrl, resourceKey, type AnyResource } from '../../../protocol/src';
+import { contentHash, kindOfTypeUrl, resourceKey, type AnyResource } from '@tollgate/protocol';
 import type { Kind, Status } from '../api/v1alpha1';
 import { Compiler, type CompileResult, type CompileStats } from '../compile';
 import type { NackReport, StreamInfo } from '../discovery/server';

@@ -1,6 +1,6 @@
 import type { Condition } from '../api/v1alpha1';
 import type { ObjectStatus } from '../compile';
-import { resourceKey } from '../../../protocol/src';
+import { resourceKey } from '@tollgate/protocol';
 
 /**
  * `Programmed` means the proxies of an object's fleet acknowledged the config that contains it.

@@ -7,7 +7,7 @@ import {
   type DeltaDiscoveryRequest,
   type DeltaDiscoveryResponse,
   type WireNode,
-} from '../../../protocol/src';
+} from '@tollgate/protocol';
 import { diff, fleetViews, type FleetView, type WireEntry } from './state';
 
 type Stream = grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>;

@@ -1,5 +1,5 @@
 import { diff, fleetViews } from './state';
-import { TYPE_URLS, type AnyResource } from '../../../protocol/src';
+import { TYPE_URLS, type AnyResource } from '@tollgate/protocol';
 
 const entry = (name: string, version: string) => ({
   kind: 'Consumer' as const,

@@ -1,4 +1,4 @@
-import { resourceKey, TYPE_URLS, type AnyResource, type ResourceKind } from '../../../protocol/src';
+import { resourceKey, TYPE_URLS, type AnyResource, type ResourceKind } from '@tollgate/protocol';
 
 /** One resource as the stream sends it: the body already serialised once for every stream. */
 export interface WireEntry {

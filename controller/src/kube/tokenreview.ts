@@ -1,6 +1,6 @@
 import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Metadata } from '@grpc/grpc-js';
-import type { WireNode } from '../../../protocol/src';
+import type { WireNode } from '@tollgate/protocol';
 
 /** Which ServiceAccounts may stream config, and for which fleets (`*`: any). */
 export type AccountRules = Map<string, Set<string>>;

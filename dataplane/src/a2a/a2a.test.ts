@@ -8,7 +8,7 @@ import {
   JsonRpcTransportFactory,
   type Client,
 } from '@a2a-js/sdk/client';
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import { ConfigStore } from '../config/store';
 import { createProxy } from '../proxy/app';
 import { AgentClient } from './upstream';

@@ -1,4 +1,4 @@
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import { isTimeoutError } from '../providers/http';
 import { GatewayError } from '../errors/errors';
 import type { Scrubber } from '../proxy/scrub';

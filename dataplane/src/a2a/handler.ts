@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { resourceKey, type CompiledRegistry } from '../../../protocol/src';
+import { resourceKey, type CompiledRegistry } from '@tollgate/protocol';
 import type { RuntimeConsumer, RuntimeGateway } from '../config/snapshot';
 import type { ConfigStore } from '../config/store';
 import type { PolicyEngine } from '../policies/engine';

@@ -1,4 +1,4 @@
-import type { CompiledRateLimit, CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRateLimit, CompiledRegistry } from '@tollgate/protocol';
 import type { ConfigStore } from '../config/store';
 import { GatewayError, errors } from '../errors/errors';
 import type { PolicyEngine } from '../policies/engine';

@@ -1,6 +1,6 @@
 import { readWhole } from '../providers/body';
 import { UpstreamPools } from '../providers/pools';
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import { agentUnreachable } from './failures';
 
 /**

@@ -1,4 +1,4 @@
-import { resourceKey, type CompiledApprovals } from '../../../protocol/src';
+import { resourceKey, type CompiledApprovals } from '@tollgate/protocol';
 import type { Snapshot } from '../config/snapshot';
 import type { WebhookTarget } from './webhook';
 

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { CompiledApprovals } from '../../../protocol/src';
+import type { CompiledApprovals } from '@tollgate/protocol';
 
 /** A Gateway's approval webhook as compiled: its URL and the HMAC-SHA256 key bodies are signed with. */
 export type WebhookTarget = NonNullable<CompiledApprovals['webhook']>;

@@ -1,4 +1,4 @@
-import type { AnyResource } from '../../../protocol/src';
+import type { AnyResource } from '@tollgate/protocol';
 import { gateway, registry } from '../testing/resources';
 import { diffResources } from './diff';
 

@@ -1,4 +1,4 @@
-import type { AnyResource } from '../../../protocol/src';
+import type { AnyResource } from '@tollgate/protocol';
 
 /** What a config change did, by resource key (`{kind}/{namespace}/{name}`); versions tell changes. */
 export interface ConfigDiff {

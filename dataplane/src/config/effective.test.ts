@@ -1,4 +1,4 @@
-import type { CompiledPolicyPlugins, Resource } from '../../../protocol/src';
+import type { CompiledPolicyPlugins, Resource } from '@tollgate/protocol';
 import { consumer, gateway, registry, route } from '../testing/resources';
 import { PluginSetInterner, resolvePlugins } from './effective';
 import { buildSnapshot } from './snapshot';

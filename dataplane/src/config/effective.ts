@@ -1,4 +1,4 @@
-import type { CompiledPolicyPlugins, PluginName, Resource } from '../../../protocol/src';
+import type { CompiledPolicyPlugins, PluginName, Resource } from '@tollgate/protocol';
 
 /** The order plugins run in within a stage (and policy groups are ordered by): cheap checks first. */
 export const PLUGIN_ORDER: readonly PluginName[] = [

@@ -1,4 +1,4 @@
-import { isModelRegistry, type ModelRegistry } from '../../../protocol/src';
+import { isModelRegistry, type ModelRegistry } from '@tollgate/protocol';
 import type {
   AnyResource,
   CompiledConsumer,
@@ -7,8 +7,8 @@ import type {
   CompiledRoute,
   CompiledStrategy,
   Resource,
-} from '../../../protocol/src';
-import { resourceKey } from '../../../protocol/src';
+} from '@tollgate/protocol';
+import { resourceKey } from '@tollgate/protocol';
 import { healthKey } from '../routing/health';
 import { prepareConditions, type RuntimeCondition } from '../routing/match';
 import { PluginSetInterner, resolvePlugins, type EffectivePlugins } from './effective';

@@ -1,4 +1,4 @@
-import { resourceKey, type AnyResource } from '../../../protocol/src';
+import { resourceKey, type AnyResource } from '@tollgate/protocol';
 import { buildSnapshot, type Snapshot } from './snapshot';
 
 /**

@@ -11,7 +11,7 @@ import {
   type DeltaDiscoveryRequest,
   type DeltaDiscoveryResponse,
   type WireNode,
-} from '../../../protocol/src';
+} from '@tollgate/protocol';
 import type { ConfigStore } from '../config/store';
 import type { Logger } from '../telemetry/logger';
 import { nextBackoff } from './backoff';

@@ -1,5 +1,5 @@
 import { tooDeepMessage } from '../formats/depth';
-import type { UnresolvedTarget } from '../../../protocol/src';
+import type { UnresolvedTarget } from '@tollgate/protocol';
 
 /**
  * What an operator needs to fix a route whose targets did not resolve, e.g. "model 'x' of consumer

@@ -1,5 +1,5 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import type { CompiledConsumerMcp } from '../../../protocol/src';
+import type { CompiledConsumerMcp } from '@tollgate/protocol';
 import type { ApprovalBroker } from '../approvals/broker';
 import type { ConfigStore } from '../config/store';
 import type { PolicyEngine } from '../policies/engine';

@@ -1,5 +1,5 @@
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
-import { resourceKey, type CompiledConsumerMcp } from '../../../protocol/src';
+import { resourceKey, type CompiledConsumerMcp } from '@tollgate/protocol';
 import type { RuntimeConsumer, RuntimeGateway, Snapshot } from '../config/snapshot';
 import { isObject, type Json } from '../formats/wire';
 import { GatewayError } from '../errors/errors';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompiledConsumerMcp } from '../../../protocol/src';
+import type { CompiledConsumerMcp } from '@tollgate/protocol';
 import type { ConfigStore } from '../config/store';
 import type { Exchange } from '../proxy/exchange';
 import { findConsumer, findGateway } from '../proxy/resolve';

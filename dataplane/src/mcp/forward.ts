@@ -1,4 +1,4 @@
-import type { FailureMode } from '../../../protocol/src';
+import type { FailureMode } from '@tollgate/protocol';
 import { isObject, type Json } from '../formats/wire';
 import {
   MCP_ERRORS,

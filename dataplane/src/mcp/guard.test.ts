@@ -1,4 +1,4 @@
-import type { CompiledToolGuard } from '../../../protocol/src';
+import type { CompiledToolGuard } from '@tollgate/protocol';
 import type { Json } from '../formats/wire';
 import { ToolGuard } from '../policies/tool-guard/guard';
 import { guardCall, guardList, type McpToolGuard } from './guard';

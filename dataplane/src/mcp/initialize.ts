@@ -1,5 +1,5 @@
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import type { FailureMode } from '../../../protocol/src';
+import type { FailureMode } from '@tollgate/protocol';
 import { isObject, type Json } from '../formats/wire';
 import { MCP_ERRORS, McpError, isResponseTo, type JsonRpcRequest } from './jsonrpc';
 import type { NamedServer } from './names';

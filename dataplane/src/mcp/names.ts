@@ -1,4 +1,4 @@
-import type { CompiledConsumerMcp, CompiledMcpFilter } from '../../../protocol/src';
+import type { CompiledConsumerMcp, CompiledMcpFilter } from '@tollgate/protocol';
 
 /**
  * How one endpoint multiplexes several servers' names: tool and prompt names become

@@ -1,4 +1,4 @@
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import type { Json } from '../formats/wire';
 import { startLegacySseServer, type LegacyMcpServer } from '../testing/mcp-sse-server';
 import { startFilesServer, weatherServer, type TestMcpServer } from '../testing/mcp-servers';

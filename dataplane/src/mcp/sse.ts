@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import type { CompiledMcpHttpServer, CompiledRegistry } from '../../../protocol/src';
+import type { CompiledMcpHttpServer, CompiledRegistry } from '@tollgate/protocol';
 import { isObject, type Json } from '../formats/wire';
 import { LegacySseConnection, SseError, type SseTarget } from './sse-connection';
 

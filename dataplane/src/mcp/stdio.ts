@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { CompiledMcpStdioServer } from '../../../protocol/src';
+import type { CompiledMcpStdioServer } from '@tollgate/protocol';
 import { isObject, type Json } from '../formats/wire';
 import { withGatewayProgressToken } from './progress';
 import type { Logger } from '../telemetry/logger';

@@ -1,4 +1,4 @@
-import type { CompiledPromptGuard, CompiledRateLimit } from '../../../protocol/src';
+import type { CompiledPromptGuard, CompiledRateLimit } from '@tollgate/protocol';
 import type { RuntimeConsumer } from '../config/snapshot';
 import { isObject, type Json } from '../formats/wire';
 import {

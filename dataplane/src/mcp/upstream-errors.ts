@@ -1,5 +1,5 @@
 import { errors as undiciErrors } from 'undici';
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import { SseError } from './sse-connection';
 import { StdioError } from './stdio';
 

@@ -1,4 +1,4 @@
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import { isObject, parseSseEvent, type Json } from '../formats/wire';
 import { sseEvents } from '../proxy/sse';
 import { failureOf } from './upstream-errors';

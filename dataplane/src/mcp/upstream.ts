@@ -1,6 +1,6 @@
 import { readWhole, sendRequest, type RawResponse } from '../providers/body';
 import { UpstreamPools } from '../providers/pools';
-import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } from '../../../protocol/src';
+import type { CompiledMcpHttpServer, CompiledMcpStdioServer, CompiledRegistry } from '@tollgate/protocol';
 import { isObject, type Json } from '../formats/wire';
 import type { Logger } from '../telemetry/logger';
 import { LegacySseServers } from './sse';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { redactResource } from '../../../protocol/src';
+import { redactResource } from '@tollgate/protocol';
 import type { ApprovalBroker } from '../approvals/broker';
 import { approvalRoutes } from '../approvals/routes';
 import type { Snapshot } from '../config/snapshot';

@@ -1,4 +1,4 @@
-import type { CompiledCors } from '../../../protocol/src';
+import type { CompiledCors } from '@tollgate/protocol';
 import { CorsRules, createCors } from './cors';
 
 const config = (over: Partial<CompiledCors> = {}): CompiledCors => ({

@@ -1,4 +1,4 @@
-import type { CompiledCors } from '../../../protocol/src';
+import type { CompiledCors } from '@tollgate/protocol';
 import type { EdgeAnswer, EdgeRequest, Plugin } from './types';
 
 const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';

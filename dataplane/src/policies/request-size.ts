@@ -1,4 +1,4 @@
-import type { CompiledRequestSize } from '../../../protocol/src';
+import type { CompiledRequestSize } from '@tollgate/protocol';
 import { GatewayError } from '../errors/errors';
 import type { Plugin } from './types';
 

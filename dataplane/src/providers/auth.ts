@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import { signAwsRequest } from './aws/sigv4';
 import { describeFailure } from './failure';
 import { createServiceAccountTokenSource } from './google/token';

@@ -1,4 +1,4 @@
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import { CallAbort } from './abort';
 import { createMockAdapter } from './mock';
 import { MAX_EMBEDDING_DIMENSIONS } from '../formats/openai-wire';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import { TranslationError, type Frame } from '../formats/ir';
 import { openAIChatFormat, wantsStreamUsage } from '../formats/openai-chat';
 import { newId, sseText } from '../formats/wire';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { Pool, buildConnector } from 'undici';
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 
 /**
  * How long a connection opened ahead of traffic (`preconnect`) waits for a request before it is

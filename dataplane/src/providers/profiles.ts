@@ -1,4 +1,4 @@
-import type { CompiledProvider, CompiledRegistry } from '../../../protocol/src';
+import type { CompiledProvider, CompiledRegistry } from '@tollgate/protocol';
 import { geminiFormatWithoutCallIds } from '../formats/gemini';
 import type { FormatName, WireFormat } from '../formats/ir';
 

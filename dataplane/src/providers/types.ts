@@ -1,4 +1,4 @@
-import type { CompiledProvider, CompiledRegistry } from '../../../protocol/src';
+import type { CompiledProvider, CompiledRegistry } from '@tollgate/protocol';
 import type { FormatName } from '../formats/ir';
 import type { CallAbort } from './abort';
 import type { UpstreamBody } from './body';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import type {
   RuntimeConsumer,
   RuntimeGateway,

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { CompiledPolicyPlugins, Resource } from '../../../protocol/src';
+import type { CompiledPolicyPlugins, Resource } from '@tollgate/protocol';
 import { ConfigStore } from '../config/store';
 import { createPolicyEngine, type PolicyEngine } from '../policies/engine';
 import { Pipeline } from '../policies/pipeline';

@@ -1,4 +1,4 @@
-import type { CompiledRegistry } from '../../../protocol/src';
+import type { CompiledRegistry } from '@tollgate/protocol';
 import { registry } from '../testing/resources';
 import { GatewayError } from '../errors/errors';
 import { MIN_SECRET_LENGTH, needlesOf, scrubberFor } from './scrub';

@@ -1,4 +1,4 @@
-import { REDACTED, registrySecrets, type CompiledRegistry } from '../../../protocol/src';
+import { REDACTED, registrySecrets, type CompiledRegistry } from '@tollgate/protocol';
 import { GatewayError } from '../errors/errors';
 
 /**

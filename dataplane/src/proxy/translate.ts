@@ -1,4 +1,4 @@
-import type { CompiledProvider } from '../../../protocol/src';
+import type { CompiledProvider } from '@tollgate/protocol';
 import { FORMATS } from '../formats';
 import { wantsStreamUsage } from '../formats/openai-chat';
 import type {

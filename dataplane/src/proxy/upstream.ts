@@ -1,4 +1,4 @@
-import { servesEmbeddings } from '../../../protocol/src';
+import { servesEmbeddings } from '@tollgate/protocol';
 import type { FormatName } from '../formats';
 import type { CallAbort } from '../providers/abort';
 import { dispatch, type Attempt } from '../routing/dispatch';

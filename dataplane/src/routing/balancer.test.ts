@@ -1,4 +1,4 @@
-import type { CompiledStrategy } from '../../../protocol/src';
+import type { CompiledStrategy } from '@tollgate/protocol';
 import { routeOf, seeded, type TargetSpec } from '../testing/routing';
 import { choose, type Candidate } from './balancer';
 import { HealthRegistry } from './health';

@@ -1,4 +1,4 @@
-import type { CompiledStrategy } from '../../../protocol/src';
+import type { CompiledStrategy } from '@tollgate/protocol';
 import type { RuntimeTarget } from '../config/snapshot';
 import type { UpstreamHealth } from './health';
 

@@ -1,4 +1,4 @@
-import type { CompiledActiveHealthCheck } from '../../../protocol/src';
+import type { CompiledActiveHealthCheck } from '@tollgate/protocol';
 
 // The pure state machines of upstream health: health.ts keeps the state and the clock.
 

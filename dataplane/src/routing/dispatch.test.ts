@@ -2,7 +2,7 @@ import type { CallAbort } from '../providers/abort';
 import { CallAbort as Abort } from '../providers/abort';
 import { UpstreamError, type UpstreamResponse } from '../providers/types';
 import { GatewayError, errors } from '../errors/errors';
-import type { CompiledCondition } from '../../../protocol/src';
+import type { CompiledCondition } from '@tollgate/protocol';
 import { buildSnapshot, narrowRoute } from '../config/snapshot';
 import { consumer, gateway, registry } from '../testing/resources';
 import { routeOf, seeded, type TargetSpec } from '../testing/routing';

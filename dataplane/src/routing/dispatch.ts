@@ -5,7 +5,7 @@ import { GatewayError, errors } from '../errors/errors';
 import { choose, type Candidate } from './balancer';
 import { healthKey, passiveSettings, type HealthRegistry } from './health';
 import { matchesAll, type MatchInput } from './match';
-import type { RetryOn } from '../../../protocol/src';
+import type { RetryOn } from '@tollgate/protocol';
 import type { Logger } from '../telemetry/logger';
 import { discard, link, raceAbort, sleep, tracked } from './abortable';
 import { delayBeforeRetry, failureOfError, failureOfStatus, parseRetryAfter, verdictOfStatus } from './retry';

@@ -1,4 +1,4 @@
-import { HEALTH_DEFAULTS } from '../../../protocol/src';
+import { HEALTH_DEFAULTS } from '@tollgate/protocol';
 import { registry } from '../testing/resources';
 import {
   ACTIVE_START,

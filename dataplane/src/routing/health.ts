@@ -1,8 +1,4 @@
-import {
-  HEALTH_DEFAULTS,
-  type CompiledActiveHealthCheck,
-  type CompiledRegistry,
-} from '../../../protocol/src';
+import { HEALTH_DEFAULTS, type CompiledActiveHealthCheck, type CompiledRegistry } from '@tollgate/protocol';
 import {
   breakerPhase,
   breakerAdmits,

@@ -1,4 +1,4 @@
-import type { CompiledCondition } from '../../../protocol/src';
+import type { CompiledCondition } from '@tollgate/protocol';
 
 /** A target's condition, prepared once per config: the path split, the values in a set. */
 export type RuntimeCondition =

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CompiledActiveHealthCheck, CompiledRegistry, Resource } from '../../../protocol/src';
+import type { CompiledActiveHealthCheck, CompiledRegistry, Resource } from '@tollgate/protocol';
 import { buildSnapshot, type Snapshot } from '../config/snapshot';
 import { CallAbort } from '../providers/abort';
 import type { UpstreamResponse } from '../providers/types';

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { contentHash, type CompiledActiveHealthCheck, type CompiledRegistry } from '../../../protocol/src';
+import { contentHash, type CompiledActiveHealthCheck, type CompiledRegistry } from '@tollgate/protocol';
 import type { Snapshot } from '../config/snapshot';
 import { createUpstreamAuth, type UpstreamAuth } from '../providers/auth';
 import { isTimeoutError } from '../providers/http';

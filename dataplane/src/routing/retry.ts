@@ -1,4 +1,4 @@
-import type { RetryOn } from '../../../protocol/src';
+import type { RetryOn } from '@tollgate/protocol';
 import { UpstreamError } from '../providers/types';
 import type { Verdict } from './health';
 

@@ -1,5 +1,5 @@
 import { CLOSED, type ActiveState, type BreakerState, type ProbeOutcome } from './breaker';
-import type { CompiledActiveHealthCheck } from '../../../protocol/src';
+import type { CompiledActiveHealthCheck } from '@tollgate/protocol';
 
 /** The per-upstream and per-registry state holders that HealthRegistry keeps. */
 

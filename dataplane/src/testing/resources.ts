@@ -6,7 +6,7 @@ import type {
   CompiledRegistry,
   CompiledStrategy,
   Resource,
-} from '../../../protocol/src';
+} from '@tollgate/protocol';
 
 /** Builders of compiled resources for dataplane tests: compile has its own tests. */
 const source = (name: string) => ({ namespace: 'default', name, generation: 1 });

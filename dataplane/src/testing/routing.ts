@@ -1,4 +1,4 @@
-import type { CompiledConsumer, CompiledRetry, CompiledStrategy } from '../../../protocol/src';
+import type { CompiledConsumer, CompiledRetry, CompiledStrategy } from '@tollgate/protocol';
 import { buildSnapshot, type RuntimeConsumer, type RuntimeRoute } from '../config/snapshot';
 import { consumer, gateway, registry } from './resources';
 

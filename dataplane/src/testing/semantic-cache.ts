@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { CompiledSemanticCache, Resource } from '../../../protocol/src';
+import type { CompiledSemanticCache, Resource } from '@tollgate/protocol';
 import { ConfigStore } from '../config/store';
 import { createPolicyEngine } from '../policies/engine';
 import { RateLimiter } from '../policies/rate-limit/limiter';

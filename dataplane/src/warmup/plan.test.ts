@@ -1,4 +1,4 @@
-import type { AnyResource } from '../../../protocol/src';
+import type { AnyResource } from '@tollgate/protocol';
 import { buildSnapshot } from '../config/snapshot';
 import { consumer, gateway, registry, route, sha256 } from '../testing/resources';
 import { policy } from '../testing/usage-proxy';

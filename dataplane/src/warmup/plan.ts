@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isModelRegistry, type AnyResource, type CompiledRegistry } from '../../../protocol/src';
+import { isModelRegistry, type AnyResource, type CompiledRegistry } from '@tollgate/protocol';
 import type { RuntimeConsumer, RuntimeRoute, Snapshot } from '../config/snapshot';
 import { FORMATS, type FormatName } from '../formats';
 import type { ChatRequest } from '../formats/ir';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-import { isModelRegistry } from '../../../protocol/src';
+import { isModelRegistry } from '@tollgate/protocol';
 import { ConfigStore } from '../config/store';
 import type { Snapshot } from '../config/snapshot';
 import { createPolicyEngine } from '../policies/engine';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
-import type { AnyResource } from '../../../protocol/src';
+import type { AnyResource } from '@tollgate/protocol';
 import { ConfigStore } from '../config/store';
 import { startDataplane, type Dataplane } from '../server';
 import { createMetrics } from '../telemetry/metrics';

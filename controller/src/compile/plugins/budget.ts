@@ -1,9 +1,4 @@
-import type {
-  BudgetPeriod,
-  BudgetScope,
-  CompiledBudget,
-  CompiledBudgetPrice,
-} from '../../../../protocol/src';
+import type { BudgetPeriod, BudgetScope, CompiledBudget, CompiledBudgetPrice } from '@tollgate/protocol';
 import type { PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { wholeNumber } from '../common';

@@ -1,4 +1,4 @@
-import type { CompiledCors } from '../../../../protocol/src';
+import type { CompiledCors } from '@tollgate/protocol';
 import type { PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { duration } from '../common';

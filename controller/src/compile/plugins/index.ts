@@ -1,4 +1,4 @@
-import type { CompiledPolicyPlugins, PluginName } from '../../../../protocol/src';
+import type { CompiledPolicyPlugins, PluginName } from '@tollgate/protocol';
 import { POLICY_PLUGINS, type PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { compileBudget } from './budget';

@@ -1,9 +1,9 @@
 import { POLICY_PLUGINS, type PolicyPlugins } from '../../api/v1alpha1';
-import type { CompiledRegistry } from '../../../../protocol/src';
-import { PROFILES } from '../../../../dataplane/src/providers/profiles';
+import type { CompiledRegistry } from '@tollgate/protocol';
+import { PROFILES } from '@tollgate/dataplane/providers/profiles';
 import { StatusBuilder } from '../status';
 import { compilePlugins, SUPPORTED_PLUGINS, type PluginRefs } from '.';
-import { EMBEDDING_PROVIDERS } from '../../../../protocol/src';
+import { EMBEDDING_PROVIDERS } from '@tollgate/protocol';
 
 function run(plugins: unknown) {
   const status = new StatusBuilder('Policy', { name: 'p', namespace: 'ns' });

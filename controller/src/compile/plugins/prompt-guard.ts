@@ -1,4 +1,4 @@
-import { GUARD_PATTERN_FLAGS, type CompiledPromptGuard, type GuardDetector } from '../../../../protocol/src';
+import { GUARD_PATTERN_FLAGS, type CompiledPromptGuard, type GuardDetector } from '@tollgate/protocol';
 import { FAILURE_MODES, type PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { duration } from '../common';

@@ -1,4 +1,4 @@
-import type { CompiledRateLimit } from '../../../../protocol/src';
+import type { CompiledRateLimit } from '@tollgate/protocol';
 import { FAILURE_MODES, LIMIT_KEYS, RATE_LIMIT_ALGORITHMS, type PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { duration, wholeNumber } from '../common';

@@ -1,4 +1,4 @@
-import type { CompiledRequestSize } from '../../../../protocol/src';
+import type { CompiledRequestSize } from '@tollgate/protocol';
 import type { PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { wholeNumber } from '../common';

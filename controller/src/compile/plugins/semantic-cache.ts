@@ -1,4 +1,4 @@
-import { EMBEDDING_PROVIDERS, isModelRegistry, type CompiledSemanticCache } from '../../../../protocol/src';
+import { EMBEDDING_PROVIDERS, isModelRegistry, type CompiledSemanticCache } from '@tollgate/protocol';
 import type { PolicyPlugins } from '../../api/v1alpha1';
 import type { Refs } from '../memo';
 import type { StatusBuilder } from '../status';

@@ -1,4 +1,4 @@
-import type { CompiledTokenRateLimit } from '../../../../protocol/src';
+import type { CompiledTokenRateLimit } from '@tollgate/protocol';
 import { FAILURE_MODES, LIMIT_KEYS, type PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { duration, wholeNumber } from '../common';

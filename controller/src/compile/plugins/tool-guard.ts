@@ -1,4 +1,4 @@
-import type { CompiledToolGuard } from '../../../../protocol/src';
+import type { CompiledToolGuard } from '@tollgate/protocol';
 import type { PolicyPlugins } from '../../api/v1alpha1';
 import type { StatusBuilder } from '../status';
 import { oneOf } from './fields';

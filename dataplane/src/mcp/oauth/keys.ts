@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import type { CompiledJwtIssuer } from '../../../../protocol/src';
+import type { CompiledJwtIssuer } from '@tollgate/protocol';
 
 /**
  * The signing keys of each issuer: its JWKS, fetched on first use and cached (jose's remote key

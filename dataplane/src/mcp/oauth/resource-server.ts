@@ -1,4 +1,4 @@
-import type { CompiledConsumerMcp } from '../../../../protocol/src';
+import type { CompiledConsumerMcp } from '@tollgate/protocol';
 import type { RuntimeConsumer, RuntimeGateway, Snapshot } from '../../config/snapshot';
 import { GatewayError } from '../../errors/errors';
 import type { Exchange } from '../../proxy/exchange';

@@ -1,4 +1,4 @@
-import type { CompiledConsumerMcp } from '../../../../protocol/src';
+import type { CompiledConsumerMcp } from '@tollgate/protocol';
 import { globsToRegex } from '../names';
 
 /**

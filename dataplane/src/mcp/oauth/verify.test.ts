@@ -1,5 +1,5 @@
 import { base64url, exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
-import type { CompiledJwtIssuer } from '../../../../protocol/src';
+import type { CompiledJwtIssuer } from '@tollgate/protocol';
 import { startTestIssuer, type TestIssuer } from '../../testing/oauth-issuer';
 import { IssuerKeys, metadataUrls } from './keys';
 import { TokenRejected, looksLikeJwt, verifyAccessToken } from './verify';

@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
-import type { CompiledJwtIssuer } from '../../../../protocol/src';
+import type { CompiledJwtIssuer } from '@tollgate/protocol';
 import type { IssuerKeys } from './keys';
 import { scopesOfClaims } from './scopes';
 

@@ -1,4 +1,4 @@
-import type { BudgetPeriod } from '../../../../protocol/src';
+import type { BudgetPeriod } from '@tollgate/protocol';
 
 /** One calendar period in UTC: [startMs, endMs), named by `id` (the counter key's period part). */
 export interface Period {

@@ -1,4 +1,4 @@
-import type { CompiledBudget } from '../../../../protocol/src';
+import type { CompiledBudget } from '@tollgate/protocol';
 import { redisReady } from '../../testing/redis-server';
 import { redisReplicas } from '../../testing/redis-replicas';
 import { policy, usageProxy } from '../../testing/usage-proxy';

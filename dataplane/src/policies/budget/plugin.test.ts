@@ -1,4 +1,4 @@
-import type { CompiledBudget } from '../../../../protocol/src';
+import type { CompiledBudget } from '@tollgate/protocol';
 import { openAIErrorOf, policy, usageProxy } from '../../testing/usage-proxy';
 import { RateLimiter } from '../rate-limit/limiter';
 import type { PolicyRequest } from '../types';

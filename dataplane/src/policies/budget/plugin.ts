@@ -1,4 +1,4 @@
-import type { CompiledBudget, CompiledBudgetPrice } from '../../../../protocol/src';
+import type { CompiledBudget, CompiledBudgetPrice } from '@tollgate/protocol';
 import { GatewayError } from '../../errors/errors';
 import type { Operation } from '../../providers/types';
 import type { Plugin, PolicyRequest } from '../types';

@@ -1,4 +1,4 @@
-import type { CompiledBudgetPrice } from '../../../../protocol/src';
+import type { CompiledBudgetPrice } from '@tollgate/protocol';
 import { budgetState, softLimitOf } from './decide';
 import { costOf, formatUSD, priceFor } from './price';
 

@@ -1,4 +1,4 @@
-import type { CompiledBudgetPrice } from '../../../../protocol/src';
+import type { CompiledBudgetPrice } from '@tollgate/protocol';
 import type { Usage } from '../../formats/ir';
 
 /*

@@ -1,4 +1,4 @@
-import type { GuardDetector } from '../../../../protocol/src';
+import type { GuardDetector } from '@tollgate/protocol';
 import { IBAN_LENGTHS, ibanChecksumValid, luhnValid } from './checksums';
 import { PHONE_CANDIDATE, phoneLength } from './phone';
 

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { CompiledPromptGuard, Resource } from '../../../../protocol/src';
+import type { CompiledPromptGuard, Resource } from '@tollgate/protocol';
 import { ConfigStore } from '../../config/store';
 import { createProxy } from '../../proxy/app';
 import { proxyClient } from '../../testing/proxy-client';

@@ -1,4 +1,4 @@
-import type { CompiledPromptGuard } from '../../../../protocol/src';
+import type { CompiledPromptGuard } from '@tollgate/protocol';
 import type { ChatResponse } from '../../formats/ir';
 import type { Logger } from '../../telemetry/logger';
 import type { Plugin, PolicyRequest } from '../types';

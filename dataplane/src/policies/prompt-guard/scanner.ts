@@ -1,4 +1,4 @@
-import { GUARD_PATTERN_FLAGS, type CompiledPromptGuard } from '../../../../protocol/src';
+import { GUARD_PATTERN_FLAGS, type CompiledPromptGuard } from '@tollgate/protocol';
 import { BUILT_IN, patternDetector, type Detector, type Span } from './detectors';
 
 /** Every detector of one guard config, built once per config snapshot. */

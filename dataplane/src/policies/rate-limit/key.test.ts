@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompiledRateLimit } from '../../../../protocol/src';
+import type { CompiledRateLimit } from '@tollgate/protocol';
 import { counterKeyOf, type KeySource } from './key';
 
 const base: CompiledRateLimit = {

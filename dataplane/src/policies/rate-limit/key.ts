@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompiledRateLimit, RateLimitKey } from '../../../../protocol/src';
+import type { CompiledRateLimit, RateLimitKey } from '@tollgate/protocol';
 
 /** What a counter key can be derived from. */
 export interface KeySource {

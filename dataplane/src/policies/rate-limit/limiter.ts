@@ -1,4 +1,4 @@
-import type { FailureMode } from '../../../../protocol/src';
+import type { FailureMode } from '@tollgate/protocol';
 import type { Logger } from '../../telemetry/logger';
 import { LocalCounterStore } from './local-store';
 import type { RedisCounterStore } from './redis-store';

@@ -1,4 +1,4 @@
-import type { CompiledRateLimit } from '../../../../protocol/src';
+import type { CompiledRateLimit } from '@tollgate/protocol';
 import { GatewayError } from '../../errors/errors';
 import type { Plugin } from '../types';
 import { counterKeyOf, type KeySource } from './key';

@@ -1,4 +1,4 @@
-import { isModelRegistry, type CompiledRegistry } from '../../../../protocol/src';
+import { isModelRegistry, type CompiledRegistry } from '@tollgate/protocol';
 import type { Snapshot } from '../../config/snapshot';
 import { CallAbort } from '../../providers/abort';
 import type { ProviderAdapter } from '../../providers/types';

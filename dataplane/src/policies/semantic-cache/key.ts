@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, type CompiledSemanticCache } from '../../../../protocol/src';
+import { canonicalJson, type CompiledSemanticCache } from '@tollgate/protocol';
 import type { ChatRequest, Message, Part } from '../../formats/ir';
 
 /**

@@ -1,4 +1,4 @@
-import type { CompiledSemanticCache } from '../../../../protocol/src';
+import type { CompiledSemanticCache } from '@tollgate/protocol';
 import type { Logger } from '../../telemetry/logger';
 import type { Plugin, PolicyAnswer, PolicyRequest } from '../types';
 import type { Embedder } from './embedder';

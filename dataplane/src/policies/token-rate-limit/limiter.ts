@@ -1,4 +1,4 @@
-import type { FailureMode } from '../../../../protocol/src';
+import type { FailureMode } from '@tollgate/protocol';
 import type { LimitOutcome, LimiterStore, RateLimiter } from '../rate-limit/limiter';
 import type { CostRule, Decision } from '../rate-limit/window';
 

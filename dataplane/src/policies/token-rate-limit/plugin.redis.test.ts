@@ -1,4 +1,4 @@
-import type { CompiledTokenRateLimit } from '../../../../protocol/src';
+import type { CompiledTokenRateLimit } from '@tollgate/protocol';
 import { redisReplicas } from '../../testing/redis-replicas';
 import { openAIErrorOf, policy, usageProxy } from '../../testing/usage-proxy';
 

@@ -1,4 +1,4 @@
-import type { CompiledTokenRateLimit } from '../../../../protocol/src';
+import type { CompiledTokenRateLimit } from '@tollgate/protocol';
 import { GatewayError } from '../../errors/errors';
 import { keyedBy } from '../rate-limit/key';
 import { PER, formatMs, limiterUnavailable } from '../rate-limit/plugin';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { nestedRepetition } from '../../../../controller/src/compile/plugins/regex-safety';
+import { nestedRepetition } from '@tollgate/controller/compile/plugins/regex-safety';
 import { DETECTOR_PATTERNS, detectHidden, hostAllowed, type HiddenKind } from './detectors';
 
 const options = { allowUrlHosts: ['github.com', '*.atlassian.net'] };

@@ -4,7 +4,7 @@ import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { CompiledToolGuard, Resource } from '../../../../protocol/src';
+import type { CompiledToolGuard, Resource } from '@tollgate/protocol';
 import { ConfigStore } from '../../config/store';
 import { capturedLogger } from '../../testing/log-capture';
 import { consumer, gateway, route } from '../../testing/resources';

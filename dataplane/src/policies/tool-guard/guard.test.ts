@@ -1,5 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { CompiledToolGuard } from '../../../../protocol/src';
+import type { CompiledToolGuard } from '@tollgate/protocol';
 import type { Finding, FindingAction } from './findings';
 import { fingerprint } from './fingerprint';
 import { ToolGuard } from './guard';

@@ -1,5 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { CompiledToolGuard } from '../../../../protocol/src';
+import type { CompiledToolGuard } from '@tollgate/protocol';
 import type { Finding, FindingKind, FindingSink } from './findings';
 import { fingerprint, MalformedToolError } from './fingerprint';
 import { PinStore } from './pins';

@@ -1,4 +1,4 @@
-import type { CompiledToolGuard } from '../../../../protocol/src';
+import type { CompiledToolGuard } from '@tollgate/protocol';
 import type { Snapshot } from '../../config/snapshot';
 import type { Logger } from '../../telemetry/logger';
 import type { Finding, FindingAction, FindingSink } from './findings';
