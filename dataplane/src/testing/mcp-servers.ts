@@ -286,7 +286,12 @@ export async function start(
   name: string,
   stateful: boolean,
   define: (server: McpServer, hit: (tool: string) => void) => void,
-  options: { eventStore?: () => EventStore; capabilities?: ServerCapabilities } = {},
+  options: {
+    eventStore?: () => EventStore;
+    /** With an event store: the `retry` (ms) of its priming events (SSE polling). */
+    retryInterval?: number;
+    capabilities?: ServerCapabilities;
+  } = {},
 ): Promise<TestMcpServer> {
   const hits = new Map<string, number>();
   const hit = (tool: string) => hits.set(tool, (hits.get(tool) ?? 0) + 1);
@@ -325,6 +330,7 @@ export async function start(
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           ...(options.eventStore ? { eventStore: options.eventStore() } : {}),
+          ...(options.retryInterval !== undefined ? { retryInterval: options.retryInterval } : {}),
           onsessioninitialized: (id) => void transports.set(id, created),
           onsessionclosed: (id) => void transports.delete(id),
         });
