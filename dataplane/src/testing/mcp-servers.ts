@@ -254,16 +254,43 @@ export async function startGuardedServer(): Promise<GuardedMcpServer> {
   });
 }
 
+/** The `retry` (ms) of the priming events of "live" (startResumableServer). */
+export const LIVE_RETRY_MS = 100;
+
 /**
- * "live": stateful and resumable (an event store per session, see ./event-store); its tool
- * `announce` sends `count` logging messages "{tag} {i}" (i from `from`) on the session's own GET
- * stream, where they wait in the store while no stream is open.
+ * "live": stateful and resumable (an event store per session, see ./event-store; its priming
+ * events ask for a `retry` of LIVE_RETRY_MS). Its tool `announce` sends `count` logging messages
+ * "{tag} {i}" (i from `from`) on the session's own GET stream, where they wait in the store while
+ * no stream is open; `steps` reports progress 1…`count`, `ms` apart, closing the call's SSE stream
+ * after progress `closeAfter` (SSE polling: the rest waits in the store for the client's GET with
+ * Last-Event-ID), then answers "{count} steps".
  */
 export function startResumableServer(): Promise<TestMcpServer> {
   return start(
     'live',
     true,
     (server, hit) => {
+      server.registerTool(
+        'steps',
+        {
+          description: 'Reports progress, closing its SSE stream on the way',
+          inputSchema: { count: z.number(), ms: z.number(), closeAfter: z.number().optional() },
+        },
+        async ({ count, ms, closeAfter }, extra) => {
+          hit('steps');
+          const token = extra._meta?.progressToken;
+          for (let i = 1; i <= count; i++) {
+            if (i > 1) await new Promise((resolve) => setTimeout(resolve, ms));
+            if (token !== undefined)
+              await extra.sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress: i, total: count },
+              });
+            if (i === closeAfter) extra.closeSSEStream?.();
+          }
+          return { content: [{ type: 'text', text: `${count} steps` }] };
+        },
+      );
       server.registerTool(
         'announce',
         {
@@ -278,7 +305,11 @@ export function startResumableServer(): Promise<TestMcpServer> {
         },
       );
     },
-    { eventStore: () => new OrderedEventStore(), capabilities: { logging: {} } },
+    {
+      eventStore: () => new OrderedEventStore(),
+      retryInterval: LIVE_RETRY_MS,
+      capabilities: { logging: {} },
+    },
   );
 }
 
