@@ -40,10 +40,19 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   [live, weather] = await Promise.all([startResumableServer(), startWeatherServer()]);
-  yaml = `${mcpGatewayYaml('mcp-resume-e2e-session-key-0123456789', '', 'agent: key-agent')}${mcpRegistryYaml(
+  const servers =
+    '    servers: [{registryRef: {name: live}, prefix: live}, {registryRef: {name: weather}, prefix: weather}]\n';
+  yaml = `${mcpGatewayYaml('mcp-resume-e2e-session-key-0123456789', '', 'agent: key-agent, masked: key-masked')}${mcpRegistryYaml(
     'live',
     live.url,
-  )}${mcpRegistryYaml('weather', weather.url)}${mcpConsumerHeadYaml('agent')}    servers: [{registryRef: {name: live}, prefix: live}, {registryRef: {name: weather}, prefix: weather}]
+  )}${mcpRegistryYaml('weather', weather.url)}${mcpConsumerHeadYaml('agent')}${servers}${mcpConsumerHeadYaml('masked')}${servers}---
+apiVersion: tollgate.dev/v1alpha1
+kind: Policy
+metadata: {name: mask-results}
+spec:
+  targetRefs: [{kind: Consumer, name: masked}]
+  plugins:
+    promptGuard: {action: Mask, detectors: [Email], applyTo: [Response]}
 `;
   [a, b] = await Promise.all([standaloneOn(yaml), standaloneOn(yaml)]);
 });
@@ -426,11 +435,11 @@ describe('MCP answers (POST streams) resumed on another replica (Last-Event-ID)'
   });
 
   /** An SDK client whose requests a balancer sends where `route` says; the GETs it sent with a Last-Event-ID, by replica. */
-  async function balancedClient(route: (method: string) => InProcessTollgate) {
+  async function balancedClient(route: (method: string) => InProcessTollgate, consumer = 'agent') {
     const resumedOn: string[] = [];
     const errors: string[] = [];
-    const { client } = await connectMcp(clients, `${a.base}/agent/mcp`, {
-      headers: mcpHeaders('agent'),
+    const { client } = await connectMcp(clients, `${a.base}/${consumer}/mcp`, {
+      headers: mcpHeaders(consumer),
       transport: {
         fetch: (url, init) => {
           const target = route(init?.method ?? 'GET');
@@ -484,5 +493,17 @@ describe('MCP answers (POST streams) resumed on another replica (Last-Event-ID)'
     expect(seen).toEqual([1, 2, 3, 4]);
     expect(resumedOn).toContain(b.base);
     expect(errors.filter((e) => /unknown message ID/i.test(e))).toEqual([]);
+  });
+
+  it("a resumed answer gets the consumer's policies as the POST's would (promptGuard masks the result)", async () => {
+    const { client } = await balancedClient((method) => (method === 'GET' ? b : a), 'masked');
+    const seen: number[] = [];
+    const result = await steps(
+      client,
+      { count: 4, ms: 30, closeAfter: 2, note: 'mail ann@example.com' },
+      (n) => seen.push(n),
+    );
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(result.content).toEqual([{ type: 'text', text: '4 steps: mail [EMAIL]' }]);
   });
 });

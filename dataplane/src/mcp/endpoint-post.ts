@@ -169,7 +169,9 @@ async function answerRequest(
   }
   const answering = { id: req.id, method: req.method };
   const sent: FramesSent = { id: false };
-  const events = followAnswer(result.events, ctx, answering, () => sent.id);
+  const priming = takesPriming(x.header('mcp-protocol-version'));
+  // Only clients of 2025-11-25 on expect a server to end an answer early and come back themselves.
+  const events = followAnswer(result.events, ctx, answering, () => priming && sent.id);
   if (!(x.header('accept') ?? '').includes('text/event-stream')) {
     let final: Json | undefined;
     for await (const e of events) if (e.message && isResponseTo(e.message, req.id)) final = e.message;
@@ -183,7 +185,6 @@ async function answerRequest(
   const [key] = sessionKeysOf(call.gateway.config.mcp?.sessionKeys ?? []);
   const session = String(x.header('mcp-session-id'));
   const idOf = key ? streamIds(key, session, answering) : () => undefined;
-  const priming = takesPriming(x.header('mcp-protocol-version'));
   const frames = sealedFrames(events, new Map(), idOf, priming, sent);
   return x.respondStream(200, SSE_HEADERS, sseOf(logger, frames, req), done);
 }

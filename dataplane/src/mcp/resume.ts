@@ -1,6 +1,6 @@
 import type { AnsweredRequest } from './event-id';
 import { label, relay, SessionGone, upstreamRef, usable, type MuxContext } from './forward';
-import { MCP_ERRORS, errorMessage, isResponseTo, type StreamEvent } from './jsonrpc';
+import { MCP_ERRORS, McpError, errorMessage, isResponseTo, type StreamEvent } from './jsonrpc';
 import { mapResponseEvents } from './tools';
 import { McpUpstreamError } from './upstream';
 
@@ -22,7 +22,8 @@ const MAX_RETRY_MS = 30_000;
 /**
  * The answer to `req` resumed after `last`, the last event of it its server sent: the server's
  * replay and what follows, mapped as the POST's answer would have been (names, relayed ids, the
- * tool-call policies on the response). A server that cannot resume it gives an error answer.
+ * tool-call policies on the response). A server that cannot resume it gives an error answer; one
+ * still streaming it on another connection (HTTP 409) an McpError of HTTP status 409.
  */
 export async function resumeAnswer(
   ctx: MuxContext,
@@ -47,6 +48,15 @@ export async function resumeAnswer(
     if (err instanceof McpUpstreamError && err.kind === 'session-gone') throw new SessionGone(err.message);
     throw err;
   }
+  if (source === 409) {
+    // The answer's stream is still connected elsewhere (the connection the client lost is still
+    // going away): the client tries again, as after any failed reconnection.
+    throw new McpError(
+      MCP_ERRORS.ServerUnavailable,
+      `Conflict: ${label(s)} still streams this answer on another connection; retry.`,
+      409,
+    );
+  }
   if (typeof source === 'number') {
     const why = source === 0 ? 'it could not be reached' : `it answered HTTP ${source}`;
     return once({
@@ -67,8 +77,9 @@ export async function resumeAnswer(
 
 /**
  * An answer followed to its response. When its server ends it early with an id, the client comes
- * back by itself if it holds an id of the stream (`clientResumes()`); otherwise (a JSON answer, or
- * an SSE client that got no id yet) the gateway reconnects after the server's `retry`.
+ * back by itself if it holds an id of the stream (`clientResumes()`); otherwise (a JSON answer, a
+ * client of a protocol before 2025-11-25, whose servers never end an answer early, or an SSE client
+ * that got no id yet) the gateway reconnects after the server's `retry`.
  */
 export async function* followAnswer(
   source: AsyncIterable<StreamEvent>,
@@ -100,7 +111,10 @@ export async function* followAnswer(
       return;
     }
     if (!(await pause(Math.min(retry ?? DEFAULT_RETRY_MS, MAX_RETRY_MS), ctx.signal))) return;
-    events = await resumeAnswer(ctx, last.registry, last.id, req);
+    events = await resumeAnswer(ctx, last.registry, last.id, req).catch((err: unknown) => {
+      if (err instanceof McpError && err.httpStatus === 409) return none();
+      throw err;
+    });
   }
 }
 
@@ -122,3 +136,5 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 async function* once(e: StreamEvent): AsyncGenerator<StreamEvent> {
   yield e;
 }
+
+async function* none(): AsyncGenerator<StreamEvent> {}

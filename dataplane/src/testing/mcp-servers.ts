@@ -263,7 +263,7 @@ export const LIVE_RETRY_MS = 100;
  * "{tag} {i}" (i from `from`) on the session's own GET stream, where they wait in the store while
  * no stream is open; `steps` reports progress 1…`count`, `ms` apart, closing the call's SSE stream
  * after progress `closeAfter` (SSE polling: the rest waits in the store for the client's GET with
- * Last-Event-ID), then answers "{count} steps".
+ * Last-Event-ID), then answers "{count} steps" (": {note}" appended when given).
  */
 export function startResumableServer(): Promise<TestMcpServer> {
   return start(
@@ -274,9 +274,14 @@ export function startResumableServer(): Promise<TestMcpServer> {
         'steps',
         {
           description: 'Reports progress, closing its SSE stream on the way',
-          inputSchema: { count: z.number(), ms: z.number(), closeAfter: z.number().optional() },
+          inputSchema: {
+            count: z.number(),
+            ms: z.number(),
+            closeAfter: z.number().optional(),
+            note: z.string().optional(),
+          },
         },
-        async ({ count, ms, closeAfter }, extra) => {
+        async ({ count, ms, closeAfter, note }, extra) => {
           hit('steps');
           const token = extra._meta?.progressToken;
           for (let i = 1; i <= count; i++) {
@@ -288,7 +293,9 @@ export function startResumableServer(): Promise<TestMcpServer> {
               });
             if (i === closeAfter) extra.closeSSEStream?.();
           }
-          return { content: [{ type: 'text', text: `${count} steps` }] };
+          return {
+            content: [{ type: 'text', text: `${count} steps${note !== undefined ? `: ${note}` : ''}` }],
+          };
         },
       );
       server.registerTool(
