@@ -183,7 +183,8 @@ export async function* relay(
     }
   } catch (err) {
     if (err instanceof McpUpstreamError && err.kind === 'session-gone') throw new SessionGone(err.message);
-    if (resumable) return;
+    // A resumable stream that broke is resumed (./resume), unless this request is over (deadline).
+    if (resumable && !ctx.signal.aborted) return;
     const e = serverError(err, s);
     yield { registry, message: errorMessage(req.id, e.code, e.message) };
     return;
