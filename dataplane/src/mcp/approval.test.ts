@@ -53,9 +53,13 @@ async function elicit(a: McpApprovals, signal = new AbortController().signal) {
   };
   const answer = await holdCall(req, 'g_write', 'default/files', a, signal, forward);
   if (answer.kind !== 'stream') throw new Error('expected a stream');
-  const it = answer.messages[Symbol.asyncIterator]();
-  const first = (await it.next()).value as Json;
-  return { first, rest: () => it.next(), forwarded: () => forwarded };
+  const it = answer.events[Symbol.asyncIterator]();
+  const first = (await it.next()).value?.message as Json;
+  const rest = async () => {
+    const r = await it.next();
+    return r.done ? r : { done: false, value: r.value.message };
+  };
+  return { first, rest, forwarded: () => forwarded };
 }
 
 const accept = (id: unknown): Json => ({

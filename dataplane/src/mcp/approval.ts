@@ -4,7 +4,14 @@ import { summariseArguments } from '../approvals/summary';
 import type { ApprovalInput, DecideOutcome } from '../approvals/types';
 import { isObject, type Json } from '../formats/wire';
 import type { Logger } from '../telemetry/logger';
-import { MCP_ERRORS, McpError, errorMessage, type JsonRpcRequest, type MuxAnswer } from './jsonrpc';
+import {
+  MCP_ERRORS,
+  McpError,
+  errorMessage,
+  type JsonRpcRequest,
+  type MuxAnswer,
+  type StreamEvent,
+} from './jsonrpc';
 
 /**
  * Approvals in the MCP plane: a `tools/call` whose tool is in the consumer's `requireApproval`
@@ -49,7 +56,7 @@ export async function holdCall(
     timeoutMs: a.timeoutMs,
     signal,
   };
-  if (a.elicit) return { kind: 'stream', messages: elicited(req, visible, a, input, forward) };
+  if (a.elicit) return { kind: 'stream', events: elicited(req, visible, server, a, input, forward) };
   const result = await a.broker.request(input);
   if (!result.approved) throw new McpError(MCP_ERRORS.ApprovalRequired, denialMessage(visible, result));
   return forward();
@@ -63,36 +70,43 @@ export async function holdCall(
 async function* elicited(
   req: JsonRpcRequest,
   visible: string,
+  registry: string,
   a: McpApprovals,
   input: ApprovalInput,
   forward: () => Promise<MuxAnswer>,
-): AsyncGenerator<Json> {
+): AsyncGenerator<StreamEvent> {
   const held = await a.broker.hold({ ...input, via: 'elicitation' });
   if (held.id !== undefined) {
     yield {
-      jsonrpc: '2.0',
-      id: `${ELICIT_PREFIX}${held.id}`,
-      method: 'elicitation/create',
-      params: {
-        message: `Allow tool ${visible} with arguments ${summariseArguments(req.params.arguments ?? {}, 500)}?`,
-        requestedSchema: {
-          type: 'object',
-          properties: {
-            approve: { type: 'boolean', title: 'Approve', description: `Run ${visible} now` },
+      registry,
+      message: {
+        jsonrpc: '2.0',
+        id: `${ELICIT_PREFIX}${held.id}`,
+        method: 'elicitation/create',
+        params: {
+          message: `Allow tool ${visible} with arguments ${summariseArguments(req.params.arguments ?? {}, 500)}?`,
+          requestedSchema: {
+            type: 'object',
+            properties: {
+              approve: { type: 'boolean', title: 'Approve', description: `Run ${visible} now` },
+            },
+            required: ['approve'],
           },
-          required: ['approve'],
         },
       },
     };
   }
   const result = await held.result;
   if (!result.approved) {
-    yield errorMessage(req.id, MCP_ERRORS.ApprovalRequired, denialMessage(visible, result));
+    yield {
+      registry,
+      message: errorMessage(req.id, MCP_ERRORS.ApprovalRequired, denialMessage(visible, result)),
+    };
     return;
   }
   const answer = await forward();
-  if (answer.kind === 'message') yield answer.message;
-  else yield* answer.messages;
+  if (answer.kind === 'message') yield { registry, message: answer.message };
+  else yield* answer.events;
 }
 
 /** Who an elicitation answer comes from: the session's gateway and consumer (resource names). */

@@ -13,9 +13,20 @@ import {
   type Call,
 } from './endpoint-helpers';
 import { initializeAll } from './initialize';
-import { MCP_ERRORS, McpError, errorMessage, sseFrame, type JsonRpcRequest, type RequestId } from './jsonrpc';
+import { sealedFrames, takesPriming, type FramesSent } from './event-frames';
+import { streamIds } from './event-id';
+import {
+  MCP_ERRORS,
+  McpError,
+  errorMessage,
+  isResponseTo,
+  sseFrame,
+  type JsonRpcRequest,
+  type RequestId,
+} from './jsonrpc';
 import { answer, answerServer, notifyAll, SessionGone, type MuxContext } from './multiplex';
 import { ownerOf } from './owner';
+import { followAnswer } from './resume';
 import { sealSession, sessionKeysOf, type SessionClaims } from './session';
 
 /** The POST requests of ./endpoint: one JSON-RPC message, answered as JSON or as an SSE stream. */
@@ -137,7 +148,11 @@ async function relayOneWay(
   return call.x.respond(202, {}, '');
 }
 
-/** A request: its owning server's answer as JSON, or as SSE when it streams and the client accepts. */
+/**
+ * A request: its owning server's answer as JSON, or as SSE when it streams and the client accepts.
+ * A streamed answer whose server gives ids is resumable (./resume): its events carry sealed ids
+ * (./event-id) with which the client may come back to any replica.
+ */
 async function answerRequest(
   logger: Logger,
   call: Call,
@@ -152,9 +167,14 @@ async function answerRequest(
     done();
     return x.respond(200, JSON_HEADERS, JSON.stringify(result.message));
   }
+  const answering = { id: req.id, method: req.method };
+  const sent: FramesSent = { id: false };
+  const priming = takesPriming(x.header('mcp-protocol-version'));
+  // Only clients of 2025-11-25 on expect a server to end an answer early and come back themselves.
+  const events = followAnswer(result.events, ctx, answering, () => priming && sent.id);
   if (!(x.header('accept') ?? '').includes('text/event-stream')) {
     let final: Json | undefined;
-    for await (const m of result.messages) if (m.id === req.id && m.method === undefined) final = m;
+    for await (const e of events) if (e.message && isResponseTo(e.message, req.id)) final = e.message;
     done();
     return x.respond(
       200,
@@ -162,16 +182,20 @@ async function answerRequest(
       JSON.stringify(final ?? errorMessage(req.id, MCP_ERRORS.ServerUnavailable, 'no answer')),
     );
   }
-  return x.respondStream(200, SSE_HEADERS, sseOf(logger, result.messages, req), done);
+  const [key] = sessionKeysOf(call.gateway.config.mcp?.sessionKeys ?? []);
+  const session = String(x.header('mcp-session-id'));
+  const idOf = key ? streamIds(key, session, answering) : () => undefined;
+  const frames = sealedFrames(events, new Map(), idOf, priming, sent);
+  return x.respondStream(200, SSE_HEADERS, sseOf(logger, frames, req), done);
 }
 
 async function* sseOf(
   logger: Logger,
-  messages: AsyncIterable<Json>,
+  frames: AsyncIterable<Uint8Array>,
   req: JsonRpcRequest,
 ): AsyncGenerator<Uint8Array> {
   try {
-    for await (const m of messages) yield Buffer.from(sseFrame(m));
+    yield* frames;
   } catch (err) {
     const e = asMcpError(err, logger);
     yield Buffer.from(sseFrame(errorMessage(req.id, e.code, e.message, e.data)));

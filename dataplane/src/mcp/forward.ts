@@ -8,12 +8,20 @@ import {
   type JsonRpcRequest,
   type MuxAnswer,
   type RequestId,
+  type StreamEvent,
 } from './jsonrpc';
 import type { McpApprovals } from './approval';
 import type { McpToolGuard } from './guard';
 import type { McpNames, NamedServer } from './names';
 import type { UpstreamSession } from './session';
-import { McpUpstreamError, type McpRegistry, type McpUpstreams, type UpstreamSessionRef } from './upstream';
+import {
+  McpUpstreamError,
+  type McpRegistry,
+  type McpUpstreams,
+  type UpstreamEvent,
+  type UpstreamSessionRef,
+} from './upstream';
+import { asEvents } from './upstream-stream';
 
 /** The session's servers and one request to one of them, as the multiplexer (./multiplex) sends it. */
 
@@ -120,7 +128,8 @@ export async function request(
 
 /**
  * A request owned by one server, relayed as it answers: its notifications (progress, logging,
- * resource updates) with names mapped, then its response, results mapped.
+ * resource updates) with names mapped, then its response, results mapped. A streamed answer keeps
+ * the server's own event ids and `retry` (a client may resume it, see ./resume).
  */
 export async function forward(s: UsableServer, req: JsonRpcRequest, ctx: MuxContext): Promise<MuxAnswer> {
   let reply;
@@ -130,46 +139,61 @@ export async function forward(s: UsableServer, req: JsonRpcRequest, ctx: MuxCont
     if (err instanceof McpUpstreamError && err.kind === 'session-gone') throw new SessionGone(err.message);
     throw serverError(err, s);
   }
-  const messages = relay(reply.messages, s, req, ctx);
-  if (reply.streamed) return { kind: 'stream', messages };
+  const events = relay(reply.events ?? asEvents(reply.messages), s, req, ctx);
+  if (reply.streamed) return { kind: 'stream', events };
   let final: Json | undefined;
-  for await (const m of messages) if (isResponseTo(m, req.id)) final = m;
+  for await (const e of events) if (e.message && isResponseTo(e.message, req.id)) final = e.message;
   return {
     kind: 'message',
     message: final ?? errorMessage(req.id, MCP_ERRORS.ServerUnavailable, `${label(s)} sent no answer`),
   };
 }
 
-async function* relay(
-  source: AsyncIterable<Json>,
+/**
+ * A server's answer to `req` (its POST's stream, or that stream resumed), mapped for the client,
+ * up to its response. A stream the server ends before answering ends here too when the server gave
+ * it ids (it can be resumed: SSE polling, see ./resume); without ids that is an error answer.
+ */
+export async function* relay(
+  source: AsyncIterable<UpstreamEvent>,
   s: UsableServer,
-  req: JsonRpcRequest,
+  req: Pick<JsonRpcRequest, 'id' | 'method'>,
   ctx: MuxContext,
-): AsyncGenerator<Json> {
-  let answered = false;
+): AsyncGenerator<StreamEvent> {
+  const registry = s.named.registry;
+  let resumable = false;
   try {
-    for await (const m of source) {
-      if (isResponseTo(m, req.id)) {
-        answered = true;
-        yield mapResult(m, req.method, s.named, ctx.names);
+    for await (const { id, retry, message: m } of source) {
+      const event: StreamEvent = { registry };
+      if (id !== undefined) {
+        event.id = id;
+        resumable = id !== '';
+      }
+      if (retry !== undefined) event.retry = retry;
+      if (m && isResponseTo(m, req.id)) {
+        yield { ...event, message: mapResult(m, req.method, s.named, ctx.names) };
         return;
       }
-      if (typeof m.method !== 'string') continue;
-      if (m.id !== undefined) {
-        if (ctx.clientStreams) yield { ...m, id: relayedId(s.named.registry, m.id as RequestId) };
+      if (m && typeof m.method === 'string') {
+        if (m.id === undefined) event.message = mapNotification(m, s.named, ctx.names);
+        else if (ctx.clientStreams) event.message = { ...m, id: relayedId(registry, m.id as RequestId) };
         else void refuseServerRequest(s, m, ctx);
-        continue;
       }
-      yield mapNotification(m, s.named, ctx.names);
+      if (event.message || event.id !== undefined || event.retry !== undefined) yield event;
     }
   } catch (err) {
     if (err instanceof McpUpstreamError && err.kind === 'session-gone') throw new SessionGone(err.message);
+    // A resumable stream that broke is resumed (./resume), unless this request is over (deadline).
+    if (resumable && !ctx.signal.aborted) return;
     const e = serverError(err, s);
-    yield errorMessage(req.id, e.code, e.message);
+    yield { registry, message: errorMessage(req.id, e.code, e.message) };
     return;
   }
-  if (!answered)
-    yield errorMessage(req.id, MCP_ERRORS.ServerUnavailable, `${label(s)} ended its answer early`);
+  if (!resumable)
+    yield {
+      registry,
+      message: errorMessage(req.id, MCP_ERRORS.ServerUnavailable, `${label(s)} ended its answer early`),
+    };
 }
 
 function mapResult(m: Json, method: string, server: NamedServer, names: McpNames): Json {
@@ -217,7 +241,7 @@ function serverError(err: unknown, s: SessionServer): McpError {
   return new McpError(MCP_ERRORS.ServerUnavailable, detail || `${label(s)} is unavailable`);
 }
 
-function label(s: SessionServer): string {
+export function label(s: SessionServer): string {
   return `MCP server '${s.named.prefix || s.named.registry}'`;
 }
 

@@ -50,14 +50,31 @@ export function isResponseTo(m: Json, id: RequestId): boolean {
   return m.id === id && m.method === undefined && ('result' in m || 'error' in m);
 }
 
-/** One SSE event carrying `message`; with `id`, the event's id (resumable streams); without a message, a priming event. */
-export function sseFrame(message: Json | undefined, id?: string): string {
-  const head = id !== undefined ? `id: ${id}\n` : '';
+/**
+ * One SSE event carrying `message`; with `id`, the event's id (resumable streams); with `retry`, the
+ * reconnection delay the client is asked to use (ms); without a message, a priming event.
+ */
+export function sseFrame(message: Json | undefined, id?: string, retry?: number): string {
+  const head = `${id !== undefined ? `id: ${id}\n` : ''}${retry !== undefined ? `retry: ${retry}\n` : ''}`;
   return message === undefined
     ? `${head}data: \n\n`
     : `${head}event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
 
+/**
+ * One event of a stream relayed to the client (a GET stream, or a request's answer): the server it
+ * came from, its message mapped for the client (none: an event that only moves the server's place,
+ * e.g. a priming event), the server's own SSE id of it (when it gave one; '' resets it), and the
+ * `retry` the server asked for.
+ */
+export interface StreamEvent {
+  /** The server's Registry resource name. */
+  registry: string;
+  id?: string;
+  retry?: number;
+  message?: Json;
+}
+
 /** What the endpoint answers: one message, or a stream of notifications ending in the response. */
 export type MuxAnswer =
-  { kind: 'message'; message: Json } | { kind: 'stream'; messages: AsyncIterable<Json> };
+  { kind: 'message'; message: Json } | { kind: 'stream'; events: AsyncIterable<StreamEvent> };

@@ -1,5 +1,5 @@
 import type { Json } from '../formats/wire';
-import type { RequestId } from './jsonrpc';
+import type { RequestId, StreamEvent } from './jsonrpc';
 import {
   mapNotification,
   relayedId,
@@ -13,15 +13,7 @@ import {
 import type { StreamPosition } from './event-id';
 import { McpUpstreamError, type UpstreamEvent } from './upstream';
 
-/** One event of the client's GET stream: the server it came from, its upstream SSE id, its message. */
-export interface StreamEvent {
-  /** The server's Registry resource name. */
-  registry: string;
-  /** The server's own event id, when it gave one (resumable servers do). */
-  id?: string;
-  /** Mapped for the client; none for a server's priming event (an id alone). */
-  message?: Json;
-}
+export type { StreamEvent } from './jsonrpc';
 
 /**
  * The client's GET stream: every stateful server's own stream of the session, merged, with the
@@ -57,13 +49,15 @@ async function* mapStream(
 ): AsyncGenerator<StreamEvent> {
   const registry = s.named.registry;
   try {
-    for await (const { id, message: m } of source) {
-      const event: StreamEvent = id !== undefined ? { registry, id } : { registry };
+    for await (const { id, retry, message: m } of source) {
+      const event: StreamEvent = { registry };
+      if (id !== undefined) event.id = id;
+      if (retry !== undefined) event.retry = retry;
       if (m && typeof m.method === 'string') {
         if (m.id !== undefined) event.message = { ...m, id: relayedId(registry, m.id as RequestId) };
         else event.message = mapNotification(m, s.named, ctx.names);
       }
-      if (event.message || event.id !== undefined) yield event;
+      if (event.message || event.id !== undefined || event.retry !== undefined) yield event;
     }
   } catch {
     // One server's stream ending (idle timeout, server gone) ends only its part of the merge.

@@ -6,6 +6,7 @@ import {
   type JsonRpcRequest,
   type MuxAnswer,
   type RequestId,
+  type StreamEvent,
 } from './jsonrpc';
 import { holdCall } from './approval';
 import { forward, sessionServer, type MuxContext } from './forward';
@@ -62,13 +63,17 @@ async function sendTool(
 /** The same answer with its response to `id` (the last message) passed through `fn`. */
 function mapResponse(reply: MuxAnswer, id: RequestId, fn: (m: Json) => Json): MuxAnswer {
   if (reply.kind === 'message') return { kind: 'message', message: fn(reply.message) };
-  const source = reply.messages;
-  return {
-    kind: 'stream',
-    messages: (async function* () {
-      for await (const m of source) yield isResponseTo(m, id) ? fn(m) : m;
-    })(),
-  };
+  return { kind: 'stream', events: mapResponseEvents(reply.events, id, fn) };
+}
+
+/** A streamed answer with its response to `id` passed through `fn` (see mapResponse). */
+export async function* mapResponseEvents(
+  source: AsyncIterable<StreamEvent>,
+  id: RequestId,
+  fn: (m: Json) => Json,
+): AsyncGenerator<StreamEvent> {
+  for await (const e of source)
+    yield e.message && isResponseTo(e.message, id) ? { ...e, message: fn(e.message) } : e;
 }
 
 /** Every tools/list page of the context's servers (the tool guard inspects each). */

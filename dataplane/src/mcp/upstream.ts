@@ -9,9 +9,9 @@ import { McpUpstreamError, failureOf, nameOf } from './upstream-errors';
 import {
   asEvents,
   iterate,
+  messagesOf,
   none,
   parseJson,
-  sseMessages,
   sseStream,
   translated,
   type UpstreamEvent,
@@ -44,6 +44,11 @@ export interface UpstreamReply {
   streamed: boolean;
   /** The JSON-RPC messages of the answer, in order; none for 202. */
   messages: AsyncIterable<Json>;
+  /**
+   * An SSE answer of a Streamable HTTP server: the same stream as events, with the server's own
+   * event ids and `retry` (what a resumable relay needs). Read this or `messages`, never both.
+   */
+  events?: AsyncIterable<UpstreamEvent>;
 }
 
 /** An MCP registry's server; compile guarantees `mcp` on provider mcp. */
@@ -123,7 +128,8 @@ export class McpUpstreams {
     const contentType = String(res.headers['content-type'] ?? '');
     const sessionId = headerValue(res.headers['mcp-session-id']);
     if (contentType.startsWith('text/event-stream') && status < 300 && status !== 202) {
-      return { sessionId, streamed: true, messages: sseMessages(res.body, registry) };
+      const events = sseStream(res.body, registry);
+      return { sessionId, streamed: true, events, messages: messagesOf(events) };
     }
     const text = (await readWhole(res.body)).toString('utf8');
     if (status === 202) return { sessionId, streamed: false, messages: none() };
@@ -164,6 +170,42 @@ export class McpUpstreams {
         return undefined;
       }
     }
+    const opened = await this.get(registry, session, signal, lastEventId);
+    if (opened === 'session-gone')
+      throw new McpUpstreamError('session-gone', `${nameOf(registry)} no longer knows the session`);
+    if (typeof opened !== 'number') return opened;
+    if (lastEventId !== undefined && opened !== 405 && opened !== 0)
+      return this.listen(registry, session, signal);
+    return undefined;
+  }
+
+  /**
+   * Reopens one of the server's streams of a session after `lastEventId` (GET with
+   * `Last-Event-ID`), a response stream included: MCP's "Resumability and Redelivery", where the
+   * server replays what followed that event on the stream it belongs to and goes on with it.
+   * Unlike `listen`, never falls back to a fresh stream: when the server cannot resume, the HTTP
+   * status it answered instead (0: it could not be reached, or it has no such streams).
+   */
+  async resume(
+    registry: McpRegistry,
+    session: UpstreamSessionRef,
+    signal: AbortSignal,
+    lastEventId: string,
+  ): Promise<AsyncIterable<UpstreamEvent> | number> {
+    if (session.sessionId === undefined || isStdio(registry) || registry.mcp.transport === 'SSE') return 0;
+    const opened = await this.get(registry, session, signal, lastEventId);
+    if (opened === 'session-gone')
+      throw new McpUpstreamError('session-gone', `${nameOf(registry)} no longer knows the session`);
+    return opened;
+  }
+
+  /** A GET of a Streamable HTTP server: its event stream, or the status it answered instead (0: unreachable). */
+  private async get(
+    registry: HttpRegistry,
+    session: UpstreamSessionRef,
+    signal: AbortSignal,
+    lastEventId: string | undefined,
+  ): Promise<AsyncIterable<UpstreamEvent> | number | 'session-gone'> {
     const { origin, path } = this.urlOf(registry.mcp.url);
     const headers = this.headers(registry, session);
     headers.accept = 'text/event-stream';
@@ -174,21 +216,18 @@ export class McpUpstreams {
         .request({ path, method: 'GET', headers, signal });
       if (res.statusCode === 404) {
         await res.body.dump();
-        throw new McpUpstreamError('session-gone', `${nameOf(registry)} no longer knows the session`);
+        return 'session-gone';
       }
       if (
         res.statusCode !== 200 ||
         !String(res.headers['content-type'] ?? '').startsWith('text/event-stream')
       ) {
         await res.body.dump();
-        if (lastEventId !== undefined && res.statusCode !== 405)
-          return await this.listen(registry, session, signal);
-        return undefined;
+        return res.statusCode;
       }
       return sseStream(res.body, registry);
-    } catch (err) {
-      if (err instanceof McpUpstreamError && err.kind === 'session-gone') throw err;
-      return undefined;
+    } catch {
+      return 0;
     }
   }
 

@@ -254,16 +254,50 @@ export async function startGuardedServer(): Promise<GuardedMcpServer> {
   });
 }
 
+/** The `retry` (ms) of the priming events of "live" (startResumableServer). */
+export const LIVE_RETRY_MS = 100;
+
 /**
- * "live": stateful and resumable (an event store per session, see ./event-store); its tool
- * `announce` sends `count` logging messages "{tag} {i}" (i from `from`) on the session's own GET
- * stream, where they wait in the store while no stream is open.
+ * "live": stateful and resumable (an event store per session, see ./event-store; its priming
+ * events ask for a `retry` of LIVE_RETRY_MS). Its tool `announce` sends `count` logging messages
+ * "{tag} {i}" (i from `from`) on the session's own GET stream, where they wait in the store while
+ * no stream is open; `steps` reports progress 1…`count`, `ms` apart, closing the call's SSE stream
+ * after progress `closeAfter` (SSE polling: the rest waits in the store for the client's GET with
+ * Last-Event-ID), then answers "{count} steps" (": {note}" appended when given).
  */
 export function startResumableServer(): Promise<TestMcpServer> {
   return start(
     'live',
     true,
     (server, hit) => {
+      server.registerTool(
+        'steps',
+        {
+          description: 'Reports progress, closing its SSE stream on the way',
+          inputSchema: {
+            count: z.number(),
+            ms: z.number(),
+            closeAfter: z.number().optional(),
+            note: z.string().optional(),
+          },
+        },
+        async ({ count, ms, closeAfter, note }, extra) => {
+          hit('steps');
+          const token = extra._meta?.progressToken;
+          for (let i = 1; i <= count; i++) {
+            if (i > 1) await new Promise((resolve) => setTimeout(resolve, ms));
+            if (token !== undefined)
+              await extra.sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress: i, total: count },
+              });
+            if (i === closeAfter) extra.closeSSEStream?.();
+          }
+          return {
+            content: [{ type: 'text', text: `${count} steps${note !== undefined ? `: ${note}` : ''}` }],
+          };
+        },
+      );
       server.registerTool(
         'announce',
         {
@@ -278,7 +312,11 @@ export function startResumableServer(): Promise<TestMcpServer> {
         },
       );
     },
-    { eventStore: () => new OrderedEventStore(), capabilities: { logging: {} } },
+    {
+      eventStore: () => new OrderedEventStore(),
+      retryInterval: LIVE_RETRY_MS,
+      capabilities: { logging: {} },
+    },
   );
 }
 
@@ -286,7 +324,12 @@ export async function start(
   name: string,
   stateful: boolean,
   define: (server: McpServer, hit: (tool: string) => void) => void,
-  options: { eventStore?: () => EventStore; capabilities?: ServerCapabilities } = {},
+  options: {
+    eventStore?: () => EventStore;
+    /** With an event store: the `retry` (ms) of its priming events (SSE polling). */
+    retryInterval?: number;
+    capabilities?: ServerCapabilities;
+  } = {},
 ): Promise<TestMcpServer> {
   const hits = new Map<string, number>();
   const hit = (tool: string) => hits.set(tool, (hits.get(tool) ?? 0) + 1);
@@ -325,6 +368,7 @@ export async function start(
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           ...(options.eventStore ? { eventStore: options.eventStore() } : {}),
+          ...(options.retryInterval !== undefined ? { retryInterval: options.retryInterval } : {}),
           onsessioninitialized: (id) => void transports.set(id, created),
           onsessionclosed: (id) => void transports.delete(id),
         });
