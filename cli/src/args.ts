@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HTTP_LIMITS } from '../../dataplane/src/proxy/http-server';
-import { DEFAULT_WARMUP, type WarmupLimits } from '../../dataplane/src';
+import { DEFAULT_WARMUP, type WarmupLimits } from '../../dataplane/src/warmup/limits';
 
 /** Every server flag has an environment variable; the flag wins. */
 export const DEFAULTS = { host: '127.0.0.1', port: 8081, opsPort: 9091, gracePeriodSeconds: 10 };

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, before any other module loads (see the file).
+import './hold-young-generation';
 import type { ConfigStore, DataplaneOptions, Logger } from '../../dataplane/src';
 import type { DiscoveryClient } from '../../dataplane/src/discovery/client';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,7 +19,7 @@ import { parseControllerFlags } from './controller-args';
 import { commandHelp, isCommand, usageError, USAGE, type Command } from './help';
 import { ManifestLoadError } from './manifest-error';
 import type { BuiltConfig } from './standalone';
-import { withYoungGenerationHeld } from './young-generation';
+import { releaseYoungGeneration, withYoungGenerationHeld } from './young-generation';
 
 /*
  * Each command loads what it uses when it runs (dynamic imports below): `run` neither the
@@ -58,6 +60,8 @@ export async function main(argv: string[], io: IO = stdio, env = process.env): P
     io.out(commandHelp(command));
     return 0;
   }
+  // Only the serving commands keep the young generation held through their start.
+  if (command !== 'run' && command !== 'dataplane') releaseYoungGeneration();
   try {
     switch (command) {
       case 'run':
