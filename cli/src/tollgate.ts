@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // First, before any other module loads (see the file).
-import './hold-young-generation';
+import './start-v8';
 import type { ConfigStore, DataplaneOptions, Logger } from '../../dataplane/src';
 import type { DiscoveryClient } from '../../dataplane/src/discovery/client';
 import { existsSync, readFileSync } from 'node:fs';
@@ -130,6 +130,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { logger, resources, port, close } = await withYoungGenerationHeld(
     () => startRun(flags),
     (started) => started.warmedUp(),
+    flags.maxSemiSpaceMb,
   );
   logger.info(listeningBanner(resources, flags.host, port));
   return untilSignal(logger, close, flags.gracePeriodMs);
@@ -172,7 +173,11 @@ async function startRun(flags: RunFlags) {
 
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
-  const { logger, plane, client } = await withYoungGenerationHeld(() => startDataplaneCommand(flags));
+  const { logger, plane, client } = await withYoungGenerationHeld(
+    () => startDataplaneCommand(flags),
+    undefined,
+    flags.maxSemiSpaceMb,
+  );
   client.start();
   return untilSignal(
     logger,
