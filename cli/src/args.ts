@@ -28,6 +28,8 @@ export interface ServeFlags {
   warmup: WarmupLimits | false;
   /** Where V8's young generation stops growing while serving, MB per semi-space; undefined: V8's own. */
   maxSemiSpaceMb: number | undefined;
+  /** Let V8 optimise WebAssembly (undici's HTTP parser) with TurboFan (`--optimize-wasm`). */
+  optimizeWasm: boolean;
 }
 
 export interface RunFlags extends ServeFlags {
@@ -52,9 +54,12 @@ export const SERVE_OPTIONS = {
   warmup: { type: 'string' },
   'warmup-connections': { type: 'string' },
   'max-semi-space': { type: 'string' },
+  'optimize-wasm': { type: 'boolean' },
 } as const;
 
-type ServeValues = { [K in keyof typeof SERVE_OPTIONS]?: string };
+type ServeValues = { [K in Exclude<keyof typeof SERVE_OPTIONS, 'optimize-wasm'>]?: string } & {
+  'optimize-wasm'?: boolean;
+};
 
 function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
   return {
@@ -73,6 +78,7 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
     workers: workerCount(values.workers ?? env.TOLLGATE_WORKERS),
     warmup: warmupFlags(values, env),
     maxSemiSpaceMb: maxSemiSpace(values['max-semi-space'] ?? env.TOLLGATE_MAX_SEMI_SPACE, env),
+    optimizeWasm: values['optimize-wasm'] ?? ['1', 'true'].includes(env.TOLLGATE_OPTIMIZE_WASM ?? ''),
   };
 }
 

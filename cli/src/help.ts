@@ -101,6 +101,11 @@ const SERVE: Record<string, FlagHelp> = {
     env: 'TOLLGATE_MAX_SEMI_SPACE',
     default: '4',
   },
+  'optimize-wasm': {
+    text: "let V8 optimise undici's HTTP parser (WebAssembly) with TurboFan: about 6 % less CPU per request at saturation, ~30 MB more RSS at the start's peak",
+    env: 'TOLLGATE_OPTIMIZE_WASM',
+    default: 'off',
+  },
 };
 
 interface CommandHelp {

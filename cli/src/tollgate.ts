@@ -18,8 +18,9 @@ import { listeningBanner } from './banner';
 import { parseControllerFlags } from './controller-args';
 import { commandHelp, isCommand, usageError, USAGE, type Command } from './help';
 import { ManifestLoadError } from './manifest-error';
+import { compileWasmBaselineOnly } from './wasm-tier';
 import type { BuiltConfig } from './standalone';
-import { releaseYoungGeneration, withYoungGenerationHeld } from './young-generation';
+import { releaseYoungGeneration, uncapYoungGeneration, withYoungGenerationHeld } from './young-generation';
 
 /*
  * Each command loads what it uses when it runs (dynamic imports below): `run` neither the
@@ -126,6 +127,7 @@ export function packageVersion(): string {
 
 async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseRunFlags(argv, env);
+  if (!flags.optimizeWasm) compileWasmBaselineOnly();
   // Held through the warm-up too, which runs after listening (signals are answered meanwhile).
   const { logger, resources, port, close } = await withYoungGenerationHeld(
     () => startRun(flags),
@@ -173,6 +175,7 @@ async function startRun(flags: RunFlags) {
 
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
+  if (!flags.optimizeWasm) compileWasmBaselineOnly();
   const { logger, plane, client } = await withYoungGenerationHeld(
     () => startDataplaneCommand(flags),
     undefined,
@@ -280,7 +283,10 @@ function untilSignal(logger: Logger, stop: () => Promise<void>, graceMs: number)
   return new Promise((resolve) => {
     const onSignal = (signal: string) => {
       logger.info({ signal, graceMs }, 'shutting down');
-      void stop().then(() => resolve(0));
+      void stop().then(() => {
+        uncapYoungGeneration();
+        resolve(0);
+      });
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));

@@ -33,27 +33,34 @@ export function releaseYoungGeneration(): void {
   release();
 }
 
-/** Stops a cap (`capYoungGeneration`); V8 grows the young generation as it likes again. */
-export type Uncap = () => void;
+let cap: { limit: number; observer: PerformanceObserver } | undefined;
 
 /**
  * Lets the young generation grow (V8 doubles it each time as many bytes have survived scavenges as
  * it holds) up to `maxSemiSpaceMb` per semi-space, and no further, as node's own
  * `--max-semi-space-size` would; that flag is read only when the heap is set up, so at run time the
  * cap is V8's growth factor, set to 1 once the young generation has reached the cap and back to 2
- * when V8 has shrunk it (after a GC at a low allocation rate), looked at after every GC. V8 grows
- * it by doubling from 1 MB, so a cap that is not a power of two ends at the next one above.
+ * when V8 has shrunk it (after a GC at a low allocation rate), looked at after every GC (between
+ * tasks: one long task may grow it past the cap, as far as V8's own maximum). V8 grows it by
+ * doubling from 1 MB, so a cap that is not a power of two ends at the next one above. Called again,
+ * the new cap replaces the old one; `uncapYoungGeneration` ends it.
  */
-export function capYoungGeneration(maxSemiSpaceMb: number): Uncap {
+export function capYoungGeneration(maxSemiSpaceMb: number): void {
   const limit = 2 * maxSemiSpaceMb * MB;
-  const check = () => (youngGenerationBytes() >= limit ? hold() : release());
+  const check = () => (cap && youngGenerationBytes() >= cap.limit ? hold() : release());
+  if (cap) cap.limit = limit;
+  else {
+    cap = { limit, observer: new PerformanceObserver(check) };
+    cap.observer.observe({ entryTypes: ['gc'] });
+  }
   check();
-  const observer = new PerformanceObserver(check);
-  observer.observe({ entryTypes: ['gc'] });
-  return () => {
-    observer.disconnect();
-    release();
-  };
+}
+
+/** Ends the cap (the serving command has stopped): V8 grows the young generation as it likes. */
+export function uncapYoungGeneration(): void {
+  cap?.observer.disconnect();
+  cap = undefined;
+  release();
 }
 
 /**

@@ -35,3 +35,19 @@ describe('--max-semi-space (TOLLGATE_MAX_SEMI_SPACE)', () => {
     }
   });
 });
+
+describe('--optimize-wasm (TOLLGATE_OPTIMIZE_WASM)', () => {
+  it.each([
+    ['run', (argv: string[], env: NodeJS.ProcessEnv) => parseRunFlags(['-f', 'x', ...argv], env)],
+    [
+      'dataplane',
+      (argv: string[], env: NodeJS.ProcessEnv) => parseDataplaneFlags(['--discovery', 'c:1', ...argv], env),
+    ],
+  ] as const)('%s: off by default; on with the flag or the environment set to 1 or true', (_n, parse) => {
+    expect(parse([], {}).optimizeWasm).toBe(false);
+    expect(parse(['--optimize-wasm'], {}).optimizeWasm).toBe(true);
+    expect(parse([], { TOLLGATE_OPTIMIZE_WASM: '1' }).optimizeWasm).toBe(true);
+    expect(parse([], { TOLLGATE_OPTIMIZE_WASM: 'true' }).optimizeWasm).toBe(true);
+    expect(parse([], { TOLLGATE_OPTIMIZE_WASM: '0' }).optimizeWasm).toBe(false);
+  });
+});
