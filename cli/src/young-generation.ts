@@ -16,7 +16,7 @@ const hold = () => growthFactor(1);
 const release = () => growthFactor(DEFAULT_GROWTH_FACTOR);
 
 /** The young generation's two semi-spaces, committed, in bytes (V8's `new_space`). */
-export function youngGenerationBytes(): number {
+function youngGenerationBytes(): number {
   return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }
 
