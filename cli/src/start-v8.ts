@@ -5,7 +5,7 @@
  *
  * - V8's young generation is held at its initial size until a serving command has started
  *   (young-generation.ts: withYoungGenerationHeld), or until main() sees a command that does not
- *   serve and lets it grow again. Unheld, loading the CLI's modules grew it to 2 × 8 MB before the
+ *   serve and lets it grow again (`notServing`, which also undoes the next point). Unheld, loading the CLI's modules grew it to 2 × 8 MB before the
  *   command even ran, and V8 kept it committed while idle.
  * - The old generation may grow 20 % over what the last full GC left before the next one
  *   (`--heap-growing-percent=20`; V8 otherwise picks up to 100 % and more for a small heap): the
@@ -15,7 +15,14 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { userSetV8Flag } from './v8-flags';
-import { holdYoungGeneration } from './young-generation';
+import { holdYoungGeneration, releaseYoungGeneration } from './young-generation';
 
+const ownHeapGrowth = userSetV8Flag('heap-growing-percent');
 holdYoungGeneration();
-if (!userSetV8Flag('heap-growing-percent')) setFlagsFromString('--heap-growing-percent=20');
+if (!ownHeapGrowth) setFlagsFromString('--heap-growing-percent=20');
+
+/** A command that does not serve (`controller`, `validate`, `compile`): V8's own heap policies. */
+export function notServing(): void {
+  releaseYoungGeneration();
+  if (!ownHeapGrowth) setFlagsFromString('--heap-growing-percent=0');
+}

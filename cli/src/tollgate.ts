@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // First, before any other module loads (see the file).
-import './start-v8';
+import { notServing } from './start-v8';
 import type { ConfigStore, DataplaneOptions, Logger } from '../../dataplane/src';
 import type { DiscoveryClient } from '../../dataplane/src/discovery/client';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { commandHelp, isCommand, usageError, USAGE, type Command } from './help'
 import { ManifestLoadError } from './manifest-error';
 import { compileWasmBaselineOnly } from './wasm-tier';
 import type { BuiltConfig } from './standalone';
-import { releaseYoungGeneration, uncapYoungGeneration, withYoungGenerationHeld } from './young-generation';
+import { uncapYoungGeneration, withYoungGenerationHeld } from './young-generation';
 
 /*
  * Each command loads what it uses when it runs (dynamic imports below): `run` neither the
@@ -61,8 +61,8 @@ export async function main(argv: string[], io: IO = stdio, env = process.env): P
     io.out(commandHelp(command));
     return 0;
   }
-  // Only the serving commands keep the young generation held through their start.
-  if (command !== 'run' && command !== 'dataplane') releaseYoungGeneration();
+  // Only the serving commands keep start-v8's settings.
+  if (command !== 'run' && command !== 'dataplane') notServing();
   try {
     switch (command) {
       case 'run':
