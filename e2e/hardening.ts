@@ -108,9 +108,18 @@ export const APP_HEADERS = {
 
 /** The resident set size of process `pid`, in bytes (Linux). */
 export async function rssBytes(pid: number): Promise<number> {
+  return statusBytes(pid, 'VmRSS');
+}
+
+/** The most the resident set has been (VmHWM), in bytes. */
+export async function peakRssBytes(pid: number): Promise<number> {
+  return statusBytes(pid, 'VmHWM');
+}
+
+async function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-  if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`);
+  const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no ${field} for process ${pid}`);
   return Number(kb) * 1024;
 }
 

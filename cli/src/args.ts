@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HTTP_LIMITS, DEFAULT_WARMUP, type WarmupLimits } from '@tollgate/dataplane';
+import { userSetV8Flag } from './v8-flags';
 
 /** Every server flag has an environment variable; the flag wins. */
 export const DEFAULTS = { host: '127.0.0.1', port: 8081, opsPort: 9091, gracePeriodSeconds: 10 };
@@ -24,6 +25,10 @@ export interface ServeFlags {
   workers: number;
   /** The warm-up before readiness (`--warmup`, `--warmup-connections`); false: none. */
   warmup: WarmupLimits | false;
+  /** Where V8's young generation stops growing while serving, MB per semi-space; undefined: V8's own. */
+  maxSemiSpaceMb: number | undefined;
+  /** Let V8 optimise WebAssembly (undici's HTTP parser) with TurboFan (`--optimize-wasm`). */
+  optimizeWasm: boolean;
 }
 
 export interface RunFlags extends ServeFlags {
@@ -47,9 +52,13 @@ export const SERVE_OPTIONS = {
   workers: { type: 'string' },
   warmup: { type: 'string' },
   'warmup-connections': { type: 'string' },
+  'max-semi-space': { type: 'string' },
+  'optimize-wasm': { type: 'boolean' },
 } as const;
 
-type ServeValues = { [K in keyof typeof SERVE_OPTIONS]?: string };
+type ServeValues = { [K in Exclude<keyof typeof SERVE_OPTIONS, 'optimize-wasm'>]?: string } & {
+  'optimize-wasm'?: boolean;
+};
 
 function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
   return {
@@ -67,7 +76,27 @@ function serveFlags(values: ServeValues, env: NodeJS.ProcessEnv): ServeFlags {
     opsUrl: httpUrl('--ops-url', values['ops-url'] ?? env.TOLLGATE_OPS_URL),
     workers: workerCount(values.workers ?? env.TOLLGATE_WORKERS),
     warmup: warmupFlags(values, env),
+    maxSemiSpaceMb: maxSemiSpace(values['max-semi-space'] ?? env.TOLLGATE_MAX_SEMI_SPACE, env),
+    optimizeWasm: values['optimize-wasm'] ?? ['1', 'true'].includes(env.TOLLGATE_OPTIMIZE_WASM ?? ''),
   };
+}
+
+/** `--max-semi-space`'s default, MB (V8's own maximum is 16 on 64-bit); see docs/cli.md. */
+export const DEFAULT_MAX_SEMI_SPACE_MB = 4;
+
+/**
+ * `--max-semi-space <MB>` (0: no cap). Unset, the default, unless the user gave V8's own
+ * `--max-semi-space-size` (node's command line or NODE_OPTIONS): theirs then rules alone.
+ */
+function maxSemiSpace(raw: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  if (raw === undefined || raw === '')
+    return userSetV8Flag('max-semi-space-size', process.execArgv, env.NODE_OPTIONS)
+      ? undefined
+      : DEFAULT_MAX_SEMI_SPACE_MB;
+  const mb = Number(raw);
+  if (!Number.isInteger(mb) || mb < 0)
+    throw new UsageError(`--max-semi-space must be a whole number of MB >= 0, got '${raw}'`);
+  return mb === 0 ? undefined : mb;
 }
 
 /** `--warmup <s>` bounds the warm-up (0: none); `--warmup-connections <n>` per upstream origin (0: none). */

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, before any other module loads (see the file).
+import { notServing } from './start-v8';
 import type { ConfigStore, DataplaneOptions, Logger } from '@tollgate/dataplane';
 import type { DiscoveryClient } from '@tollgate/dataplane/discovery/client';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,8 +18,9 @@ import { listeningBanner } from './banner';
 import { parseControllerFlags } from './controller-args';
 import { commandHelp, isCommand, usageError, USAGE, type Command } from './help';
 import { ManifestLoadError } from './manifest-error';
+import { compileWasmBaselineOnly } from './wasm-tier';
 import type { BuiltConfig } from './standalone';
-import { withYoungGenerationHeld } from './young-generation';
+import { uncapYoungGeneration, withYoungGenerationHeld } from './young-generation';
 
 /*
  * Each command loads what it uses when it runs (dynamic imports below): `run` neither the
@@ -58,6 +61,8 @@ export async function main(argv: string[], io: IO = stdio, env = process.env): P
     io.out(commandHelp(command));
     return 0;
   }
+  // Only the serving commands keep start-v8's settings.
+  if (command !== 'run' && command !== 'dataplane') notServing();
   try {
     switch (command) {
       case 'run':
@@ -122,10 +127,12 @@ export function packageVersion(): string {
 
 async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseRunFlags(argv, env);
+  if (!flags.optimizeWasm) compileWasmBaselineOnly();
   // Held through the warm-up too, which runs after listening (signals are answered meanwhile).
   const { logger, resources, port, close } = await withYoungGenerationHeld(
     () => startRun(flags),
     (started) => started.warmedUp(),
+    flags.maxSemiSpaceMb,
   );
   logger.info(listeningBanner(resources, flags.host, port));
   return untilSignal(logger, close, flags.gracePeriodMs);
@@ -168,7 +175,12 @@ async function startRun(flags: RunFlags) {
 
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
-  const { logger, plane, client } = await withYoungGenerationHeld(() => startDataplaneCommand(flags));
+  if (!flags.optimizeWasm) compileWasmBaselineOnly();
+  const { logger, plane, client } = await withYoungGenerationHeld(
+    () => startDataplaneCommand(flags),
+    undefined,
+    flags.maxSemiSpaceMb,
+  );
   client.start();
   return untilSignal(
     logger,
@@ -270,7 +282,10 @@ function untilSignal(logger: Logger, stop: () => Promise<void>, graceMs: number)
   return new Promise((resolve) => {
     const onSignal = (signal: string) => {
       logger.info({ signal, graceMs }, 'shutting down');
-      void stop().then(() => resolve(0));
+      void stop().then(() => {
+        uncapYoungGeneration();
+        resolve(0);
+      });
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));

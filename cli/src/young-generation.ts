@@ -1,11 +1,73 @@
-import { setFlagsFromString } from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { collectGarbage } from './full-gc';
 
 /** V8's own growth factor (its default), restored once the process has started. */
 const DEFAULT_GROWTH_FACTOR = 2;
+const MB = 1024 * 1024;
+
+let factor = DEFAULT_GROWTH_FACTOR;
+function growthFactor(f: number): void {
+  if (f === factor) return;
+  factor = f;
+  setFlagsFromString(`--semi-space-growth-factor=${f}`);
+}
+const hold = () => growthFactor(1);
+const release = () => growthFactor(DEFAULT_GROWTH_FACTOR);
+
+/** The young generation's two semi-spaces, committed, in bytes (V8's `new_space`). */
+function youngGenerationBytes(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+}
+
+/**
+ * Holds V8's young generation at its size from now on (its initial one, 2 × 1 MB, when called
+ * before anything has grown it): cli/src/start-v8.ts calls it before the CLI's first module loads.
+ * `releaseYoungGeneration` ends the hold (the commands that do not serve).
+ */
+export function holdYoungGeneration(): void {
+  hold();
+}
+
+export function releaseYoungGeneration(): void {
+  release();
+}
+
+let cap: { limit: number; observer: PerformanceObserver } | undefined;
+
+/**
+ * Lets the young generation grow (V8 doubles it each time as many bytes have survived scavenges as
+ * it holds) up to `maxSemiSpaceMb` per semi-space, and no further, as node's own
+ * `--max-semi-space-size` would; that flag is read only when the heap is set up, so at run time the
+ * cap is V8's growth factor, set to 1 once the young generation has reached the cap and back to 2
+ * when V8 has shrunk it (after a GC at a low allocation rate), looked at after every GC (between
+ * tasks: one long task may grow it past the cap, as far as V8's own maximum). V8 grows it by
+ * doubling from 1 MB, so a cap that is not a power of two ends at the next one above. Called again,
+ * the new cap replaces the old one; `uncapYoungGeneration` ends it.
+ */
+export function capYoungGeneration(maxSemiSpaceMb: number): void {
+  const limit = 2 * maxSemiSpaceMb * MB;
+  const check = () => (cap && youngGenerationBytes() >= cap.limit ? hold() : release());
+  if (cap) cap.limit = limit;
+  else {
+    cap = { limit, observer: new PerformanceObserver(check) };
+    cap.observer.observe({ entryTypes: ['gc'] });
+  }
+  check();
+}
+
+/** Ends the cap (the serving command has stopped): V8 grows the young generation as it likes. */
+export function uncapYoungGeneration(): void {
+  cap?.observer.disconnect();
+  cap = undefined;
+  release();
+}
 
 /**
  * Runs `start` (loading and starting the proxy) with V8's young generation held at its initial
- * size, and lets it grow again once `start` settles, or later, once `until` does.
+ * size, and lets it grow again once `start` settles, or later, once `until` does (up to
+ * `maxSemiSpaceMb` when given: `capYoungGeneration`); what starting left behind is collected
+ * then, by a full GC, before the hold ends.
  *
  * V8 doubles the young generation (up to 2 × 16 MB on 64-bit) each time as many bytes have
  * survived scavenges as it holds, and gives the space back only after a GC at a low allocation
@@ -13,15 +75,25 @@ const DEFAULT_GROWTH_FACTOR = 2;
  * compiling the config allocate tens of MB that mostly survive, so a proxy that had just started
  * kept 32 MB of young generation committed while idle (measured: 32 MB of a 110 MB RSS). Held,
  * it stays at 2 × 1 MB; released, it grows as the load needs (V8 reads the factor at each growth,
- * so setting it at run time takes effect), so serving is as before.
+ * so setting it at run time takes effect).
+ *
+ * Held, the warm-up's short-lived objects are promoted to the old generation, which a later
+ * mark-compact empties but does not shrink (measured: 39 MB of old space, 20 MB of it live, still
+ * there 3 s after ready): the full GC at the end gives those pages back (idle RSS 104 → 89 MB).
  */
 export async function withYoungGenerationHeld<T>(
   start: () => Promise<T>,
   /** What else the hold lasts for once `start` has settled (a warm-up), without waiting for it. */
   until?: (started: T) => Promise<unknown>,
+  /** Where the young generation stops growing once released (MB per semi-space); none: V8's own. */
+  maxSemiSpaceMb?: number,
 ): Promise<T> {
-  setFlagsFromString('--semi-space-growth-factor=1');
-  const release = () => setFlagsFromString(`--semi-space-growth-factor=${DEFAULT_GROWTH_FACTOR}`);
+  hold();
+  const settle = () => {
+    collectGarbage();
+    if (maxSemiSpaceMb === undefined) release();
+    else capYoungGeneration(maxSemiSpaceMb);
+  };
   let started: T;
   try {
     started = await start();
@@ -29,7 +101,7 @@ export async function withYoungGenerationHeld<T>(
     release();
     throw err;
   }
-  if (until) until(started).then(release, release);
-  else release();
+  if (until) until(started).then(settle, settle);
+  else settle();
   return started;
 }

@@ -11,5 +11,5 @@ export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './proxy/http-server';
 export { startDataplane, type Dataplane, type DataplaneOptions } from './server';
 export { createLogger, type Logger } from './telemetry/logger';
 export { perRegistry } from './telemetry/prom';
-export { DEFAULT_WARMUP } from './warmup/warmer';
-export type { WarmupLimits } from './warmup/run';
+export { DEFAULT_WARMUP } from './warmup/limits';
+export type { WarmupLimits } from './warmup/limits';

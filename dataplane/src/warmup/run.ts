@@ -16,19 +16,10 @@ import { HealthRegistry } from '../routing/health';
 import { createLogger, type Logger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
 import { startFakeUpstream } from './fake-upstream';
+import type { WarmupLimits } from './limits';
 import { fakeFormats, warmRequests, warmResources, type WarmRequest } from './plan';
 
-/** How much one warm-up may do. */
-export interface WarmupLimits {
-  /** Longest a warm-up runs, ms (the requests stop then; closing what it opened follows). */
-  budgetMs: number;
-  /** Most synthetic requests one warm-up sends, all shapes together. */
-  requests: number;
-  /** Requests in flight at once. */
-  concurrency: number;
-  /** Connections opened ahead of traffic to each upstream origin of the config (0: none). */
-  connections: number;
-}
+export type { WarmupLimits } from './limits';
 
 /** What one warm-up did, for the debug log. */
 export interface WarmupReport {

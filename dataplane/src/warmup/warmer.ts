@@ -1,15 +1,10 @@
 import type { ConfigStore } from '../config/store';
 import type { AdapterSet } from '../providers/types';
 import type { Logger } from '../telemetry/logger';
-import { warmUp, type WarmupLimits } from './run';
+import type { WarmupLimits } from './limits';
+import { warmUp } from './run';
 
-/** The CLI's defaults (`--warmup`, `--warmup-connections`). */
-export const DEFAULT_WARMUP: WarmupLimits = {
-  budgetMs: 1500,
-  requests: 3000,
-  concurrency: 8,
-  connections: 4,
-};
+export { DEFAULT_WARMUP } from './limits';
 
 /** A later warm-up (new routes or formats in a config change) gets this share of the budget. */
 const LATER_SHARE = 0.25;
