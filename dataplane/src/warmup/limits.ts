@@ -1,7 +1,6 @@
 /**
  * The warm-up's bounds and the CLI's defaults, in a module of their own that imports nothing: the
- * CLI parses its flags with them before it loads the proxy (and before it holds V8's young
- * generation for the start, cli/src/young-generation.ts), so they must not pull the proxy in.
+ * warm-up's runner and the CLI's flag parsing share them without either pulling in the other.
  */
 
 /** How much one warm-up may do. */
