@@ -6,11 +6,14 @@ import { ROOT, runToEnd } from './process';
  * where V8's young generation starts at its initial size: objects that survive scavenges while
  * `start` runs do not grow it; the same churn after `start` settles does, as V8 does by default.
  */
-const SCRIPT = `
-const { getHeapSpaceStatistics } = require('node:v8');
+/** What the scripts below start with: the built module, the young generation's size, a keep list. */
+const PRELUDE = `const { getHeapSpaceStatistics } = require('node:v8');
 const { withYoungGenerationHeld } = require(${JSON.stringify(path.join(ROOT, 'dist/cli/src/young-generation.js'))});
 const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-const keep = [];
+const keep = [];`;
+
+const SCRIPT = `
+${PRELUDE}
 const churn = () => {
   for (let i = 0; i < 2e6; i++) {
     keep.push({ i, s: 'x' + i });
@@ -36,10 +39,7 @@ it('holds the young generation at its size while starting, and lets it grow once
 });
 
 const SCRIPT_UNTIL = `
-const { getHeapSpaceStatistics } = require('node:v8');
-const { withYoungGenerationHeld } = require(${JSON.stringify(path.join(ROOT, 'dist/cli/src/young-generation.js'))});
-const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-const keep = [];
+${PRELUDE}
 const churn = () => {
   for (let i = 0; i < 2e6; i++) {
     keep.push({ i, s: 'x' + i });
@@ -103,10 +103,7 @@ it('collects the heap (a forced full GC) when the hold ends, not before, and exp
 });
 
 const SCRIPT_CAP = `
-const { getHeapSpaceStatistics } = require('node:v8');
-const { withYoungGenerationHeld } = require(${JSON.stringify(path.join(ROOT, 'dist/cli/src/young-generation.js'))});
-const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-const keep = [];
+${PRELUDE}
 // As a server allocates: in short tasks (requests), some of it surviving a while (uncapped, this
 // grows it to V8's maximum, 2 × 16 MB).
 const task = () => {
