@@ -103,6 +103,11 @@ export function pacingDelayMs(rateRps: number, connections: number): number {
 }
 
 /** Ratio of two throughputs, rounded to two decimals; NaN when the base is zero. */
+/** A difference in ms, signed: `+0.42 ms`. */
+export const ms = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)} ms`;
+/** A figure with two decimals. */
+export const fixed = (v: number) => v.toFixed(2);
+
 export function ratio(value: number, base: number): number {
   return base > 0 ? Math.round((value / base) * 100) / 100 : Number.NaN;
 }

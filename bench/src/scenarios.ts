@@ -1,7 +1,9 @@
-import { readMemory, sampleRss } from './memory';
+import { cold, memory } from './fresh-process';
 import type { TollgateProcess } from './processes';
 import {
+  fixed,
   medianRound,
+  ms,
   pacingDelayMs,
   ratio,
   type BenchOptions,
@@ -73,9 +75,6 @@ interface OnceScenario {
 
 export type Scenario = RoundsScenario | OnceScenario;
 
-const ms = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)} ms`;
-const fixed = (v: number) => v.toFixed(2);
-
 /** Tollgate against the pass-through and the direct call at saturation. */
 function proxyRatios(by: (target: string) => Measurement): Summary {
   const ratios = {
@@ -141,93 +140,6 @@ function pacedSummary(by: (target: string) => Measurement): Summary {
       },
     ],
     extra: { p99Ms: { direct: d.p99Ms, passthrough: p.p99Ms, tollgate: t.p99Ms } },
-  };
-}
-
-const pacedLoad = (o: BenchOptions) => ({
-  connections: o.pacedConnections,
-  delayMs: pacingDelayMs(o.rateRps, o.pacedConnections),
-});
-
-/** wrk at the fixed rate against one target for `durationSec`. */
-async function pacedRun(t: Target, o: BenchOptions, durationSec: number): Promise<Measurement> {
-  const load = pacedLoad(o);
-  return toMeasurement(t.name, await runWrk({ ...t, ...load, durationSec }), load.connections);
-}
-
-/** The first `--cold-duration` seconds of a new process, load started the moment /readyz answers. */
-async function cold(ctx: Context): Promise<ScenarioResult> {
-  const fresh = await ctx.startFresh();
-  const t = tollgate({ ...ctx.ports, tollgate: fresh.port }, CHAT_BODY, 'tollgate-cold');
-  const tg = await pacedRun(t, ctx.opts, ctx.opts.coldSec);
-  // checked after, not before: a request before the load would warm the process up
-  const problem = await check(t, false);
-  await fresh.stop();
-  if (problem) throw new Error(`cold/tollgate does not answer properly: ${problem}`);
-  const pass = await pacedRun(passthrough(ctx.ports, CHAT_BODY), ctx.opts, ctx.opts.coldSec);
-  return {
-    rows: [pass, tg],
-    summary: {
-      ratios: {},
-      lines: [
-        `ready in ${fresh.readyMs.toFixed(0)} ms; p99 over the first ${ctx.opts.coldSec} s: tollgate ` +
-          `${fixed(tg.p99Ms)} ms, passthrough ${fixed(pass.p99Ms)} ms (tollgate − passthrough ${ms(tg.p99Ms - pass.p99Ms)})`,
-      ],
-      headlines: [
-        {
-          name: 'p99 @fixed rate, cold: tollgate − passthrough',
-          value: tg.p99Ms - pass.p99Ms,
-          unit: 'ms',
-          target: { op: '<=', bound: 2 },
-        },
-      ],
-      extra: { readyMs: fresh.readyMs, p99Ms: { tollgate: tg.p99Ms, passthrough: pass.p99Ms } },
-    },
-  };
-}
-
-/** RSS of a fresh process: peak while starting, idle once settled, and the most while serving the fixed rate. */
-async function memory(ctx: Context): Promise<ScenarioResult> {
-  const fresh = await ctx.startFresh();
-  const atReady = await readMemory(fresh.pid);
-  const t = tollgate({ ...ctx.ports, tollgate: fresh.port }, CHAT_BODY);
-  for (let i = 0; i < 20; i++) {
-    const problem = await check(t, false);
-    if (problem) throw new Error(`memory/tollgate does not answer properly: ${problem}`);
-  }
-  await new Promise((r) => setTimeout(r, 3000));
-  const idle = await readMemory(fresh.pid);
-  const sampler = sampleRss(fresh.pid, 250);
-  const m = await pacedRun(t, ctx.opts, ctx.opts.memorySec);
-  const samples = await sampler.stop();
-  await fresh.stop();
-  const underLoad = Math.max(...samples);
-  const memoryMb = {
-    startPeak: atReady.hwmMb,
-    idle: idle.rssMb,
-    underLoadMax: underLoad,
-    samples: samples.length,
-  };
-  return {
-    rows: [m],
-    summary: {
-      ratios: {},
-      lines: [
-        `RSS: peak while starting (VmHWM at ready) ${atReady.hwmMb.toFixed(0)} MB, idle ${idle.rssMb.toFixed(0)} MB, ` +
-          `serving ${ctx.opts.rateRps} req/s for ${ctx.opts.memorySec} s: max ${underLoad.toFixed(0)} MB (${samples.length} samples)`,
-      ],
-      headlines: [
-        { name: 'RSS idle', value: idle.rssMb, unit: 'MB', target: { op: '<=', bound: 70 } },
-        {
-          name: `RSS serving ${ctx.opts.rateRps} req/s (max)`,
-          value: underLoad,
-          unit: 'MB',
-          target: { op: '<=', bound: 100 },
-        },
-        { name: 'RSS peak during start', value: atReady.hwmMb, unit: 'MB', target: { op: '<=', bound: 120 } },
-      ],
-      extra: { memoryMb },
-    },
   };
 }
 
