@@ -4,6 +4,7 @@ import {
   type StreamableHTTPClientTransportOptions,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CompiledMcpHttpServer } from '@tollgate/protocol';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 
 /**
  * What the MCP e2e files share: the Secret + Gateway manifests of an MCP gateway (slug `agents`),
@@ -102,4 +103,18 @@ spec:
   credentials: {apiKeys: [{secretRef: {name: keys, key: ${name}}}]}
   mcp:
 `;
+}
+
+/** The `initialize` request a client sends by hand (raw JSON-RPC, not through the SDK client). */
+export function initializeRequest(clientName: string): Record<string, unknown> {
+  return {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: LATEST_PROTOCOL_VERSION,
+      capabilities: {},
+      clientInfo: { name: clientName, version: '1' },
+    },
+  };
 }

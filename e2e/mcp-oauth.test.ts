@@ -8,7 +8,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { base64url } from 'jose';
 import { startWeatherServer, type TestMcpServer } from '@tollgate/dataplane/testing/mcp-servers';
 import { startTestIssuer, type TestIssuer } from '@tollgate/dataplane/testing/oauth-issuer';
-import { closeClients, connectMcp, mcpGatewayYaml, mcpRegistryYaml } from './mcp-harness';
+import { closeClients, connectMcp, initializeRequest, mcpGatewayYaml, mcpRegistryYaml } from './mcp-harness';
 import { standaloneOn, type InProcessTollgate } from './standalone';
 
 /**
@@ -106,16 +106,7 @@ function post(body: unknown, headers: Record<string, string> = {}, slug = 'secur
   });
 }
 
-const INIT = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: LATEST_PROTOCOL_VERSION,
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1' },
-  },
-};
+const INIT = initializeRequest('raw');
 const nowSec = () => Math.floor(Date.now() / 1000);
 
 describe('protected resource metadata (RFC 9728)', () => {

@@ -14,6 +14,7 @@ import { until } from '@tollgate/dataplane/testing/approvals';
 import {
   closeClients,
   connectMcp,
+  initializeRequest,
   mcpConsumerHeadYaml,
   mcpGatewayYaml,
   mcpHeaders,
@@ -85,16 +86,7 @@ async function post(
 
 /** A session started on `replica` by hand (initialize, initialized): its id. */
 async function initialize(replica: InProcessTollgate): Promise<string> {
-  const res = await post(replica, undefined, {
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: {
-      protocolVersion: LATEST_PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: 'e2e', version: '1' },
-    },
-  });
+  const res = await post(replica, undefined, initializeRequest('e2e'));
   await res.text();
   const session = res.headers.get('mcp-session-id') ?? '';
   expect(session).not.toBe('');
