@@ -147,4 +147,35 @@ describe('pretty output', () => {
     expect(entry).toMatchObject({ level: 'info', msg: 'not a terminal', port: 3, service: 'tollgate' });
     expect(entry.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   });
+
+  it('writes a warning at once, with the lines batched before it, not at the next flush', async () => {
+    const stdout = process.stdout as { isTTY?: boolean };
+    const wasTTY = stdout.isTTY;
+    const written: string[] = [];
+    const write = jest.spyOn(fs, 'write').mockImplementation(((
+      fd: number,
+      data: unknown,
+      ...rest: unknown[]
+    ) => {
+      if (fd === 1 && String(data) !== '') written.push(String(data));
+      const done = rest.at(-1) as (err: null, n: number) => void;
+      process.nextTick(done, null, Buffer.byteLength(String(data)));
+    }) as typeof fs.write);
+    try {
+      stdout.isTTY = false;
+      const logger = createLogger();
+      logger.info('batched');
+      expect(written).toEqual([]);
+      logger.warn('needs a look');
+      await new Promise((resolve) => setImmediate(resolve));
+      const lines = written.join('').split('\n').filter(Boolean);
+      expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['batched', 'needs a look']);
+      logger.error('broken');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(written.join('')).toContain('"msg":"broken"');
+    } finally {
+      write.mockRestore();
+      stdout.isTTY = wasTTY;
+    }
+  });
 });

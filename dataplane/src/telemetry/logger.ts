@@ -4,6 +4,8 @@ export type { Logger };
 
 /** Longest a log line waits in the batch buffer. */
 const FLUSH_INTERVAL_MS = 250;
+/** A line at warn or above (every line starts with its level: `formatters.level` below). */
+const URGENT = /^\{"level":"(?:warn|error|fatal)"/;
 
 let second = -1;
 let secondPrefix = '';
@@ -56,10 +58,15 @@ export function createLogger(
     // Buffer mode: in text mode sonic-boom measures its whole pending string on every write
     // (Buffer.byteLength of up to 16 KiB, flattening it), which cost more per request than the
     // line itself; in buffer mode it keeps lengths. pino writes strings: each is encoded once here.
+    // Warnings and errors are rare and wanted now: they are written at once, with what is pending.
     const stdout = pino.destination({ sync: false, minLength: 4096, contentMode: 'buffer' });
     const writeBuffer = stdout.write.bind(stdout) as unknown as (data: Buffer) => boolean;
-    stdout.write = (line: string | Buffer) =>
-      writeBuffer(typeof line === 'string' ? Buffer.from(line) : line);
+    stdout.write = (line: string | Buffer) => {
+      const text = typeof line === 'string' ? line : undefined;
+      const written = writeBuffer(text === undefined ? (line as Buffer) : Buffer.from(text));
+      if (text !== undefined && URGENT.test(text)) stdout.flush();
+      return written;
+    };
     setInterval(() => stdout.flush(), FLUSH_INTERVAL_MS).unref();
     destination = stdout;
   }
