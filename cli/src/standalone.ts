@@ -12,7 +12,7 @@ import {
   type LoadResult,
   type Secret,
 } from '@tollgate/controller';
-import { resourceKey, type AnyResource } from '@tollgate/protocol';
+import { asReceived, resourceKey, type AnyResource } from '@tollgate/protocol';
 import type { Registry } from 'prom-client';
 import {
   startDataplane,
@@ -165,6 +165,17 @@ async function feedStore(
   const metrics = reloadMetrics(registry);
   for (const notice of skipped) logger.info(notice);
   let fingerprint = '';
+  // The store gets what discovery would carry (asReceived); an unchanged body, which the compiler
+  // keeps as the same object, keeps its received copy too.
+  const received = new WeakMap<object, AnyResource>();
+  const receive = (r: AnyResource): AnyResource => {
+    let got = received.get(r.body);
+    if (got === undefined || got.version !== r.version || got.name !== r.name) {
+      got = asReceived(r);
+      received.set(r.body, got);
+    }
+    return got;
+  };
   /** Logs what was left out and counts the load; true when nothing was. */
   const report = (result: CompileResult, kept: readonly string[]): boolean => {
     let clean = kept.length === 0;
@@ -194,7 +205,7 @@ async function feedStore(
     const next = resources.map((r) => `${resourceKey(r)}@${r.version}`).join(',');
     if (next === fingerprint) return false;
     fingerprint = next;
-    const snapshot = store.replaceAll(resources);
+    const snapshot = store.replaceAll(resources.map(receive));
     logger.info({ serial: snapshot.serial, resources: resources.length }, 'config applied');
     return true;
   };

@@ -12,18 +12,10 @@ import type { Snapshot } from './config/snapshot';
 import { ConfigStore } from './config/store';
 import { createOpsApp } from './ops/app';
 import { McpUpstreams } from './mcp/upstream';
-import { BudgetLedger } from './policies/budget/ledger';
-import { createBudgetMetrics } from './policies/budget/metrics';
-import { createPolicyEngine, type PolicyEngine } from './policies/engine';
+import type { PolicyEngine } from './policies/engine';
+import { proxyPolicyEngine } from './policies/proxy-engine';
 import { RateLimiter } from './policies/rate-limit/limiter';
 import type { RedisCounterStore } from './policies/rate-limit/redis-store';
-import { TokenLimiter } from './policies/token-rate-limit/limiter';
-import { createTokenLimitMetrics } from './policies/token-rate-limit/metrics';
-import { createEmbedder, registryIn } from './policies/semantic-cache/embedder';
-import { createSemanticCacheMetrics } from './policies/semantic-cache/metrics';
-import { createToolGuardMetrics } from './policies/tool-guard/metrics';
-import { ToolGuardState } from './policies/tool-guard/state';
-import { SemanticCacheState } from './policies/semantic-cache/state';
 import { createProxy, type AdapterSet } from './proxy/app';
 import { createProxyServer, DEFAULT_HTTP_LIMITS, type HttpLimits } from './proxy/http-server';
 import { createAdapters } from './providers';
@@ -34,18 +26,6 @@ import type { HealthRegistry } from './routing/health';
 import { Prober, createHttpProbe } from './routing/prober';
 import type { WarmupLimits } from './warmup/run';
 import { Warmer } from './warmup/warmer';
-
-/**
- * How stale a proxy's view of shared budget spend may be: checks and charges go to Redis once per
- * key per 100 ms rather than on every request (budgets are dollars per hour or longer).
- */
-const BUDGET_SYNC_MS = 100;
-
-/**
- * How long a token window's last known state answers the checks it allows (refusals always ask
- * Redis): one Redis command per request, the charge, instead of two.
- */
-const TOKEN_VIEW_MS = 50;
 
 export interface DataplaneOptions {
   host?: string;
@@ -107,7 +87,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
 
   const { redis, sharedApprovals } = await connectRedis(options, logger, metrics);
   const limiter = new RateLimiter({ redis, metrics, logger });
-  const policies = policyEngine(limiter, store, adapters, metrics, logger);
+  const policies = proxyPolicyEngine(limiter, store, adapters, metrics, logger);
 
   store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));
   logConfigChanges(store, logger);
@@ -273,33 +253,6 @@ async function connectRedis(
 }
 
 /** Every plugin's state, on the rate limiter's counters (in Redis when there is one). */
-function policyEngine(
-  limiter: RateLimiter,
-  store: ConfigStore,
-  adapters: AdapterSet,
-  metrics: ProxyMetrics,
-  logger: Logger,
-): PolicyEngine {
-  return createPolicyEngine({
-    limiter,
-    // Token limits and budgets count on the rate limiter's Redis connection and fallback.
-    tokens: new TokenLimiter(limiter, {
-      metrics: createTokenLimitMetrics(metrics.registry),
-      viewMs: TOKEN_VIEW_MS,
-    }),
-    budgets: new BudgetLedger(limiter, {
-      metrics: createBudgetMetrics(metrics.registry),
-      logger,
-      syncMs: BUDGET_SYNC_MS,
-    }),
-    logger,
-    // semanticCache embeds through this proxy's own adapters, with the Registries of its current config.
-    embedder: createEmbedder({ registry: registryIn(store), adapters }),
-    semanticCache: new SemanticCacheState({ metrics: createSemanticCacheMetrics(metrics.registry) }),
-    toolGuard: new ToolGuardState({ metrics: createToolGuardMetrics(metrics.registry), logger }),
-  });
-}
-
 /**
  * Without Redis, approvals are per replica: said once, when a Gateway first configures them.
  * Returns the unsubscribe.

@@ -46,37 +46,49 @@ export interface PolicyEngine {
 }
 
 export function createPolicyEngine(services: PolicyServices = { limiter: new RateLimiter() }): PolicyEngine {
-  // Cached answers outlive snapshots: one set of stores per engine.
-  const cache = services.semanticCache ?? new SemanticCacheState();
-  // Tool pins outlive snapshots too (FirstSeen pins hold for the life of the process).
-  const toolGuards = services.toolGuard ?? new ToolGuardState({ logger: services.logger });
-  services = { ...services, semanticCache: cache, toolGuard: toolGuards };
+  return new Engine(services);
+}
+
+/** A class, so every engine (the warm-up's, the real one) runs the same optimised `pipelineFor`. */
+class Engine implements PolicyEngine {
+  readonly limiter: RateLimiter;
+  private readonly services: PolicyServices;
   // Keyed by the snapshot's (interned) plugin sets: dropped with the snapshot.
-  const built = new WeakMap<EffectivePlugins, Pipeline>();
-  const pipelineFor = (plugins: EffectivePlugins): Pipeline => {
+  private readonly built = new WeakMap<EffectivePlugins, Pipeline>();
+
+  constructor(services: PolicyServices) {
+    this.limiter = services.limiter;
+    this.services = {
+      ...services,
+      // Cached answers outlive snapshots: one set of stores per engine.
+      semanticCache: services.semanticCache ?? new SemanticCacheState(),
+      // Tool pins outlive snapshots too (FirstSeen pins hold for the life of the process).
+      toolGuard: services.toolGuard ?? new ToolGuardState({ logger: services.logger }),
+    };
+  }
+
+  pipelineFor(plugins: EffectivePlugins): Pipeline {
     if (plugins.list.length === 0) return EMPTY_PIPELINE;
-    let pipeline = built.get(plugins);
+    let pipeline = this.built.get(plugins);
     if (!pipeline) {
-      pipeline = buildPipeline(plugins, services);
-      built.set(plugins, pipeline);
+      pipeline = buildPipeline(plugins, this.services);
+      this.built.set(plugins, pipeline);
     }
     return pipeline;
-  };
-  return {
-    limiter: services.limiter,
-    pipelineFor,
-    prepare(snapshot) {
-      for (const g of snapshot.gatewaysBySlug.values())
-        for (const c of g.consumersBySlug.values()) pipelineFor(c.plugins);
-      cache.retain(snapshot);
-      toolGuards.retain(snapshot);
-    },
-    close: async () => {
-      // Budget and token charges waiting for their sync go out while Redis is still there.
-      await Promise.all([services.budgets?.flush(), services.tokens?.flush()]);
-      await services.limiter.close();
-    },
-  };
+  }
+
+  prepare(snapshot: Snapshot): void {
+    for (const g of snapshot.gatewaysBySlug.values())
+      for (const c of g.consumersBySlug.values()) this.pipelineFor(c.plugins);
+    this.services.semanticCache?.retain(snapshot);
+    this.services.toolGuard?.retain(snapshot);
+  }
+
+  async close(): Promise<void> {
+    // Budget and token charges waiting for their sync go out while Redis is still there.
+    await Promise.all([this.services.budgets?.flush(), this.services.tokens?.flush()]);
+    await this.services.limiter.close();
+  }
 }
 
 /**

@@ -29,58 +29,65 @@ export interface UpstreamAuth {
  * service-account key (by its digest: the key itself is not a map key that could be dumped).
  */
 export function createUpstreamAuth(): UpstreamAuth {
-  const tokenSources = new Map<string, { token(): Promise<string> }>();
+  return new ProviderAuth();
+}
 
-  function tokenSource(keyJson: string) {
+/** A class, so every instance (the warm-up's, the real one) runs the same optimised `apply`. */
+class ProviderAuth implements UpstreamAuth {
+  private readonly tokenSources = new Map<string, { token(): Promise<string> }>();
+
+  apply(input: SignInput): void | Promise<void> {
+    const { registry, headers } = input;
+    const key = registry.apiKey;
+    switch (input.scheme) {
+      case 'bearer':
+        if (key) headers.authorization = `Bearer ${key}`;
+        return;
+      case 'api-key':
+        if (key) headers['api-key'] = key;
+        return;
+      case 'anthropic':
+        if (key) headers['x-api-key'] = key;
+        headers['anthropic-version'] ??= ANTHROPIC_VERSION;
+        return;
+      case 'goog-api-key':
+        if (key) headers['x-goog-api-key'] = key;
+        return;
+      case 'aws':
+        return signAws(input);
+      case 'google-oauth':
+        if (!key) throw new UpstreamError('protocol', 'the registry has no service-account key');
+        return this.googleToken(key, headers);
+    }
+  }
+
+  private googleToken(keyJson: string, headers: Record<string, string>): Promise<void> {
+    return this.tokenSource(keyJson)
+      .token()
+      .then(
+        (token) => {
+          headers.authorization = `Bearer ${token}`;
+        },
+        (err: unknown) => {
+          const code = describeFailure(err).code;
+          throw new UpstreamError(
+            'connect',
+            `could not get a Google access token: ${err instanceof Error ? err.message : String(err)}`,
+            code === undefined ? { cause: err } : { cause: err, code },
+          );
+        },
+      );
+  }
+
+  private tokenSource(keyJson: string) {
     const id = createHash('sha256').update(keyJson).digest('hex');
-    let source = tokenSources.get(id);
+    let source = this.tokenSources.get(id);
     if (!source) {
       source = createServiceAccountTokenSource(keyJson);
-      tokenSources.set(id, source);
+      this.tokenSources.set(id, source);
     }
     return source;
   }
-
-  return {
-    apply(input) {
-      const { registry, headers } = input;
-      const key = registry.apiKey;
-      switch (input.scheme) {
-        case 'bearer':
-          if (key) headers.authorization = `Bearer ${key}`;
-          return;
-        case 'api-key':
-          if (key) headers['api-key'] = key;
-          return;
-        case 'anthropic':
-          if (key) headers['x-api-key'] = key;
-          headers['anthropic-version'] ??= ANTHROPIC_VERSION;
-          return;
-        case 'goog-api-key':
-          if (key) headers['x-goog-api-key'] = key;
-          return;
-        case 'aws':
-          return signAws(input);
-        case 'google-oauth':
-          if (!key) throw new UpstreamError('protocol', 'the registry has no service-account key');
-          return tokenSource(key)
-            .token()
-            .then(
-              (token) => {
-                headers.authorization = `Bearer ${token}`;
-              },
-              (err: unknown) => {
-                const code = describeFailure(err).code;
-                throw new UpstreamError(
-                  'connect',
-                  `could not get a Google access token: ${err instanceof Error ? err.message : String(err)}`,
-                  code === undefined ? { cause: err } : { cause: err, code },
-                );
-              },
-            );
-      }
-    },
-  };
 }
 
 async function signAws(input: SignInput): Promise<void> {

@@ -27,70 +27,81 @@ type HttpProvider = Parameters<typeof profileFor>[0];
  * alive across config changes.
  */
 export function createHttpAdapter(): ProviderAdapter {
-  const pools = new UpstreamPools();
-  const auth = createUpstreamAuth();
+  return new HttpAdapter();
+}
 
-  const bases = new Map<string, { origin: string; prefix: string; host: string }>();
-  function baseOf(url: string): { origin: string; prefix: string; host: string } {
-    let b = bases.get(url);
+interface Base {
+  origin: string;
+  prefix: string;
+  host: string;
+}
+
+/** A class, so every instance (the warm-up's, the real one) runs the same optimised `send`. */
+class HttpAdapter implements ProviderAdapter {
+  private readonly pools = new UpstreamPools();
+  private readonly auth = createUpstreamAuth();
+  private readonly bases = new Map<string, Base>();
+
+  async send(call: UpstreamCall): Promise<UpstreamResponse> {
+    const { registry } = call;
+    const profile = profileFor(registry.provider as HttpProvider, call.model);
+    const base = this.baseOf(registry.baseUrl);
+    const path = base.prefix + pathOf(profile, call);
+    const method = call.operation === 'models' ? 'GET' : 'POST';
+    const headers: Record<string, string> = {
+      accept: call.stream && profile.framing === 'sse' ? 'text/event-stream' : 'application/json',
+      'x-request-id': call.requestId,
+      ...call.forwardHeaders,
+    };
+    let body: Uint8Array | string | undefined;
+    if (method === 'POST') {
+      headers['content-type'] = 'application/json';
+      body = call.rawBody ?? JSON.stringify(call.body ?? {});
+    }
+    try {
+      const signing = this.auth.apply({
+        scheme: profile.auth,
+        registry,
+        method,
+        url: base.origin + path,
+        headers,
+        body,
+      });
+      if (signing) await signing;
+      const res = await sendRequest(
+        this.pools.get(base.origin, registry.timeouts),
+        { path, method, headers, body },
+        call.signal,
+      );
+      const relayed: Record<string, string> = {};
+      for (const name in RELAYED) {
+        const v = res.headers[name];
+        if (typeof v === 'string') relayed[RELAYED[name] as string] = v;
+      }
+      return { status: res.status, headers: relayed, body: res.body };
+    } catch (err) {
+      throw toUpstreamError(err, call.signal, base.host);
+    }
+  }
+
+  preconnect(registry: UpstreamCall['registry'], connections: number): Promise<number> {
+    return this.pools.preconnect(this.baseOf(registry.baseUrl).origin, registry.timeouts, connections);
+  }
+
+  async close(): Promise<void> {
+    await this.pools.close();
+  }
+
+  private baseOf(url: string): Base {
+    let b = this.bases.get(url);
     if (!b) {
       const u = new URL(url);
       const port = u.port || (u.protocol === 'https:' ? '443' : '80');
       b = { origin: u.origin, prefix: u.pathname.replace(/\/$/, ''), host: `${u.hostname}:${port}` };
-      bases.set(url, b);
+      this.bases.set(url, b);
     }
     return b;
   }
-
-  return {
-    async send(call: UpstreamCall): Promise<UpstreamResponse> {
-      const { registry } = call;
-      const profile = profileFor(registry.provider as HttpProvider, call.model);
-      const base = baseOf(registry.baseUrl);
-      const path = base.prefix + pathOf(profile, call);
-      const method = call.operation === 'models' ? 'GET' : 'POST';
-      const headers: Record<string, string> = {
-        accept: call.stream && profile.framing === 'sse' ? 'text/event-stream' : 'application/json',
-        'x-request-id': call.requestId,
-        ...call.forwardHeaders,
-      };
-      let body: Uint8Array | string | undefined;
-      if (method === 'POST') {
-        headers['content-type'] = 'application/json';
-        body = call.rawBody ?? JSON.stringify(call.body ?? {});
-      }
-      try {
-        const signing = auth.apply({
-          scheme: profile.auth,
-          registry,
-          method,
-          url: base.origin + path,
-          headers,
-          body,
-        });
-        if (signing) await signing;
-        const res = await sendRequest(
-          pools.get(base.origin, registry.timeouts),
-          { path, method, headers, body },
-          call.signal,
-        );
-        const relayed: Record<string, string> = {};
-        for (const name in RELAYED) {
-          const v = res.headers[name];
-          if (typeof v === 'string') relayed[RELAYED[name] as string] = v;
-        }
-        return { status: res.status, headers: relayed, body: res.body };
-      } catch (err) {
-        throw toUpstreamError(err, call.signal, base.host);
-      }
-    },
-    preconnect(registry, connections) {
-      return pools.preconnect(baseOf(registry.baseUrl).origin, registry.timeouts, connections);
-    },
-    async close(): Promise<void> {
-      await pools.close();
-    },
-  };
 }
 
 function pathOf(profile: ProviderProfile, call: UpstreamCall): string {

@@ -8,7 +8,7 @@ export function record(ctx: RequestContext, metrics: ProxyMetrics, logger: Logge
   const seconds = (performance.now() - ctx.start) / 1000;
   metrics.inFlight.dec();
   metrics.observeRequest(ctx.gatewaySlug, ctx.consumerSlug, ctx.registryName, ctx.model, ctx.status, seconds);
-  accessLog(logger)({
+  accessLog(logger).write({
     requestId: ctx.requestId,
     method: ctx.method,
     path: ctx.path,

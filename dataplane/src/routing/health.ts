@@ -112,11 +112,12 @@ export class HealthRegistry {
   private uses = 0;
   /** Per registry name; never dropped, so an upstream's `group` stays the one in use. */
   private readonly registries = new Map<string, RegistryHealth>();
-  readonly now: Clock;
+  /** A test's clock; performance.now otherwise (called directly: see `now`). */
+  private readonly clock: Clock | undefined;
   readonly listener: HealthListener;
 
   constructor(options: { now?: Clock; listener?: HealthListener; maxTracked?: number } = {}) {
-    this.now = options.now ?? (() => performance.now());
+    this.clock = options.now;
     this.listener = options.listener ?? {};
     this.maxTracked = options.maxTracked ?? MAX_TRACKED;
   }
@@ -137,6 +138,15 @@ export class HealthRegistry {
     }
     s.lastUsed = ++this.uses;
     return s;
+  }
+
+  /**
+   * Monotonic ms. A method, not a per-instance closure: the request path's optimised code then
+   * calls the same function in every registry (the warm-up's throwaway one and the real one), and
+   * what the warm-up optimised stays valid when real traffic starts.
+   */
+  now(): number {
+    return this.clock === undefined ? performance.now() : this.clock();
   }
 
   registryHealth(name: string): RegistryHealth {

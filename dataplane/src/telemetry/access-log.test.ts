@@ -55,7 +55,7 @@ describe('accessLog', () => {
     const r = { ...base, ...change };
     const ours = capture();
     const theirs = capture();
-    accessLog(ours.logger)(r);
+    accessLog(ours.logger).write(r);
     theirs.logger.info(r, 'request');
     expect(ours.lines).toHaveLength(1);
     expect(Object.keys(JSON.parse(ours.lines[0] as string) as object)).toEqual(
@@ -66,20 +66,20 @@ describe('accessLog', () => {
 
   it("carries the logger's bindings (a worker's child logger)", () => {
     const { logger, lines } = capture();
-    accessLog(logger.child({ worker: 2 }))(base);
+    accessLog(logger.child({ worker: 2 })).write(base);
     expect(JSON.parse(lines[0] as string)).toMatchObject({ service: 'tollgate', worker: 2, msg: 'request' });
   });
 
   it('writes nothing below its level', () => {
     const { logger, lines } = capture('warn');
-    accessLog(logger)(base);
+    accessLog(logger).write(base);
     expect(lines).toEqual([]);
   });
 
   it('goes through the API of a logger without pino internals', () => {
     const calls: unknown[][] = [];
     const fake = { info: (...args: unknown[]) => calls.push(args) } as unknown as Logger;
-    accessLog(fake)(base);
+    accessLog(fake).write(base);
     expect(calls).toEqual([[base, 'request']]);
   });
 });

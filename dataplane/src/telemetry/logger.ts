@@ -25,6 +25,51 @@ export function isoTimestamp(now = Date.now()): string {
   return `${secondPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
 }
 
+type SonicBoom = ReturnType<typeof pino.destination>;
+type WriteBytes = (this: SonicBoom, data: Buffer) => boolean;
+/** sonic-boom's own write, which the batched destinations' `write` calls with bytes. */
+let writeBytes: WriteBytes | undefined;
+
+/**
+ * Writes pino's string lines as bytes into a buffer-mode sonic-boom, at once when a line is a warning
+ * or worse. One function for every destination (not a closure each): the warm-up's logger and the
+ * real one run the same optimised code.
+ */
+function writeBatched(this: SonicBoom, line: string | Buffer): boolean {
+  const text = typeof line === 'string' ? line : undefined;
+  const written = (writeBytes as WriteBytes).call(
+    this,
+    text === undefined ? (line as Buffer) : Buffer.from(text),
+  );
+  if (text !== undefined && URGENT.test(text)) this.flush();
+  return written;
+}
+
+/**
+ * A file descriptor's log destination: lines batched into 4 KiB writes, flushed at least every
+ * 250 ms (a write syscall per request would cost more than producing the line). Buffer mode: in text
+ * mode sonic-boom measures its whole pending string on every write (Buffer.byteLength of up to
+ * 16 KiB, flattening it), which cost more per request than the line itself; in buffer mode it keeps
+ * lengths. pino writes strings: each is encoded once here. Warnings and errors are rare and wanted
+ * now: they are written at once, with what is pending.
+ */
+export function batchedDestination(fd: number): SonicBoom {
+  const stream = pino.destination({
+    fd,
+    sync: false,
+    minLength: 4096,
+    contentMode: 'buffer',
+    periodicFlush: FLUSH_INTERVAL_MS,
+  });
+  writeBytes ??= stream.write as unknown as WriteBytes;
+  stream.write = writeBatched as unknown as SonicBoom['write'];
+  return stream;
+}
+
+// Shared by every logger (module functions, not closures per logger: see writeBatched).
+const stampNow = () => isoTimestamp();
+const levelField = (label: string) => ({ level: label });
+
 /**
  * JSON logs with level names and ISO-8601 times (`"level":"info","time":"2026-…Z"`), both cheap:
  * a level name is pino's constant per level, the time `isoTimestamp`. Request headers
@@ -52,30 +97,14 @@ export function createLogger(
       sync: true,
     });
   }
-  if (!destination) {
-    // Lines are batched into 4 KiB writes, flushed at least every 250 ms: a write syscall per
-    // request would cost more than producing the line.
-    // Buffer mode: in text mode sonic-boom measures its whole pending string on every write
-    // (Buffer.byteLength of up to 16 KiB, flattening it), which cost more per request than the
-    // line itself; in buffer mode it keeps lengths. pino writes strings: each is encoded once here.
-    // Warnings and errors are rare and wanted now: they are written at once, with what is pending.
-    const stdout = pino.destination({ sync: false, minLength: 4096, contentMode: 'buffer' });
-    const writeBuffer = stdout.write.bind(stdout) as unknown as (data: Buffer) => boolean;
-    stdout.write = (line: string | Buffer) => {
-      const text = typeof line === 'string' ? line : undefined;
-      const written = writeBuffer(text === undefined ? (line as Buffer) : Buffer.from(text));
-      if (text !== undefined && URGENT.test(text)) stdout.flush();
-      return written;
-    };
-    setInterval(() => stdout.flush(), FLUSH_INTERVAL_MS).unref();
-    destination = stdout;
-  }
+  // Lines are batched into 4 KiB writes to stdout, flushed at least every 250 ms (see batchedDestination).
+  destination ??= batchedDestination(1);
   return pino(
     {
       level: options.level ?? process.env.TOLLGATE_LOG_LEVEL ?? 'info',
       base: { service: 'tollgate' },
-      timestamp: () => isoTimestamp(),
-      formatters: { level: (label) => ({ level: label }) },
+      timestamp: stampNow,
+      formatters: { level: levelField },
     },
     destination,
   );

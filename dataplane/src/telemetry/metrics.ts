@@ -110,62 +110,129 @@ function defineMetrics(options: { defaultMetrics?: boolean }) {
   };
 }
 
+/** One (gateway, consumer, registry, model, status)'s request count and duration. */
+class RequestSeries {
+  constructor(
+    private readonly count: CounterChild,
+    private readonly duration: HistogramChild,
+  ) {}
+
+  observe(seconds: number): void {
+    this.count.value++;
+    this.duration.observe(seconds);
+  }
+}
+
+/** One (gateway, consumer, registry, model)'s token counters; cached and reasoning made on first use. */
+class TokenSeries {
+  private readonly input: CounterChild;
+  private readonly output: CounterChild;
+  private cached: CounterChild | undefined;
+  private reasoning: CounterChild | undefined;
+
+  constructor(
+    private readonly tokens: CounterVec,
+    private readonly labels: readonly [string, string, string, string],
+  ) {
+    this.input = this.child('input');
+    this.output = this.child('output');
+  }
+
+  observe(u: Usage): void {
+    this.input.value += u.inputTokens;
+    this.output.value += u.outputTokens;
+    // Made on the first count, so kinds an upstream never reports show no series.
+    if (u.cachedInputTokens) (this.cached ??= this.child('cached_input')).value += u.cachedInputTokens;
+    if (u.reasoningTokens) (this.reasoning ??= this.child('reasoning')).value += u.reasoningTokens;
+  }
+
+  private child(kind: string): CounterChild {
+    return this.tokens.labels(...this.labels, kind);
+  }
+}
+
+type Instruments = ReturnType<typeof defineMetrics>;
+
+/**
+ * The proxy's metrics. A class, not an object of closures: every instance (the warm-up's throwaway
+ * one, the real one) runs the same functions, so what the warm-up optimised stays valid. A series is
+ * looked up by its label values joined into one string key (prom-client would hash the label set on
+ * every update); a hit allocates nothing.
+ */
+class Metrics implements ProxyMetrics {
+  readonly registry: Registry;
+  readonly inFlight: GaugeValue;
+  private readonly requestSeries = new Map<string, RequestSeries>();
+  private readonly tokenSeries = new Map<string, TokenSeries>();
+  private readonly upstreamSeries = new Map<string, HistogramChild>();
+  private readonly rateLimitChildren = new ChildCache<ReturnType<Instruments['rateLimits']['labels']>>();
+  private readonly redisErrorChildren = new ChildCache<ReturnType<Instruments['redisErrors']['labels']>>();
+
+  constructor(private readonly m: Instruments) {
+    this.registry = m.registry;
+    this.inFlight = m.inFlight;
+  }
+
+  observeRequest(
+    gateway: string,
+    consumer: string,
+    reg: string,
+    model: string,
+    status: number,
+    seconds: number,
+  ): void {
+    const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}\u0000${status}`;
+    let series = this.requestSeries.get(key);
+    if (series === undefined) {
+      const code = String(status);
+      series = new RequestSeries(
+        this.m.requests.labels(gateway, consumer, reg, model, code),
+        this.m.duration.labels(gateway, consumer, reg, model, code),
+      );
+      this.requestSeries.set(key, series);
+    }
+    series.observe(seconds);
+  }
+
+  observeUpstream(reg: string, model: string, seconds: number): void {
+    const key = `${reg}\u0000${model}`;
+    let series = this.upstreamSeries.get(key);
+    if (series === undefined) {
+      series = this.m.upstream.labels(reg, model);
+      this.upstreamSeries.set(key, series);
+    }
+    series.observe(seconds);
+  }
+
+  observeTokens(gateway: string, consumer: string, reg: string, model: string, usage: Usage): void {
+    const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}`;
+    let series = this.tokenSeries.get(key);
+    if (series === undefined) {
+      series = new TokenSeries(this.m.tokens, [gateway, consumer, reg, model]);
+      this.tokenSeries.set(key, series);
+    }
+    series.observe(usage);
+  }
+
+  observeRateLimit(
+    policy: string,
+    decision: 'allowed' | 'limited' | 'unavailable',
+    store: 'redis' | 'local' | 'none',
+  ): void {
+    const key = `${policy}\u0000${decision}\u0000${store}`;
+    this.rateLimitChildren.of(key, () => this.m.rateLimits.labels({ policy, decision, store })).inc();
+  }
+
+  countRedisError(reason: 'timeout' | 'unavailable' | 'connection' | 'error'): void {
+    this.redisErrorChildren.of(reason, () => this.m.redisErrors.labels({ reason })).inc();
+  }
+
+  setConfig(serial: number, count: number): void {
+    this.m.configSerial.set(serial);
+    this.m.configResources.set(count);
+  }
+}
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ProxyMetrics {
-  const m = defineMetrics(options);
-  const { registry, requests, duration, upstream, configSerial, configResources, inFlight } = m;
-  const { rateLimits, redisErrors, tokens } = m;
-  const tokenChildren = new ChildCache<(u: Usage) => void>();
-  const requestChildren = new ChildCache<(seconds: number) => void>();
-  const upstreamChildren = new ChildCache<HistogramChild>();
-  const rateLimitChildren = new ChildCache<ReturnType<typeof rateLimits.labels>>();
-  const redisErrorChildren = new ChildCache<ReturnType<typeof redisErrors.labels>>();
-  return {
-    registry,
-    inFlight,
-    observeRequest(gateway, consumer, reg, model, status, seconds) {
-      const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}\u0000${status}`;
-      const observe = requestChildren.of(key, () => {
-        const c = requests.labels(gateway, consumer, reg, model, String(status));
-        const h = duration.labels(gateway, consumer, reg, model, String(status));
-        return (s: number) => {
-          c.value++;
-          h.observe(s);
-        };
-      });
-      observe(seconds);
-    },
-    observeUpstream(reg, model, seconds) {
-      const key = `${reg}\u0000${model}`;
-      upstreamChildren.of(key, () => upstream.labels(reg, model)).observe(seconds);
-    },
-    observeTokens(gateway, consumer, reg, model, usage) {
-      const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}`;
-      const observe = tokenChildren.of(key, () => {
-        const child = (kind: string) => tokens.labels(gateway, consumer, reg, model, kind);
-        const input = child('input');
-        const output = child('output');
-        // Made on the first count, so kinds an upstream never reports show no series.
-        let cached: CounterChild | undefined;
-        let reasoning: CounterChild | undefined;
-        return (u: Usage) => {
-          input.value += u.inputTokens;
-          output.value += u.outputTokens;
-          if (u.cachedInputTokens) (cached ??= child('cached_input')).value += u.cachedInputTokens;
-          if (u.reasoningTokens) (reasoning ??= child('reasoning')).value += u.reasoningTokens;
-        };
-      });
-      observe(usage);
-    },
-    observeRateLimit(policy, decision, store) {
-      const key = `${policy}\u0000${decision}\u0000${store}`;
-      rateLimitChildren.of(key, () => rateLimits.labels({ policy, decision, store })).inc();
-    },
-    countRedisError(reason) {
-      redisErrorChildren.of(reason, () => redisErrors.labels({ reason })).inc();
-    },
-    setConfig(serial, count) {
-      configSerial.set(serial);
-      configResources.set(count);
-    },
-  };
+  return new Metrics(defineMetrics(options));
 }

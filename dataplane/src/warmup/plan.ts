@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isModelRegistry, type AnyResource, type CompiledRegistry } from '@tollgate/protocol';
+import { asReceived, isModelRegistry, type AnyResource, type CompiledRegistry } from '@tollgate/protocol';
 import type { RuntimeConsumer, RuntimeRoute, Snapshot } from '../config/snapshot';
 import { FORMATS, type FormatName } from '../formats';
 import type { ChatRequest } from '../formats/ir';
@@ -86,17 +86,17 @@ export function warmResources(snapshot: Snapshot, origin: string, key: string): 
         const body = { ...r.body, baseUrl: `${origin}/u${i}` };
         if (apiKey !== undefined) body.apiKey = DUMMY;
         if (bedrock) body.bedrock = { ...bedrock, ...dummyKeys(bedrock) };
-        return { ...r, body };
+        return asReceived({ ...r, body });
       }
       case 'Consumer': {
         const { jwt: _jwt, mcp: _mcp, a2a: _a2a, ...body } = r.body;
-        return { ...r, body: { ...body, apiKeyHashes: hashes } };
+        return asReceived({ ...r, body: { ...body, apiKeyHashes: hashes } });
       }
       case 'Policy': {
         const guard = r.body.plugins.promptGuard;
         if (!guard?.webhook) return r;
         const { webhook: _webhook, ...rest } = guard;
-        return { ...r, body: { ...r.body, plugins: { ...r.body.plugins, promptGuard: rest } } };
+        return asReceived({ ...r, body: { ...r.body, plugins: { ...r.body.plugins, promptGuard: rest } } });
       }
       default:
         return r;

@@ -1,20 +1,22 @@
 import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { openSync } from 'node:fs';
+import { devNull } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { isModelRegistry } from '@tollgate/protocol';
 import { ConfigStore } from '../config/store';
 import type { Snapshot } from '../config/snapshot';
-import { createPolicyEngine } from '../policies/engine';
+import { proxyPolicyEngine } from '../policies/proxy-engine';
 import { RateLimiter } from '../policies/rate-limit/limiter';
 import { createAdapters } from '../providers';
 import type { AdapterSet } from '../providers/types';
 import { createProxy } from '../proxy/app';
 import { createProxyServer, DEFAULT_HTTP_LIMITS } from '../proxy/http-server';
-import { HealthRegistry } from '../routing/health';
-import { createLogger, type Logger } from '../telemetry/logger';
+import { batchedDestination, createLogger, type Logger } from '../telemetry/logger';
 import { createMetrics } from '../telemetry/metrics';
+import { createObservedHealth } from '../telemetry/routing-metrics';
 import { startFakeUpstream } from './fake-upstream';
 import type { WarmupLimits } from './limits';
 import { fakeFormats, warmRequests, warmResources, type WarmRequest } from './plan';
@@ -140,18 +142,24 @@ async function throwawayProxy(
   const store = new ConfigStore();
   store.replaceAll(warmResources(snapshot, origin, key));
   store.markSynced();
-  const silent: Logger = createLogger({ level, destination: { write: () => undefined } });
+  // Built as the real proxy's parts are (same factories, same shapes), so that the code the warm-up
+  // optimises meets the same kinds of objects when real traffic starts, and stays valid.
+  const sink = batchedDestination(openSync(devNull, 'w'));
+  closers.push(async () => sink.destroy());
+  const silent: Logger = createLogger({ level, destination: sink });
   const adapters = createAdapters();
   closers.push(() => Promise.all([...new Set(Object.values(adapters))].map((a) => a.close())));
-  const policies = createPolicyEngine({ limiter: new RateLimiter(), logger: silent });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const limiter = new RateLimiter({ metrics, logger: silent });
+  const policies = proxyPolicyEngine(limiter, store, adapters, metrics, silent);
   closers.push(() => policies.close());
   const proxy = createProxy({
     store,
     adapters,
-    metrics: createMetrics({ defaultMetrics: false }),
+    metrics,
     logger: silent,
     policies,
-    health: new HealthRegistry(),
+    health: createObservedHealth(metrics.registry),
     handoffs: [],
   });
   const server = createProxyServer(proxy.listener, DEFAULT_HTTP_LIMITS, silent);
