@@ -4,11 +4,12 @@ import { compilerOptions, packageImports, packageOf, runtimePackages } from './p
 import { ROOT } from './process';
 
 /**
- * Each workspace package (protocol/, controller/, dataplane/) declares exactly the packages its
- * run-time sources load, as `peerDependencies` at the root package.json's ranges: the root's
- * `dependencies` are what npm installs, and `npm pack` bundles the three packages without their
- * dependencies (it would bundle every package of a bundled package's `dependencies`; see
- * docs/internals.md). Read from the sources, no build needed.
+ * Each workspace package (protocol/, controller/, dataplane/) lists exactly the packages its
+ * run-time sources load, in `runtimeDependencies`, at the root package.json's ranges (the root's
+ * `dependencies` are what npm installs). Not in a field npm acts on: `npm pack` would bundle every
+ * package of a bundled package's `dependencies` (or `optionalDependencies`) into the tarball, and
+ * `npm install -g` of the tarball leaves a bundled package's `peerDependencies` uninstalled, as if
+ * the bundle carried them (see docs/internals.md). Read from the sources, no build needed.
  */
 const PACKAGES = ['protocol', 'controller', 'dataplane'];
 
@@ -17,6 +18,7 @@ interface Manifest {
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  runtimeDependencies?: Record<string, string>;
 }
 const manifest = (dir: string) =>
   JSON.parse(readFileSync(path.join(ROOT, dir, 'package.json'), 'utf8')) as Manifest;
@@ -70,7 +72,7 @@ const rootDependencies = manifest('.').dependencies ?? {};
 
 describe.each(PACKAGES)('%s/package.json', (dir) => {
   const pkg = manifest(dir);
-  const declared = pkg.peerDependencies ?? {};
+  const declared = pkg.runtimeDependencies ?? {};
 
   it('declares exactly the packages its run-time sources load', () => {
     const used = packageImports(ROOT, dir);
@@ -88,8 +90,9 @@ describe.each(PACKAGES)('%s/package.json', (dir) => {
     expect(declared).toEqual(ranges);
   });
 
-  it('has no dependencies that npm pack would bundle with it', () => {
+  it('has none in the fields npm acts on (the packed package would bundle or lack them)', () => {
     expect(pkg.dependencies).toBeUndefined();
     expect(pkg.optionalDependencies).toBeUndefined();
+    expect(pkg.peerDependencies).toBeUndefined();
   });
 });
