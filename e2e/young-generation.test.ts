@@ -9,15 +9,13 @@ import { eventually, ROOT, runToEnd, startTollgate } from './process';
  * cli/src/young-generation.ts, in a fresh Node process (the built module: `npm run build` first),
  * where V8's young generation starts at its initial size: objects that survive scavenges while
  * `start` runs do not grow it; the same churn after `start` settles does, as V8 does by default.
+ * Last, the serving process's settings (cli/src/start-v8.ts) in each `--workers` worker.
  */
-/** The young generation's size, and a keep list. */
-const NEW_SPACE = `const newSpace = () =>
-  require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-const keep = [];`;
-
 /** What the scripts below start with: the built module, the young generation's size, a keep list. */
-const PRELUDE = `const { withYoungGenerationHeld } = require(${JSON.stringify(path.join(ROOT, 'dist/cli/src/young-generation.js'))});
-${NEW_SPACE}`;
+const PRELUDE = `const { getHeapSpaceStatistics } = require('node:v8');
+const { withYoungGenerationHeld } = require(${JSON.stringify(path.join(ROOT, 'dist/cli/src/young-generation.js'))});
+const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+const keep = [];`;
 
 /** The full GCs forced so far (the GC when the start's hold ends), by start time. */
 const FORCED_GCS = `const { PerformanceObserver, constants } = require('node:perf_hooks');
@@ -29,8 +27,8 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });`;
 
 /**
- * `serve()`: allocates as a server does, in short tasks (requests), some of it surviving a while
- * (uncapped, this grows the young generation to V8's maximum, 2 × 16 MB).
+ * `serve()`: allocates as a server does, in short tasks (requests), some of it surviving a while in
+ * `keep` (uncapped, this grows the young generation to V8's maximum, 2 × 16 MB).
  */
 const SERVER_CHURN = `const task = () => {
   for (let i = 0; i < 2000; i++) {

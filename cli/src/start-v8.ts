@@ -6,8 +6,8 @@
  *
  * - V8's young generation is held at its initial size until the process has started serving
  *   (`startServing`), or until main() sees a command that does not serve and lets it grow again
- *   (`notServing`, which also undoes the next point). Unheld, loading the CLI's modules grew it to 2 × 8 MB before the
- *   command even ran, and V8 kept it committed while idle.
+ *   (`notServing`, which also undoes the next point). Unheld, loading the CLI's modules grew it to
+ *   2 × 8 MB before the command even ran, and V8 kept it committed while idle.
  * - The old generation may grow 20 % over what the last full GC left before the next one
  *   (`--heap-growing-percent=20`; V8 otherwise picks up to 100 % and more for a small heap): the
  *   start's garbage (compile, warm-up) is collected sooner. Measured: peak during start 105 → 88 MB,

@@ -17,9 +17,9 @@ const release = () => growthFactor(DEFAULT_GROWTH_FACTOR);
 
 /**
  * The size of a semi-space of the young generation (V8's `new_space`), in whole MB: its capacity,
- * which is a little under the size (page headers), rounded up. Not the bytes committed: a full GC
- * that reduces memory leaves the idle semi-space uncommitted at its size, and the committed bytes,
- * then half, would read as a young generation under the cap.
+ * a little under the size (page headers), rounded up. Not the bytes committed: V8 now and then
+ * leaves the idle semi-space uncommitted (seen after full GCs while serving), and the committed
+ * bytes, half of the young generation then, read as under the cap: released, it doubled past it.
  */
 function semiSpaceMb(): number {
   const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
