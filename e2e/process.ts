@@ -31,6 +31,8 @@ export async function startTollgate(
     timeoutMs = 15_000,
     cli = CLI,
     stdin,
+    env = {},
+    nodeArgs = [],
   }: {
     command?: 'run' | 'dataplane' | 'controller';
     timeoutMs?: number;
@@ -38,13 +40,17 @@ export async function startTollgate(
     cli?: string;
     /** Written to the process's standard input (`-f -`), which is then closed. */
     stdin?: string;
+    /** Added to (or replacing) the test's own environment. */
+    env?: NodeJS.ProcessEnv;
+    /** Node's own options, before the CLI's path. */
+    nodeArgs?: string[];
   } = {},
 ): Promise<RunningTollgate> {
   const ports = command === 'controller' ? ['--discovery-port', '0'] : ['--port', '0'];
-  const proc = spawn(process.execPath, [cli, command, ...ports, '--ops-port', '0', ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, cli, command, ...ports, '--ops-port', '0', ...args], {
     cwd: ROOT,
     stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info' },
+    env: { ...process.env, TOLLGATE_LOG_LEVEL: 'info', ...env },
   });
   if (stdin !== undefined) proc.stdin?.end(stdin);
   const logs: Record<string, unknown>[] = [];

@@ -1,21 +1,26 @@
 /*
- * Imported first by the CLI's entry (tollgate.ts), so that it runs before any other module of the
- * CLI loads (the CLI's own imports already load ~190 modules: the HTTP server's limits pull in the
- * formats and undici).
+ * The V8 settings of a serving process: `tollgate run` and `tollgate dataplane`, and each of their
+ * `--workers` workers alike. Imported first by the CLI's entry (tollgate.ts) and by a worker's
+ * (cluster/worker-main.ts), so that it runs before any other module of theirs loads (the CLI's own
+ * imports already load ~190 modules: the HTTP server's limits pull in the formats and undici).
  *
- * - V8's young generation is held at its initial size until a serving command has started
- *   (young-generation.ts: withYoungGenerationHeld), or until main() sees a command that does not
- *   serve and lets it grow again (`notServing`, which also undoes the next point). Unheld, loading the CLI's modules grew it to 2 × 8 MB before the
- *   command even ran, and V8 kept it committed while idle.
+ * - V8's young generation is held at its initial size until the process has started serving
+ *   (`startServing`), or until main() sees a command that does not serve and lets it grow again
+ *   (`notServing`, which also undoes the next point). Unheld, loading the CLI's modules grew it to
+ *   2 × 8 MB before the command even ran, and V8 kept it committed while idle.
  * - The old generation may grow 20 % over what the last full GC left before the next one
  *   (`--heap-growing-percent=20`; V8 otherwise picks up to 100 % and more for a small heap): the
  *   start's garbage (compile, warm-up) is collected sooner. Measured: peak during start 105 → 88 MB,
  *   no change in CPU per request at 1,000 req/s nor at saturation. A flag of the user's own on
  *   node's command line is left as given.
+ *
+ * A worker's node command line and NODE_OPTIONS are its primary's (node:cluster forks it with the
+ * primary's execArgv and environment), so a V8 flag the user gave rules in the workers as well.
  */
 import { setFlagsFromString } from 'node:v8';
 import { userSetV8Flag } from './v8-flags';
-import { holdYoungGeneration, releaseYoungGeneration } from './young-generation';
+import { compileWasmBaselineOnly } from './wasm-tier';
+import { holdYoungGeneration, releaseYoungGeneration, withYoungGenerationHeld } from './young-generation';
 
 const ownHeapGrowth = userSetV8Flag('heap-growing-percent');
 holdYoungGeneration();
@@ -25,4 +30,27 @@ if (!ownHeapGrowth) setFlagsFromString('--heap-growing-percent=20');
 export function notServing(): void {
   releaseYoungGeneration();
   if (!ownHeapGrowth) setFlagsFromString('--heap-growing-percent=0');
+}
+
+/** What the settings take from the serving flags (`run`, `dataplane`; a worker gets its primary's). */
+export interface ServingV8Options {
+  /** `--max-semi-space`: where the young generation stops growing once started; undefined: V8's own. */
+  maxSemiSpaceMb: number | undefined;
+  /** `--optimize-wasm`: TurboFan may optimise WebAssembly. */
+  optimizeWasm: boolean;
+}
+
+/**
+ * Starts serving with the rest of the settings: WebAssembly by Liftoff only unless `optimizeWasm`
+ * (wasm-tier.ts), the young generation held through `start` and `until`, a full GC then, and the
+ * young generation capped at `maxSemiSpaceMb` from then on (young-generation.ts:
+ * withYoungGenerationHeld, whose arguments these are).
+ */
+export function startServing<T>(
+  options: ServingV8Options,
+  start: () => Promise<T>,
+  until?: (started: T) => Promise<unknown>,
+): Promise<T> {
+  if (!options.optimizeWasm) compileWasmBaselineOnly();
+  return withYoungGenerationHeld(start, until, options.maxSemiSpaceMb);
 }

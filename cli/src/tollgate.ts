@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // First, before any other module loads (see the file).
-import { notServing } from './start-v8';
+import { notServing, startServing } from './start-v8';
 import type { ConfigStore, DataplaneOptions, Logger } from '@tollgate/dataplane';
 import type { DiscoveryClient } from '@tollgate/dataplane/discovery/client';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,9 +18,8 @@ import { listeningBanner } from './banner';
 import { parseControllerFlags } from './controller-args';
 import { commandHelp, isCommand, usageError, USAGE, type Command } from './help';
 import { ManifestLoadError } from './manifest-error';
-import { compileWasmBaselineOnly } from './wasm-tier';
 import type { BuiltConfig } from './standalone';
-import { uncapYoungGeneration, withYoungGenerationHeld } from './young-generation';
+import { uncapYoungGeneration } from './young-generation';
 
 /*
  * Each command loads what it uses when it runs (dynamic imports below): `run` neither the
@@ -127,12 +126,11 @@ export function packageVersion(): string {
 
 async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseRunFlags(argv, env);
-  if (!flags.optimizeWasm) compileWasmBaselineOnly();
   // Held through the warm-up too, which runs after listening (signals are answered meanwhile).
-  const { logger, resources, port, close } = await withYoungGenerationHeld(
+  const { logger, resources, port, close } = await startServing(
+    flags,
     () => startRun(flags),
     (started) => started.warmedUp(),
-    flags.maxSemiSpaceMb,
   );
   logger.info(listeningBanner(resources, flags.host, port));
   return untilSignal(logger, close, flags.gracePeriodMs);
@@ -175,12 +173,7 @@ async function startRun(flags: RunFlags) {
 
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
-  if (!flags.optimizeWasm) compileWasmBaselineOnly();
-  const { logger, plane, client } = await withYoungGenerationHeld(
-    () => startDataplaneCommand(flags),
-    undefined,
-    flags.maxSemiSpaceMb,
-  );
+  const { logger, plane, client } = await startServing(flags, () => startDataplaneCommand(flags));
   client.start();
   return untilSignal(
     logger,

@@ -15,9 +15,15 @@ function growthFactor(f: number): void {
 const hold = () => growthFactor(1);
 const release = () => growthFactor(DEFAULT_GROWTH_FACTOR);
 
-/** The young generation's two semi-spaces, committed, in bytes (V8's `new_space`). */
-function youngGenerationBytes(): number {
-  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+/**
+ * The size of a semi-space of the young generation (V8's `new_space`), in whole MB: its capacity,
+ * a little under the size (page headers), rounded up. Not the bytes committed: V8 now and then
+ * leaves the idle semi-space uncommitted (seen after full GCs while serving), and the committed
+ * bytes, half of the young generation then, read as under the cap: released, it doubled past it.
+ */
+function semiSpaceMb(): number {
+  const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return Math.ceil(((space?.space_used_size ?? 0) + (space?.space_available_size ?? 0)) / MB);
 }
 
 /**
@@ -33,7 +39,7 @@ export function releaseYoungGeneration(): void {
   release();
 }
 
-let cap: { limit: number; observer: PerformanceObserver } | undefined;
+let cap: { maxSemiSpaceMb: number; observer: PerformanceObserver } | undefined;
 
 /**
  * Lets the young generation grow (V8 doubles it each time as many bytes have survived scavenges as
@@ -46,11 +52,10 @@ let cap: { limit: number; observer: PerformanceObserver } | undefined;
  * the new cap replaces the old one; `uncapYoungGeneration` ends it.
  */
 export function capYoungGeneration(maxSemiSpaceMb: number): void {
-  const limit = 2 * maxSemiSpaceMb * MB;
-  const check = () => (cap && youngGenerationBytes() >= cap.limit ? hold() : release());
-  if (cap) cap.limit = limit;
+  const check = () => (cap && semiSpaceMb() >= cap.maxSemiSpaceMb ? hold() : release());
+  if (cap) cap.maxSemiSpaceMb = maxSemiSpaceMb;
   else {
-    cap = { limit, observer: new PerformanceObserver(check) };
+    cap = { maxSemiSpaceMb, observer: new PerformanceObserver(check) };
     cap.observer.observe({ entryTypes: ['gc'] });
   }
   check();

@@ -1,6 +1,7 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { AnyResource } from '@tollgate/protocol';
 import type { WarmupLimits } from '@tollgate/dataplane';
+import type { ServingV8Options } from '../start-v8';
 
 /**
  * What the primary and its workers tell each other over the cluster's IPC channel (JSON). Config
@@ -8,8 +9,11 @@ import type { WarmupLimits } from '@tollgate/dataplane';
  * the same changes to its own ConfigStore.
  */
 
-/** The proxy settings a worker starts with (the `run` / `dataplane` flags it needs). */
-export interface WorkerServeOptions {
+/**
+ * The proxy settings a worker starts with (the `run` / `dataplane` flags it needs), and its V8
+ * settings as the primary resolved them from its flags (start-v8.ts: startServing).
+ */
+export interface WorkerServeOptions extends ServingV8Options {
   host: string;
   port: number;
   logLevel: string | undefined;

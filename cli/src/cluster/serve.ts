@@ -15,6 +15,8 @@ function workerOptions(flags: ServeFlags): WorkerServeOptions {
     redisUrl: flags.redisUrl,
     maxConnections: flags.maxConnections,
     warmup: flags.warmup,
+    maxSemiSpaceMb: flags.maxSemiSpaceMb,
+    optimizeWasm: flags.optimizeWasm,
   };
 }
 

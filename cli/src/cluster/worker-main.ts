@@ -1,3 +1,5 @@
+// First, before any other module loads: the serving process's V8 settings (see the file).
+import { startServing } from '../start-v8';
 import { ConfigStore, createLogger, startDataplane, type Dataplane } from '@tollgate/dataplane';
 import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './messages';
 
@@ -5,7 +7,8 @@ import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './mes
  * A `--workers` worker: a proxy without an ops port, fed by its primary. It applies the config the
  * primary sends before listening, then every change in order; it answers /metrics asks, and drains
  * when told to. Signals go to the primary, which drains everyone: a terminal's Ctrl-C reaches the
- * whole process group, and is left to it.
+ * whole process group, and is left to it. It starts as `tollgate run` and `tollgate dataplane` do
+ * in one process, with the same V8 settings (start-v8.ts), the flags among them its primary's.
  */
 const store = new ConfigStore();
 let plane: Dataplane | undefined;
@@ -22,19 +25,23 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
       const logger = createLogger({ level: options.logLevel }).child({
         worker: Number(process.env.TOLLGATE_WORKER_SLOT),
       });
-      plane = await startDataplane({
-        host: options.host,
-        port: options.port,
-        opsPort: false,
-        store,
-        logger,
-        redisUrl: options.redisUrl,
-        http: { maxConnections: options.maxConnections },
-        warmup: options.warmup,
+      // Held through the warm-up, as in one process; `plane` is set first, for a drain meanwhile.
+      const started = await startServing(options, async () => {
+        plane = await startDataplane({
+          host: options.host,
+          port: options.port,
+          opsPort: false,
+          store,
+          logger,
+          redisUrl: options.redisUrl,
+          http: { maxConnections: options.maxConnections },
+          warmup: options.warmup,
+        });
+        // The primary's readiness waits for every worker's message: warm (and collected) before it.
+        await plane.warmedUp();
+        return plane;
       });
-      // The primary's readiness waits for every worker's message: warm before it.
-      await plane.warmedUp();
-      tell({ type: 'tollgate:listening', port: plane.port });
+      tell({ type: 'tollgate:listening', port: started.port });
       return;
     }
     case 'tollgate:config':
