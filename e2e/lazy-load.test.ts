@@ -50,7 +50,16 @@ interface Traced {
   tg: RunningTollgate;
   /** The packages (and dist/ files) the process has loaded so far. */
   loaded(): Promise<Set<string>>;
+  /** What it has loaded so far: every file `require` resolved, and Node's own modules (process.moduleLoadList). */
+  dump(): Promise<{ files: string[]; builtins: string[] }>;
 }
+
+/**
+ * Node's internal copy of undici: fetch, Headers, Request, Response and the web streams, loaded by
+ * the first touch of one of those globals (as a web framework's fetch-style handlers do, and the npm
+ * undici's entry). The proxy's upstreams use the npm undici's own modules (providers/undici.ts).
+ */
+const NODE_INTERNAL_UNDICI = 'NativeModule internal/deps/undici/undici';
 
 let dir: string;
 beforeAll(async () => {
@@ -80,7 +89,9 @@ Module._load = function (request, parent, isMain) {
   if (!Module.isBuiltin(request)) files.add(Module._resolveFilename(request, parent, isMain));
   return exports;
 };
-process.on('SIGUSR2', () => writeFileSync(${JSON.stringify(out)}, JSON.stringify([...files])));
+process.on('SIGUSR2', () =>
+  writeFileSync(${JSON.stringify(out)}, JSON.stringify({ files: [...files], builtins: process.moduleLoadList })),
+);
 require(${JSON.stringify(CLI)})
   .main(process.argv.slice(2))
   .then((code) => process.exit(code), (err) => { console.error(err); process.exit(1); });
@@ -88,17 +99,21 @@ require(${JSON.stringify(CLI)})
   );
   const tg = await startTollgate(args, { command, cli: entry });
   started.push(tg);
+  const dump = async () => {
+    await rm(out, { force: true });
+    tg.proc.kill('SIGUSR2');
+    let text = '';
+    await eventually(async () => {
+      text = await readFile(out, 'utf8').catch(() => '');
+      return text !== '';
+    });
+    return JSON.parse(text) as { files: string[]; builtins: string[] };
+  };
   return {
     tg,
+    dump,
     async loaded() {
-      await rm(out, { force: true });
-      tg.proc.kill('SIGUSR2');
-      let text = '';
-      await eventually(async () => {
-        text = await readFile(out, 'utf8').catch(() => '');
-        return text !== '';
-      });
-      return new Set((JSON.parse(text) as string[]).map(moduleOf));
+      return new Set((await dump()).files.map(moduleOf));
     },
   };
 }
@@ -131,6 +146,23 @@ it('tollgate run -f examples/quickstart serves without loading what its config d
   for (const own of ['controller/dist/index.js', 'dataplane/dist/index.js']) expect(modules).toContain(own);
   // …and none of what this config and command leave unused.
   expect(UNUSED_BY_QUICKSTART.filter((m) => modules.has(m))).toEqual([]);
+});
+
+it("a serving tollgate run keeps one HTTP client stack: neither Node's internal undici nor the npm undici's entry", async () => {
+  const { tg, dump } = await traced('one-http-stack', ['-f', 'examples/quickstart', '--no-watch']);
+  expect(await chat(tg)).toBe(200);
+  // Every endpoint of the ops port, served once
+  for (const endpoint of ['/healthz', '/readyz', '/metrics', '/config_dump', '/approvals']) {
+    const res = await fetch(`http://127.0.0.1:${tg.opsPort}${endpoint}`);
+    await res.arrayBuffer();
+    expect(res.status).toBe(200);
+  }
+  const { files, builtins } = await dump();
+  expect(builtins).toContain('NativeModule http');
+  expect(builtins).not.toContain(NODE_INTERNAL_UNDICI);
+  // The upstreams' pools come from undici's own modules, not from its entry (which loads fetch & co.)
+  expect(files.filter((f) => f.endsWith('/node_modules/undici/lib/dispatcher/pool.js'))).toHaveLength(1);
+  expect(files.filter((f) => f.endsWith('/node_modules/undici/index.js'))).toEqual([]);
 });
 
 it('a Redis URL and the first MCP request load what they need, and work', async () => {

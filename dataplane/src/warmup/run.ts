@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
+import { Pool } from '../providers/undici';
 import { isModelRegistry } from '@tollgate/protocol';
 import { ConfigStore } from '../config/store';
 import type { Snapshot } from '../config/snapshot';
