@@ -126,6 +126,16 @@ const QUICKSTART_HEADERS = {
   authorization: 'Bearer sk-tollgate-demo-key',
 };
 
+/** Until /readyz answers 200: the first config is in and warmed up. */
+function ready(tg: RunningTollgate): Promise<void> {
+  return eventually(() =>
+    fetch(`http://127.0.0.1:${tg.opsPort}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ),
+  );
+}
+
 async function chat(tg: RunningTollgate): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${tg.port}/my-app/v1/chat/completions`, {
     method: 'POST',
@@ -150,6 +160,7 @@ it('tollgate run -f examples/quickstart serves without loading what its config d
 
 it("a serving tollgate run keeps one HTTP client stack: neither Node's internal undici nor the npm undici's entry", async () => {
   const { tg, dump } = await traced('one-http-stack', ['-f', 'examples/quickstart', '--no-watch']);
+  await ready(tg);
   expect(await chat(tg)).toBe(200);
   // Every endpoint of the ops port, served once
   for (const endpoint of ['/healthz', '/readyz', '/metrics', '/config_dump', '/approvals']) {
@@ -234,12 +245,7 @@ const PEAK_BOUND_MB = 110;
 it('tollgate run -f examples/quickstart stays within a resident set bound once it has served', async () => {
   const { tg } = await traced('rss', ['-f', 'examples/quickstart', '--no-watch']);
   // Ready once warmed up: the peak so far is the start's, warm-up included.
-  await eventually(() =>
-    fetch(`http://127.0.0.1:${tg.opsPort}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    ),
-  );
+  await ready(tg);
   expect(await peakRssBytes(tg.proc.pid as number)).toBeLessThan(PEAK_BOUND_MB * 1024 * 1024);
   for (let i = 0; i < 20; i++) expect(await chat(tg)).toBe(200);
   // The figures and their targets (70 MB idle, 120 MB at the start's peak) are the memory benchmark's (bench/README.md).
