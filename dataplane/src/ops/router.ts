@@ -95,16 +95,9 @@ async function answer(
   const url = req.url ?? '/';
   const end = url.search(/[?#]/);
   const path = end === -1 ? url : url.slice(0, end);
-  const method = req.method === 'HEAD' ? 'GET' : req.method;
-  let params: Record<string, string> = {};
-  const found = routes.find((r) => {
-    if (r.route.method !== method) return false;
-    const matched = match(r.segments, path);
-    if (matched) params = matched;
-    return matched !== undefined;
-  });
+  const found = lookup(routes, req.method === 'HEAD' ? 'GET' : req.method, path);
   const request: OpsRequest = {
-    params,
+    params: found?.params ?? {},
     header: (name) => {
       const v = req.headers[name.toLowerCase()];
       return Array.isArray(v) ? v.join(', ') : v;
@@ -117,6 +110,16 @@ async function answer(
     if (refused) return refused;
   }
   return found ? found.route.handle(request) : NOT_FOUND;
+}
+
+/** The first route for `method` whose path matches, with its parameters. */
+function lookup(routes: readonly Compiled[], method: string | undefined, path: string) {
+  for (const { route, segments } of routes) {
+    if (route.method !== method) continue;
+    const params = match(segments, path);
+    if (params) return { route, params };
+  }
+  return undefined;
 }
 
 function compile(route: OpsRoute): Compiled {
