@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { hostname } from 'node:os';
-import { createAdaptorServer } from '@hono/node-server';
 import { AgentClient } from './a2a/upstream';
 import { ApprovalBroker } from './approvals/broker';
 import { approvalsConfigured, webhookIn } from './approvals/config';
@@ -131,6 +130,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     health,
     mcp: mcpUpstreams,
     approvals: { broker: approvals, ...(options.opsToken ? { token: options.opsToken } : {}) },
+    logger,
   });
 
   const { proxyServer, opsServer, port, opsPort } = await listenAll(options, host, proxy, ops, logger);
@@ -192,7 +192,7 @@ async function listenAll(
   options: DataplaneOptions,
   host: string,
   proxy: { listener: Parameters<typeof createProxyServer>[0] },
-  ops: { fetch: Parameters<typeof createAdaptorServer>[0]['fetch'] },
+  ops: RequestListener,
   logger: Logger,
 ) {
   const httpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
@@ -203,7 +203,7 @@ async function listenAll(
   );
   let opsServer: Server | undefined;
   if (options.opsPort !== false) {
-    opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
+    opsServer = createServer(ops);
     opsServer.keepAliveTimeout = DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs;
     await listen(opsServer, host, options.opsPort ?? 9091);
   }

@@ -1,8 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createAdaptorServer } from '@hono/node-server';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AnyResource } from '@tollgate/protocol';
 import { ConfigStore, createOpsApp, diffResources, nextBackoff, type Logger } from '@tollgate/dataplane';
@@ -157,8 +156,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     accepting: () => !closing,
     waitingFor: () =>
       listening.size < count ? `${listening.size} of ${count} workers listening` : undefined,
+    logger,
   });
-  const opsServer = createAdaptorServer({ fetch: ops.fetch }) as Server;
+  const opsServer = createServer(ops);
   await new Promise<void>((resolve, reject) => {
     opsServer.once('error', reject);
     opsServer.listen(options.opsPort, serve.host, resolve);

@@ -2,6 +2,7 @@ import { ConfigStore } from '../config/store';
 import { createOpsApp } from '../ops/app';
 import { startDataplane } from '../server';
 import { capturedLogger } from '../testing/log-capture';
+import { proxyClient } from '../testing/proxy-client';
 import { gateway } from '../testing/resources';
 import { createMetrics } from '../telemetry/metrics';
 import { testBroker, toolCall, until } from '../testing/approvals';
@@ -22,12 +23,14 @@ async function replica(name: string) {
   const shared = new RedisApprovalStore({ url: redis.url, commandTimeoutMs: 300 });
   await redisReady(shared);
   const { broker, lines, registry } = testBroker({ shared, replica: name });
-  const ops = createOpsApp({
-    store: new ConfigStore(),
-    metrics: createMetrics({ defaultMetrics: false }),
-    accepting: () => true,
-    approvals: { broker },
-  });
+  const ops = proxyClient(
+    createOpsApp({
+      store: new ConfigStore(),
+      metrics: createMetrics({ defaultMetrics: false }),
+      accepting: () => true,
+      approvals: { broker },
+    }),
+  );
   return { broker, lines, registry, ops, shared };
 }
 

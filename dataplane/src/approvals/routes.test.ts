@@ -1,6 +1,7 @@
 import { ConfigStore } from '../config/store';
 import { createOpsApp } from '../ops/app';
 import { createMetrics } from '../telemetry/metrics';
+import { proxyClient } from '../testing/proxy-client';
 import { testBroker, toolCall, until } from '../testing/approvals';
 import type { ApprovalBroker } from './broker';
 
@@ -19,12 +20,14 @@ interface Listed {
 }
 
 function opsApp(broker: ApprovalBroker, token?: string) {
-  return createOpsApp({
-    store: new ConfigStore(),
-    metrics: createMetrics({ defaultMetrics: false }),
-    accepting: () => true,
-    approvals: { broker, ...(token ? { token } : {}) },
-  });
+  return proxyClient(
+    createOpsApp({
+      store: new ConfigStore(),
+      metrics: createMetrics({ defaultMetrics: false }),
+      accepting: () => true,
+      approvals: { broker, ...(token ? { token } : {}) },
+    }),
+  );
 }
 
 const post = (body: unknown, headers: Record<string, string> = {}) => ({

@@ -1,83 +1,99 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { Context, Hono } from 'hono';
 import { ApprovalsUnavailable, type ApprovalBroker, type DecisionInput } from './broker';
 import type { ApprovalRecord } from './types';
 
 const MAX_TEXT = 1000;
 
+/** An answer of the approval endpoints: its status, its JSON body and any header of its own. */
+export interface ApprovalReply {
+  status: 200 | 400 | 401 | 404 | 409 | 503;
+  json: unknown;
+  headers?: Record<string, string>;
+}
+
 /**
- * The ops port's approval endpoints: `GET /approvals` (pending), `GET /approvals/{id}`, `POST
- * /approvals/{id}` with `{"decision": "approve"|"deny", "reason"?, "by"?}`. With `token`, each
- * needs `Authorization: Bearer <token>`. Errors are `{"error": {"message", "type"}}`.
+ * What the ops port's approval endpoints answer (ops/app.ts routes them): `GET /approvals`
+ * (pending), `GET /approvals/{id}`, `POST /approvals/{id}` with `{"decision": "approve"|"deny",
+ * "reason"?, "by"?}`. With `token`, each needs `Authorization: Bearer <token>` (`refuse`). Errors
+ * are `{"error": {"message", "type"}}`.
  */
-export function approvalRoutes(app: Hono, broker: ApprovalBroker, token?: string): void {
+export interface ApprovalsApi {
+  /** The 401 for a request without the ops token (when there is one); undefined: it may go on. */
+  refuse(authorization: string | undefined): ApprovalReply | undefined;
+  list(): Promise<ApprovalReply>;
+  show(id: string): Promise<ApprovalReply>;
+  /** `body` is read only now, past `refuse`. */
+  decide(id: string, body: () => Promise<string>): Promise<ApprovalReply>;
+}
+
+export function approvalRoutes(broker: ApprovalBroker, token?: string): ApprovalsApi {
   const expected = token ? digest(token) : undefined;
-  app.use('/approvals', guard);
-  app.use('/approvals/*', guard);
+  return {
+    refuse(authorization) {
+      if (!expected) return undefined;
+      const given = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+      if (given && timingSafeEqual(digest(given), expected)) return undefined;
+      return {
+        ...fail(401, 'unauthorized', 'the approvals endpoints need Authorization: Bearer <ops token>'),
+        headers: { 'www-authenticate': 'Bearer realm="tollgate-ops"' },
+      };
+    },
 
-  async function guard(c: Context, next: () => Promise<void>) {
-    if (!expected) return next();
-    const given = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
-    if (!given || !timingSafeEqual(digest(given), expected)) {
-      c.header('www-authenticate', 'Bearer realm="tollgate-ops"');
-      return fail(c, 401, 'unauthorized', 'the approvals endpoints need Authorization: Bearer <ops token>');
-    }
-    return next();
-  }
+    async list() {
+      const { approvals, scope, partial } = await broker.list();
+      return ok({ scope, partial, approvals: approvals.map(view) });
+    },
 
-  app.get('/approvals', async (c) => {
-    const { approvals, scope, partial } = await broker.list();
-    return c.json({ scope, partial, approvals: approvals.map(view) });
-  });
+    show: (id) =>
+      unlessUnavailable(async () => {
+        const record = await broker.get(id);
+        return record ? ok(view(record)) : notFound(id);
+      }),
 
-  app.get('/approvals/:id', async (c) => {
-    const id = c.req.param('id');
-    try {
-      const record = await broker.get(id);
-      if (!record) return notFound(c, id);
-      return c.json(view(record));
-    } catch (err) {
-      if (err instanceof ApprovalsUnavailable) return fail(c, 503, 'unavailable', err.message);
-      throw err;
-    }
-  });
-
-  app.post('/approvals/:id', async (c) => {
-    const id = c.req.param('id');
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return fail(
-        c,
-        400,
-        'invalid_request',
-        'the body must be JSON: {"decision": "approve"|"deny", "reason"?, "by"?}',
-      );
-    }
-    const input = parseDecision(body);
-    if (typeof input === 'string') return fail(c, 400, 'invalid_request', input);
-    try {
-      const result = await broker.decide(id, input);
-      if (result.outcome === 'unknown') return notFound(c, id);
-      if (result.outcome === 'already') {
-        return c.json(
-          {
-            error: {
-              message: `approval ${id} was already decided (${result.record.state}${result.record.by ? ` by ${result.record.by}` : ''})`,
-              type: 'conflict',
-            },
-            approval: view(result.record),
-          },
-          409,
+    async decide(id, body) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await body());
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err;
+        return fail(
+          400,
+          'invalid_request',
+          'the body must be JSON: {"decision": "approve"|"deny", "reason"?, "by"?}',
         );
       }
-      return c.json(view(result.record));
-    } catch (err) {
-      if (err instanceof ApprovalsUnavailable) return fail(c, 503, 'unavailable', err.message);
-      throw err;
-    }
-  });
+      const input = parseDecision(parsed);
+      if (typeof input === 'string') return fail(400, 'invalid_request', input);
+      return unlessUnavailable(async () => {
+        const result = await broker.decide(id, input);
+        if (result.outcome === 'unknown') return notFound(id);
+        if (result.outcome === 'already') {
+          const { state, by } = result.record;
+          return {
+            status: 409,
+            json: {
+              error: {
+                message: `approval ${id} was already decided (${state}${by ? ` by ${by}` : ''})`,
+                type: 'conflict',
+              },
+              approval: view(result.record),
+            },
+          };
+        }
+        return ok(view(result.record));
+      });
+    },
+  };
+}
+
+/** A shared store that cannot answer now is a 503; anything else goes on up. */
+async function unlessUnavailable(run: () => Promise<ApprovalReply>): Promise<ApprovalReply> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ApprovalsUnavailable) return fail(503, 'unavailable', err.message);
+    throw err;
+  }
 }
 
 /** The decision body, or what is wrong with it. */
@@ -123,12 +139,16 @@ function view(r: ApprovalRecord) {
   };
 }
 
-function notFound(c: Context, id: string) {
-  return fail(c, 404, 'not_found', `no approval ${id.slice(0, 64)}: unknown, or expired`);
+function ok(json: unknown): ApprovalReply {
+  return { status: 200, json };
 }
 
-function fail(c: Context, status: 400 | 401 | 404 | 503, type: string, message: string) {
-  return c.json({ error: { message, type } }, status);
+function notFound(id: string): ApprovalReply {
+  return fail(404, 'not_found', `no approval ${id.slice(0, 64)}: unknown, or expired`);
+}
+
+function fail(status: 400 | 401 | 404 | 503, type: string, message: string): ApprovalReply {
+  return { status, json: { error: { message, type } } };
 }
 
 function digest(s: string): Buffer {

@@ -1,4 +1,4 @@
-import { errors as undiciErrors } from 'undici';
+import { errors as undiciErrors } from '../providers/undici';
 import type { CompiledRegistry } from '@tollgate/protocol';
 import { SseError } from './sse-connection';
 import { StdioError } from './stdio';

@@ -1,14 +1,18 @@
 import { ConfigStore } from '../config/store';
 import { DUMP_UPSTREAMS_PER_REGISTRY, HealthRegistry, healthKey } from '../routing/health';
 import { createMetrics } from '../telemetry/metrics';
+import { proxyClient } from '../testing/proxy-client';
 import { consumer, gateway, registry, route } from '../testing/resources';
-import { createOpsApp } from './app';
+import { createOpsApp, type OpsDeps } from './app';
+
+/** The ops port's listener behind a real socket, answering `request()` like fetch. */
+const opsApp = (deps: OpsDeps) => proxyClient(createOpsApp(deps));
 
 describe('ops endpoints', () => {
   const setup = () => {
     const store = new ConfigStore();
     let accepting = true;
-    const app = createOpsApp({
+    const app = opsApp({
       store,
       metrics: createMetrics({ defaultMetrics: false }),
       accepting: () => accepting,
@@ -32,7 +36,7 @@ describe('ops endpoints', () => {
   it('readyz also waits for what waitingFor names (a --workers primary: its workers)', async () => {
     const store = new ConfigStore();
     let waiting: string | undefined = '1 of 2 workers listening';
-    const app = createOpsApp({
+    const app = opsApp({
       store,
       metrics: createMetrics({ defaultMetrics: false }),
       accepting: () => true,
@@ -68,7 +72,7 @@ describe('ops endpoints', () => {
   it('config_dump stays small however many model names a catch-all route has seen', async () => {
     const store = new ConfigStore();
     const health = new HealthRegistry();
-    const app = createOpsApp({
+    const app = opsApp({
       store,
       metrics: createMetrics({ defaultMetrics: false }),
       accepting: () => true,

@@ -1,4 +1,4 @@
-import { errors as undiciErrors, type Dispatcher } from 'undici';
+import { errors as undiciErrors, type Dispatcher } from './undici';
 import { notWhenAborted, whenAborted, type UpstreamSignal } from './abort';
 
 /**

@@ -1,4 +1,4 @@
-import { errors as undiciErrors } from 'undici';
+import { errors as undiciErrors } from './undici';
 
 /** A network failure as the caller reads it, and the raw code (`ECONNRESET`, `UND_ERR_SOCKET`, …) kept for logs. */
 export interface FailureWords {

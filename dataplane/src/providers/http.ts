@@ -1,4 +1,4 @@
-import { errors as undiciErrors } from 'undici';
+import { errors as undiciErrors } from './undici';
 import type { CallAbort } from './abort';
 import { createUpstreamAuth } from './auth';
 import { sendRequest } from './body';

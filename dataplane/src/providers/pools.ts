@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { Pool, buildConnector } from 'undici';
+import { Pool, buildConnector } from './undici';
 import type { CompiledRegistry } from '@tollgate/protocol';
 
 /**

@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent, request } from '../providers/undici';
 import { contentHash, type CompiledActiveHealthCheck, type CompiledRegistry } from '@tollgate/protocol';
 import type { Snapshot } from '../config/snapshot';
 import { createUpstreamAuth, type UpstreamAuth } from '../providers/auth';

@@ -1,6 +1,7 @@
 import { ConfigStore } from '../config/store';
 import { createOpsApp } from '../ops/app';
 import { healthKey } from '../routing/health';
+import { proxyClient } from '../testing/proxy-client';
 import { createMetrics } from './metrics';
 import { createObservedHealth, createRoutingMetrics } from './routing-metrics';
 
@@ -8,7 +9,9 @@ describe('upstream health on /metrics and /config_dump', () => {
   it('shows health, ejections and retries', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const health = createObservedHealth(metrics.registry);
-    const app = createOpsApp({ store: new ConfigStore(), metrics, accepting: () => true, health });
+    const app = proxyClient(
+      createOpsApp({ store: new ConfigStore(), metrics, accepting: () => true, health }),
+    );
     const a = health.get(healthKey('default/a', 'm'), 'default/a', 'm');
     health.get(healthKey('default/b', 'm'), 'default/b', 'm');
     health.record(a, 'failure', false, { consecutiveFailures: 1, ejectionMs: 60_000 });
@@ -37,7 +40,9 @@ describe('upstream health on /metrics and /config_dump', () => {
   it('shows active probes: their results by registry, and their verdict in the healthy gauge', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const health = createObservedHealth(metrics.registry);
-    const app = createOpsApp({ store: new ConfigStore(), metrics, accepting: () => true, health });
+    const app = proxyClient(
+      createOpsApp({ store: new ConfigStore(), metrics, accepting: () => true, health }),
+    );
     const check = {
       intervalMs: 1000,
       timeoutMs: 100,

@@ -4,7 +4,7 @@ import { openSync } from 'node:fs';
 import { devNull } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
+import { Pool } from '../providers/undici';
 import { isModelRegistry } from '@tollgate/protocol';
 import { ConfigStore } from '../config/store';
 import type { Snapshot } from '../config/snapshot';

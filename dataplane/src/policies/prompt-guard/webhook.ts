@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request } from '../../providers/undici';
 import type { Operation } from '../../providers/types';
 
 /**

@@ -1,5 +1,5 @@
 import type { importPKCS8 } from 'jose';
-import { request } from 'undici';
+import { request } from '../undici';
 import { describeFailure } from '../failure';
 
 /**
