@@ -20,3 +20,22 @@ export function collectGarbage(): void {
   gc();
   gc();
 }
+
+/**
+ * The full GCs of a serving process's start: the one its first warm-up runs between its rounds
+ * (`duringWarmup`, passed to the dataplane as `collectGarbage`), and one once it has started
+ * (`afterStart`), left out when the warm-up's has run (no warm-up: `--warmup 0`, `tollgate dataplane`
+ * before its first config, a `--workers` primary).
+ */
+export function startCollections(): { duringWarmup: () => void; afterStart: () => void } {
+  let done = false;
+  return {
+    duringWarmup: () => {
+      collectGarbage();
+      done = true;
+    },
+    afterStart: () => {
+      if (!done) collectGarbage();
+    },
+  };
+}

@@ -129,7 +129,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // Held through the warm-up too, which runs after listening (signals are answered meanwhile).
   const { logger, resources, port, close } = await startServing(
     flags,
-    () => startRun(flags),
+    (collectGarbage) => startRun(flags, collectGarbage),
     (started) => started.warmedUp(),
   );
   logger.info(listeningBanner(resources, flags.host, port));
@@ -137,7 +137,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 /** `tollgate run`: one process, or a primary and its `--workers`. */
-async function startRun(flags: RunFlags) {
+async function startRun(flags: RunFlags, collectGarbage: () => void) {
   const { createLogger } = await import('@tollgate/dataplane');
   const logger = createLogger({ level: flags.logLevel });
   if (flags.workers > 1) {
@@ -155,7 +155,7 @@ async function startRun(flags: RunFlags) {
   }
   const { startStandalone } = await import('./standalone');
   const standalone = await startStandalone({
-    ...dataplaneOptions(flags, logger),
+    ...dataplaneOptions(flags, logger, collectGarbage),
     paths: flags.files,
     fleet: flags.fleet,
     watch: flags.watch,
@@ -173,7 +173,9 @@ async function startRun(flags: RunFlags) {
 
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
-  const { logger, plane, client } = await startServing(flags, () => startDataplaneCommand(flags));
+  const { logger, plane, client } = await startServing(flags, (collectGarbage) =>
+    startDataplaneCommand(flags, collectGarbage),
+  );
   client.start();
   return untilSignal(
     logger,
@@ -186,14 +188,14 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
 }
 
 /** `tollgate dataplane`: the proxy (or a primary and its `--workers`) and its discovery client. */
-async function startDataplaneCommand(flags: DataplaneFlags) {
+async function startDataplaneCommand(flags: DataplaneFlags, collectGarbage: () => void) {
   const { createLogger, startDataplane } = await import('@tollgate/dataplane');
   const logger = createLogger({ level: flags.logLevel });
   // --workers: the primary holds the one discovery stream; its workers apply what it accepted.
   const plane =
     flags.workers > 1
       ? await (await import('./cluster/serve')).startDataplaneCluster(flags, logger)
-      : await startDataplane(dataplaneOptions(flags, logger));
+      : await startDataplane(dataplaneOptions(flags, logger, collectGarbage));
   return { logger, plane, client: await discoveryClient(flags, plane.store, logger) };
 }
 
@@ -226,7 +228,7 @@ async function discoveryClient(
 }
 
 /** What `run` and `dataplane` pass to the proxy alike. */
-function dataplaneOptions(flags: ServeFlags, logger: Logger): DataplaneOptions {
+function dataplaneOptions(flags: ServeFlags, logger: Logger, collectGarbage: () => void): DataplaneOptions {
   return {
     host: flags.host,
     port: flags.port,
@@ -237,6 +239,7 @@ function dataplaneOptions(flags: ServeFlags, logger: Logger): DataplaneOptions {
     ...(flags.opsToken ? { opsToken: flags.opsToken } : {}),
     ...(flags.opsUrl ? { opsUrl: flags.opsUrl } : {}),
     warmup: flags.warmup,
+    collectGarbage,
   };
 }
 

@@ -92,10 +92,12 @@ export async function withYoungGenerationHeld<T>(
   until?: (started: T) => Promise<unknown>,
   /** Where the young generation stops growing once released (MB per semi-space); none: V8's own. */
   maxSemiSpaceMb?: number,
+  /** The full GC before the hold ends. */
+  collect: () => void = collectGarbage,
 ): Promise<T> {
   hold();
   const settle = () => {
-    collectGarbage();
+    collect();
     if (maxSemiSpaceMb === undefined) release();
     else capYoungGeneration(maxSemiSpaceMb);
   };

@@ -57,6 +57,12 @@ export interface DataplaneOptions {
    * false / absent for none. The CLI passes DEFAULT_WARMUP unless `--warmup 0`.
    */
   warmup?: WarmupLimits | false;
+  /**
+   * A full GC (the CLI's, cli/src/full-gc.ts) for the first warm-up to run between its two rounds:
+   * what starting left behind goes, and the second round optimises again what the collection made
+   * V8 throw away (warmup/run.ts: warmUp).
+   */
+  collectGarbage?: () => void;
 }
 
 export interface Dataplane {
@@ -119,7 +125,13 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     mcpUpstreams,
   });
   // Before readiness, each config's request path is warmed up (new routes and formats after it).
-  const warmer = new Warmer({ store, adapters, logger, limits: options.warmup ?? false });
+  const warmer = new Warmer({
+    store,
+    adapters,
+    logger,
+    limits: options.warmup ?? false,
+    ...(options.collectGarbage ? { collectGarbage: options.collectGarbage } : {}),
+  });
   warmer.consider();
   const unwatchWarmup = store.onChange(() => warmer.consider());
   const ops = createOpsApp({

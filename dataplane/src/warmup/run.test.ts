@@ -1,7 +1,7 @@
 import { buildSnapshot } from '../config/snapshot';
 import { createAdapters } from '../providers';
 import { consumer, gateway, registry, route } from '../testing/resources';
-import { warmUp } from './run';
+import { warmUp, warmupSink } from './run';
 
 /**
  * One warm-up through the real request path against the in-process fake upstream: every provider
@@ -83,5 +83,25 @@ describe('warmUp', () => {
     );
     expect(performance.now() - started).toBeLessThan(2000);
     expect(report).toMatchObject({ requests: 0, failed: 0, cut: 2, statuses: {} });
+  });
+
+  it('logs into one destination for the process, which stays open: a request cut at the end may still log after its proxy closed', async () => {
+    const before = warmupSink();
+    const report = await warmUp(
+      buildSnapshot(
+        [
+          gateway('acme'),
+          registry('oa', { provider: 'openai', baseUrl: 'http://127.0.0.1:1/v1', apiKey: 'k' }),
+          consumer('app', 'acme', ['sk-app'], [route('gpt', ['oa'])]),
+        ],
+        1,
+      ),
+      { adapters: createAdapters(), level: 'info' },
+      { budgetMs: 200, requests: 4, concurrency: 2, connections: 0 },
+      new Set(),
+    );
+    expect(report.requests).toBe(4);
+    expect(warmupSink()).toBe(before);
+    expect(() => before.write('{"level":"info","msg":"after the warm-up"}\n')).not.toThrow();
   });
 });

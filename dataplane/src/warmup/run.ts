@@ -35,10 +35,15 @@ export interface WarmupReport {
   failed: number;
   /** Requests still under way at the end of the budget, cut there (not in `requests`). */
   cut: number;
+  /** A full GC ran between the two rounds (`collectGarbage`). */
+  collected: boolean;
   /** Connections opened to the config's upstreams, ready for their first requests. */
   preconnected: number;
   ms: number;
 }
+
+/** A warm-up with `collectGarbage`'s second round: this share of `limits`' requests and time more. */
+const SECOND_ROUND = 1 / 3;
 
 /**
  * One warm-up of `snapshot`: the shapes `skip` does not hold (plan.ts) go, round-robin, through a
@@ -47,10 +52,15 @@ export interface WarmupReport {
  * counters and health of its own — served on 127.0.0.1 and closed afterwards: nothing the real proxy
  * counts, logs or reports sees it. Meanwhile the real adapters open `connections` connections to each
  * upstream origin of the config (no request sent).
+ *
+ * With `collectGarbage`, a second round follows the first, after it: a third of `limits`' requests,
+ * for a third of its time more. A full GC while no request is under way finds the hidden classes of
+ * the request objects dead, and V8 throws away the code it had optimised for them; the second round
+ * has it optimised again before readiness, rather than the first real requests paying for it.
  */
 export async function warmUp(
   snapshot: Snapshot,
-  deps: { adapters: AdapterSet; level: string },
+  deps: { adapters: AdapterSet; level: string; collectGarbage?: () => void },
   limits: WarmupLimits,
   skip: ReadonlySet<string>,
 ): Promise<WarmupReport> {
@@ -66,64 +76,109 @@ export async function warmUp(
     statuses: {},
     failed: 0,
     cut: 0,
+    collected: false,
     preconnected: 0,
     ms: 0,
   };
-  if (requests.length > 0) await sendThrough(snapshot, key, requests, deps.level, limits, deadline, report);
+  if (requests.length > 0) {
+    const plan: Round[] = [{ requests: limits.requests, deadline }];
+    if (deps.collectGarbage)
+      plan.push({
+        requests: Math.ceil(limits.requests * SECOND_ROUND),
+        ms: limits.budgetMs * SECOND_ROUND,
+        before: deps.collectGarbage,
+      });
+    await sendThrough(snapshot, key, requests, deps.level, limits, plan, report);
+  }
   report.preconnected = await within(preconnecting, deadline, 0);
   report.ms = Math.round(performance.now() - started);
   return report;
 }
 
-/** The requests, round-robin until `limits.requests` or the deadline, through a throwaway proxy. */
+/** A round of warm-up requests: `requests` at most, until `deadline` (or `ms` after it starts). */
+interface Round {
+  requests: number;
+  deadline?: number;
+  ms?: number;
+  /** Runs before the round's first request, none under way. */
+  before?: () => void;
+}
+
+/**
+ * The requests, round-robin, round after round, through a throwaway proxy; the requests still under
+ * way at the end of a round (a slow `mock` registry, say) are cut there.
+ */
 async function sendThrough(
   snapshot: Snapshot,
   key: string,
   requests: WarmRequest[],
   level: string,
   limits: WarmupLimits,
-  deadline: number,
+  rounds: Round[],
   report: WarmupReport,
 ): Promise<void> {
   const closers: (() => Promise<unknown>)[] = [];
-  // Requests still under way at the deadline (a slow `mock` registry, say) are cut there.
-  const cut = new AbortController();
-  // Each request in flight listens on it twice (the request, then its body).
-  setMaxListeners(2 * limits.concurrency + 1, cut.signal);
-  const timer = setTimeout(() => cut.abort(), Math.max(0, deadline - performance.now()));
   try {
     const fake = await startFakeUpstream(fakeFormats(snapshot));
     closers.push(() => fake.close());
     const client = await throwawayProxy(snapshot, fake.origin, key, level, limits.concurrency, closers);
     let next = 0;
-    const loop = async () => {
-      while (next < limits.requests && performance.now() < deadline) {
-        const r = requests[next++ % requests.length] as WarmRequest;
-        try {
-          const res = await client.request({
-            path: r.path,
-            method: 'POST',
-            headers: r.headers,
-            body: r.body,
-            signal: cut.signal,
-          });
-          await res.body.dump({ limit: Infinity, signal: cut.signal });
-          report.statuses[res.statusCode] = (report.statuses[res.statusCode] ?? 0) + 1;
-        } catch {
-          if (cut.signal.aborted) {
-            report.cut++;
-            continue;
-          }
-          report.failed++;
+    const send = async (r: WarmRequest, signal: AbortSignal) => {
+      try {
+        const res = await client.request({
+          path: r.path,
+          method: 'POST',
+          headers: r.headers,
+          body: r.body,
+          signal,
+        });
+        await res.body.dump({ limit: Infinity, signal });
+        report.statuses[res.statusCode] = (report.statuses[res.statusCode] ?? 0) + 1;
+      } catch {
+        if (signal.aborted) {
+          report.cut++;
+          return;
         }
-        report.requests++;
+        report.failed++;
       }
+      report.requests++;
     };
-    await Promise.all(Array.from({ length: limits.concurrency }, loop));
+    for (const round of rounds) {
+      if (round.before) {
+        round.before();
+        report.collected = true;
+      }
+      const deadline = round.deadline ?? performance.now() + (round.ms ?? 0);
+      const last = next + round.requests;
+      const cut = new AbortController();
+      // Each request in flight listens on it twice (the request, then its body).
+      setMaxListeners(2 * limits.concurrency + 1, cut.signal);
+      const timer = setTimeout(() => cut.abort(), Math.max(0, deadline - performance.now()));
+      const loop = async () => {
+        while (next < last && performance.now() < deadline)
+          await send(requests[next++ % requests.length] as WarmRequest, cut.signal);
+      };
+      try {
+        await Promise.all(Array.from({ length: limits.concurrency }, loop));
+      } finally {
+        clearTimeout(timer);
+      }
+    }
   } finally {
-    clearTimeout(timer);
     for (const close of closers.reverse()) await close().catch(() => undefined);
   }
+}
+
+let sink: ReturnType<typeof batchedDestination> | undefined;
+
+/**
+ * Where the throwaway proxies' logs go: a batched destination as the real logger's, on /dev/null.
+ * One for the process, never closed: a request cut at the end of a warm-up may still log after its
+ * proxy is closed, and a closed destination would throw.
+ */
+export function warmupSink(): ReturnType<typeof batchedDestination> {
+  sink ??= batchedDestination(openSync(devNull, 'w'));
+  return sink;
 }
 
 /**
@@ -144,9 +199,7 @@ async function throwawayProxy(
   store.markSynced();
   // Built as the real proxy's parts are (same factories, same shapes), so that the code the warm-up
   // optimises meets the same kinds of objects when real traffic starts, and stays valid.
-  const sink = batchedDestination(openSync(devNull, 'w'));
-  closers.push(async () => sink.destroy());
-  const silent: Logger = createLogger({ level, destination: sink });
+  const silent: Logger = createLogger({ level, destination: warmupSink() });
   const adapters = createAdapters();
   closers.push(() => Promise.all([...new Set(Object.values(adapters))].map((a) => a.close())));
   const metrics = createMetrics({ defaultMetrics: false });

@@ -21,6 +21,8 @@ export class Warmer {
   private again = false;
   /** Readiness has been granted once: later warm-ups never take it back. */
   private opened = false;
+  /** A warm-up has run `collectGarbage`. */
+  private collected = false;
 
   constructor(
     private readonly deps: {
@@ -28,6 +30,8 @@ export class Warmer {
       adapters: AdapterSet;
       logger: Logger;
       limits: WarmupLimits | false;
+      /** A full GC for the first warm-up to run between its two rounds (run.ts: warmUp). */
+      collectGarbage?: () => void;
     },
   ) {}
 
@@ -62,16 +66,18 @@ export class Warmer {
   }
 
   private async run(limits: WarmupLimits): Promise<void> {
-    const { store, adapters, logger } = this.deps;
+    const { store, adapters, logger, collectGarbage } = this.deps;
     const budgetMs = this.opened ? Math.round(limits.budgetMs * LATER_SHARE) : limits.budgetMs;
     try {
       const report = await warmUp(
         store.current,
-        { adapters, level: logger.level },
+        // The GC once, before readiness: later warm-ups run while traffic is served.
+        { adapters, level: logger.level, ...(this.opened || this.collected ? {} : { collectGarbage }) },
         { ...limits, budgetMs },
         this.warmed,
       );
       for (const shape of report.shapes) this.warmed.add(shape);
+      if (report.collected) this.collected = true;
       if (report.shapes.length > 0 || report.preconnected > 0) logger.debug(report, 'warm-up done');
     } catch (err) {
       logger.warn({ err: String(err) }, 'warm-up failed; serving without it');

@@ -87,7 +87,7 @@ describe('warm-up before readiness', () => {
     await upstream.close();
   });
 
-  async function start(warmup: WarmupLimits | false) {
+  async function start(warmup: WarmupLimits | false, collectGarbage?: () => void) {
     const log = capturedLogger('debug');
     const metrics = createMetrics({ defaultMetrics: false });
     dp = await startDataplane({
@@ -97,6 +97,7 @@ describe('warm-up before readiness', () => {
       logger: log.logger,
       metrics,
       warmup,
+      ...(collectGarbage ? { collectGarbage } : {}),
     });
     const ops = `http://127.0.0.1:${dp.opsPort}`;
     const readyz = async () => {
@@ -181,6 +182,38 @@ describe('warm-up before readiness', () => {
     // The origin the new registry shares with the first was pre-connected once.
     expect(relay.seen).toEqual({ connections: 3, bytes: 0 });
     expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('with a full GC to run: the first warm-up runs it once, between two rounds of requests; later ones never', async () => {
+    const collections: number[] = [];
+    const { dp, log, readyz } = await start(limits({ budgetMs: 3000, requests: 120 }), () =>
+      collections.push(performance.now()),
+    );
+    const started = performance.now();
+    dp.store.replaceAll(config(relay.port));
+    dp.store.markSynced();
+    await dp.warmedUp();
+    const done = performance.now();
+    const [first] = warmLines(log.lines);
+    expect(collections).toHaveLength(1);
+    expect(collections[0]).toBeGreaterThan(started);
+    expect(collections[0]).toBeLessThan(done);
+    // All 120 requests before it, a third as many after (within the budget, none was cut).
+    expect(first).toMatchObject({ collected: true, requests: 160, cut: 0 });
+    expect((await readyz()).status).toBe(200);
+    dp.store.replaceAll(
+      config(relay.port, [
+        registry('claude', {
+          provider: 'anthropic',
+          baseUrl: `http://127.0.0.1:${relay.port}/v1`,
+          apiKey: 'k',
+        }),
+        consumer('other', 'acme', ['sk-other'], [route('claude-x', ['claude'])]),
+      ]),
+    );
+    await dp.warmedUp();
+    expect(warmLines(log.lines)[1]).toMatchObject({ collected: false });
+    expect(collections).toHaveLength(1);
   });
 
   it('is bounded by its budget', async () => {
