@@ -97,11 +97,7 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
   store.onChange((s) => metrics.setConfig(s.serial, s.resources.size));
   logConfigChanges(store, logger);
   const health = createObservedHealth(metrics.registry);
-  // Active health checks of the registries that ask for them, following each config change.
-  const probes = createHttpProbe();
-  const prober = new Prober({ health, probe: probes.probe, logger });
-  prober.sync(store.current);
-  const unwatchProbes = store.onChange((s) => prober.sync(s));
+  const { probes, prober, unwatchProbes } = startProbing(store, health, logger);
   let opsUrl = options.opsUrl;
   const approvals = new ApprovalBroker({
     logger,
@@ -125,13 +121,8 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     mcpUpstreams,
   });
   // Before readiness, each config's request path is warmed up (new routes and formats after it).
-  const warmer = new Warmer({
-    store,
-    adapters,
-    logger,
-    limits: options.warmup ?? false,
-    ...(options.collectGarbage ? { collectGarbage: options.collectGarbage } : {}),
-  });
+  const { warmup = false, collectGarbage } = options;
+  const warmer = new Warmer({ store, adapters, logger, limits: warmup, collectGarbage });
   warmer.consider();
   const unwatchWarmup = store.onChange(() => warmer.consider());
   const ops = createOpsApp({
@@ -188,6 +179,14 @@ async function closeClients(c: {
   await c.policies.close();
   // Pooled MCP connections and stdio servers (child processes) end with the proxy.
   await c.mcpUpstreams.close();
+}
+
+/** Active health checks of the registries that ask for them, following each config change. */
+function startProbing(store: ConfigStore, health: HealthRegistry, logger: Logger) {
+  const probes = createHttpProbe();
+  const prober = new Prober({ health, probe: probes.probe, logger });
+  prober.sync(store.current);
+  return { probes, prober, unwatchProbes: store.onChange((s) => prober.sync(s)) };
 }
 
 /** At debug level, what each config change added, changed and removed. */
