@@ -13,6 +13,31 @@ function capture(): { destination: Writable; lines: string[] } {
   return { destination, lines };
 }
 
+/** What the default destination writes to fd 1, stdout taken as not a terminal; `restore` undoes both. */
+function stdoutWrites(): { written: string[]; restore(): void } {
+  const stdout = process.stdout as { isTTY?: boolean };
+  const wasTTY = stdout.isTTY;
+  const written: string[] = [];
+  const write = jest.spyOn(fs, 'write').mockImplementation(((
+    fd: number,
+    data: unknown,
+    ...rest: unknown[]
+  ) => {
+    // An empty write is a flush timer of another logger with nothing batched.
+    if (fd === 1 && String(data) !== '') written.push(String(data));
+    const done = rest.at(-1) as (err: null, n: number) => void;
+    process.nextTick(done, null, Buffer.byteLength(String(data)));
+  }) as typeof fs.write);
+  stdout.isTTY = false;
+  return {
+    written,
+    restore: () => {
+      write.mockRestore();
+      stdout.isTTY = wasTTY;
+    },
+  };
+}
+
 describe('JSON log lines', () => {
   it('carry the level name and an ISO-8601 time', () => {
     const { destination, lines } = capture();
@@ -118,29 +143,15 @@ describe('pretty output', () => {
   });
 
   it('is batched JSON lines on stdout when stdout is not a terminal', async () => {
-    const stdout = process.stdout as { isTTY?: boolean };
-    const wasTTY = stdout.isTTY;
-    const written: string[] = [];
-    const write = jest.spyOn(fs, 'write').mockImplementation(((
-      fd: number,
-      data: unknown,
-      ...rest: unknown[]
-    ) => {
-      // An empty write is a flush timer of another logger with nothing batched.
-      if (fd === 1 && String(data) !== '') written.push(String(data));
-      const done = rest.at(-1) as (err: null, n: number) => void;
-      process.nextTick(done, null, Buffer.byteLength(String(data)));
-    }) as typeof fs.write);
+    const { written, restore } = stdoutWrites();
     try {
-      stdout.isTTY = false;
       const logger = createLogger();
       logger.info({ port: 3 }, 'not a terminal');
       expect(written).toEqual([]); // waits for a full 4 KiB batch or the flush timer
       logger.flush();
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
-      write.mockRestore();
-      stdout.isTTY = wasTTY;
+      restore();
     }
     expect(written).toHaveLength(1);
     const entry = JSON.parse(written[0] ?? '') as Record<string, unknown>;
@@ -149,20 +160,8 @@ describe('pretty output', () => {
   });
 
   it('writes a warning at once, with the lines batched before it, not at the next flush', async () => {
-    const stdout = process.stdout as { isTTY?: boolean };
-    const wasTTY = stdout.isTTY;
-    const written: string[] = [];
-    const write = jest.spyOn(fs, 'write').mockImplementation(((
-      fd: number,
-      data: unknown,
-      ...rest: unknown[]
-    ) => {
-      if (fd === 1 && String(data) !== '') written.push(String(data));
-      const done = rest.at(-1) as (err: null, n: number) => void;
-      process.nextTick(done, null, Buffer.byteLength(String(data)));
-    }) as typeof fs.write);
+    const { written, restore } = stdoutWrites();
     try {
-      stdout.isTTY = false;
       const logger = createLogger();
       logger.info('batched');
       expect(written).toEqual([]);
@@ -174,8 +173,7 @@ describe('pretty output', () => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(written.join('')).toContain('"msg":"broken"');
     } finally {
-      write.mockRestore();
-      stdout.isTTY = wasTTY;
+      restore();
     }
   });
 });
