@@ -35,19 +35,15 @@ export const a2aMetrics = perRegistry((registry: Registry): A2AMetrics => {
     buckets: BUCKETS,
     registers: [registry],
   });
-  const children = new ChildCache<(seconds: number) => void>();
+  const children = new ChildCache((gateway, consumer, agent, method, result) => {
+    const labels = { gateway, consumer, agent, method, result };
+    return { count: requests.labels(labels), duration: duration.labels(labels) };
+  });
   return {
     observe(gateway, consumer, agent, method, result, seconds) {
-      const key = `${gateway}\u0000${consumer}\u0000${agent}\u0000${method}\u0000${result}`;
-      children.of(key, () => {
-        const labels = { gateway, consumer, agent, method, result };
-        const c = requests.labels(labels);
-        const h = duration.labels(labels);
-        return (s: number) => {
-          c.inc();
-          h.observe(s);
-        };
-      })(seconds);
+      const series = children.of(gateway, consumer, agent, method, result);
+      series.count.inc();
+      series.duration.observe(seconds);
     },
   };
 });

@@ -155,22 +155,36 @@ type Instruments = ReturnType<typeof defineMetrics>;
 
 /**
  * The proxy's metrics. A class, not an object of closures: every instance (the warm-up's throwaway
- * one, the real one) runs the same functions, so what the warm-up optimised stays valid. A series is
- * looked up by its label values joined into one string key (prom-client would hash the label set on
- * every update); a hit allocates nothing.
+ * one, the real one) runs the same functions, so what the warm-up optimised stays valid. Series are
+ * looked up by their label values (ChildCache: prom-client would hash the label set on every update).
  */
 class Metrics implements ProxyMetrics {
   readonly registry: Registry;
   readonly inFlight: GaugeValue;
-  private readonly requestSeries = new Map<string, RequestSeries>();
-  private readonly tokenSeries = new Map<string, TokenSeries>();
-  private readonly upstreamSeries = new Map<string, HistogramChild>();
-  private readonly rateLimitChildren = new ChildCache<ReturnType<Instruments['rateLimits']['labels']>>();
-  private readonly redisErrorChildren = new ChildCache<ReturnType<Instruments['redisErrors']['labels']>>();
+  private readonly requestSeries: ChildCache<RequestSeries>;
+  private readonly tokenSeries: ChildCache<TokenSeries>;
+  private readonly upstreamSeries: ChildCache<HistogramChild>;
+  private readonly rateLimitSeries: ChildCache<ReturnType<Instruments['rateLimits']['labels']>>;
+  private readonly redisErrorSeries: ChildCache<ReturnType<Instruments['redisErrors']['labels']>>;
 
   constructor(private readonly m: Instruments) {
     this.registry = m.registry;
     this.inFlight = m.inFlight;
+    this.requestSeries = new ChildCache(
+      (gateway, consumer, reg, model, status) =>
+        new RequestSeries(
+          m.requests.labels(gateway, consumer, reg, model, status),
+          m.duration.labels(gateway, consumer, reg, model, status),
+        ),
+    );
+    this.tokenSeries = new ChildCache(
+      (gateway, consumer, reg, model) => new TokenSeries(m.tokens, [gateway, consumer, reg, model]),
+    );
+    this.upstreamSeries = new ChildCache((reg, model) => m.upstream.labels(reg, model));
+    this.rateLimitSeries = new ChildCache((policy, decision, store) =>
+      m.rateLimits.labels({ policy, decision, store }),
+    );
+    this.redisErrorSeries = new ChildCache((reason) => m.redisErrors.labels({ reason }));
   }
 
   observeRequest(
@@ -181,37 +195,15 @@ class Metrics implements ProxyMetrics {
     status: number,
     seconds: number,
   ): void {
-    const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}\u0000${status}`;
-    let series = this.requestSeries.get(key);
-    if (series === undefined) {
-      const code = String(status);
-      series = new RequestSeries(
-        this.m.requests.labels(gateway, consumer, reg, model, code),
-        this.m.duration.labels(gateway, consumer, reg, model, code),
-      );
-      this.requestSeries.set(key, series);
-    }
-    series.observe(seconds);
+    this.requestSeries.of(gateway, consumer, reg, model, String(status)).observe(seconds);
   }
 
   observeUpstream(reg: string, model: string, seconds: number): void {
-    const key = `${reg}\u0000${model}`;
-    let series = this.upstreamSeries.get(key);
-    if (series === undefined) {
-      series = this.m.upstream.labels(reg, model);
-      this.upstreamSeries.set(key, series);
-    }
-    series.observe(seconds);
+    this.upstreamSeries.of(reg, model).observe(seconds);
   }
 
   observeTokens(gateway: string, consumer: string, reg: string, model: string, usage: Usage): void {
-    const key = `${gateway}\u0000${consumer}\u0000${reg}\u0000${model}`;
-    let series = this.tokenSeries.get(key);
-    if (series === undefined) {
-      series = new TokenSeries(this.m.tokens, [gateway, consumer, reg, model]);
-      this.tokenSeries.set(key, series);
-    }
-    series.observe(usage);
+    this.tokenSeries.of(gateway, consumer, reg, model).observe(usage);
   }
 
   observeRateLimit(
@@ -219,12 +211,11 @@ class Metrics implements ProxyMetrics {
     decision: 'allowed' | 'limited' | 'unavailable',
     store: 'redis' | 'local' | 'none',
   ): void {
-    const key = `${policy}\u0000${decision}\u0000${store}`;
-    this.rateLimitChildren.of(key, () => this.m.rateLimits.labels({ policy, decision, store })).inc();
+    this.rateLimitSeries.of(policy, decision, store).inc();
   }
 
   countRedisError(reason: 'timeout' | 'unavailable' | 'connection' | 'error'): void {
-    this.redisErrorChildren.of(reason, () => this.m.redisErrors.labels({ reason })).inc();
+    this.redisErrorSeries.of(reason).inc();
   }
 
   setConfig(serial: number, count: number): void {

@@ -17,17 +17,21 @@ export function perRegistry<T>(make: (registry: Registry) => T): (registry: Regi
 }
 
 /**
- * Labelled children cached by their label values joined into one key: prom-client otherwise hashes
- * the label set on every call, which the request path would pay once per request per metric. The
- * factory runs once per key; a hit allocates nothing.
+ * Labelled children cached by their label values (up to five) joined into one key: prom-client
+ * otherwise hashes the label set on every call, which the request path would pay once per request
+ * per metric. The cache holds its factory, run once per label values: a hit allocates nothing but
+ * the key (no closure per call).
  */
 export class ChildCache<T> {
   private readonly children = new Map<string, T>();
 
-  of(key: string, make: () => T): T {
+  constructor(private readonly make: (a: string, b: string, c: string, d: string, e: string) => T) {}
+
+  of(a: string, b = '', c = '', d = '', e = ''): T {
+    const key = `${a}\u0000${b}\u0000${c}\u0000${d}\u0000${e}`;
     let child = this.children.get(key);
     if (child === undefined) {
-      child = make();
+      child = this.make(a, b, c, d, e);
       this.children.set(key, child);
     }
     return child;

@@ -24,15 +24,14 @@ function make(registry: Registry): BudgetMetrics {
     labelNames: ['policy'],
     registers: [registry],
   });
-  const decisionChildren = new ChildCache<ReturnType<typeof decisions.labels>>();
-  const spendChildren = new ChildCache<ReturnType<typeof spend.labels>>();
-  const unpricedChildren = new ChildCache<ReturnType<typeof unpriced.labels>>();
+  const decisionChildren = new ChildCache((policy, decision, store) =>
+    decisions.labels({ policy, decision, store }),
+  );
+  const spendChildren = new ChildCache((policy) => spend.labels({ policy }));
+  const unpricedChildren = new ChildCache((policy) => unpriced.labels({ policy }));
   return {
-    observeBudget: (policy, decision, store) =>
-      decisionChildren
-        .of(`${policy}\u0000${decision}\u0000${store}`, () => decisions.labels({ policy, decision, store }))
-        .inc(),
-    addSpend: (policy, usd) => spendChildren.of(policy, () => spend.labels({ policy })).inc(usd),
-    countUnpriced: (policy) => unpricedChildren.of(policy, () => unpriced.labels({ policy })).inc(),
+    observeBudget: (policy, decision, store) => decisionChildren.of(policy, decision, store).inc(),
+    addSpend: (policy, usd) => spendChildren.of(policy).inc(usd),
+    countUnpriced: (policy) => unpricedChildren.of(policy).inc(),
   };
 }

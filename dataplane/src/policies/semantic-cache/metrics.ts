@@ -20,9 +20,8 @@ export const createSemanticCacheMetrics = perRegistry((registry): SemanticCacheM
     labelNames: ['policy', 'result'],
     registers: [registry],
   });
-  const children = new ChildCache<ReturnType<typeof counter.labels>>();
+  const children = new ChildCache((policy, result) => counter.labels({ policy, result }));
   return {
-    count: (policy, result) =>
-      children.of(`${policy}\u0000${result}`, () => counter.labels({ policy, result })).inc(),
+    count: (policy, result) => children.of(policy, result).inc(),
   };
 });

@@ -18,16 +18,16 @@ function make(registry: Registry): TokenLimitMetrics {
     labelNames: ['policy', 'store'],
     registers: [registry],
   });
-  const decisionChildren = new ChildCache<ReturnType<typeof decisions.labels>>();
-  const tokenChildren = new ChildCache<ReturnType<typeof tokens.labels>>();
+  const decisionChildren = new ChildCache((policy, decision, store) =>
+    decisions.labels({ policy, decision, store }),
+  );
+  const tokenChildren = new ChildCache((policy, store) => tokens.labels({ policy, store }));
   return {
     observeTokenLimit(policy, decision, store) {
-      decisionChildren
-        .of(`${policy}\u0000${decision}\u0000${store}`, () => decisions.labels({ policy, decision, store }))
-        .inc();
+      decisionChildren.of(policy, decision, store).inc();
     },
     countTokens(policy, n, store) {
-      tokenChildren.of(`${policy}\u0000${store}`, () => tokens.labels({ policy, store })).inc(n);
+      tokenChildren.of(policy, store).inc(n);
     },
   };
 }

@@ -18,11 +18,8 @@ export const createToolGuardMetrics = perRegistry((registry): ToolGuardMetrics =
     labelNames: ['policy', 'kind', 'action'],
     registers: [registry],
   });
-  const children = new ChildCache<ReturnType<typeof counter.labels>>();
+  const children = new ChildCache((policy, kind, action) => counter.labels({ policy, kind, action }));
   return {
-    count: (policy, kind, action) =>
-      children
-        .of(`${policy}\u0000${kind}\u0000${action}`, () => counter.labels({ policy, kind, action }))
-        .inc(),
+    count: (policy, kind, action) => children.of(policy, kind, action).inc(),
   };
 });
