@@ -29,7 +29,7 @@ export function answered(ctx: RequestContext, rt: ProxyRuntime, answer: PolicyAn
   ctx.upstreamModel = res.model;
   const headers = { ...ctx.responseHeaders, ...answer.headers, 'x-request-id': ctx.requestId };
   if (!ctx.stream) {
-    record(ctx, rt.metrics, rt.logger);
+    record(ctx, rt);
     ctx.x.respond(
       200,
       { 'content-type': JSON_TYPE, ...headers },
@@ -44,7 +44,7 @@ export function answered(ctx: RequestContext, rt: ProxyRuntime, answer: PolicyAn
     { ...headers, 'content-type': SSE_TYPE, 'cache-control': 'no-cache' },
     frames(format, res, request, includeUsage),
     () => {
-      record(ctx, rt.metrics, rt.logger);
+      record(ctx, rt);
       postResponse(ctx, rt);
     },
   );

@@ -8,6 +8,7 @@ import { createEmbedder, registryIn } from '../policies/semantic-cache/embedder'
 import type { AdapterSet, Operation } from '../providers/types';
 import { HealthRegistry } from '../routing/health';
 import type { McpUpstreams } from '../mcp/upstream';
+import { accessLog } from '../telemetry/access-log';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import { admit, preflight } from './admit';
@@ -80,6 +81,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     adapters,
     metrics: deps.metrics,
     logger: deps.logger,
+    accessLog: accessLog(deps.logger),
     random: deps.random ?? Math.random,
     policies,
     health: deps.health ?? new HealthRegistry(),
@@ -179,7 +181,7 @@ async function handle(
     const e = scrub ? scrub.error(toGatewayError(err, rt.logger)) : toGatewayError(err, rt.logger);
     ctx.status = ctx.clientGone ? 499 : e.status;
     ctx.error = ctx.clientGone ? 'client_closed' : e.code;
-    record(ctx, rt.metrics, rt.logger);
+    record(ctx, rt);
     errorResponse(x, e, ctx.requestId, ctx.responseHeaders, errorOp(ep.op, x));
   }
 }
@@ -197,7 +199,7 @@ function answerPreflight(
   try {
     const answer = preflight(ctx, rt, consumerSlug);
     ctx.status = answer.status;
-    record(ctx, rt.metrics, rt.logger);
+    record(ctx, rt);
     x.respond(
       answer.status,
       { ...ctx.responseHeaders, ...answer.headers, 'x-request-id': ctx.requestId },
@@ -207,7 +209,7 @@ function answerPreflight(
     const e = toGatewayError(err, rt.logger);
     ctx.status = e.status;
     ctx.error = e.code;
-    record(ctx, rt.metrics, rt.logger);
+    record(ctx, rt);
     errorResponse(x, e, ctx.requestId, undefined, ep.op);
   }
 }

@@ -1,14 +1,14 @@
-import { accessLog } from '../telemetry/access-log';
-import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 import type { RequestContext } from './context';
+import type { ProxyRuntime } from './runtime';
 
 /** The end of every request: its metrics and its access-log line. */
-export function record(ctx: RequestContext, metrics: ProxyMetrics, logger: Logger): void {
+export function record(ctx: RequestContext, rt: ProxyRuntime): void {
+  const { metrics } = rt;
   const seconds = (performance.now() - ctx.start) / 1000;
   metrics.inFlight.dec();
   metrics.observeRequest(ctx.gatewaySlug, ctx.consumerSlug, ctx.registryName, ctx.model, ctx.status, seconds);
-  accessLog(logger).write({
+  rt.accessLog.write({
     requestId: ctx.requestId,
     method: ctx.method,
     path: ctx.path,

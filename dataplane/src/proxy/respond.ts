@@ -42,7 +42,7 @@ export async function respond(ctx: RequestContext, rt: ProxyRuntime, sent: SentT
   ctx.disarm(rt.live);
   const out = await wholeBody(ctx, sent, payload);
   recordUsage(ctx, rt.metrics);
-  record(ctx, rt.metrics, rt.logger);
+  record(ctx, rt);
   ctx.x.respond(sent.status, responseHeaders(ctx, sent), out);
   postResponse(ctx, rt);
 }
@@ -123,7 +123,7 @@ function relayStream(
     }
     recordUsage(ctx, rt.metrics);
     if (assembler) ctx.responseContent = assembler.result();
-    record(ctx, rt.metrics, rt.logger);
+    record(ctx, rt);
     postResponse(ctx, rt);
   });
 }

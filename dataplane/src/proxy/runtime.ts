@@ -3,6 +3,7 @@ import type { PolicyEngine } from '../policies/engine';
 import type { CallAbort } from '../providers/abort';
 import type { AdapterSet } from '../providers/types';
 import type { HealthRegistry } from '../routing/health';
+import type { AccessLogWriter } from '../telemetry/access-log';
 import type { Logger } from '../telemetry/logger';
 import type { ProxyMetrics } from '../telemetry/metrics';
 
@@ -12,6 +13,8 @@ export interface ProxyRuntime {
   readonly adapters: AdapterSet;
   readonly metrics: ProxyMetrics;
   readonly logger: Logger;
+  /** `logger`'s access-log writer, looked up once. */
+  readonly accessLog: AccessLogWriter;
   readonly random: () => number;
   readonly policies: PolicyEngine;
   readonly health: HealthRegistry;

@@ -26,7 +26,7 @@ export async function answerBeside(
   if (ctx.ep.kind === 'countTokens') return counted(ctx, rt);
   const list = modelsAnswer(ctx.consumer, id, Boolean(ctx.x.header('anthropic-version')));
   ctx.status = 200;
-  record(ctx, rt.metrics, rt.logger);
+  record(ctx, rt);
   ctx.x.respond(
     200,
     { 'content-type': JSON_TYPE, ...ctx.responseHeaders, 'x-request-id': ctx.requestId },
@@ -59,7 +59,7 @@ async function counted(ctx: RequestContext, rt: ProxyRuntime): Promise<void> {
     });
     ctx.upstreamModel = answer.model;
     ctx.status = answer.status;
-    record(ctx, rt.metrics, rt.logger);
+    record(ctx, rt);
     ctx.x.respond(
       answer.status,
       {
