@@ -15,6 +15,7 @@ import {
   type ServeFlags,
 } from './args';
 import { listeningBanner } from './banner';
+import type { ServingCollections } from './full-gc';
 import { parseControllerFlags } from './controller-args';
 import { commandHelp, isCommand, usageError, USAGE, type Command } from './help';
 import { ManifestLoadError } from './manifest-error';
@@ -129,7 +130,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // Held through the warm-up too, which runs after listening (signals are answered meanwhile).
   const { logger, resources, port, close } = await startServing(
     flags,
-    (collectGarbage) => startRun(flags, collectGarbage),
+    (collections) => startRun(flags, collections),
     (started) => started.warmedUp(),
   );
   logger.info(listeningBanner(resources, flags.host, port));
@@ -137,7 +138,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 /** `tollgate run`: one process, or a primary and its `--workers`. */
-async function startRun(flags: RunFlags, collectGarbage: () => void) {
+async function startRun(flags: RunFlags, collections: ServingCollections) {
   const { createLogger } = await import('@tollgate/dataplane');
   const logger = createLogger({ level: flags.logLevel });
   if (flags.workers > 1) {
@@ -155,7 +156,7 @@ async function startRun(flags: RunFlags, collectGarbage: () => void) {
   }
   const { startStandalone } = await import('./standalone');
   const standalone = await startStandalone({
-    ...dataplaneOptions(flags, logger, collectGarbage),
+    ...dataplaneOptions(flags, logger, collections),
     paths: flags.files,
     fleet: flags.fleet,
     watch: flags.watch,
@@ -173,8 +174,8 @@ async function startRun(flags: RunFlags, collectGarbage: () => void) {
 
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
-  const { logger, plane, client } = await startServing(flags, (collectGarbage) =>
-    startDataplaneCommand(flags, collectGarbage),
+  const { logger, plane, client } = await startServing(flags, (collections) =>
+    startDataplaneCommand(flags, collections),
   );
   client.start();
   return untilSignal(
@@ -188,14 +189,14 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
 }
 
 /** `tollgate dataplane`: the proxy (or a primary and its `--workers`) and its discovery client. */
-async function startDataplaneCommand(flags: DataplaneFlags, collectGarbage: () => void) {
+async function startDataplaneCommand(flags: DataplaneFlags, collections: ServingCollections) {
   const { createLogger, startDataplane } = await import('@tollgate/dataplane');
   const logger = createLogger({ level: flags.logLevel });
   // --workers: the primary holds the one discovery stream; its workers apply what it accepted.
   const plane =
     flags.workers > 1
       ? await (await import('./cluster/serve')).startDataplaneCluster(flags, logger)
-      : await startDataplane(dataplaneOptions(flags, logger, collectGarbage));
+      : await startDataplane(dataplaneOptions(flags, logger, collections));
   return { logger, plane, client: await discoveryClient(flags, plane.store, logger) };
 }
 
@@ -228,7 +229,11 @@ async function discoveryClient(
 }
 
 /** What `run` and `dataplane` pass to the proxy alike. */
-function dataplaneOptions(flags: ServeFlags, logger: Logger, collectGarbage: () => void): DataplaneOptions {
+function dataplaneOptions(
+  flags: ServeFlags,
+  logger: Logger,
+  collections: ServingCollections,
+): DataplaneOptions {
   return {
     host: flags.host,
     port: flags.port,
@@ -239,7 +244,7 @@ function dataplaneOptions(flags: ServeFlags, logger: Logger, collectGarbage: () 
     ...(flags.opsToken ? { opsToken: flags.opsToken } : {}),
     ...(flags.opsUrl ? { opsUrl: flags.opsUrl } : {}),
     warmup: flags.warmup,
-    collectGarbage,
+    ...collections,
   };
 }
 

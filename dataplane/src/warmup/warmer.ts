@@ -2,7 +2,7 @@ import type { ConfigStore } from '../config/store';
 import type { AdapterSet } from '../providers/types';
 import type { Logger } from '../telemetry/logger';
 import type { WarmupLimits } from './limits';
-import { warmUp } from './run';
+import { warmUp, type StartCollections } from './run';
 
 export { DEFAULT_WARMUP } from './limits';
 
@@ -21,7 +21,7 @@ export class Warmer {
   private again = false;
   /** Readiness has been granted once: later warm-ups never take it back. */
   private opened = false;
-  /** A warm-up has run `collectGarbage`. */
+  /** A warm-up has run `collectGarbage` or `releaseMemory`. */
   private collected = false;
 
   constructor(
@@ -30,9 +30,7 @@ export class Warmer {
       adapters: AdapterSet;
       logger: Logger;
       limits: WarmupLimits | false;
-      /** A full GC for the first warm-up to run between its two rounds (run.ts: warmUp). */
-      collectGarbage?: () => void;
-    },
+    } & StartCollections,
   ) {}
 
   /** Starts a warm-up of the store's config (or queues one behind the warm-up under way). */
@@ -66,18 +64,22 @@ export class Warmer {
   }
 
   private async run(limits: WarmupLimits): Promise<void> {
-    const { store, adapters, logger, collectGarbage } = this.deps;
+    const { store, adapters, logger, collectGarbage, releaseMemory } = this.deps;
     const budgetMs = this.opened ? Math.round(limits.budgetMs * LATER_SHARE) : limits.budgetMs;
     try {
       const report = await warmUp(
         store.current,
-        // The GC once, before readiness: later warm-ups run while traffic is served.
-        { adapters, level: logger.level, ...(this.opened || this.collected ? {} : { collectGarbage }) },
+        // The collections once, before readiness: later warm-ups run while traffic is served.
+        {
+          adapters,
+          level: logger.level,
+          ...(this.opened || this.collected ? {} : { collectGarbage, releaseMemory }),
+        },
         { ...limits, budgetMs },
         this.warmed,
       );
       for (const shape of report.shapes) this.warmed.add(shape);
-      if (report.collected) this.collected = true;
+      if (report.collected || report.released) this.collected = true;
       if (report.shapes.length > 0 || report.preconnected > 0) logger.debug(report, 'warm-up done');
     } catch (err) {
       logger.warn({ err: String(err) }, 'warm-up failed; serving without it');

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import type { AnyResource } from '@tollgate/protocol';
 import { ConfigStore } from '../config/store';
-import { startDataplane, type Dataplane } from '../server';
+import { startDataplane, type Dataplane, type DataplaneOptions } from '../server';
 import { createMetrics } from '../telemetry/metrics';
 import { capturedLogger, isDebugLine } from '../testing/log-capture';
 import { startMockOpenAIUpstream, type MockOpenAIUpstream } from '../testing/mock-openai-upstream';
@@ -87,7 +87,10 @@ describe('warm-up before readiness', () => {
     await upstream.close();
   });
 
-  async function start(warmup: WarmupLimits | false, collectGarbage?: () => void) {
+  async function start(
+    warmup: WarmupLimits | false,
+    collections: Pick<DataplaneOptions, 'collectGarbage' | 'releaseMemory'> = {},
+  ) {
     const log = capturedLogger('debug');
     const metrics = createMetrics({ defaultMetrics: false });
     dp = await startDataplane({
@@ -97,7 +100,7 @@ describe('warm-up before readiness', () => {
       logger: log.logger,
       metrics,
       warmup,
-      ...(collectGarbage ? { collectGarbage } : {}),
+      ...collections,
     });
     const ops = `http://127.0.0.1:${dp.opsPort}`;
     const readyz = async () => {
@@ -184,11 +187,16 @@ describe('warm-up before readiness', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
-  it('with a full GC to run: the first warm-up runs it once, between two rounds of requests; later ones never', async () => {
+  it('with collections to run: the first warm-up runs the full GC between two rounds of requests and releases memory after them, before readiness; later ones never', async () => {
     const collections: number[] = [];
-    const { dp, log, readyz } = await start(limits({ budgetMs: 3000, requests: 120 }), () =>
-      collections.push(performance.now()),
-    );
+    const releases: { at: number; readyz: number }[] = [];
+    const { dp, log, readyz } = await start(limits({ budgetMs: 3000, requests: 120 }), {
+      collectGarbage: () => collections.push(performance.now()),
+      releaseMemory: async () => {
+        const at = performance.now();
+        releases.push({ at, readyz: (await fetch(`http://127.0.0.1:${dp?.opsPort}/readyz`)).status });
+      },
+    });
     const started = performance.now();
     dp.store.replaceAll(config(relay.port));
     dp.store.markSynced();
@@ -199,7 +207,10 @@ describe('warm-up before readiness', () => {
     expect(collections[0]).toBeGreaterThan(started);
     expect(collections[0]).toBeLessThan(done);
     // All 120 requests before it, a third as many after (within the budget, none was cut).
-    expect(first).toMatchObject({ collected: true, requests: 160, cut: 0 });
+    expect(first).toMatchObject({ collected: true, released: true, requests: 160, cut: 0 });
+    expect(releases).toEqual([{ at: expect.any(Number), readyz: 503 }]);
+    expect(releases[0]?.at).toBeGreaterThan(collections[0] as number);
+    expect(releases[0]?.at).toBeLessThan(done);
     expect((await readyz()).status).toBe(200);
     dp.store.replaceAll(
       config(relay.port, [
@@ -212,8 +223,9 @@ describe('warm-up before readiness', () => {
       ]),
     );
     await dp.warmedUp();
-    expect(warmLines(log.lines)[1]).toMatchObject({ collected: false });
+    expect(warmLines(log.lines)[1]).toMatchObject({ collected: false, released: false });
     expect(collections).toHaveLength(1);
+    expect(releases).toHaveLength(1);
   });
 
   it('is bounded by its budget', async () => {
