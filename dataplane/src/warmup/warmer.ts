@@ -8,6 +8,8 @@ export { DEFAULT_WARMUP } from './limits';
 
 /** A later warm-up (new routes or formats in a config change) gets this share of the budget. */
 const LATER_SHARE = 0.25;
+/** Before readiness, how many times a config that changed while being warmed is warmed again. */
+const MAX_REQUEUED = 3;
 
 /**
  * Warms the request path up for each config the store takes: the first config fully, before
@@ -21,6 +23,8 @@ export class Warmer {
   private again = false;
   /** Readiness has been granted once: later warm-ups never take it back. */
   private opened = false;
+  /** Warm-ups queued behind the first before readiness: a config that keeps changing opens it anyway. */
+  private requeued = 0;
   /** A warm-up has run `collectGarbage` or `releaseMemory`. */
   private collected = false;
 
@@ -42,7 +46,9 @@ export class Warmer {
     }
     this.running = this.run(this.deps.limits).finally(() => {
       this.running = undefined;
-      if (this.deps.store.ready) this.opened = true;
+      // A config completed meanwhile (discovery sends the first one in parts) is warmed as the
+      // first, before readiness, rather than as a later change after it.
+      if (this.deps.store.ready && (!this.again || ++this.requeued > MAX_REQUEUED)) this.opened = true;
       if (this.again) {
         this.again = false;
         this.consider();

@@ -228,6 +228,34 @@ describe('warm-up before readiness', () => {
     expect(releases).toHaveLength(1);
   });
 
+  it('a first config completed while its first part warms up (as discovery sends it): readiness waits for the whole, warmed as the first', async () => {
+    const readyzDuring: number[] = [];
+    const { dp, log, readyz } = await start(limits({ budgetMs: 1000, requests: 40 }), {
+      collectGarbage: () => undefined,
+      releaseMemory: async () => {
+        readyzDuring.push((await fetch(`http://127.0.0.1:${dp?.opsPort}/readyz`)).status);
+      },
+    });
+    const [gw, up, ...rest] = config(relay.port);
+    // The first part: no consumer yet, so no route to send through (connections only).
+    dp.store.replaceAll([gw, up] as AnyResource[]);
+    dp.store.applyDelta(rest, []);
+    dp.store.markSynced();
+    expect((await readyz()).status).toBe(503);
+    await dp.warmedUp();
+    expect((await readyz()).status).toBe(200);
+    const [first, whole] = warmLines(log.lines);
+    expect(first).toMatchObject({ serial: 1, shapes: [], collected: false });
+    // Warmed as the first config is: the whole budget's requests and the collections, before readiness.
+    expect(whole).toMatchObject({
+      serial: 2,
+      requests: 40 + Math.ceil(40 / 3),
+      collected: true,
+      released: true,
+    });
+    expect(readyzDuring).toEqual([503]);
+  });
+
   it('is bounded by its budget', async () => {
     const { dp, log } = await start(limits({ budgetMs: 150 }));
     const started = performance.now();
