@@ -1,5 +1,6 @@
 import { readMemory, sampleRss } from './memory';
 import { fixed, ms, pacingDelayMs, type BenchOptions, type Measurement } from './report';
+import type { TollgateProcess } from './processes';
 import type { Context, ScenarioResult } from './scenarios';
 import { check } from './stream-loop';
 import { CHAT_BODY, passthrough, tollgate, type Target } from './targets';
@@ -52,45 +53,75 @@ export async function cold(ctx: Context): Promise<ScenarioResult> {
   };
 }
 
-/** RSS of a fresh process: peak while starting, idle once settled, and the most while serving the fixed rate. */
-export async function memory(ctx: Context): Promise<ScenarioResult> {
-  const fresh = await ctx.startFresh();
+/** RSS while starting (VmHWM at ready), and idle once settled: 20 checked requests, then 3 s quiet. */
+async function startAndIdle(
+  ctx: Context,
+  start: () => Promise<TollgateProcess>,
+  label: string,
+): Promise<{ fresh: TollgateProcess; t: Target; startPeak: number; idle: number }> {
+  const fresh = await start();
   const atReady = await readMemory(fresh.pid);
   const t = tollgate({ ...ctx.ports, tollgate: fresh.port }, CHAT_BODY);
   for (let i = 0; i < 20; i++) {
     const problem = await check(t, false);
-    if (problem) throw new Error(`memory/tollgate does not answer properly: ${problem}`);
+    if (problem) throw new Error(`memory/${label} does not answer properly: ${problem}`);
   }
   await new Promise((r) => setTimeout(r, 3000));
   const idle = await readMemory(fresh.pid);
-  const sampler = sampleRss(fresh.pid, 250);
-  const m = await pacedRun(t, ctx.opts, ctx.opts.memorySec);
+  return { fresh, t, startPeak: atReady.hwmMb, idle: idle.rssMb };
+}
+
+/**
+ * RSS of a fresh `tollgate run`: peak while starting, idle once settled, and the most while serving
+ * the fixed rate; then peak and idle of a fresh `tollgate dataplane` (a proxy pod: the discovery
+ * client in, the compile out).
+ */
+export async function memory(ctx: Context): Promise<ScenarioResult> {
+  const run = await startAndIdle(ctx, () => ctx.startFresh(), 'tollgate');
+  const sampler = sampleRss(run.fresh.pid, 250);
+  const m = await pacedRun(run.t, ctx.opts, ctx.opts.memorySec);
   const samples = await sampler.stop();
-  await fresh.stop();
+  await run.fresh.stop();
+  const pod = await startAndIdle(ctx, () => ctx.startFreshDataplane(), 'dataplane');
+  await pod.fresh.stop();
   const underLoad = Math.max(...samples);
   const memoryMb = {
-    startPeak: atReady.hwmMb,
-    idle: idle.rssMb,
+    startPeak: run.startPeak,
+    idle: run.idle,
     underLoadMax: underLoad,
     samples: samples.length,
+    dataplane: { startPeak: pod.startPeak, idle: pod.idle },
   };
   return {
     rows: [m],
     summary: {
       ratios: {},
       lines: [
-        `RSS: peak while starting (VmHWM at ready) ${atReady.hwmMb.toFixed(0)} MB, idle ${idle.rssMb.toFixed(0)} MB, ` +
+        `RSS of run: peak while starting (VmHWM at ready) ${run.startPeak.toFixed(0)} MB, idle ${run.idle.toFixed(0)} MB, ` +
           `serving ${ctx.opts.rateRps} req/s for ${ctx.opts.memorySec} s: max ${underLoad.toFixed(0)} MB (${samples.length} samples)`,
+        `RSS of dataplane (a proxy pod): peak while starting ${pod.startPeak.toFixed(0)} MB, idle ${pod.idle.toFixed(0)} MB`,
       ],
       headlines: [
-        { name: 'RSS idle', value: idle.rssMb, unit: 'MB', target: { op: '<=', bound: 70 } },
+        { name: 'RSS idle', value: run.idle, unit: 'MB', target: { op: '<=', bound: 70 } },
         {
           name: `RSS serving ${ctx.opts.rateRps} req/s (max)`,
           value: underLoad,
           unit: 'MB',
           target: { op: '<=', bound: 100 },
         },
-        { name: 'RSS peak during start', value: atReady.hwmMb, unit: 'MB', target: { op: '<=', bound: 120 } },
+        { name: 'RSS peak during start', value: run.startPeak, unit: 'MB', target: { op: '<=', bound: 120 } },
+        {
+          name: 'RSS idle, dataplane (a proxy pod)',
+          value: pod.idle,
+          unit: 'MB',
+          target: { op: '<=', bound: 70 },
+        },
+        {
+          name: 'RSS peak during start, dataplane',
+          value: pod.startPeak,
+          unit: 'MB',
+          target: { op: '<=', bound: 120 },
+        },
       ],
       extra: { memoryMb },
     },

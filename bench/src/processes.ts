@@ -57,6 +57,11 @@ export interface TollgateOptions {
   nodeArgs?: string[];
   /** `tollgate run --workers N`: passed on when not 1. */
   workers?: number;
+  /**
+   * `tollgate dataplane --discovery <address>` (a proxy pod, fed its config over gRPC) instead of
+   * `tollgate run` on `configDir`.
+   */
+  discovery?: string;
 }
 
 export interface TollgateProcess {
@@ -77,14 +82,11 @@ export async function startTollgate(o: TollgateOptions): Promise<TollgateProcess
     [
       ...(o.nodeArgs ?? []),
       path.join(ROOT, 'dist/cli/src/tollgate.js'),
-      'run',
-      '-f',
-      o.configDir,
+      ...(o.discovery ? ['dataplane', '--discovery', o.discovery] : ['run', '-f', o.configDir, '--no-watch']),
       '--port',
       String(port),
       '--ops-port',
       String(opsPort),
-      '--no-watch',
       ...(o.redisUrl ? ['--redis-url', o.redisUrl] : []),
       ...(o.workers !== undefined && o.workers !== 1 ? ['--workers', String(o.workers)] : []),
     ],

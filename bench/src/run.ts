@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { redisServerAvailable, startTestRedis } from '@tollgate/dataplane/testing/redis-server';
+import { startDiscoveryFeed, type DiscoveryFeed } from './discovery-feed';
 import { killChildren, ROOT, startChild, startTollgate, writeBenchConfig } from './processes';
 import { printProfile, runProfile } from './profile-run';
 import {
@@ -71,7 +72,16 @@ async function main() {
     floor: floorPort,
     tollgate: shared.port,
   };
-  const ctx: Context = { opts, ports, startFresh: () => startTollgate(tg) };
+  let feed: DiscoveryFeed | undefined;
+  const ctx: Context = {
+    opts,
+    ports,
+    startFresh: () => startTollgate(tg),
+    startFreshDataplane: async () => {
+      feed ??= await startDiscoveryFeed(tg.configDir);
+      return startTollgate({ ...tg, discovery: feed.address });
+    },
+  };
   const results: Record<
     string,
     { rows: Measurement[]; ratios: Record<string, number> } & Record<string, unknown>
@@ -109,6 +119,7 @@ async function main() {
   );
   console.log(`\nwritten to bench/results/latest.json`);
   await redis?.stop();
+  await feed?.close();
   killChildren();
   process.exit(failed ? 1 : 0);
 }

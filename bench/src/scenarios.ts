@@ -53,6 +53,8 @@ export interface Context {
   ports: Ports;
   /** A new Tollgate process on the bench config, ready (its /readyz answered 200). */
   startFresh(): Promise<TollgateProcess>;
+  /** The same as a proxy pod: `tollgate dataplane`, fed the bench config's compile over gRPC. */
+  startFreshDataplane(): Promise<TollgateProcess>;
 }
 
 interface RoundsScenario {
