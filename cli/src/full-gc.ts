@@ -22,57 +22,20 @@ export function collectGarbage(): void {
 }
 
 /**
- * The collection V8 runs by itself once a process has been quiet for 8 s (its memory reducer; for an
- * embedder, `LowMemoryNotification`): full GCs until nothing more is freed, with the young generation
- * shrunk, the compilation cache dropped and the freed pages returned. Measured on the bench's config:
- * idle RSS 81 → 76 MB when run at the end of start, ~40 ms. An embedder asks for it through the
- * inspector (`HeapProfiler.collectGarbage`), here on a session inside the process (no port is
- * opened); it runs as a task of the event loop, and this resolves once it has. A node built without
- * the inspector gets `collectGarbage` instead.
+ * The full GCs of a serving process's start: the one its first warm-up runs between its rounds
+ * (`duringWarmup`, passed to the dataplane as `collectGarbage`), and one once it has started
+ * (`afterStart`), left out when the warm-up's has run (no warm-up: `--warmup 0`, `tollgate dataplane`
+ * before its first config, a `--workers` primary).
  */
-export async function releaseMemory(): Promise<void> {
-  let inspector: typeof import('node:inspector');
-  try {
-    inspector = await import('node:inspector');
-  } catch {
-    collectGarbage();
-    return;
-  }
-  const session = new inspector.Session();
-  session.connect();
-  try {
-    await new Promise<void>((resolve, reject) =>
-      session.post('HeapProfiler.collectGarbage', (err) => (err ? reject(err) : resolve())),
-    );
-  } finally {
-    session.disconnect();
-  }
-}
-
-/** The collections of a serving start, for the proxy's first warm-up (DataplaneOptions). */
-export interface ServingCollections {
-  collectGarbage: () => void;
-  releaseMemory: () => Promise<void>;
-}
-
-/**
- * The collections of a serving start: the two its first warm-up runs (`duringWarmup`, passed to the
- * dataplane: a full GC between its rounds, V8's idle collection after the last), and `afterStart`,
- * V8's idle collection once the process has started, left out when the warm-up's has run (no
- * warm-up: `--warmup 0`, `tollgate dataplane` before its first config, a `--workers` primary).
- */
-export function startCollections(): { duringWarmup: ServingCollections; afterStart: () => Promise<void> } {
-  let released = false;
+export function startCollections(): { duringWarmup: () => void; afterStart: () => void } {
+  let done = false;
   return {
-    duringWarmup: {
-      collectGarbage,
-      releaseMemory: async () => {
-        await releaseMemory();
-        released = true;
-      },
+    duringWarmup: () => {
+      collectGarbage();
+      done = true;
     },
-    afterStart: async () => {
-      if (!released) await releaseMemory();
+    afterStart: () => {
+      if (!done) collectGarbage();
     },
   };
 }

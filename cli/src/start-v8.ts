@@ -19,7 +19,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { userSetV8Flag } from './v8-flags';
-import { startCollections, type ServingCollections } from './full-gc';
+import { startCollections } from './full-gc';
 import { compileWasmBaselineOnly } from './wasm-tier';
 import { holdYoungGeneration, releaseYoungGeneration, withYoungGenerationHeld } from './young-generation';
 
@@ -43,15 +43,15 @@ export interface ServingV8Options {
 
 /**
  * Starts serving with the rest of the settings: WebAssembly by Liftoff only unless `optimizeWasm`
- * (wasm-tier.ts), the young generation held through `start` and `until`, a collection then, and the
+ * (wasm-tier.ts), the young generation held through `start` and `until`, a full GC then, and the
  * young generation capped at `maxSemiSpaceMb` from then on (young-generation.ts:
- * withYoungGenerationHeld, whose arguments these are). `start` gets the collections for the proxy's
- * first warm-up (DataplaneOptions.collectGarbage, releaseMemory); once it has run them, the one at
- * the end is left out (full-gc.ts: startCollections).
+ * withYoungGenerationHeld, whose arguments these are). `start` gets the full GC for the proxy's first
+ * warm-up to run between its rounds (DataplaneOptions.collectGarbage); once it has, the one at the
+ * end is left out (full-gc.ts: startCollections).
  */
 export function startServing<T>(
   options: ServingV8Options,
-  start: (collections: ServingCollections) => Promise<T>,
+  start: (collectGarbage: () => void) => Promise<T>,
   until?: (started: T) => Promise<unknown>,
 ): Promise<T> {
   if (!options.optimizeWasm) compileWasmBaselineOnly();

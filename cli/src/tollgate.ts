@@ -15,7 +15,6 @@ import {
   type ServeFlags,
 } from './args';
 import { listeningBanner } from './banner';
-import type { ServingCollections } from './full-gc';
 import { parseControllerFlags } from './controller-args';
 import { commandHelp, isCommand, usageError, USAGE, type Command } from './help';
 import { ManifestLoadError } from './manifest-error';
@@ -130,7 +129,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // Held through the warm-up too, which runs after listening (signals are answered meanwhile).
   const { logger, resources, port, close } = await startServing(
     flags,
-    (collections) => startRun(flags, collections),
+    (collectGarbage) => startRun(flags, collectGarbage),
     (started) => started.warmedUp(),
   );
   logger.info(listeningBanner(resources, flags.host, port));
@@ -138,7 +137,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 /** `tollgate run`: one process, or a primary and its `--workers`. */
-async function startRun(flags: RunFlags, collections: ServingCollections) {
+async function startRun(flags: RunFlags, collectGarbage: () => void) {
   const { createLogger } = await import('@tollgate/dataplane');
   const logger = createLogger({ level: flags.logLevel });
   if (flags.workers > 1) {
@@ -156,7 +155,7 @@ async function startRun(flags: RunFlags, collections: ServingCollections) {
   }
   const { startStandalone } = await import('./standalone');
   const standalone = await startStandalone({
-    ...dataplaneOptions(flags, logger, collections),
+    ...dataplaneOptions(flags, logger, collectGarbage),
     paths: flags.files,
     fleet: flags.fleet,
     watch: flags.watch,
@@ -174,8 +173,8 @@ async function startRun(flags: RunFlags, collections: ServingCollections) {
 
 async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseDataplaneFlags(argv, env);
-  const { logger, plane, client } = await startServing(flags, (collections) =>
-    startDataplaneCommand(flags, collections),
+  const { logger, plane, client } = await startServing(flags, (collectGarbage) =>
+    startDataplaneCommand(flags, collectGarbage),
   );
   client.start();
   return untilSignal(
@@ -189,14 +188,14 @@ async function dataplane(argv: string[], env: NodeJS.ProcessEnv): Promise<number
 }
 
 /** `tollgate dataplane`: the proxy (or a primary and its `--workers`) and its discovery client. */
-async function startDataplaneCommand(flags: DataplaneFlags, collections: ServingCollections) {
+async function startDataplaneCommand(flags: DataplaneFlags, collectGarbage: () => void) {
   const { createLogger, startDataplane } = await import('@tollgate/dataplane');
   const logger = createLogger({ level: flags.logLevel });
   // --workers: the primary holds the one discovery stream; its workers apply what it accepted.
   const plane =
     flags.workers > 1
       ? await (await import('./cluster/serve')).startDataplaneCluster(flags, logger)
-      : await startDataplane(dataplaneOptions(flags, logger, collections));
+      : await startDataplane(dataplaneOptions(flags, logger, collectGarbage));
   return { logger, plane, client: await discoveryClient(flags, plane.store, logger) };
 }
 
@@ -229,11 +228,7 @@ async function discoveryClient(
 }
 
 /** What `run` and `dataplane` pass to the proxy alike. */
-function dataplaneOptions(
-  flags: ServeFlags,
-  logger: Logger,
-  collections: ServingCollections,
-): DataplaneOptions {
+function dataplaneOptions(flags: ServeFlags, logger: Logger, collectGarbage: () => void): DataplaneOptions {
   return {
     host: flags.host,
     port: flags.port,
@@ -244,7 +239,7 @@ function dataplaneOptions(
     ...(flags.opsToken ? { opsToken: flags.opsToken } : {}),
     ...(flags.opsUrl ? { opsUrl: flags.opsUrl } : {}),
     warmup: flags.warmup,
-    ...collections,
+    collectGarbage,
   };
 }
 

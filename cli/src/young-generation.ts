@@ -1,6 +1,6 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
-import { releaseMemory } from './full-gc';
+import { collectGarbage } from './full-gc';
 
 /** V8's own growth factor (its default), restored once the process has started. */
 const DEFAULT_GROWTH_FACTOR = 2;
@@ -72,7 +72,7 @@ export function uncapYoungGeneration(): void {
  * Runs `start` (loading and starting the proxy) with V8's young generation held at its initial
  * size, and lets it grow again once `start` settles, or later, once `until` does (up to
  * `maxSemiSpaceMb` when given: `capYoungGeneration`); what starting left behind is collected
- * then (`collect`: V8's idle collection, full-gc.ts), before the hold ends.
+ * then, by a full GC, before the hold ends.
  *
  * V8 doubles the young generation (up to 2 × 16 MB on 64-bit) each time as many bytes have
  * survived scavenges as it holds, and gives the space back only after a GC at a low allocation
@@ -92,12 +92,12 @@ export async function withYoungGenerationHeld<T>(
   until?: (started: T) => Promise<unknown>,
   /** Where the young generation stops growing once released (MB per semi-space); none: V8's own. */
   maxSemiSpaceMb?: number,
-  /** The collection before the hold ends. */
-  collect: () => void | Promise<void> = releaseMemory,
+  /** The full GC before the hold ends. */
+  collect: () => void = collectGarbage,
 ): Promise<T> {
   hold();
-  const settle = async () => {
-    await collect();
+  const settle = () => {
+    collect();
     if (maxSemiSpaceMb === undefined) release();
     else capYoungGeneration(maxSemiSpaceMb);
   };
@@ -108,7 +108,7 @@ export async function withYoungGenerationHeld<T>(
     release();
     throw err;
   }
-  if (until) void until(started).then(settle, settle);
-  else await settle();
+  if (until) until(started).then(settle, settle);
+  else settle();
   return started;
 }

@@ -63,11 +63,6 @@ export interface DataplaneOptions {
    * V8 throw away (warmup/run.ts: warmUp).
    */
   collectGarbage?: () => void;
-  /**
-   * V8's idle collection (the CLI's, cli/src/full-gc.ts: releaseMemory) for the first warm-up to run
-   * after its last round, before readiness: the memory starting used goes back to the OS then.
-   */
-  releaseMemory?: () => Promise<void>;
 }
 
 export interface Dataplane {
@@ -126,8 +121,8 @@ export async function startDataplane(options: DataplaneOptions = {}): Promise<Da
     mcpUpstreams,
   });
   // Before readiness, each config's request path is warmed up (new routes and formats after it).
-  const { warmup = false, collectGarbage, releaseMemory } = options;
-  const warmer = new Warmer({ store, adapters, logger, limits: warmup, collectGarbage, releaseMemory });
+  const { warmup = false, collectGarbage } = options;
+  const warmer = new Warmer({ store, adapters, logger, limits: warmup, collectGarbage });
   warmer.consider();
   const unwatchWarmup = store.onChange(() => warmer.consider());
   const ops = createOpsApp({

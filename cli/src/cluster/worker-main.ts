@@ -26,7 +26,7 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
         worker: Number(process.env.TOLLGATE_WORKER_SLOT),
       });
       // Held through the warm-up, as in one process; `plane` is set first, for a drain meanwhile.
-      const started = await startServing(options, async (collections) => {
+      const started = await startServing(options, async (collectGarbage) => {
         plane = await startDataplane({
           host: options.host,
           port: options.port,
@@ -36,7 +36,7 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
           redisUrl: options.redisUrl,
           http: { maxConnections: options.maxConnections },
           warmup: options.warmup,
-          ...collections,
+          collectGarbage,
         });
         // The primary's readiness waits for every worker's message: warm (and collected) before it.
         await plane.warmedUp();

@@ -37,22 +37,9 @@ export interface WarmupReport {
   cut: number;
   /** A full GC ran between the two rounds (`collectGarbage`). */
   collected: boolean;
-  /** V8's idle collection ran after the last round (`releaseMemory`). */
-  released: boolean;
   /** Connections opened to the config's upstreams, ready for their first requests. */
   preconnected: number;
   ms: number;
-}
-
-/** The collections of a process's start (the CLI's, cli/src/full-gc.ts) for its first warm-up. */
-export interface StartCollections {
-  /** A full GC, run between the two rounds. */
-  collectGarbage?: () => void;
-  /**
-   * V8's idle collection, run after the last round: what starting used goes back to the OS before
-   * readiness, not once the process has been quiet for 8 s (V8's own timing).
-   */
-  releaseMemory?: () => Promise<void>;
 }
 
 /** A warm-up with `collectGarbage`'s second round: this share of `limits`' requests and time more. */
@@ -73,7 +60,7 @@ const SECOND_ROUND = 1 / 3;
  */
 export async function warmUp(
   snapshot: Snapshot,
-  deps: { adapters: AdapterSet; level: string } & StartCollections,
+  deps: { adapters: AdapterSet; level: string; collectGarbage?: () => void },
   limits: WarmupLimits,
   skip: ReadonlySet<string>,
 ): Promise<WarmupReport> {
@@ -90,7 +77,6 @@ export async function warmUp(
     failed: 0,
     cut: 0,
     collected: false,
-    released: false,
     preconnected: 0,
     ms: 0,
   };
@@ -105,10 +91,6 @@ export async function warmUp(
     await sendThrough(snapshot, key, requests, deps.level, limits, plan, report);
   }
   report.preconnected = await within(preconnecting, deadline, 0);
-  if (deps.releaseMemory && requests.length > 0) {
-    await deps.releaseMemory();
-    report.released = true;
-  }
   report.ms = Math.round(performance.now() - started);
   return report;
 }

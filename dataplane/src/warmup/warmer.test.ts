@@ -17,7 +17,6 @@ const report = (serial: number): WarmupReport => ({
   failed: 0,
   cut: 0,
   collected: false,
-  released: false,
   preconnected: 0,
   ms: 0,
 });

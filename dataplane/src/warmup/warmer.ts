@@ -2,7 +2,7 @@ import type { ConfigStore } from '../config/store';
 import type { AdapterSet } from '../providers/types';
 import type { Logger } from '../telemetry/logger';
 import type { WarmupLimits } from './limits';
-import { warmUp, type StartCollections } from './run';
+import { warmUp } from './run';
 
 export { DEFAULT_WARMUP } from './limits';
 
@@ -25,7 +25,7 @@ export class Warmer {
   private opened = false;
   /** Warm-ups queued behind the first before readiness: a config that keeps changing opens it anyway. */
   private requeued = 0;
-  /** A warm-up has run `collectGarbage` or `releaseMemory`. */
+  /** A warm-up has run `collectGarbage`. */
   private collected = false;
 
   constructor(
@@ -34,7 +34,9 @@ export class Warmer {
       adapters: AdapterSet;
       logger: Logger;
       limits: WarmupLimits | false;
-    } & StartCollections,
+      /** A full GC for the first warm-up to run between its two rounds (run.ts: warmUp). */
+      collectGarbage?: () => void;
+    },
   ) {}
 
   /** Starts a warm-up of the store's config (or queues one behind the warm-up under way). */
@@ -70,22 +72,18 @@ export class Warmer {
   }
 
   private async run(limits: WarmupLimits): Promise<void> {
-    const { store, adapters, logger, collectGarbage, releaseMemory } = this.deps;
+    const { store, adapters, logger, collectGarbage } = this.deps;
     const budgetMs = this.opened ? Math.round(limits.budgetMs * LATER_SHARE) : limits.budgetMs;
     try {
       const report = await warmUp(
         store.current,
-        // The collections once, before readiness: later warm-ups run while traffic is served.
-        {
-          adapters,
-          level: logger.level,
-          ...(this.opened || this.collected ? {} : { collectGarbage, releaseMemory }),
-        },
+        // The GC once, before readiness: later warm-ups run while traffic is served.
+        { adapters, level: logger.level, ...(this.opened || this.collected ? {} : { collectGarbage }) },
         { ...limits, budgetMs },
         this.warmed,
       );
       for (const shape of report.shapes) this.warmed.add(shape);
-      if (report.collected || report.released) this.collected = true;
+      if (report.collected) this.collected = true;
       if (report.shapes.length > 0 || report.preconnected > 0) logger.debug(report, 'warm-up done');
     } catch (err) {
       logger.warn({ err: String(err) }, 'warm-up failed; serving without it');
