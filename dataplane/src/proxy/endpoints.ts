@@ -42,12 +42,14 @@ const WITH_ID = ENDPOINTS.filter((e) => e.rest.endsWith(ID)).map((ep) => ({
  */
 export function matchPath(path: string): MatchedPath | undefined {
   const slash = path.indexOf('/', 1);
+  // Properties listed, not spread: V8 copies a spread followed by more properties on a slow path
+  // (~0.5 µs here, on every request).
   if (slash > 1) {
     const m = matchRest(path.slice(slash));
-    if (m) return { ...m, consumer: path.slice(1, slash) };
+    if (m) return { ep: m.ep, consumer: path.slice(1, slash), id: m.id };
   }
   const m = matchRest(path);
-  return m && { ...m, consumer: undefined };
+  return m && { ep: m.ep, consumer: undefined, id: m.id };
 }
 
 function matchRest(rest: string): { ep: Endpoint; id: string | undefined } | undefined {

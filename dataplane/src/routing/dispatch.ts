@@ -275,9 +275,12 @@ async function tryOnce<R extends UpstreamResponse>(
     if (err !== undefined && !child.aborted) health.record(c.state, 'failure', false, settings);
   });
   const failure = failureOfStatus(response.status);
+  // The try's own response object, its body swapped for the tracked one (a spread copy of it cost
+  // ~0.5 µs a request: V8 copies a spread followed by more properties on a slow path).
+  response.body = body;
   return {
     kind: 'response',
-    response: { ...response, body },
+    response,
     candidate: c,
     failure,
     retryAfterMs: failure ? parseRetryAfter(response.headers['retry-after']) : undefined,
