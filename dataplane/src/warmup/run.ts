@@ -69,17 +69,10 @@ export async function warmUp(
   const preconnecting = preconnect(snapshot, deps.adapters, limits.connections);
   const key = `warmup-${randomBytes(16).toString('hex')}`;
   const requests = warmRequests(snapshot, key, skip);
-  const report: WarmupReport = {
-    serial: snapshot.serial,
-    shapes: requests.map((r) => r.key),
-    requests: 0,
-    statuses: {},
-    failed: 0,
-    cut: 0,
-    collected: false,
-    preconnected: 0,
-    ms: 0,
-  };
+  const report = emptyReport(
+    snapshot.serial,
+    requests.map((r) => r.key),
+  );
   if (requests.length > 0) {
     const plan: Round[] = [{ requests: limits.requests, deadline }];
     if (deps.collectGarbage)
@@ -93,6 +86,21 @@ export async function warmUp(
   report.preconnected = await within(preconnecting, deadline, 0);
   report.ms = Math.round(performance.now() - started);
   return report;
+}
+
+/** The report of a warm-up of `shapes` before it has sent anything. */
+export function emptyReport(serial: number, shapes: string[]): WarmupReport {
+  return {
+    serial,
+    shapes,
+    requests: 0,
+    statuses: {},
+    failed: 0,
+    cut: 0,
+    collected: false,
+    preconnected: 0,
+    ms: 0,
+  };
 }
 
 /** A round of warm-up requests: `requests` at most, until `deadline` (or `ms` after it starts). */

@@ -2,24 +2,14 @@ import { ConfigStore } from '../config/store';
 import type { AdapterSet } from '../providers/types';
 import { capturedLogger } from '../testing/log-capture';
 import { registry } from '../testing/resources';
-import { warmUp, type WarmupReport } from './run';
+import { emptyReport, warmUp } from './run';
 import { Warmer } from './warmer';
 
 // The warm-up itself is warmup.test.ts's; here, only when the Warmer opens readiness around it.
-jest.mock('./run', () => ({ warmUp: jest.fn() }));
+jest.mock('./run', () => ({ ...jest.requireActual<typeof import('./run')>('./run'), warmUp: jest.fn() }));
 const warmUpMock = warmUp as jest.MockedFunction<typeof warmUp>;
 
-const report = (serial: number): WarmupReport => ({
-  serial,
-  shapes: [],
-  requests: 0,
-  statuses: {},
-  failed: 0,
-  cut: 0,
-  collected: false,
-  preconnected: 0,
-  ms: 0,
-});
+const report = (serial: number) => emptyReport(serial, []);
 
 function warmer(store: ConfigStore): Warmer {
   const limits = { budgetMs: 100, requests: 10, concurrency: 1, connections: 0 };
