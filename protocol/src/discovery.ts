@@ -60,13 +60,23 @@ export function kindOfTypeUrl(typeUrl: string): ResourceKind | undefined {
 
 export const DISCOVERY_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
+/** A resource's body as the delta stream carries it (the `value` of its `Any`): JSON, UTF-8. */
+export function encodeBody(body: unknown): Buffer {
+  return Buffer.from(JSON.stringify(body));
+}
+
+/** A body off the delta stream; throws a SyntaxError when it is not JSON. */
+export function decodeBody(value: Buffer): unknown {
+  return JSON.parse(value.toString('utf8'));
+}
+
 /**
- * A resource as a proxy holds it after discovery: its body serialised to JSON and parsed again, as
- * the delta stream carries it. Standalone mode and the warm-up's copies of the config go through it
- * too, so every body a proxy holds is made the same way (by JSON.parse, in the same key order) and
- * shares its hidden class with the bodies of its kind: code the warm-up optimised for its copies
- * stays valid for the real config's objects.
+ * A resource as a proxy holds it after discovery: its body encoded and decoded as the delta stream
+ * does. Standalone mode and the warm-up's copies of the config go through it too, so every body a
+ * proxy holds is made the same way (by JSON.parse, in the same key order) and shares its hidden
+ * class with the bodies of its kind: code the warm-up optimised for its copies stays valid for the
+ * real config's objects.
  */
 export function asReceived<R extends AnyResource>(r: R): R {
-  return { ...r, body: JSON.parse(JSON.stringify(r.body)) as R['body'] };
+  return { ...r, body: decodeBody(encodeBody(r.body)) as R['body'] };
 }

@@ -1,4 +1,4 @@
-import { resourceKey, TYPE_URLS, type AnyResource, type ResourceKind } from '@tollgate/protocol';
+import { encodeBody, resourceKey, TYPE_URLS, type AnyResource, type ResourceKind } from '@tollgate/protocol';
 
 /** One resource as the stream sends it: the body already serialised once for every stream. */
 export interface WireEntry {
@@ -16,7 +16,7 @@ const wire = new WeakMap<object, Buffer>();
 function wireOf(body: object): Buffer {
   let json = wire.get(body);
   if (!json) {
-    json = Buffer.from(JSON.stringify(body));
+    json = encodeBody(body);
     wire.set(body, json);
   }
   return json;

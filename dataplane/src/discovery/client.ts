@@ -3,6 +3,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import {
   RESOURCE_KINDS,
   TYPE_URLS,
+  decodeBody,
   discoveryProtoFile,
   kindOfTypeUrl,
   resourceKey,
@@ -158,7 +159,7 @@ export class DiscoveryClient {
     for (const r of res.resources) {
       let body: unknown;
       try {
-        body = JSON.parse(r.resource.value.toString('utf8'));
+        body = decodeBody(r.resource.value);
       } catch {
         problems.push(`${r.name}: body is not JSON`);
         continue;
