@@ -136,7 +136,7 @@ export interface HistogramChild {
  * One histogram child's numbers. A class, so `observe` is one function for every child of every
  * registry: code optimised while the warm-up's throwaway registry observed stays valid for the real one.
  */
-export class HistogramSeries implements HistogramChild {
+class HistogramSeries implements HistogramChild {
   readonly counts: number[];
   sum = 0;
   count = 0;
