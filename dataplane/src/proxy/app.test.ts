@@ -28,7 +28,9 @@ function json(status: number, body: unknown): UpstreamResponse {
   return { status, headers: { 'content-type': 'application/json' }, body: chunks(JSON.stringify(body)) };
 }
 
-function setup(opts: { maxBody?: number } = {}) {
+type Listener = ReturnType<typeof createProxy>['listener'];
+
+function setup(opts: { maxBody?: number; around?: (listener: Listener) => Listener } = {}) {
   const logLines: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, cb) {
@@ -71,7 +73,7 @@ function setup(opts: { maxBody?: number } = {}) {
     metrics,
     logger: createLogger({ destination }),
   });
-  const app = proxyClient(listener);
+  const app = proxyClient(opts.around ? opts.around(listener) : listener);
   const post = jsonPoster(app, 'sk-caller');
   return { app, adapter, store, metrics, post, logLines };
 }
@@ -95,6 +97,27 @@ describe('proxy pipeline', () => {
     expect(call?.body).toEqual({ ...chat, model: 'real-model' });
     expect(call?.rawBody).toBeUndefined();
     expect(call?.format).toBe('openai-chat');
+  });
+
+  it('writes the answer before recording it (metrics and access log are off the critical path)', async () => {
+    const inFlightAtEnd: number[] = [];
+    const { post, metrics, logLines } = setup({
+      around: (listener) => (req, res) => {
+        const end = res.end.bind(res);
+        res.end = ((...args: Parameters<typeof res.end>) => {
+          inFlightAtEnd.push(metrics.inFlight.value);
+          return end(...args);
+        }) as typeof res.end;
+        listener(req, res);
+      },
+    });
+    const res = await post('/app/v1/chat/completions', chat);
+    expect(res.status).toBe(200);
+    // Still in flight while its answer is written; recorded right after, in the same turn.
+    expect(inFlightAtEnd).toEqual([1]);
+    expect(metrics.inFlight.value).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logLines.join('')).toContain('"status":200');
   });
 
   it('passes the raw bytes through untouched when the model name is the upstream one', async () => {

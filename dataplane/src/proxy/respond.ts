@@ -41,9 +41,10 @@ export async function respond(ctx: RequestContext, rt: ProxyRuntime, sent: SentT
   const payload = scrub ? scrub.bytes(received) : received;
   ctx.disarm(rt.live);
   const out = await wholeBody(ctx, sent, payload);
+  ctx.x.respond(sent.status, responseHeaders(ctx, sent), out);
+  // Recorded once the answer is written (in the same turn: nothing reads metrics in between).
   recordUsage(ctx, rt.metrics);
   record(ctx, rt);
-  ctx.x.respond(sent.status, responseHeaders(ctx, sent), out);
   postResponse(ctx, rt);
 }
 
