@@ -13,6 +13,10 @@
  *   start's garbage (compile, warm-up) is collected sooner. Measured: peak during start 105 → 88 MB,
  *   no change in CPU per request at 1,000 req/s nor at saturation. A flag of the user's own on
  *   node's command line is left as given.
+ * - V8's helper threads (its compilers' and the GC's) run at the lowest priority, and the GC's
+ *   pauses on the main thread alone (helper-threads.ts): here, before anything starts libuv's
+ *   thread pool, so that only V8's threads are lowered. Every command, serving or not: a thread's
+ *   priority cannot be raised again without privileges.
  *
  * A worker's node command line and NODE_OPTIONS are its primary's (node:cluster forks it with the
  * primary's execArgv and environment), so a V8 flag the user gave rules in the workers as well.
@@ -20,11 +24,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { userSetV8Flag } from './v8-flags';
 import { startCollections } from './full-gc';
+import { yieldHelperThreads } from './helper-threads';
 import { compileWasmBaselineOnly } from './wasm-tier';
 import { holdYoungGeneration, releaseYoungGeneration, withYoungGenerationHeld } from './young-generation';
 
 const ownHeapGrowth = userSetV8Flag('heap-growing-percent');
 holdYoungGeneration();
+yieldHelperThreads();
 if (!ownHeapGrowth) setFlagsFromString('--heap-growing-percent=20');
 
 /** A command that does not serve (`controller`, `validate`, `compile`): V8's own heap policies. */
