@@ -13,7 +13,8 @@ import { userSetV8Flag } from './v8-flags';
  * scavenge, compaction and pointer update, sweeping) then run on the event loop's own thread, so
  * that a pause never waits for a helper the scheduler holds back; marking stays concurrent (it never
  * makes the event loop wait). Measured (dataplane, 1,000 req/s from the first 200 of /readyz, p99 of
- * the first 10 s, 4 interleaved pairs): 4.4–5.9 ms → 3.5–4.0 ms; either change alone was no better.
+ * the first 10 s, interleaved pairs): median 5.7 → 5.1 ms in 5 pairs, lower in each; either change
+ * alone was no better (bench/README.md, Helper threads).
  */
 
 /** The nice value of the helpers unless `TOLLGATE_HELPER_NICE` gives another (0: left as they are). */
