@@ -16,18 +16,16 @@ describe('helperNice (TOLLGATE_HELPER_NICE)', () => {
 });
 
 describe('serialGcFlags', () => {
-  it('turns off the GC work the event loop could wait for on a helper', () => {
+  it('turns off the pauses’ work shared out to helpers, which the event loop would wait for', () => {
     expect(serialGcFlags([], undefined)).toEqual([
       '--no-parallel-scavenge',
       '--no-parallel-compaction',
       '--no-parallel-pointer-update',
-      '--no-concurrent-sweeping',
     ]);
   });
 
   it("leaves a flag the user gave on node's command line or in NODE_OPTIONS", () => {
-    expect(serialGcFlags(['--parallel-scavenge'], '--no-concurrent_sweeping')).toEqual([
-      '--no-parallel-compaction',
+    expect(serialGcFlags(['--parallel-scavenge'], '--no-parallel_compaction')).toEqual([
       '--no-parallel-pointer-update',
     ]);
   });

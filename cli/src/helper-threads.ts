@@ -9,23 +9,21 @@ import { userSetV8Flag } from './v8-flags';
  * those compiles took the CPU from the event loop (and from the upstream and the clients beside
  * it) for a few milliseconds at a time: clusters of requests all late by the same 4–9 ms in the
  * first seconds after ready. Run at the lowest priority (nice 19), the helpers take only CPU
- * nothing else wants. The GC phases in which the event loop would wait for a helper (parallel
- * scavenge, compaction and pointer update, sweeping) then run on the event loop's own thread, so
- * that a pause never waits for a helper the scheduler holds back; marking stays concurrent (it never
- * makes the event loop wait). Measured (dataplane, 1,000 req/s from the first 200 of /readyz, p99 of
- * the first 10 s, interleaved pairs): median 5.7 → 5.1 ms in 5 pairs, lower in each; either change
- * alone was no better (bench/README.md, Helper threads).
+ * nothing else wants. The GC's stop-the-world phases that V8 shares out to its helpers (scavenge,
+ * compaction, pointer update) then run on the event loop's own thread, so that a pause never waits
+ * for a helper the scheduler holds back. Marking and sweeping stay concurrent: the event loop does
+ * not wait for them, and sweeping on the event loop's thread alone held 3–5 MB more while serving.
+ * Measured: bench/README.md, Helper threads (either change alone was no better).
  */
 
 /** The nice value of the helpers unless `TOLLGATE_HELPER_NICE` gives another (0: left as they are). */
 export const DEFAULT_HELPER_NICE = 19;
 
-/** What `--no-…` makes the event loop's thread do alone (a flag the user gave stays theirs). */
+/** What `--no-…` makes the event loop's thread do alone in a pause (a flag the user gave stays theirs). */
 export const SERIAL_GC_FLAGS = [
   'parallel-scavenge',
   'parallel-compaction',
   'parallel-pointer-update',
-  'concurrent-sweeping',
 ] as const;
 
 /** `TOLLGATE_HELPER_NICE`: an integer from 0 to 19; anything else is the default. */
