@@ -93,10 +93,14 @@ describe('sendRequest', () => {
   });
 
   it('cuts a request waiting for its headers when the signal fires', async () => {
-    handler = () => undefined; // never answers
+    let arrived: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
+    handler = () => arrived(); // never answers
     const signal = new CallAbort();
     const pending = get(signal);
-    setTimeout(() => signal.abort(), 30);
+    // Fired once the server has the request (and `closed` is this response's), not after a delay.
+    await reached;
+    signal.abort();
     await expect(pending).rejects.toBeInstanceOf(undiciErrors.RequestAbortedError);
     expect(await closed).toBe('cut');
   });
