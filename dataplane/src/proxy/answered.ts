@@ -29,12 +29,12 @@ export function answered(ctx: RequestContext, rt: ProxyRuntime, answer: PolicyAn
   ctx.upstreamModel = res.model;
   const headers = { ...ctx.responseHeaders, ...answer.headers, 'x-request-id': ctx.requestId };
   if (!ctx.stream) {
-    record(ctx, rt);
     ctx.x.respond(
       200,
       { 'content-type': JSON_TYPE, ...headers },
       JSON.stringify(format.encodeResponse(res, request)),
     );
+    record(ctx, rt); // once the answer is written, as respond() does
     postResponse(ctx, rt);
     return;
   }

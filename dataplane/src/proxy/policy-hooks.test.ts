@@ -18,7 +18,9 @@ import { jsonPoster } from '../testing/requests';
  * body, inspect and rewrite whole responses, read the whole response after it was sent. Through
  * the proxy's listener against the built-in mock provider (real codecs on both sides).
  */
-function setup(plugin: Plugin) {
+type Listener = ReturnType<typeof createProxy>['listener'];
+
+function setup(plugin: Plugin, around: (listener: Listener) => Listener = (l) => l) {
   const store = new ConfigStore();
   store.replaceAll([
     gateway('acme'),
@@ -40,16 +42,17 @@ function setup(plugin: Plugin) {
     prepare: () => undefined,
     close: async () => undefined,
   };
+  const metrics = createMetrics({ defaultMetrics: false });
   const { listener } = createProxy({
     store,
     adapters: { mock: recording },
-    metrics: createMetrics({ defaultMetrics: false }),
+    metrics,
     policies: engine,
     logger: createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
   });
-  const app = proxyClient(listener);
+  const app = proxyClient(around(listener));
   const post = jsonPoster(app, 'sk-app');
-  return { post, calls };
+  return { post, calls, metrics };
 }
 
 const CHAT = { model: 'gpt', messages: [{ role: 'user', content: 'hello there' }] };
@@ -86,6 +89,23 @@ describe('a pre-request answer (a cache hit)', () => {
     expect(s.calls).toHaveLength(0);
     const req = await after.done;
     expect(req.response).toEqual({ status: 200, stream: false, cached: true });
+  });
+
+  it('is written before it is recorded, as an upstream answer is', async () => {
+    const inFlightAtEnd: number[] = [];
+    const s = setup({ name: 'cache', preRequest: () => ({ response: CACHED }) }, (listener) => (req, res) => {
+      const end = res.end.bind(res);
+      res.end = ((...args: Parameters<typeof res.end>) => {
+        inFlightAtEnd.push(s.metrics.inFlight.value);
+        return end(...args);
+      }) as typeof res.end;
+      listener(req, res);
+    });
+    const res = await s.post('/app/v1/chat/completions', CHAT);
+    expect(res.status).toBe(200);
+    // Still in flight while its answer is written; recorded right after, in the same turn.
+    expect(inFlightAtEnd).toEqual([1]);
+    expect(s.metrics.inFlight.value).toBe(0);
   });
 
   it('is a proper stream in the caller’s format when the caller streams (Anthropic Messages)', async () => {
