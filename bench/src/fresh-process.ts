@@ -1,5 +1,13 @@
 import { readMemory, sampleRss } from './memory';
-import { fixed, ms, pacingDelayMs, type BenchOptions, type Measurement } from './report';
+import {
+  fixed,
+  median,
+  ms,
+  pacingDelayMs,
+  pairedDifference,
+  type BenchOptions,
+  type Measurement,
+} from './report';
 import type { TollgateProcess } from './processes';
 import type { Context, ScenarioResult } from './scenarios';
 import { check } from './stream-loop';
@@ -38,40 +46,77 @@ async function coldRun(
   return { m, readyMs: fresh.readyMs };
 }
 
+/** One repetition of `cold`: a fresh `run`, a fresh `dataplane`, then the pass-through, back to back. */
+interface ColdTriple {
+  run: { m: Measurement; readyMs: number };
+  pod: { m: Measurement; readyMs: number };
+  pass: Measurement;
+}
+
+/** `m` under the target name `name#i` when the scenario repeats (`--cold-runs` above 1). */
+const nth = (m: Measurement, i: number, runs: number): Measurement =>
+  runs > 1 ? { ...m, target: `${m.target}#${i + 1}` } : m;
+
 /**
  * A fresh `tollgate run` and a fresh `tollgate dataplane` (a proxy pod, fed over gRPC), each loaded
- * at the fixed rate from the moment it is ready; the pass-through at the same rate after them.
+ * at the fixed rate from the moment it is ready; the pass-through at the same rate after them. All
+ * three `--cold-runs` times, interleaved; the figures are the median of the paired differences (each
+ * fresh process against the pass-through's run right after it), with their spread.
  */
 export async function cold(ctx: Context): Promise<ScenarioResult> {
-  const run = await coldRun(ctx, () => ctx.startFresh(), 'tollgate-cold');
-  const pod = await coldRun(ctx, () => ctx.startFreshDataplane(), 'dataplane-cold');
-  const pass = await pacedRun(passthrough(ctx.ports, CHAT_BODY), ctx.opts, ctx.opts.coldSec);
-  const line = (what: string, c: { m: Measurement; readyMs: number }) =>
-    `${what}: ready in ${c.readyMs.toFixed(0)} ms; p99 over the first ${ctx.opts.coldSec} s ${fixed(c.m.p99Ms)} ms, ` +
-    `passthrough ${fixed(pass.p99Ms)} ms (− passthrough ${ms(c.m.p99Ms - pass.p99Ms)})`;
+  const runs = ctx.opts.coldRuns;
+  const triples: ColdTriple[] = [];
+  for (let i = 0; i < runs; i++) {
+    const run = await coldRun(ctx, () => ctx.startFresh(), 'tollgate-cold');
+    const pod = await coldRun(ctx, () => ctx.startFreshDataplane(), 'dataplane-cold');
+    const pass = await pacedRun(passthrough(ctx.ports, CHAT_BODY), ctx.opts, ctx.opts.coldSec);
+    triples.push({ run, pod, pass });
+  }
+  const passP99 = triples.map((t) => t.pass.p99Ms);
+  const runDiff = pairedDifference(
+    triples.map((t) => t.run.m.p99Ms),
+    passP99,
+  );
+  const podDiff = pairedDifference(
+    triples.map((t) => t.pod.m.p99Ms),
+    passP99,
+  );
+  const readyMs = (pick: (t: ColdTriple) => number) => median(triples.map(pick));
+  const line = (what: string, pick: (t: ColdTriple) => ColdTriple['run'], d: typeof runDiff) =>
+    `${what}: ready in ${readyMs((t) => pick(t).readyMs).toFixed(0)} ms; p99 over the first ${ctx.opts.coldSec} s ` +
+    triples.map((t) => `${fixed(pick(t).m.p99Ms)} ms (passthrough ${fixed(t.pass.p99Ms)})`).join(', ') +
+    (runs > 1
+      ? `; − passthrough: median ${ms(d.median)} (${ms(d.min)} to ${ms(d.max)} over ${runs} runs)`
+      : `; − passthrough ${ms(d.median)}`);
+  const of = runs > 1 ? `, median of ${runs}` : '';
   return {
-    rows: [pass, run.m, pod.m],
+    rows: triples.flatMap((t, i) => [nth(t.pass, i, runs), nth(t.run.m, i, runs), nth(t.pod.m, i, runs)]),
     summary: {
       ratios: {},
-      lines: [line('run', run), line('dataplane', pod)],
+      lines: [line('run', (t) => t.run, runDiff), line('dataplane', (t) => t.pod, podDiff)],
       headlines: [
         {
-          name: 'p99 @fixed rate, cold: tollgate − passthrough',
-          value: run.m.p99Ms - pass.p99Ms,
+          name: `p99 @fixed rate, cold: tollgate − passthrough${of}`,
+          value: runDiff.median,
           unit: 'ms',
           target: { op: '<=', bound: 2 },
         },
         {
-          name: 'p99 @fixed rate, cold: dataplane − passthrough',
-          value: pod.m.p99Ms - pass.p99Ms,
+          name: `p99 @fixed rate, cold: dataplane − passthrough${of}`,
+          value: podDiff.median,
           unit: 'ms',
           target: { op: '<=', bound: 2 },
         },
       ],
       extra: {
-        readyMs: run.readyMs,
-        dataplaneReadyMs: pod.readyMs,
-        p99Ms: { tollgate: run.m.p99Ms, dataplane: pod.m.p99Ms, passthrough: pass.p99Ms },
+        readyMs: readyMs((t) => t.run.readyMs),
+        dataplaneReadyMs: readyMs((t) => t.pod.readyMs),
+        p99Ms: {
+          tollgate: triples.map((t) => t.run.m.p99Ms),
+          dataplane: triples.map((t) => t.pod.m.p99Ms),
+          passthrough: passP99,
+        },
+        p99OverPassthroughMs: { tollgate: runDiff, dataplane: podDiff },
       },
     },
   };

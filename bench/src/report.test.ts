@@ -1,7 +1,9 @@
 import {
   formatHeadlines,
   formatTable,
+  median,
   medianRound,
+  pairedDifference,
   pacingDelayMs,
   roundRatioRange,
   parseBenchArgs,
@@ -34,6 +36,7 @@ describe('bench report helpers', () => {
       rateRps: 1000,
       pacedConnections: 16,
       coldSec: 10,
+      coldRuns: 3,
       memorySec: 60,
       quick: false,
       profile: false,
@@ -56,11 +59,16 @@ describe('bench report helpers', () => {
     expect(quick.quick).toBe(true);
     expect(quick.rounds * quick.durationSec).toBeLessThan(full.rounds * full.durationSec);
     expect(quick.memorySec).toBeLessThan(full.memorySec);
+    expect(quick.coldRuns).toBeLessThan(full.coldRuns);
     expect(quick.warmupSec).toBeLessThan(full.warmupSec);
-    expect(parseBenchArgs(['--quick', '--rounds', '7', '--memory-duration', '30'], ['chat'])).toMatchObject({
+    expect(
+      parseBenchArgs(['--quick', '--rounds', '7', '--memory-duration', '30', '--cold-runs', '5'], ['chat']),
+    ).toMatchObject({
       rounds: 7,
       memorySec: 30,
+      coldRuns: 5,
     });
+    expect(() => parseBenchArgs(['--cold-runs', '0'], ['chat'])).toThrow('--cold-runs must be a number >= 1');
     expect(
       parseBenchArgs(['--profile', '--profile-duration', '5', '--workers', '2'], ['chat']),
     ).toMatchObject({
@@ -152,5 +160,22 @@ describe('bench report helpers', () => {
     expect(roundRatioRange(perRound, 'tollgate/passthrough')).toEqual({ min: 0.39, max: 0.45 });
     expect(roundRatioRange(perRound, 'tollgate/missing')).toBeUndefined();
     expect(roundRatioRange(perRound, 'tollgate/other')).toBeUndefined();
+  });
+  it('takes the median of an odd or even count', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNaN();
+  });
+  it('gives paired differences, their median and spread', () => {
+    expect(pairedDifference([5, 3, 4.5], [2, 2, 1])).toEqual({
+      each: [3, 1, 3.5],
+      median: 3,
+      min: 1,
+      max: 3.5,
+    });
+    expect(pairedDifference([1, 2], [0, 0])).toMatchObject({ median: 1.5, min: 1, max: 2 });
+    expect(() => pairedDifference([1, 2], [0])).toThrow('as many values as bases, got 2 and 1');
+    expect(() => pairedDifference([], [])).toThrow('got 0 and 0');
   });
 });

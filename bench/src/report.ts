@@ -32,6 +32,11 @@ export interface BenchOptions {
   pacedConnections: number;
   /** How long the cold scenario measures from the moment a fresh Tollgate is ready. */
   coldSec: number;
+  /**
+   * How many times the cold scenario starts each fresh process (interleaved with the pass-through's
+   * run after them); it reports the median difference: one start moves by ±1.5 ms on a shared VM.
+   */
+  coldRuns: number;
   /** How long the memory scenario holds the fixed rate while sampling RSS. */
   memorySec: number;
   quick: boolean;
@@ -43,8 +48,8 @@ export interface BenchOptions {
 }
 
 /** Full run: 5 interleaved rounds of 5 s. `--quick` shortens what it can to finish in about 2 minutes. */
-const FULL = { duration: 5, rounds: 5, warmup: 2, memory: 60 };
-const QUICK = { duration: 2, rounds: 2, warmup: 0, memory: 5 };
+const FULL = { duration: 5, rounds: 5, warmup: 2, memory: 60, coldRuns: 3 };
+const QUICK = { duration: 2, rounds: 2, warmup: 0, memory: 5, coldRuns: 1 };
 
 export function parseBenchArgs(argv: string[], known: readonly string[]): BenchOptions {
   const { values } = parseArgs({
@@ -60,6 +65,7 @@ export function parseBenchArgs(argv: string[], known: readonly string[]): BenchO
       rate: { type: 'string', default: '1000' },
       'paced-connections': { type: 'string', default: '16' },
       'cold-duration': { type: 'string', default: '10' },
+      'cold-runs': { type: 'string' },
       'memory-duration': { type: 'string' },
       profile: { type: 'boolean', default: false },
       'profile-duration': { type: 'string', default: '20' },
@@ -89,6 +95,7 @@ export function parseBenchArgs(argv: string[], known: readonly string[]): BenchO
     rateRps: num('rate', values.rate, 1000, 1),
     pacedConnections: num('paced-connections', values['paced-connections'], 16, 1),
     coldSec: num('cold-duration', values['cold-duration'], 10, 1),
+    coldRuns: Math.round(num('cold-runs', values['cold-runs'], base.coldRuns, 1)),
     memorySec: num('memory-duration', values['memory-duration'], base.memory, 1),
     quick: values.quick,
     profile: values.profile,
@@ -153,6 +160,30 @@ export function medianRound(rounds: readonly Measurement[]): Measurement {
   if (rounds.length === 0) throw new Error('no rounds');
   const sorted = [...rounds].sort((a, b) => a.requestsPerSec - b.requestsPerSec);
   return sorted[Math.floor((sorted.length - 1) / 2)] as Measurement;
+}
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/**
+ * Paired differences `values[i] − bases[i]` (each pair measured back to back), their median and
+ * spread: the figure of a measurement repeated because one run of it is noisy.
+ */
+export function pairedDifference(
+  values: readonly number[],
+  bases: readonly number[],
+): { each: number[]; median: number; min: number; max: number } {
+  if (values.length === 0 || values.length !== bases.length)
+    throw new Error(
+      `paired differences need as many values as bases, got ${values.length} and ${bases.length}`,
+    );
+  const each = values.map((v, i) => v - (bases[i] as number));
+  return { each, median: median(each), min: Math.min(...each), max: Math.max(...each) };
 }
 
 /** One headline figure and the target issue 15 sets for it. */
