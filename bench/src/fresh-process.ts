@@ -46,15 +46,20 @@ async function coldRun(
   return { m, readyMs: fresh.readyMs };
 }
 
+/** The least time the pass-through is warmed before a `cold` run (with `--warmup` above 0), s. */
+const PASSTHROUGH_SETTLE_SEC = 6;
+
 /**
- * The pass-through at the fixed rate after `--warmup` s of the same load: the steady reference a
- * fresh Tollgate is held to. Without it, the first of these runs measured 4–5.6 ms against the
- * others' 2–3: the pass-through had sat idle for the two fresh processes' runs, long enough for V8
- * to shrink its heap, and paid for it in its own first seconds.
+ * The pass-through at the fixed rate after `--warmup` s (6 at least) of the same load: the steady
+ * reference a fresh Tollgate is held to. It sits idle through the two fresh processes' runs, long
+ * enough for V8 to shrink its heap, and paid for it in its own first seconds: unwarmed, the first of
+ * the three runs measured 3.9–5.6 ms against the others' ~2; warmed 2 s, 3.0–3.8; 6 s, 2.4–2.6
+ * against 2.1–2.3.
  */
 async function steadyPassthrough(ctx: Context): Promise<Measurement> {
   const t = passthrough(ctx.ports, CHAT_BODY);
-  if (ctx.opts.warmupSec > 0) await pacedRun(t, ctx.opts, ctx.opts.warmupSec);
+  const settle = ctx.opts.warmupSec > 0 ? Math.max(ctx.opts.warmupSec, PASSTHROUGH_SETTLE_SEC) : 0;
+  if (settle > 0) await pacedRun(t, ctx.opts, settle);
   return pacedRun(t, ctx.opts, ctx.opts.coldSec);
 }
 
