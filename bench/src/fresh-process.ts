@@ -63,10 +63,29 @@ async function steadyPassthrough(ctx: Context): Promise<Measurement> {
   return pacedRun(t, ctx.opts, ctx.opts.coldSec);
 }
 
-/** One repetition of `cold`: a fresh `run`, a fresh `dataplane`, then the pass-through, back to back. */
-interface ColdTriple {
+/**
+ * A new pass-through process loaded at the fixed rate from the moment it listens: what the first
+ * seconds of a fresh process without any logic (nor any warm-up) cost, the other reading of the
+ * cold target.
+ */
+async function freshPassthroughRun(ctx: Context): Promise<Measurement> {
+  const fresh = await ctx.startFreshPassthrough();
+  try {
+    const t = {
+      ...passthrough({ ...ctx.ports, passthrough: fresh.port }, CHAT_BODY),
+      name: 'passthrough-fresh',
+    };
+    return await pacedRun(t, ctx.opts, ctx.opts.coldSec);
+  } finally {
+    await fresh.stop();
+  }
+}
+
+/** One repetition of `cold`, back to back: fresh `run`, fresh `dataplane`, fresh and warm pass-through. */
+interface ColdRepetition {
   run: { m: Measurement; readyMs: number };
   pod: { m: Measurement; readyMs: number };
+  freshPass: Measurement;
   pass: Measurement;
 }
 
@@ -74,66 +93,82 @@ interface ColdTriple {
 const nth = (m: Measurement, i: number, runs: number): Measurement =>
   runs > 1 ? { ...m, target: `${m.target}#${i + 1}` } : m;
 
+/** The figures of one fresh process against one reference, repetition by repetition. */
+function against(
+  reps: ColdRepetition[],
+  of: (r: ColdRepetition) => number,
+  base: (r: ColdRepetition) => number,
+) {
+  return pairedDifference(reps.map(of), reps.map(base));
+}
+
 /**
  * A fresh `tollgate run` and a fresh `tollgate dataplane` (a proxy pod, fed over gRPC), each loaded
- * at the fixed rate from the moment it is ready; the pass-through at the same rate after them. All
- * three `--cold-runs` times, interleaved; the figures are the median of the paired differences (each
- * fresh process against the pass-through's run right after it, warmed), with their spread.
+ * at the fixed rate from the moment it is ready; then a fresh pass-through and the warm one at the
+ * same rate. All four `--cold-runs` times, interleaved; the figures are the medians of the paired
+ * differences (each against the same repetition's pass-through), with their spread. The target is
+ * held against the warm pass-through; against the fresh one are figures without a target.
  */
 export async function cold(ctx: Context): Promise<ScenarioResult> {
   const runs = ctx.opts.coldRuns;
-  const triples: ColdTriple[] = [];
+  const reps: ColdRepetition[] = [];
   for (let i = 0; i < runs; i++) {
     const run = await coldRun(ctx, () => ctx.startFresh(), 'tollgate-cold');
     const pod = await coldRun(ctx, () => ctx.startFreshDataplane(), 'dataplane-cold');
-    const pass = await steadyPassthrough(ctx);
-    triples.push({ run, pod, pass });
+    const freshPass = await freshPassthroughRun(ctx);
+    reps.push({ run, pod, freshPass, pass: await steadyPassthrough(ctx) });
   }
-  const passP99 = triples.map((t) => t.pass.p99Ms);
-  const runDiff = pairedDifference(
-    triples.map((t) => t.run.m.p99Ms),
-    passP99,
-  );
-  const podDiff = pairedDifference(
-    triples.map((t) => t.pod.m.p99Ms),
-    passP99,
-  );
-  const readyMs = (pick: (t: ColdTriple) => number) => median(triples.map(pick));
-  const line = (what: string, pick: (t: ColdTriple) => ColdTriple['run'], d: typeof runDiff) =>
-    `${what}: ready in ${readyMs((t) => pick(t).readyMs).toFixed(0)} ms; p99 over the first ${ctx.opts.coldSec} s ` +
-    triples.map((t) => `${fixed(pick(t).m.p99Ms)} ms (passthrough ${fixed(t.pass.p99Ms)})`).join(', ') +
-    (runs > 1
-      ? `; − passthrough: median ${ms(d.median)} (${ms(d.min)} to ${ms(d.max)} over ${runs} runs)`
-      : `; − passthrough ${ms(d.median)}`);
+  const warm = (r: ColdRepetition) => r.pass.p99Ms;
+  const fresh = (r: ColdRepetition) => r.freshPass.p99Ms;
+  const run = (r: ColdRepetition) => r.run.m.p99Ms;
+  const pod = (r: ColdRepetition) => r.pod.m.p99Ms;
+  const diffs = {
+    tollgate: against(reps, run, warm),
+    dataplane: against(reps, pod, warm),
+    freshPassthrough: against(reps, fresh, warm),
+    tollgateOverFresh: against(reps, run, fresh),
+    dataplaneOverFresh: against(reps, pod, fresh),
+  };
+  const spread = (d: (typeof diffs)['tollgate']) =>
+    runs > 1 ? `median ${ms(d.median)} (${ms(d.min)} to ${ms(d.max)} over ${runs} runs)` : ms(d.median);
+  const each = (p99: (r: ColdRepetition) => number) => reps.map((r) => `${fixed(p99(r))} ms`).join(', ');
+  const readyMs = (pick: (r: ColdRepetition) => number) => median(reps.map(pick));
   const of = runs > 1 ? `, median of ${runs}` : '';
+  const headline = (name: string, value: number, target?: boolean) => ({
+    name: `p99 @fixed rate, cold: ${name}${of}`,
+    value,
+    unit: 'ms',
+    ...(target ? { target: { op: '<=' as const, bound: 2 } } : {}),
+  });
   return {
-    rows: triples.flatMap((t, i) => [nth(t.pass, i, runs), nth(t.run.m, i, runs), nth(t.pod.m, i, runs)]),
+    rows: reps.flatMap((r, i) => [r.pass, r.freshPass, r.run.m, r.pod.m].map((m) => nth(m, i, runs))),
     summary: {
       ratios: {},
-      lines: [line('run', (t) => t.run, runDiff), line('dataplane', (t) => t.pod, podDiff)],
+      lines: [
+        `p99 over the first ${ctx.opts.coldSec} s: run ${each(run)} (ready in ${readyMs((r) => r.run.readyMs).toFixed(0)} ms), ` +
+          `dataplane ${each(pod)} (${readyMs((r) => r.pod.readyMs).toFixed(0)} ms), a fresh passthrough ${each(fresh)}; ` +
+          `the warm passthrough ${each(warm)}`,
+        `− warm passthrough: run ${spread(diffs.tollgate)}, dataplane ${spread(diffs.dataplane)}, ` +
+          `fresh passthrough ${spread(diffs.freshPassthrough)}`,
+        `− fresh passthrough: run ${spread(diffs.tollgateOverFresh)}, dataplane ${spread(diffs.dataplaneOverFresh)}`,
+      ],
       headlines: [
-        {
-          name: `p99 @fixed rate, cold: tollgate − passthrough${of}`,
-          value: runDiff.median,
-          unit: 'ms',
-          target: { op: '<=', bound: 2 },
-        },
-        {
-          name: `p99 @fixed rate, cold: dataplane − passthrough${of}`,
-          value: podDiff.median,
-          unit: 'ms',
-          target: { op: '<=', bound: 2 },
-        },
+        headline('tollgate − passthrough', diffs.tollgate.median, true),
+        headline('dataplane − passthrough', diffs.dataplane.median, true),
+        headline('a fresh passthrough − passthrough', diffs.freshPassthrough.median),
+        headline('tollgate − a fresh passthrough', diffs.tollgateOverFresh.median),
+        headline('dataplane − a fresh passthrough', diffs.dataplaneOverFresh.median),
       ],
       extra: {
-        readyMs: readyMs((t) => t.run.readyMs),
-        dataplaneReadyMs: readyMs((t) => t.pod.readyMs),
+        readyMs: readyMs((r) => r.run.readyMs),
+        dataplaneReadyMs: readyMs((r) => r.pod.readyMs),
         p99Ms: {
-          tollgate: triples.map((t) => t.run.m.p99Ms),
-          dataplane: triples.map((t) => t.pod.m.p99Ms),
-          passthrough: passP99,
+          tollgate: reps.map(run),
+          dataplane: reps.map(pod),
+          freshPassthrough: reps.map(fresh),
+          passthrough: reps.map(warm),
         },
-        p99OverPassthroughMs: { tollgate: runDiff, dataplane: podDiff },
+        p99DifferencesMs: diffs,
       },
     },
   };

@@ -13,14 +13,29 @@ export function killChildren() {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
-/** A node child that prints `PORT=<n>` once it listens. */
-export function startChild(name: string, args: string[], env: Record<string, string>): Promise<number> {
+/** A node child that prints `PORT=<n>` once it listens; it is killed when the bench exits. */
+export async function startChild(name: string, args: string[], env: Record<string, string>): Promise<number> {
+  return (await startStoppableChild(name, args, env)).port;
+}
+
+/** `startChild`, with a way to stop the child before the bench exits (SIGTERM, then its exit). */
+export function startStoppableChild(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ port: number; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
+    const stop = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    };
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
@@ -28,7 +43,7 @@ export function startChild(name: string, args: string[], env: Record<string, str
       if (m) {
         child.stdout?.removeAllListeners('data');
         child.stdout?.resume();
-        resolve(Number(m[1]));
+        resolve({ port: Number(m[1]), stop });
       }
     });
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));

@@ -3,7 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { redisServerAvailable, startTestRedis } from '@tollgate/dataplane/testing/redis-server';
 import { startDiscoveryFeed, type DiscoveryFeed } from './discovery-feed';
-import { killChildren, ROOT, startChild, startTollgate, writeBenchConfig } from './processes';
+import {
+  killChildren,
+  ROOT,
+  startChild,
+  startStoppableChild,
+  startTollgate,
+  writeBenchConfig,
+} from './processes';
 import { printProfile, runProfile } from './profile-run';
 import {
   formatHeadlines,
@@ -35,10 +42,12 @@ async function main() {
     BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
     BENCH_CHUNK_DELAY_MS: String(opts.chunkDelayMs),
   });
-  const passPort = await startChild('passthrough', [path.join(__dirname, 'passthrough.js')], {
+  const passEnv = {
     BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstreamPort}`,
     BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
-  });
+  };
+  const passArgs = [path.join(__dirname, 'passthrough.js')];
+  const passPort = await startChild('passthrough', passArgs, passEnv);
   const floorPort = await startChild('floor', [path.join(__dirname, 'floor.js')], {
     BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstreamPort}`,
     BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
@@ -81,6 +90,7 @@ async function main() {
       feed ??= await startDiscoveryFeed(tg.configDir);
       return startTollgate({ ...tg, discovery: feed.address });
     },
+    startFreshPassthrough: () => startStoppableChild('passthrough (fresh)', passArgs, passEnv),
   };
   const results: Record<
     string,

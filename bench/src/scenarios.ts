@@ -55,6 +55,8 @@ export interface Context {
   startFresh(): Promise<TollgateProcess>;
   /** The same as a proxy pod: `tollgate dataplane`, fed the bench config's compile over gRPC. */
   startFreshDataplane(): Promise<TollgateProcess>;
+  /** A new pass-through process (listening, never loaded): what a fresh process without logic pays. */
+  startFreshPassthrough(): Promise<{ port: number; stop(): Promise<void> }>;
 }
 
 interface RoundsScenario {
