@@ -8,34 +8,43 @@ import { ROOT, runToEnd, startTollgate } from './process';
  * (started later) as they were. Linux, where threads and their nice values are in /proc.
  */
 
-/** Each thread's nice value, by thread id (field 19 of /proc/<pid>/task/<tid>/stat). */
-function niceOf(pid: number): Map<number, number> {
+/** A thread's nice value: field 19 of its `/proc/<pid>/task/<tid>/stat` line (after the name). */
+const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+
+/** Each thread's nice value, by thread id. */
+function nicePerThread(pid: number): Map<number, number> {
   const out = new Map<number, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(Number(tid), Number(fields[16]));
-  }
+  for (const tid of readdirSync(`/proc/${pid}/task`))
+    out.set(Number(tid), niceOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')));
   return out;
 }
 
-/** Loads the CLI's first module, then starts libuv's thread pool; prints each thread's nice value before and after. */
+/**
+ * Loads the CLI's first module, then starts libuv's thread pool; prints each thread's stat line
+ * before and after (read here, parsed by the test).
+ */
 const SCRIPT = `
 const { readdirSync, readFileSync, readFile } = require('node:fs');
-const nice = () => Object.fromEntries(readdirSync('/proc/self/task').map((tid) => {
-  const stat = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
-  return [tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
-}));
+const stats = () => Object.fromEntries(readdirSync('/proc/self/task').map((tid) =>
+  [tid, readFileSync('/proc/self/task/' + tid + '/stat', 'utf8')]));
 require(${JSON.stringify(path.join(ROOT, 'dist/cli/src/start-v8.js'))});
-const atLoad = nice();
-readFile(__filename, () => console.log(JSON.stringify({ pid: process.pid, atLoad, later: nice() })));
+const atLoad = stats();
+readFile(__filename, () => console.log(JSON.stringify({ pid: process.pid, atLoad, later: stats() })));
 `;
+
+const nices = (stats: Record<string, string>) =>
+  Object.fromEntries(Object.entries(stats).map(([tid, stat]) => [tid, niceOf(stat)]));
 
 async function threadsOfFreshProcess(env: NodeJS.ProcessEnv) {
   const { code, stdout, stderr } = await runToEnd(['-e', SCRIPT], { command: process.execPath, env });
   expect(stderr).toBe('');
   expect(code).toBe(0);
-  return JSON.parse(stdout) as { pid: number; atLoad: Record<string, number>; later: Record<string, number> };
+  const out = JSON.parse(stdout) as {
+    pid: number;
+    atLoad: Record<string, string>;
+    later: Record<string, string>;
+  };
+  return { pid: out.pid, atLoad: nices(out.atLoad), later: nices(out.later) };
 }
 
 describe("the CLI's first module (start-v8.ts)", () => {
@@ -68,7 +77,7 @@ describe('tollgate run', () => {
     });
     try {
       const pid = tg.proc.pid as number;
-      const nice = niceOf(pid);
+      const nice = nicePerThread(pid);
       expect(nice.get(pid)).toBe(0);
       expect([...nice.values()].filter((n) => n === 19).length).toBeGreaterThanOrEqual(4);
     } finally {

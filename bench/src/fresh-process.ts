@@ -75,7 +75,11 @@ async function freshPassthroughRun(ctx: Context): Promise<Measurement> {
       ...passthrough({ ...ctx.ports, passthrough: fresh.port }, CHAT_BODY),
       name: 'passthrough-fresh',
     };
-    return await pacedRun(t, ctx.opts, ctx.opts.coldSec);
+    const m = await pacedRun(t, ctx.opts, ctx.opts.coldSec);
+    // checked after, as a fresh Tollgate is (coldRun)
+    const problem = await check(t, false);
+    if (problem) throw new Error(`cold/passthrough-fresh does not answer properly: ${problem}`);
+    return m;
   } finally {
     await fresh.stop();
   }

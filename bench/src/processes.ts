@@ -13,6 +13,16 @@ export function killChildren() {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
+/** SIGTERM to `child`, then its exit; nothing when it has already exited. */
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  };
+}
+
 /** A node child that prints `PORT=<n>` once it listens; it is killed when the bench exits. */
 export async function startChild(name: string, args: string[], env: Record<string, string>): Promise<number> {
   return (await startStoppableChild(name, args, env)).port;
@@ -30,12 +40,7 @@ export function startStoppableChild(
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
-    const stop = async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    };
+    const stop = stopper(child);
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
@@ -108,12 +113,7 @@ export async function startTollgate(o: TollgateOptions): Promise<TollgateProcess
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   children.push(child);
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  };
+  const stop = stopper(child);
   const deadline = Date.now() + 15_000;
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${opsPort}/readyz`).then(

@@ -49,8 +49,7 @@ async function main() {
   const passArgs = [path.join(__dirname, 'passthrough.js')];
   const passPort = await startChild('passthrough', passArgs, passEnv);
   const floorPort = await startChild('floor', [path.join(__dirname, 'floor.js')], {
-    BENCH_UPSTREAM_ORIGIN: `http://127.0.0.1:${upstreamPort}`,
-    BENCH_UPSTREAM_KEY: UPSTREAM_KEY,
+    ...passEnv,
     BENCH_CALLER_KEY: CALLER_KEY,
   });
   const redis = redisServerAvailable() ? await startTestRedis() : undefined;

@@ -20,11 +20,7 @@ import { userSetV8Flag } from './v8-flags';
 export const DEFAULT_HELPER_NICE = 19;
 
 /** What `--no-…` makes the event loop's thread do alone in a pause (a flag the user gave stays theirs). */
-export const SERIAL_GC_FLAGS = [
-  'parallel-scavenge',
-  'parallel-compaction',
-  'parallel-pointer-update',
-] as const;
+const SERIAL_GC_FLAGS = ['parallel-scavenge', 'parallel-compaction', 'parallel-pointer-update'] as const;
 
 /** `TOLLGATE_HELPER_NICE`: an integer from 0 to 19; anything else is the default. */
 export function helperNice(value: string | undefined = process.env.TOLLGATE_HELPER_NICE): number {
